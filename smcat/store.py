@@ -1,0 +1,1062 @@
+"""The smcat store: one SQLite file per research project.
+
+This is the only module that knows table and column names. Everything else reads and writes
+through `Store`. The schema is created and upgraded by the numbered `MIGRATIONS` under
+`PRAGMA user_version`; every write is an upsert on the table's natural key, so re-running a
+crawl adds observations and never duplicates rows. Rows that cannot be stored go to `rejects`
+with the reason and their payload.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import itertools
+import json
+import operator
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from smcat import __version__
+from smcat.units import iso_time, parse_count
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: the schema of DESIGN.md. Tables of small rows keyed by composite keys are WITHOUT
+    # ROWID (one b-tree instead of two); bench/bench_ingest.py measured that on the hot path.
+    """
+    CREATE TABLE crawls (
+        crawl_id INTEGER PRIMARY KEY AUTOINCREMENT,
+        spider TEXT NOT NULL,
+        args TEXT,
+        started_at TEXT NOT NULL,
+        ended_at TEXT,
+        status TEXT NOT NULL,
+        reason TEXT,
+        counts TEXT,
+        version TEXT
+    );
+    CREATE TABLE raw_responses (
+        id INTEGER PRIMARY KEY,
+        crawl_id INTEGER,
+        url TEXT NOT NULL,
+        status INTEGER,
+        fetched_at TEXT NOT NULL,
+        content_type TEXT,
+        body BLOB,
+        parser_version TEXT
+    );
+    CREATE INDEX raw_responses_url ON raw_responses (url);
+    CREATE INDEX raw_responses_crawl ON raw_responses (crawl_id);
+    CREATE TABLE accounts (
+        platform TEXT NOT NULL,
+        account_id TEXT NOT NULL,
+        screen_name TEXT,
+        description TEXT,
+        gender TEXT,
+        location TEXT,
+        verified INTEGER,
+        verified_type INTEGER,
+        verified_reason TEXT,
+        created_at TEXT,
+        url TEXT,
+        avatar_url TEXT,
+        extra TEXT,
+        first_seen_at TEXT,
+        updated_at TEXT,
+        crawl_id INTEGER,
+        PRIMARY KEY (platform, account_id)
+    );
+    CREATE TABLE account_snapshots (
+        platform TEXT NOT NULL,
+        account_id TEXT NOT NULL,
+        observed_at TEXT NOT NULL,
+        followers INTEGER,
+        following INTEGER,
+        posts INTEGER,
+        total_likes INTEGER,
+        crawl_id INTEGER,
+        PRIMARY KEY (platform, account_id, observed_at)
+    ) WITHOUT ROWID;
+    CREATE TABLE posts (
+        platform TEXT NOT NULL,
+        post_id TEXT NOT NULL,
+        account_id TEXT,
+        created_at TEXT NOT NULL,
+        text TEXT,
+        is_repost INTEGER,
+        origin_post_id TEXT,
+        media_type TEXT,
+        pic_count INTEGER,
+        video_seconds REAL,
+        source TEXT,
+        region TEXT,
+        url TEXT,
+        is_long_text INTEGER,
+        is_pinned INTEGER,
+        extra TEXT,
+        first_seen_at TEXT,
+        updated_at TEXT,
+        crawl_id INTEGER,
+        PRIMARY KEY (platform, post_id)
+    );
+    CREATE TABLE post_observations (
+        platform TEXT NOT NULL,
+        post_id TEXT NOT NULL,
+        observed_at TEXT NOT NULL,
+        likes INTEGER,
+        comments INTEGER,
+        reposts INTEGER,
+        shares INTEGER,
+        collects INTEGER,
+        plays INTEGER,
+        crawl_id INTEGER,
+        PRIMARY KEY (platform, post_id, observed_at)
+    ) WITHOUT ROWID;
+    CREATE TABLE post_topics (
+        platform TEXT NOT NULL,
+        post_id TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (platform, post_id, value)
+    ) WITHOUT ROWID;
+    CREATE INDEX post_topics_value ON post_topics (value);
+    CREATE TABLE post_mentions (
+        platform TEXT NOT NULL,
+        post_id TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (platform, post_id, value)
+    ) WITHOUT ROWID;
+    CREATE INDEX post_mentions_value ON post_mentions (value);
+    CREATE TABLE comments (
+        platform TEXT NOT NULL,
+        comment_id TEXT NOT NULL,
+        post_id TEXT NOT NULL,
+        parent_id TEXT,
+        root_id TEXT,
+        author_id TEXT,
+        author_name TEXT,
+        created_at TEXT,
+        text TEXT,
+        likes INTEGER,
+        replies INTEGER,
+        region TEXT,
+        extra TEXT,
+        first_seen_at TEXT,
+        updated_at TEXT,
+        crawl_id INTEGER,
+        PRIMARY KEY (platform, comment_id)
+    );
+    CREATE INDEX comments_post ON comments (platform, post_id);
+    CREATE TABLE hot_search (
+        platform TEXT NOT NULL,
+        observed_at TEXT NOT NULL,
+        rank INTEGER NOT NULL,
+        word TEXT NOT NULL,
+        heat INTEGER,
+        category TEXT,
+        label TEXT,
+        is_ad INTEGER,
+        crawl_id INTEGER,
+        PRIMARY KEY (platform, observed_at, rank)
+    );
+    CREATE INDEX hot_search_word ON hot_search (word);
+    CREATE TABLE live_rooms (
+        platform TEXT NOT NULL,
+        room_id TEXT NOT NULL,
+        account_id TEXT,
+        title TEXT,
+        status TEXT,
+        started_at TEXT,
+        extra TEXT,
+        first_seen_at TEXT,
+        updated_at TEXT,
+        crawl_id INTEGER,
+        PRIMARY KEY (platform, room_id)
+    );
+    CREATE TABLE live_observations (
+        platform TEXT NOT NULL,
+        room_id TEXT NOT NULL,
+        observed_at TEXT NOT NULL,
+        status TEXT,
+        viewers_now INTEGER,
+        viewers_total INTEGER,
+        likes INTEGER,
+        crawl_id INTEGER,
+        PRIMARY KEY (platform, room_id, observed_at)
+    ) WITHOUT ROWID;
+    CREATE TABLE streamer_stats (
+        source TEXT NOT NULL,
+        account TEXT NOT NULL,
+        period TEXT NOT NULL,
+        platform TEXT,
+        account_id TEXT,
+        nickname TEXT,
+        sales_volume INTEGER,
+        sales_amount REAL,
+        live_sales_amount REAL,
+        video_sales_amount REAL,
+        extra TEXT,
+        imported_at TEXT,
+        PRIMARY KEY (source, account, period)
+    );
+    CREATE TABLE codebooks (
+        codebook TEXT NOT NULL,
+        version TEXT NOT NULL,
+        yaml TEXT NOT NULL,
+        stored_at TEXT NOT NULL,
+        PRIMARY KEY (codebook, version)
+    );
+    CREATE TABLE codes (
+        platform TEXT NOT NULL,
+        post_id TEXT NOT NULL,
+        codebook TEXT NOT NULL,
+        subcategory TEXT NOT NULL,
+        coder TEXT NOT NULL,
+        codebook_version TEXT NOT NULL,
+        value INTEGER NOT NULL,
+        evidence TEXT,
+        coded_at TEXT NOT NULL,
+        PRIMARY KEY (platform, post_id, codebook, subcategory, coder)
+    );
+    CREATE INDEX codes_coder ON codes (codebook, coder);
+    CREATE TABLE samples (
+        sample_id TEXT PRIMARY KEY,
+        purpose TEXT,
+        seed INTEGER,
+        params TEXT,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE sample_posts (
+        sample_id TEXT NOT NULL,
+        platform TEXT NOT NULL,
+        post_id TEXT NOT NULL,
+        PRIMARY KEY (sample_id, platform, post_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE rejects (
+        id INTEGER PRIMARY KEY,
+        crawl_id INTEGER,
+        kind TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        payload TEXT,
+        rejected_at TEXT NOT NULL
+    );
+    CREATE INDEX rejects_crawl ON rejects (crawl_id);
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+TABLES: tuple[str, ...] = (
+    "crawls",
+    "raw_responses",
+    "accounts",
+    "account_snapshots",
+    "posts",
+    "post_observations",
+    "post_topics",
+    "post_mentions",
+    "comments",
+    "hot_search",
+    "live_rooms",
+    "live_observations",
+    "streamer_stats",
+    "codebooks",
+    "codes",
+    "samples",
+    "sample_posts",
+    "rejects",
+)
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_ROWS_PER_STATEMENT = 100
+
+
+class StoreError(Exception):
+    """A database that cannot be used; the message is one line that names the fix."""
+
+
+def _now() -> str:
+    return datetime.now(UTC).astimezone().isoformat()
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _real(value: object) -> float | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise ValueError(f"not a number: {value!r}")
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValueError(f"not a number: {value!r}") from None
+
+
+def _flag(value: object) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool | int):
+        return int(bool(value))
+    raise ValueError(f"not a yes/no flag: {value!r}")
+
+
+def _json(value: object) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _int(value: object) -> int | None:
+    if value is None or value == "" or type(value) is int:
+        return value  # type: ignore[return-value]
+    if isinstance(value, bool):
+        raise ValueError(f"not a whole number: {value!r}")
+    try:
+        return int(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValueError(f"not a whole number: {value!r}") from None
+
+
+Converter = Callable[[object], object]
+
+
+_NONE = type(None)
+# Per column kind: the converter, and the types that are stored as they are on the hot path
+# (a row whose values all have such types skips the converters; times are always checked).
+_TEXT = (_text, frozenset({str, _NONE}))
+_COUNT = (parse_count, frozenset({int, _NONE}))
+_INT = (_int, frozenset({int, _NONE}))
+_FLAG = (_flag, frozenset({bool, _NONE}))
+_TIME = (iso_time, frozenset({str, _NONE}))
+_REAL = (_real, frozenset({float, int, _NONE}))
+_JSON = (_json, frozenset({str, _NONE}))
+_is_ready = frozenset.__contains__
+
+
+@dataclass(frozen=True)
+class _Table:
+    """How rows of one table are checked and written: converters per column, the natural key."""
+
+    name: str
+    names: tuple[str, ...]
+    converters: tuple[Converter, ...]
+    ready: tuple[frozenset[type], ...]
+    times: tuple[int, ...]  # positions of time columns
+    required: tuple[int, ...]  # positions of the columns that may not be empty
+    sql: str
+
+    @functools.cached_property
+    def required_values(self) -> Callable[[list], tuple]:
+        """Pick the required values out of a converted row, as a tuple (an itemgetter)."""
+        getter = operator.itemgetter(*self.required)
+        return getter if len(self.required) > 1 else lambda values: (getter(values),)
+
+    def position(self, column: str) -> int:
+        """Where a column stands in the tuples `convert` returns."""
+        return self.names.index(column)
+
+    def convert(
+        self,
+        row: Mapping[str, Any],
+        defaults: tuple[tuple[int, object], ...] = (),
+        overrides: tuple[tuple[int, object], ...] = (),
+    ) -> tuple:
+        """Return the row as a tuple in column order; raise ValueError naming the bad column.
+
+        `defaults` fill positions the row leaves empty, `overrides` replace them; both hold
+        values that are already in stored form.
+        """
+        values = list(map(row.get, self.names))
+        if all(map(_is_ready, self.ready, map(type, values))):
+            for position in self.times:
+                if (value := values[position]) is not None:
+                    try:
+                        values[position] = iso_time(value)
+                    except ValueError as error:
+                        raise ValueError(f"{self.names[position]}: {error}") from None
+        else:
+            values = [
+                None if value is None else self._apply(position, value)
+                for position, value in enumerate(values)
+            ]
+        for position, value in defaults:
+            if values[position] is None:
+                values[position] = value
+        for position, value in overrides:
+            values[position] = value
+        required = self.required_values(values)
+        if None in required or "" in required:
+            missing = next(
+                p for p, v in zip(self.required, required, strict=True) if v in (None, "")
+            )
+            raise ValueError(f"{self.names[missing]} is missing")
+        return tuple(values)
+
+    def _apply(self, position: int, value: object) -> object:
+        try:
+            return self.converters[position](value)
+        except (ValueError, TypeError) as error:
+            raise ValueError(f"{self.names[position]}: {error}") from None
+
+
+@functools.cache
+def _multi_row_sql(sql: str, width: int, rows: int) -> str:
+    """The INSERT of `sql` with `rows` rows of `width` parameters in its VALUES clause."""
+    one = f"({', '.join('?' * width)})"
+    return sql.replace(f"VALUES {one}", f"VALUES {', '.join([one] * rows)}", 1)
+
+
+def _table(
+    name: str,
+    key: tuple[str, ...],
+    columns: dict[str, tuple[Converter, frozenset[type]]],
+    required: tuple[str, ...] = (),
+    on_conflict: str | None = "update",
+) -> _Table:
+    """Describe a table. on_conflict "update" keeps known values when a later row lacks them;
+    "ignore" keeps the first row (observations at one time do not change); None describes
+    rows that are only checked, not written as they are."""
+    names = tuple(columns)
+    sql = f"INSERT INTO {name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+    if on_conflict is None:
+        sql = ""
+    elif on_conflict == "ignore":
+        sql += " ON CONFLICT DO NOTHING"
+    else:
+        updates = ", ".join(
+            f"{c} = coalesce(excluded.{c}, {name}.{c})"
+            for c in names
+            if c not in key and c != "first_seen_at"
+        )
+        sql += f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
+    return _Table(
+        name=name,
+        names=names,
+        converters=tuple(convert for convert, _ in columns.values()),
+        ready=tuple(ready for _, ready in columns.values()),
+        times=tuple(i for i, kind in enumerate(columns.values()) if kind is _TIME),
+        required=tuple(names.index(c) for c in key + required),
+        sql=sql,
+    )
+
+
+_ACCOUNTS = _table(
+    "accounts",
+    ("platform", "account_id"),
+    {
+        "platform": _TEXT,
+        "account_id": _TEXT,
+        "screen_name": _TEXT,
+        "description": _TEXT,
+        "gender": _TEXT,
+        "location": _TEXT,
+        "verified": _FLAG,
+        "verified_type": _INT,
+        "verified_reason": _TEXT,
+        "created_at": _TIME,
+        "url": _TEXT,
+        "avatar_url": _TEXT,
+        "extra": _JSON,
+        "first_seen_at": _TIME,
+        "updated_at": _TIME,
+        "crawl_id": _INT,
+    },
+)
+_ACCOUNT_SNAPSHOTS = _table(
+    "account_snapshots",
+    ("platform", "account_id", "observed_at"),
+    {
+        "platform": _TEXT,
+        "account_id": _TEXT,
+        "observed_at": _TIME,
+        "followers": _COUNT,
+        "following": _COUNT,
+        "posts": _COUNT,
+        "total_likes": _COUNT,
+        "crawl_id": _INT,
+    },
+    on_conflict="ignore",
+)
+_POST_COLUMNS: dict[str, tuple[Converter, frozenset[type]]] = {
+    "platform": _TEXT,
+    "post_id": _TEXT,
+    "account_id": _TEXT,
+    "created_at": _TIME,
+    "text": _TEXT,
+    "is_repost": _FLAG,
+    "origin_post_id": _TEXT,
+    "media_type": _TEXT,
+    "pic_count": _COUNT,
+    "video_seconds": _REAL,
+    "source": _TEXT,
+    "region": _TEXT,
+    "url": _TEXT,
+    "is_long_text": _FLAG,
+    "is_pinned": _FLAG,
+    "extra": _JSON,
+    "first_seen_at": _TIME,
+    "updated_at": _TIME,
+    "crawl_id": _INT,
+}
+_POSTS = _table("posts", ("platform", "post_id"), _POST_COLUMNS, required=("created_at",))
+_COUNTS_SEEN: dict[str, tuple[Converter, frozenset[type]]] = {
+    "likes": _COUNT,
+    "comments": _COUNT,
+    "reposts": _COUNT,
+    "shares": _COUNT,
+    "collects": _COUNT,
+    "plays": _COUNT,
+}
+_POST_OBSERVATIONS = _table(
+    "post_observations",
+    ("platform", "post_id", "observed_at"),
+    {"platform": _TEXT, "post_id": _TEXT, "observed_at": _TIME, **_COUNTS_SEEN, "crawl_id": _INT},
+    on_conflict="ignore",
+)
+# What upsert_posts takes: a post as seen at one time, checked in one pass and then split.
+_POST_SEEN = _table(
+    "posts",
+    ("platform", "post_id"),
+    {**_POST_COLUMNS, "observed_at": _TIME, **_COUNTS_SEEN},
+    required=("created_at",),
+    on_conflict=None,
+)
+_POST_TOPICS = _table(
+    "post_topics",
+    ("platform", "post_id", "value"),
+    {"platform": _TEXT, "post_id": _TEXT, "value": _TEXT},
+    on_conflict="ignore",
+)
+_POST_MENTIONS = _table(
+    "post_mentions",
+    ("platform", "post_id", "value"),
+    {"platform": _TEXT, "post_id": _TEXT, "value": _TEXT},
+    on_conflict="ignore",
+)
+_COMMENTS = _table(
+    "comments",
+    ("platform", "comment_id"),
+    {
+        "platform": _TEXT,
+        "comment_id": _TEXT,
+        "post_id": _TEXT,
+        "parent_id": _TEXT,
+        "root_id": _TEXT,
+        "author_id": _TEXT,
+        "author_name": _TEXT,
+        "created_at": _TIME,
+        "text": _TEXT,
+        "likes": _COUNT,
+        "replies": _COUNT,
+        "region": _TEXT,
+        "extra": _JSON,
+        "first_seen_at": _TIME,
+        "updated_at": _TIME,
+        "crawl_id": _INT,
+    },
+    required=("post_id",),
+)
+_HOT_SEARCH = _table(
+    "hot_search",
+    ("platform", "observed_at", "rank"),
+    {
+        "platform": _TEXT,
+        "observed_at": _TIME,
+        "rank": _INT,
+        "word": _TEXT,
+        "heat": _COUNT,
+        "category": _TEXT,
+        "label": _TEXT,
+        "is_ad": _FLAG,
+        "crawl_id": _INT,
+    },
+    required=("word",),
+)
+_LIVE_ROOMS = _table(
+    "live_rooms",
+    ("platform", "room_id"),
+    {
+        "platform": _TEXT,
+        "room_id": _TEXT,
+        "account_id": _TEXT,
+        "title": _TEXT,
+        "status": _TEXT,
+        "started_at": _TIME,
+        "extra": _JSON,
+        "first_seen_at": _TIME,
+        "updated_at": _TIME,
+        "crawl_id": _INT,
+    },
+)
+_LIVE_OBSERVATIONS = _table(
+    "live_observations",
+    ("platform", "room_id", "observed_at"),
+    {
+        "platform": _TEXT,
+        "room_id": _TEXT,
+        "observed_at": _TIME,
+        "status": _TEXT,
+        "viewers_now": _COUNT,
+        "viewers_total": _COUNT,
+        "likes": _COUNT,
+        "crawl_id": _INT,
+    },
+    on_conflict="ignore",
+)
+_STREAMER_STATS = _table(
+    "streamer_stats",
+    ("source", "account", "period"),
+    {
+        "source": _TEXT,
+        "account": _TEXT,
+        "period": _TEXT,
+        "platform": _TEXT,
+        "account_id": _TEXT,
+        "nickname": _TEXT,
+        "sales_volume": _COUNT,
+        "sales_amount": _REAL,
+        "live_sales_amount": _REAL,
+        "video_sales_amount": _REAL,
+        "extra": _JSON,
+        "imported_at": _TIME,
+    },
+)
+
+
+@dataclass
+class WriteResult:
+    """What a write did: rows stored (inserted or updated) and rows sent to `rejects`."""
+
+    stored: int = 0
+    rejected: int = 0
+    reasons: list[str] = field(default_factory=list)
+
+    def add(self, other: WriteResult) -> None:
+        """Fold another result into this one."""
+        self.stored += other.stored
+        self.rejected += other.rejected
+        self.reasons.extend(other.reasons)
+
+
+@dataclass(frozen=True)
+class CrawlRecord:
+    """One row of `crawls`, as `db info` shows it."""
+
+    crawl_id: int
+    spider: str
+    args: dict[str, Any]
+    started_at: str
+    ended_at: str | None
+    status: str
+    reason: str | None
+    counts: dict[str, int]
+    version: str | None
+
+
+@dataclass(frozen=True)
+class StoreInfo:
+    """A summary of a store: path, schema version, row counts per table, the latest crawls."""
+
+    path: Path
+    schema_version: int
+    row_counts: dict[str, int]
+    crawls: list[CrawlRecord]
+
+
+def check_database_file(path: Path) -> int:
+    """Return the schema version of an existing smcat database without modifying the file.
+
+    Raises StoreError if the file is not SQLite or has a newer schema than this smcat knows.
+    """
+    with path.open("rb") as handle:
+        header = handle.read(100)
+    if header and not header.startswith(_SQLITE_MAGIC):
+        raise StoreError(
+            f"{path} is not an SQLite database: point --db at an smcat database or a new file name"
+        )
+    try:
+        probe = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            version = probe.execute("PRAGMA user_version").fetchone()[0]
+        finally:
+            probe.close()
+    except sqlite3.DatabaseError as error:
+        raise StoreError(
+            f"{path} cannot be read as SQLite ({error}): point --db at an smcat database"
+        ) from None
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"{path} has schema version {version} but this smcat {__version__} knows up to "
+            f"{SCHEMA_VERSION}: upgrade smcat (pip install -U smcat)"
+        )
+    return version
+
+
+class Store:
+    """A connection to one smcat database, with the named reads and writes the toolkit uses."""
+
+    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+        self.connection = connection
+        self.path = path
+        self.db = sqlite_utils.Database(connection)
+        self._variable_limit = connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+
+    @classmethod
+    def open(cls, path: str | Path, *, readonly: bool = False) -> Store:
+        """Open (and create or upgrade) the database at `path`.
+
+        With `readonly`, the file must exist and is neither migrated nor written.
+        """
+        path = Path(path)
+        exists = path.exists() and path.stat().st_size > 0
+        if exists:
+            check_database_file(path)
+        elif readonly:
+            raise StoreError(
+                f"no database at {path}: run a crawl or `smcat demo` first, or fix --db"
+            )
+        if readonly:
+            connection = sqlite3.connect(
+                f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None
+            )
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            connection.execute("PRAGMA journal_mode = WAL")
+            connection.execute("PRAGMA synchronous = NORMAL")
+        connection.execute("PRAGMA busy_timeout = 10000")
+        store = cls(connection, path)
+        if not readonly:
+            store._migrate()
+        return store
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.connection.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def schema_version(self) -> int:
+        """The database's `PRAGMA user_version`."""
+        return self.connection.execute("PRAGMA user_version").fetchone()[0]
+
+    def _migrate(self) -> None:
+        current = self.schema_version
+        for number, script in enumerate(MIGRATIONS[current:], start=current + 1):
+            # executescript commits first, so run the statements inside one explicit transaction
+            try:
+                self.connection.executescript(
+                    f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;"
+                )
+            except sqlite3.Error as error:
+                if self.connection.in_transaction:
+                    self.connection.execute("ROLLBACK")
+                raise StoreError(
+                    f"{self.path}: migration {number} failed ({error}); the file is unchanged:"
+                    " report this as a bug"
+                ) from None
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Group writes into one transaction; nested use joins the outer one."""
+        if self.connection.in_transaction:
+            yield
+            return
+        self.connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.connection.execute("ROLLBACK")
+            raise
+        self.connection.execute("COMMIT")
+
+    # -- crawls and raw payloads -------------------------------------------------------------
+
+    def start_crawl(self, spider: str, args: Mapping[str, Any]) -> int:
+        """Record a crawl as running and return its crawl_id."""
+        cursor = self.connection.execute(
+            "INSERT INTO crawls (spider, args, started_at, status, version)"
+            " VALUES (?, ?, ?, 'running', ?)",
+            (spider, _json(dict(args)), _now(), __version__),
+        )
+        return int(cursor.lastrowid)
+
+    def finish_crawl(
+        self, crawl_id: int, status: str, reason: str | None, counts: Mapping[str, int]
+    ) -> None:
+        """Record how a crawl ended: status (finished, stopped, interrupted, failed) and why."""
+        self.connection.execute(
+            "UPDATE crawls SET ended_at = ?, status = ?, reason = ?, counts = ? WHERE crawl_id = ?",
+            (_now(), status, reason, _json(dict(counts)), crawl_id),
+        )
+
+    def crawls(self, limit: int = 10) -> list[CrawlRecord]:
+        """The latest crawls, newest first."""
+        rows = self.connection.execute(
+            "SELECT crawl_id, spider, args, started_at, ended_at, status, reason, counts, version"
+            " FROM crawls ORDER BY crawl_id DESC LIMIT ?",
+            (limit,),
+        ).fetchall()
+        return [
+            CrawlRecord(
+                crawl_id=r[0],
+                spider=r[1],
+                args=json.loads(r[2] or "{}"),
+                started_at=r[3],
+                ended_at=r[4],
+                status=r[5],
+                reason=r[6],
+                counts=json.loads(r[7] or "{}"),
+                version=r[8],
+            )
+            for r in rows
+        ]
+
+    def add_raw_response(
+        self,
+        *,
+        url: str,
+        status: int,
+        fetched_at: str,
+        body: bytes,
+        content_type: str | None = None,
+        parser_version: str | None = None,
+        crawl_id: int | None = None,
+    ) -> int:
+        """Keep a response body (gzipped) so rows can be rebuilt from it later."""
+        cursor = self.connection.execute(
+            "INSERT INTO raw_responses"
+            " (crawl_id, url, status, fetched_at, content_type, body, parser_version)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                crawl_id,
+                url,
+                status,
+                iso_time(fetched_at),
+                content_type,
+                gzip.compress(body, compresslevel=6),
+                parser_version,
+            ),
+        )
+        return int(cursor.lastrowid)
+
+    def raw_responses(self, crawl_id: int | None = None) -> Iterator[dict[str, Any]]:
+        """Yield stored responses (oldest first) with their bodies unzipped."""
+        sql = (
+            "SELECT id, crawl_id, url, status, fetched_at, content_type, body, parser_version"
+            " FROM raw_responses"
+        )
+        params: tuple = ()
+        if crawl_id is not None:
+            sql += " WHERE crawl_id = ?"
+            params = (crawl_id,)
+        for row in self.connection.execute(sql + " ORDER BY id", params):
+            yield {
+                "id": row[0],
+                "crawl_id": row[1],
+                "url": row[2],
+                "status": row[3],
+                "fetched_at": row[4],
+                "content_type": row[5],
+                "body": gzip.decompress(row[6]) if row[6] is not None else b"",
+                "parser_version": row[7],
+            }
+
+    # -- rejects -----------------------------------------------------------------------------
+
+    def reject(
+        self, kind: str, reason: str, payload: object, *, crawl_id: int | None = None
+    ) -> None:
+        """Keep what could not be stored, why, and its payload: nothing is dropped silently."""
+        self.connection.execute(
+            "INSERT INTO rejects (crawl_id, kind, reason, payload, rejected_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (crawl_id, kind, reason, _json(payload), _now()),
+        )
+
+    # -- captured rows -----------------------------------------------------------------------
+
+    def _write(
+        self,
+        table: _Table,
+        rows: Iterable[Mapping[str, Any]],
+        crawl_id: int | None,
+        defaults: tuple[tuple[int, object], ...] = (),
+    ) -> WriteResult:
+        result = WriteResult()
+        overrides = _crawl_override(table, crawl_id)
+        good = []
+        for row in rows:
+            try:
+                good.append(table.convert(row, defaults, overrides))
+            except ValueError as error:
+                self._reject_row(table.name, str(error), row, crawl_id, result)
+        with self.transaction():
+            self._insert(table, good)
+        result.stored += len(good)
+        return result
+
+    def _insert(self, table: _Table, rows: list[tuple]) -> None:
+        """Run the table's upsert over converted rows, many rows per statement.
+
+        Multi-row VALUES amortise the per-statement cost of the sqlite3 module;
+        bench/bench_ingest.py measured about 15-20% more rows per second than one row per call.
+        """
+        width = len(table.names)
+        per_statement = min(_ROWS_PER_STATEMENT, self._variable_limit // width)
+        whole = len(rows) - len(rows) % per_statement
+        if whole:
+            self.connection.executemany(
+                _multi_row_sql(table.sql, width, per_statement),
+                (
+                    list(itertools.chain.from_iterable(rows[start : start + per_statement]))
+                    for start in range(0, whole, per_statement)
+                ),
+            )
+        if whole < len(rows):
+            self.connection.executemany(table.sql, rows[whole:])
+
+    def _reject_row(
+        self,
+        kind: str,
+        reason: str,
+        row: Mapping[str, Any],
+        crawl_id: int | None,
+        result: WriteResult,
+    ) -> None:
+        self.reject(kind, reason, row, crawl_id=crawl_id)
+        result.rejected += 1
+        result.reasons.append(reason)
+
+    def upsert_accounts(
+        self, rows: Iterable[Mapping[str, Any]], *, crawl_id: int | None = None
+    ) -> WriteResult:
+        """Insert or update account profiles (latest fields win; missing fields keep old values)."""
+        return self._write(_ACCOUNTS, rows, crawl_id, _seen_defaults(_ACCOUNTS))
+
+    def add_account_snapshots(
+        self, rows: Iterable[Mapping[str, Any]], *, crawl_id: int | None = None
+    ) -> WriteResult:
+        """Add follower/following/post/like counts of accounts at their observed_at."""
+        return self._write(_ACCOUNT_SNAPSHOTS, rows, crawl_id)
+
+    def upsert_posts(
+        self, rows: Iterable[Mapping[str, Any]], *, crawl_id: int | None = None
+    ) -> WriteResult:
+        """Insert or update posts, each with what was seen of it at one time.
+
+        A row holds the `posts` columns; `observed_at` with the counts seen then (likes,
+        comments, reposts, shares, collects, plays), which become a `post_observations` row;
+        and `topics` and `mentions` (lists of strings). A row that fails a check is rejected
+        whole; the rest are stored.
+        """
+        result = WriteResult()
+        posts, observations, topics, mentions = [], [], [], []
+        convert = _POST_SEEN.convert
+        defaults, overrides = _seen_defaults(_POSTS), _crawl_override(_POSTS, crawl_id)
+        width, crawl = len(_POSTS.names), _POSTS.position("crawl_id")
+        for row in rows:
+            try:
+                values = convert(row, defaults, overrides)
+                if values[width] is None and any(v is not None for v in values[width + 1 :]):
+                    raise ValueError("observed_at is missing for the counts")
+            except ValueError as error:
+                self._reject_row("posts", str(error), row, crawl_id, result)
+                continue
+            platform, post_id = values[0], values[1]
+            posts.append(values[:width])
+            if values[width] is not None:
+                observations.append((platform, post_id, *values[width:], values[crawl]))
+            if topic_values := row.get("topics"):
+                topics.extend((platform, post_id, str(topic)) for topic in topic_values)
+            if mention_values := row.get("mentions"):
+                mentions.extend((platform, post_id, str(mention)) for mention in mention_values)
+        with self.transaction():
+            self._insert(_POSTS, posts)
+            self._insert(_POST_OBSERVATIONS, observations)
+            self._insert(_POST_TOPICS, topics)
+            self._insert(_POST_MENTIONS, mentions)
+        result.stored += len(posts)
+        return result
+
+    def upsert_comments(
+        self, rows: Iterable[Mapping[str, Any]], *, crawl_id: int | None = None
+    ) -> WriteResult:
+        """Insert or update comments (likes and replies are the latest seen)."""
+        return self._write(_COMMENTS, rows, crawl_id, _seen_defaults(_COMMENTS))
+
+    def add_hot_search(
+        self, rows: Iterable[Mapping[str, Any]], *, crawl_id: int | None = None
+    ) -> WriteResult:
+        """Add hot-search entries (one list at one observed_at, ranked)."""
+        return self._write(_HOT_SEARCH, rows, crawl_id)
+
+    def upsert_live_rooms(
+        self, rows: Iterable[Mapping[str, Any]], *, crawl_id: int | None = None
+    ) -> WriteResult:
+        """Insert or update live rooms (latest state)."""
+        return self._write(_LIVE_ROOMS, rows, crawl_id, _seen_defaults(_LIVE_ROOMS))
+
+    def add_live_observations(
+        self, rows: Iterable[Mapping[str, Any]], *, crawl_id: int | None = None
+    ) -> WriteResult:
+        """Add live-room counts (viewers, likes) at their observed_at."""
+        return self._write(_LIVE_OBSERVATIONS, rows, crawl_id)
+
+    def upsert_streamer_stats(self, rows: Iterable[Mapping[str, Any]]) -> WriteResult:
+        """Insert or update imported third-party streamer sales figures."""
+        imported_at = ((_STREAMER_STATS.position("imported_at"), _now()),)
+        return self._write(_STREAMER_STATS, rows, None, imported_at)
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def count(self, table: str) -> int:
+        """Rows in one of the store's tables."""
+        return self.db[_known_table(table)].count
+
+    def info(self, crawls: int = 5) -> StoreInfo:
+        """Schema version, row counts of every table, and the latest crawls."""
+        present = set(self.db.table_names())
+        counts = {t: self.db[t].count if t in present else 0 for t in TABLES}
+        return StoreInfo(self.path, self.schema_version, counts, self.crawls(crawls))
+
+    def columns(self, table: str) -> list[str]:
+        """Column names of one of the store's tables."""
+        return [c.name for c in self.db[_known_table(table)].columns]
+
+    def iter_rows(self, table: str, batch: int = 10_000) -> Iterator[tuple]:
+        """Yield the rows of a table as tuples in `columns()` order, without loading it whole."""
+        cursor = self.connection.execute(f"SELECT * FROM {_known_table(table)}")
+        while chunk := cursor.fetchmany(batch):
+            yield from chunk
+
+    def post_counts(self) -> dict[str, int]:
+        """Posts and observations stored: what the demo and `db info` summarise."""
+        return {"posts": self.count("posts"), "post_observations": self.count("post_observations")}
+
+
+def _known_table(table: str) -> str:
+    if table not in TABLES:
+        raise StoreError(f"unknown table {table!r}: choose one of {', '.join(TABLES)}")
+    return table
+
+
+def _seen_defaults(table: _Table) -> tuple[tuple[int, object], ...]:
+    """First-seen and updated times for entity rows that do not bring their own."""
+    now = _now()
+    return ((table.position("first_seen_at"), now), (table.position("updated_at"), now))
+
+
+def _crawl_override(table: _Table, crawl_id: int | None) -> tuple[tuple[int, object], ...]:
+    """Rows written for a crawl name it; rows written outside one keep their own crawl_id."""
+    return () if crawl_id is None else ((table.position("crawl_id"), crawl_id),)
