@@ -25,6 +25,7 @@ from typing import Any
 import sqlite_utils
 
 from smcat import __version__
+from smcat.errors import SmcatError
 from smcat.units import iso_time, parse_count
 
 MIGRATIONS: tuple[str, ...] = (
@@ -274,7 +275,7 @@ _SQLITE_MAGIC = b"SQLite format 3\x00"
 _ROWS_PER_STATEMENT = 100
 
 
-class StoreError(Exception):
+class StoreError(SmcatError):
     """A database that cannot be used; the message is one line that names the fix."""
 
 
@@ -803,24 +804,16 @@ class Store:
     def crawls(self, limit: int = 10) -> list[CrawlRecord]:
         """The latest crawls, newest first."""
         rows = self.connection.execute(
-            "SELECT crawl_id, spider, args, started_at, ended_at, status, reason, counts, version"
-            " FROM crawls ORDER BY crawl_id DESC LIMIT ?",
-            (limit,),
-        ).fetchall()
-        return [
-            CrawlRecord(
-                crawl_id=r[0],
-                spider=r[1],
-                args=json.loads(r[2] or "{}"),
-                started_at=r[3],
-                ended_at=r[4],
-                status=r[5],
-                reason=r[6],
-                counts=json.loads(r[7] or "{}"),
-                version=r[8],
-            )
-            for r in rows
-        ]
+            f"SELECT {_CRAWL_COLUMNS} FROM crawls ORDER BY crawl_id DESC LIMIT ?", (limit,)
+        )
+        return [_crawl_record(row) for row in rows]
+
+    def crawl(self, crawl_id: int) -> CrawlRecord | None:
+        """One crawl by its id."""
+        row = self.connection.execute(
+            f"SELECT {_CRAWL_COLUMNS} FROM crawls WHERE crawl_id = ?", (crawl_id,)
+        ).fetchone()
+        return _crawl_record(row) if row else None
 
     def add_raw_response(
         self,
@@ -1034,6 +1027,10 @@ class Store:
         """Column names of one of the store's tables."""
         return [c.name for c in self.db[_known_table(table)].columns]
 
+    def column_types(self, table: str) -> dict[str, str]:
+        """Declared SQLite type (TEXT, INTEGER, REAL, BLOB) of each column of a table."""
+        return {c.name: c.type.upper() for c in self.db[_known_table(table)].columns}
+
     def iter_rows(self, table: str, batch: int = 10_000) -> Iterator[tuple]:
         """Yield the rows of a table as tuples in `columns()` order, without loading it whole."""
         cursor = self.connection.execute(f"SELECT * FROM {_known_table(table)}")
@@ -1043,6 +1040,23 @@ class Store:
     def post_counts(self) -> dict[str, int]:
         """Posts and observations stored: what the demo and `db info` summarise."""
         return {"posts": self.count("posts"), "post_observations": self.count("post_observations")}
+
+
+_CRAWL_COLUMNS = "crawl_id, spider, args, started_at, ended_at, status, reason, counts, version"
+
+
+def _crawl_record(row: tuple) -> CrawlRecord:
+    return CrawlRecord(
+        crawl_id=row[0],
+        spider=row[1],
+        args=json.loads(row[2] or "{}"),
+        started_at=row[3],
+        ended_at=row[4],
+        status=row[5],
+        reason=row[6],
+        counts=json.loads(row[7] or "{}"),
+        version=row[8],
+    )
 
 
 def _known_table(table: str) -> str:

@@ -1,0 +1,80 @@
+"""`smcat crawl` and `smcat import`: capture posts, accounts and figures into the store."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+import typer
+
+from crawler.runner import run_spiders
+from crawler.spiders.weibo_user import WeiboUserSpider
+from smcat.cli_common import DbOption, settings, stdout
+from smcat.errors import SmcatError
+from smcat.store import CrawlRecord
+
+crawl_app = typer.Typer(
+    help="Run crawls into the project database (Weibo now; Douyin with its issue). A crawl "
+    "records how it ended in `smcat db info`; re-running adds observations, never duplicates.",
+    no_args_is_help=True,
+)
+import_app = typer.Typer(
+    help="Import third-party exports into the project database (streamer sales figures "
+    "arrive with the Douyin capture issue).",
+    no_args_is_help=True,
+)
+
+
+def _day(value: str | None, flag: str) -> str | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise typer.BadParameter(
+            f"{value!r} is not a date: use YYYY-MM-DD", param_hint=flag
+        ) from None
+
+
+@crawl_app.command("weibo-user")
+def weibo_user(
+    uids: Annotated[
+        list[str],
+        typer.Argument(help="Numeric Weibo user ids.", show_default=False),
+    ],
+    since: Annotated[
+        str | None, typer.Option(help="Only posts from this day on (YYYY-MM-DD, China time).")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Only posts up to this day (YYYY-MM-DD).")
+    ] = None,
+    max_pages: Annotated[int, typer.Option(help="Stop each timeline after N pages (0 = all).")] = 0,
+    db: DbOption = None,
+) -> None:
+    """Profiles and timelines of Weibo accounts (m.weibo.cn), with long texts in full."""
+    bad = [uid for uid in uids if not uid.isdigit()]
+    if bad:
+        raise typer.BadParameter(f"{bad[0]!r} is not a numeric Weibo uid", param_hint="UIDS")
+    arguments = {
+        "uids": ",".join(uids),
+        "since": _day(since, "--since"),
+        "until": _day(until, "--until"),
+        "max_pages": max_pages,
+    }
+    records = run_spiders([(WeiboUserSpider, arguments)], settings(db=db))
+    report(records)
+
+
+def report(records: list[CrawlRecord]) -> None:
+    """Print how each crawl ended; fail (exit 1) if one did not finish cleanly."""
+    for record in records:
+        counts = ", ".join(f"{k} {v}" for k, v in record.counts.items())
+        stdout.print(f"crawl {record.crawl_id} ({record.spider}): {record.status}; {counts}")
+        if record.status != "finished":
+            stdout.print(f"  why: {record.reason}")
+    unfinished = [r for r in records if r.status != "finished"]
+    if unfinished:
+        raise SmcatError(
+            f"crawl {unfinished[0].crawl_id} {unfinished[0].status}: see `smcat db info` and "
+            "the rejects table, then run the same command again"
+        )

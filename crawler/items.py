@@ -1,0 +1,72 @@
+"""What spiders yield: plain dataclasses whose field names are the store API's row keys.
+
+Parsers build these without importing Scrapy; the store pipeline hands them to `smcat.store`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class AccountItem:
+    """An account's profile and its counts as seen at `observed_at`."""
+
+    platform: str
+    account_id: str
+    observed_at: str
+    screen_name: str | None = None
+    description: str | None = None
+    gender: str | None = None
+    location: str | None = None
+    verified: bool | None = None
+    verified_type: int | None = None
+    verified_reason: str | None = None
+    url: str | None = None
+    avatar_url: str | None = None
+    followers: int | None = None
+    following: int | None = None
+    posts: int | None = None
+    total_likes: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class PostItem:
+    """A post and its engagement counts as seen at `observed_at`."""
+
+    platform: str
+    post_id: str
+    created_at: str
+    observed_at: str
+    account_id: str | None = None
+    text: str | None = None
+    is_repost: bool = False
+    origin_post_id: str | None = None
+    media_type: str | None = None
+    pic_count: int | None = None
+    video_seconds: float | None = None
+    source: str | None = None
+    region: str | None = None
+    url: str | None = None
+    is_long_text: bool = False
+    is_pinned: bool = False
+    likes: int | None = None
+    comments: int | None = None
+    reposts: int | None = None
+    shares: int | None = None
+    collects: int | None = None
+    plays: int | None = None
+    topics: list[str] = field(default_factory=list)
+    mentions: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class RejectItem:
+    """Something a parser could not turn into rows, kept with the reason and its payload."""
+
+    kind: str
+    reason: str
+    payload: Any

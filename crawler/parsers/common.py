@@ -1,0 +1,92 @@
+"""Helpers the platform parsers share: times, HTML text, topics and mentions. Pure functions."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+
+from bs4 import BeautifulSoup
+
+CHINA = timezone(timedelta(hours=8))  # Weibo shows relative times in China time
+_WEIBO_FULL = "%a %b %d %H:%M:%S %z %Y"
+_MINUTES_AGO = re.compile(r"^(\d+)\s*分钟前$")
+_HOURS_AGO = re.compile(r"^(\d+)\s*小时前$")
+_TODAY = re.compile(r"^今天\s*(\d{1,2}):(\d{2})$")
+_YESTERDAY = re.compile(r"^昨天\s*(\d{1,2}):(\d{2})$")
+_MONTH_DAY = re.compile(r"^(\d{1,2})-(\d{1,2})(?:\s+(\d{1,2}):(\d{2}))?$")
+_YEAR_MONTH_DAY = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:\s+(\d{1,2}):(\d{2}))?$")
+_TOPIC = re.compile(r"#([^#\n]{1,64})#")
+_MENTION = re.compile(r"@([\w\u4e00-\u9fff\-]{1,30})")
+
+
+class PayloadError(ValueError):
+    """A response that is not what the parser expects (error envelope, wrong shape)."""
+
+
+def parse_weibo_time(text: str, fetched_at: datetime) -> str:
+    """Return a Weibo time as ISO 8601 with offset.
+
+    Takes the full form ("Tue Sep 14 21:18:12 +0800 2021") and the relative forms Weibo shows
+    (刚刚, N分钟前, N小时前, 今天 HH:MM, 昨天 HH:MM, MM-DD, YYYY-MM-DD), read against the
+    time the response was fetched, in China time.
+    """
+    value = text.strip()
+    try:
+        return datetime.strptime(value, _WEIBO_FULL).isoformat()
+    except ValueError:
+        pass
+    now = fetched_at.astimezone(CHINA)
+    if value == "刚刚":
+        return now.replace(microsecond=0).isoformat()
+    if match := _MINUTES_AGO.match(value):
+        return (now - timedelta(minutes=int(match[1]))).replace(second=0, microsecond=0).isoformat()
+    if match := _HOURS_AGO.match(value):
+        return (
+            (now - timedelta(hours=int(match[1])))
+            .replace(minute=0, second=0, microsecond=0)
+            .isoformat()
+        )
+    for pattern, days in ((_TODAY, 0), (_YESTERDAY, 1)):
+        if match := pattern.match(value):
+            day = now - timedelta(days=days)
+            return day.replace(
+                hour=int(match[1]), minute=int(match[2]), second=0, microsecond=0
+            ).isoformat()
+    if match := _YEAR_MONTH_DAY.match(value):
+        year, month, day, hour, minute = match.groups()
+        return _at(int(year), int(month), int(day), hour, minute)
+    if match := _MONTH_DAY.match(value):
+        month, day, hour, minute = match.groups()
+        year = now.year if (int(month), int(day)) <= (now.month, now.day) else now.year - 1
+        return _at(year, int(month), int(day), hour, minute)
+    raise PayloadError(f"unrecognised Weibo time: {text!r}")
+
+
+def _at(year: int, month: int, day: int, hour: str | None, minute: str | None) -> str:
+    try:
+        moment = datetime(year, month, day, int(hour or 0), int(minute or 0), tzinfo=CHINA)
+    except ValueError:
+        raise PayloadError(f"impossible date: {year}-{month}-{day}") from None
+    return moment.isoformat()
+
+
+def html_to_text(html: str | None) -> str:
+    """Plain text of a post's HTML: line breaks kept, emoji images as their [alt] text."""
+    if not html:
+        return ""
+    soup = BeautifulSoup(html, "html.parser")
+    for image in soup.find_all("img"):
+        image.replace_with(image.get("alt") or "")
+    for line_break in soup.find_all("br"):
+        line_break.replace_with("\n")
+    return soup.get_text().replace("\u200b", "").strip()
+
+
+def topics_in(text: str) -> list[str]:
+    """#micro-topics# in plain text, in order, without repeats and without the # marks."""
+    return list(dict.fromkeys(t.strip() for t in _TOPIC.findall(text) if t.strip()))
+
+
+def mentions_in(text: str) -> list[str]:
+    """@mentioned account names in plain text, in order, without repeats."""
+    return list(dict.fromkeys(_MENTION.findall(text)))

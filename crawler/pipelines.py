@@ -1,0 +1,128 @@
+"""The store pipeline: every item a spider yields goes into the SQLite store, in batches.
+
+It also records the crawl (start, end, status, why it stopped, counts) and keeps each response
+body in raw_responses, so the crawl can be audited and rows rebuilt from what was fetched.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any
+
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.http import Request, Response
+
+from crawler.items import AccountItem, PostItem, RejectItem
+from smcat.store import Store, WriteResult
+
+log = logging.getLogger(__name__)
+BATCH = 500
+_STATUS_BY_REASON = {"finished": "finished", "shutdown": "interrupted", "cancelled": "interrupted"}
+_SNAPSHOT_FIELDS = ("followers", "following", "posts", "total_likes")
+
+
+class StorePipeline:
+    """Writes items to the store named by the SMCAT_DB setting, one crawl record per run."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.db_path = crawler.settings.get("SMCAT_DB")
+        self.keep_raw = crawler.settings.getbool("SMCAT_KEEP_RAW", True)
+        self.store: Store | None = None
+        self.crawl_id: int | None = None
+        self.posts: list[dict[str, Any]] = []
+        self.accounts: list[AccountItem] = []
+        self.seen_posts: set[tuple[str, str]] = set()
+        self.written = WriteResult()
+        self.duplicates = 0
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> StorePipeline:
+        pipeline = cls(crawler)
+        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(pipeline.response_received, signal=signals.response_received)
+        return pipeline
+
+    def open_spider(self) -> None:
+        spider = self.crawler.spider
+        self.store = Store.open(self.db_path)
+        self.crawl_id = self.store.start_crawl(spider.name, getattr(spider, "crawl_args", {}))
+        spider.crawl_id = self.crawl_id
+
+    def process_item(self, item: Any) -> Any:
+        if isinstance(item, PostItem):
+            key = (item.platform, item.post_id)
+            # a post met twice in one crawl (paging shifted under us) is observed once
+            if key in self.seen_posts:
+                self.duplicates += 1
+                return item
+            self.seen_posts.add(key)
+            self.posts.append(asdict(item))
+        elif isinstance(item, AccountItem):
+            self.accounts.append(item)
+        elif isinstance(item, RejectItem):
+            self._store.reject(item.kind, item.reason, item.payload, crawl_id=self.crawl_id)
+            self.written.rejected += 1
+        else:
+            raise TypeError(f"the store pipeline does not know {type(item).__name__}")
+        if len(self.posts) + len(self.accounts) >= BATCH:
+            self.flush()
+        return item
+
+    def flush(self) -> None:
+        """Write what is buffered."""
+        store, crawl_id = self._store, self.crawl_id
+        if self.accounts:
+            accounts = [asdict(a) for a in self.accounts]
+            self.written.add(store.upsert_accounts(accounts, crawl_id=crawl_id))
+            snapshots = [a for a in accounts if any(a[f] is not None for f in _SNAPSHOT_FIELDS)]
+            store.add_account_snapshots(snapshots, crawl_id=crawl_id)
+            self.accounts.clear()
+        if self.posts:
+            self.written.add(store.upsert_posts(self.posts, crawl_id=crawl_id))
+            self.posts.clear()
+
+    def response_received(self, response: Response, request: Request, spider: Spider) -> None:
+        if not self.keep_raw or self.store is None:
+            return
+        self.store.add_raw_response(
+            url=response.url,
+            status=response.status,
+            fetched_at=datetime.now(UTC).isoformat(),
+            body=response.body,
+            content_type=response.headers.get("Content-Type", b"").decode("latin-1") or None,
+            parser_version=getattr(spider, "parser_version", None),
+            crawl_id=self.crawl_id,
+        )
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        if self.store is None:
+            return
+        self.flush()
+        stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
+        counts = {
+            "requests": stats.get("downloader/request_count", 0),
+            "responses": stats.get("downloader/response_count", 0),
+            "items": stats.get("item_scraped_count", 0),
+            "stored": self.written.stored,
+            "rejected": self.written.rejected,
+            "duplicates": self.duplicates,
+            "errors": stats.get("log_count/ERROR", 0),
+            **getattr(spider, "extra_counts", {}),
+        }
+        stop_reason = getattr(spider, "stop_reason", None)
+        status = _STATUS_BY_REASON.get(reason, "stopped")
+        if status == "finished" and stop_reason:
+            status = "stopped"
+        self.store.finish_crawl(self.crawl_id, status, stop_reason or reason, counts)
+        self.store.close()
+        self.store = None
+
+    @property
+    def _store(self) -> Store:
+        if self.store is None:
+            raise RuntimeError("the store pipeline is not open")
+        return self.store

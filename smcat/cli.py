@@ -1,0 +1,92 @@
+"""The `smcat` command: mounts each package's sub-CLI and the demo."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from analysis.cli import app as analyze_app
+from coding.cli import app as code_app
+from crawler.cli import crawl_app, import_app
+from smcat import __version__
+from smcat.cli_common import print_error, settings, stdout
+from smcat.db_cli import app as db_app
+from smcat.demo import run_demo
+from smcat.errors import SmcatError
+
+app = typer.Typer(
+    name="smcat",
+    help="Capture, code and model brand marketing on Chinese social media (Weibo, Douyin). "
+    "Start with `smcat demo`; settings come from flags, SMCAT_* variables or smcat.toml.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(crawl_app, name="crawl")
+app.add_typer(code_app, name="code")
+app.add_typer(analyze_app, name="analyze")
+app.add_typer(import_app, name="import")
+app.add_typer(db_app, name="db")
+
+
+def _version(value: bool) -> None:
+    if value:
+        stdout.print(f"smcat {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    """Capture, code and model brand marketing on Chinese social media."""
+
+
+@app.command()
+def demo(
+    db: Annotated[
+        Path, typer.Option("--db", help="Where to write the demo database.", dir_okay=False)
+    ] = Path("smcat-demo.db"),
+) -> None:
+    """Run the main job on the bundled fixtures, no network: replay server -> crawl -> store."""
+    result = run_demo(settings(db=db))
+    counts = result.row_counts
+    stdout.print(f"[bold]smcat demo[/] wrote {result.db}")
+    for crawl in result.crawls:
+        stdout.print(
+            f"  crawl {crawl.crawl_id} {crawl.spider}: {crawl.status} "
+            f"({result.pages_served} pages from the replay server on 127.0.0.1)"
+        )
+    for table in (
+        "accounts",
+        "account_snapshots",
+        "posts",
+        "post_observations",
+        "post_topics",
+        "post_mentions",
+        "raw_responses",
+        "rejects",
+    ):
+        stdout.print(f"  {table:18s} {counts[table]:>6,} rows")
+    stdout.print(
+        f"next: smcat db info --db {result.db}   |   smcat db export posts --db {result.db}"
+    )
+    if any(c.status != "finished" for c in result.crawls):
+        raise SmcatError(f"the demo crawl did not finish: see `smcat db info --db {result.db}`")
+
+
+def main() -> None:
+    """Entry point: run the app; a user-fixable failure is one line on stderr and exit 1."""
+    try:
+        app()
+    except SmcatError as error:
+        print_error(str(error))
+        sys.exit(1)
+    except KeyboardInterrupt:
+        print_error("interrupted")
+        sys.exit(130)

@@ -1,0 +1,113 @@
+"""Settings: defaults < `smcat.toml` < `SMCAT_*` environment variables < command-line flags.
+
+`smcat.toml` is read from the current folder (or the file named by `SMCAT_CONFIG`); its keys are
+the field names of `Settings`, e.g. `db = "brands.db"`. The environment variable for a field is
+its name in capitals with the prefix `SMCAT_`, e.g. `SMCAT_DB`, `SMCAT_DOWNLOAD_DELAY`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, get_type_hints
+
+from smcat.errors import SmcatError
+
+CONFIG_FILE = "smcat.toml"
+ENV_PREFIX = "SMCAT_"
+
+
+class ConfigError(SmcatError):
+    """A setting that cannot be used."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a command may be configured with; each field documents itself."""
+
+    db: Path = Path("smcat.db")
+    """The research project's SQLite file."""
+    download_delay: float = 3.0
+    """Seconds between requests to one site (politeness; Weibo answers 418 when rushed)."""
+    concurrent_requests: int = 1
+    """Requests in flight per site."""
+    retry_times: int = 3
+    """Retries of a failed request (5xx, 418, 429, timeouts) before it is given up."""
+    user_agent: str = (
+        "Mozilla/5.0 (Linux; Android 13; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko)"
+        " Chrome/124.0 Mobile Safari/537.36"
+    )
+    """User-Agent header sent to the platforms."""
+    weibo_mobile_url: str = "https://m.weibo.cn"
+    """Base URL of Weibo's mobile API (tests and the demo point it at the replay server)."""
+    log_level: str = "WARNING"
+    """Scrapy's log level for crawls: DEBUG, INFO, WARNING or ERROR."""
+    keep_raw: bool = True
+    """Keep every response body (gzipped) in raw_responses, so rows can be rebuilt later."""
+
+
+def _field_types() -> dict[str, type]:
+    hints = get_type_hints(Settings)
+    return {f.name: hints[f.name] for f in dataclasses.fields(Settings)}
+
+
+def _coerce(name: str, value: Any, kind: type, origin: str) -> Any:
+    try:
+        if kind is bool:
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in ("1", "true", "yes", "on"):
+                return True
+            if text in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(value)
+        if kind in (int, float) and isinstance(value, bool):
+            raise ValueError(value)
+        return kind(value)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"{origin}: {name} = {value!r} is not a {kind.__name__}: give a valid {kind.__name__}"
+        ) from None
+
+
+def _read_file(path: Path, types: Mapping[str, type]) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise ConfigError(f"{path}: cannot be read ({error}): fix or remove the file") from None
+    unknown = sorted(set(data) - set(types))
+    if unknown:
+        raise ConfigError(f"{path}: unknown setting {unknown[0]!r}: use one of {', '.join(types)}")
+    return {name: _coerce(name, value, types[name], str(path)) for name, value in data.items()}
+
+
+def load_settings(
+    flags: Mapping[str, Any] | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> Settings:
+    """Resolve the settings in force: flags (None means not given) beat environment beat file."""
+    environ = os.environ if environ is None else environ
+    types = _field_types()
+    values: dict[str, Any] = {}
+    config_path = Path(environ.get(f"{ENV_PREFIX}CONFIG") or (cwd or Path.cwd()) / CONFIG_FILE)
+    if config_path.exists():
+        values.update(_read_file(config_path, types))
+    elif f"{ENV_PREFIX}CONFIG" in environ:
+        raise ConfigError(f"SMCAT_CONFIG names {config_path}, which does not exist: fix the path")
+    for name, kind in types.items():
+        variable = f"{ENV_PREFIX}{name.upper()}"
+        if variable in environ:
+            values[name] = _coerce(name, environ[variable], kind, variable)
+    for name, value in (flags or {}).items():
+        if name not in types:
+            raise ConfigError(f"unknown setting {name!r}: use one of {', '.join(types)}")
+        if value is not None:
+            values[name] = _coerce(name, value, types[name], f"--{name.replace('_', '-')}")
+    return Settings(**values)
