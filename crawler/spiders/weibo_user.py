@@ -29,6 +29,8 @@ from crawler.parsers.weibo_mobile import (
     with_long_text,
 )
 
+_LOGIN_MARKERS = ("/signin", "passport.weibo", "login.sina")
+
 
 class WeiboUserSpider(Spider):
     """Profiles and posts of Weibo accounts, optionally limited to a date range."""
@@ -155,6 +157,12 @@ class WeiboUserSpider(Spider):
 
 
 def _json(response: Response) -> Any:
+    if response.meta.get("redirect_urls") and any(
+        marker in response.url for marker in _LOGIN_MARKERS
+    ):
+        raise PayloadError(
+            f"redirected to a login page ({response.url}): Weibo wants a signed-in cookie here"
+        )
     try:
         return json.loads(response.text)
     except (ValueError, AttributeError) as error:

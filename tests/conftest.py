@@ -1,0 +1,59 @@
+"""Shared test fixtures: fixture paths, a replay server, and running `smcat` in a subprocess.
+
+Crawls run in a child process because Scrapy's reactor starts once per process; the replay
+server runs in the test process on 127.0.0.1, so tests can check which routes were hit.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from crawler.replay import ReplayServer
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+DEMO_MANIFEST = FIXTURES / "demo.toml"
+FAULTS_MANIFEST = FIXTURES / "weibo" / "faults.toml"
+
+
+@pytest.fixture
+def demo_server() -> Iterator[ReplayServer]:
+    with ReplayServer(DEMO_MANIFEST) as server:
+        yield server
+
+
+@pytest.fixture
+def faults_server() -> Iterator[ReplayServer]:
+    with ReplayServer(FAULTS_MANIFEST) as server:
+        yield server
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """The environment without the user's own SMCAT_* settings, plus `extra`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SMCAT_")}
+    env.update(extra)
+    return env
+
+
+@pytest.fixture
+def smcat(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """Run `python -m smcat ARGS` in tmp_path; keyword arguments become SMCAT_* variables."""
+
+    def run(*args: str, **settings: object) -> subprocess.CompletedProcess[str]:
+        env = clean_env(**{f"SMCAT_{k.upper()}": str(v) for k, v in settings.items()})
+        return subprocess.run(
+            [sys.executable, "-m", "smcat", *args],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=240,
+        )
+
+    return run

@@ -1,0 +1,154 @@
+"""The Weibo timeline spider for real: Scrapy engine, HTTP to the loopback replay server,
+the store pipeline and SQLite, run as `smcat crawl weibo-user` in a child process."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import datetime
+from pathlib import Path
+
+from crawler.parsers.common import html_to_text
+from crawler.replay import ReplayServer
+from tests.conftest import FIXTURES
+
+BRAND = "5001000001"  # 澜蔻护肤: 24 posts over 3 pages, 2 reposts, 2 long posts, 1 pinned
+
+
+def query(db: Path, sql: str, *params: object) -> list[tuple]:
+    with sqlite3.connect(db) as connection:
+        return connection.execute(sql, params).fetchall()
+
+
+def fixture_days(uid: str, since: str, until: str) -> list[str]:
+    """Days of the account's own posts in the fixture pages that fall in [since, until]."""
+    days = []
+    for page in sorted((FIXTURES / "weibo/mobile").glob(f"timeline_{uid}_p*.json")):
+        for card in json.loads(page.read_text())["data"]["cards"]:
+            mblog = card.get("mblog")
+            if mblog:
+                day = datetime.strptime(mblog["created_at"], "%a %b %d %H:%M:%S %z %Y").date()
+                days.append(day.isoformat())
+    return [d for d in days if since <= d <= until]
+
+
+def crawl(smcat, server: ReplayServer, db: Path, *args: str):
+    return smcat(
+        "crawl", "weibo-user", *args, "--db", str(db),
+        weibo_mobile_url=server.url, download_delay=0, retry_times=3,
+    )  # fmt: skip
+
+
+def test_timeline_crawl_stores_posts_observations_topics_and_account(smcat, demo_server, tmp_path):
+    db = tmp_path / "brand.db"
+    result = crawl(smcat, demo_server, db, BRAND)
+    assert result.returncode == 0, result.stderr
+    assert "finished" in result.stdout
+    own = query(db, "SELECT count(*) FROM posts WHERE account_id = ?", BRAND)[0][0]
+    assert own == 24
+    assert query(db, "SELECT count(*) FROM posts WHERE is_repost = 1")[0][0] == 2
+    # each repost's original is stored as its own post, by its own author
+    origins = query(
+        db,
+        "SELECT o.account_id FROM posts r JOIN posts o ON o.post_id = r.origin_post_id"
+        " WHERE r.is_repost = 1",
+    )
+    assert len(origins) == 2 and all(a != BRAND for (a,) in origins)
+    assert query(db, "SELECT count(*) FROM post_observations")[0][0] == 26
+    # the pinned post is kept and flagged, and the page after the last was asked for
+    assert query(db, "SELECT is_pinned FROM posts WHERE post_id = '5210001540807011'") == [(1,)]
+    assert demo_server.hit_count(f"weibo-timeline-{BRAND}-end") == 1
+    # long posts carry the full text from statuses/extend, not the 全文 stub
+    long_texts = dict(query(db, "SELECT post_id, text FROM posts WHERE is_long_text = 1"))
+    assert set(long_texts) == {"5210003412818032", "5210006724800095"}
+    for post_id, text in long_texts.items():
+        extend = json.loads((FIXTURES / f"weibo/mobile/extend_{post_id}.json").read_text())
+        assert text == html_to_text(extend["data"]["longTextContent"])
+        assert "全文" not in text
+    assert demo_server.hit_count("weibo-extend-5210003412818032") == 1
+    # the "1.2万"-style strings became integers; topics and mentions came out of the text
+    assert query(
+        db, "SELECT reposts FROM post_observations WHERE post_id = '5210001540807011'"
+    ) == [(1_000_000,)]
+    topics = {t for (t,) in query(db, "SELECT value FROM post_topics")}
+    assert {"澜蔻小蓝瓶", "双十一"} <= topics
+    assert ("微博抽奖平台",) in query(db, "SELECT DISTINCT value FROM post_mentions")
+    assert query(db, "SELECT screen_name FROM accounts WHERE account_id = ?", BRAND) == [
+        ("澜蔻护肤",)
+    ]
+    assert query(db, "SELECT followers FROM account_snapshots") == [(1283406,)]
+    crawls = query(db, "SELECT spider, status, reason, counts FROM crawls")
+    assert crawls[0][:3] == ("weibo_user", "finished", "finished")
+    assert json.loads(crawls[0][3])["rejected"] == 0
+    # every response is kept, gzipped, for reparsing
+    raw = query(db, "SELECT count(*), min(substr(body, 1, 2)) FROM raw_responses")[0]
+    assert raw == (demo_server.hits.__len__(), b"\x1f\x8b")
+
+
+def test_rerun_adds_observations_and_never_duplicates(smcat, demo_server, tmp_path):
+    db = tmp_path / "brand.db"
+    for _ in range(2):
+        assert crawl(smcat, demo_server, db, BRAND, "5001000002").returncode == 0
+    assert query(db, "SELECT count(*) FROM posts")[0][0] == 50
+    assert query(db, "SELECT count(*) FROM post_observations")[0][0] == 100
+    assert query(db, "SELECT count(*) FROM accounts")[0][0] == 2
+    assert query(db, "SELECT count(*) FROM account_snapshots")[0][0] == 4
+    assert query(db, "SELECT count(DISTINCT observed_at) FROM post_observations")[0][0] >= 2
+
+
+def test_since_and_until_keep_the_window_and_stop_paging_early(smcat, demo_server, tmp_path):
+    db = tmp_path / "window.db"
+    result = crawl(smcat, demo_server, db, BRAND, "--since", "2025-10-01", "--until", "2025-11-10")
+    assert result.returncode == 0, result.stderr
+    days = [d for (d,) in query(db, "SELECT created_at FROM posts WHERE account_id = ?", BRAND)]
+    assert days and all("2025-10-01" <= d[:10] <= "2025-11-10" for d in days)
+    assert len(days) == len(fixture_days(BRAND, "2025-10-01", "2025-11-10"))
+    # the old pinned post on page 1 did not end the crawl; page 2 held 2025-09 posts, so page 3
+    # (all older than --since) was never asked for
+    assert demo_server.hit_count(f"weibo-timeline-{BRAND}-p2") == 1
+    assert demo_server.hit_count(f"weibo-timeline-{BRAND}-p3") == 0
+
+
+def test_418_is_retried_and_the_crawl_goes_on(smcat, faults_server, tmp_path):
+    db = tmp_path / "faults.db"
+    result = crawl(smcat, faults_server, db, "5001000003")
+    assert result.returncode == 0, result.stderr
+    assert faults_server.hit_count("timeline-5001000003-p1") == 3
+    assert query(db, "SELECT count(*) FROM posts")[0][0] == 2
+    assert query(db, "SELECT status FROM crawls") == [("finished",)]
+
+
+def test_truncated_json_is_rejected_with_its_body_and_the_crawl_says_why(
+    smcat, faults_server, tmp_path
+):
+    db = tmp_path / "faults.db"
+    result = crawl(smcat, faults_server, db, "5001000004")
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("error:")
+    status, reason = query(db, "SELECT status, reason FROM crawls")[0]
+    assert status == "stopped" and "not JSON" in reason and "5001000004" in reason
+    kind, why, payload = query(db, "SELECT kind, reason, payload FROM rejects")[0]
+    assert kind == "weibo_response" and "page 1" in why
+    served = (FIXTURES / "weibo/mobile/timeline_5001000001_p3.json").read_bytes()[:5000]
+    assert json.loads(payload)["body"] == served.decode("utf-8", errors="replace")
+    assert query(db, "SELECT count(*) FROM accounts")[0][0] == 1  # what did arrive is kept
+
+
+def test_error_envelope_and_login_redirect_are_recorded(smcat, faults_server, tmp_path):
+    db = tmp_path / "faults.db"
+    result = crawl(smcat, faults_server, db, "5001000005", "5001000007")
+    assert result.returncode == 1
+    reasons = [r for (r,) in query(db, "SELECT reason FROM rejects")]
+    assert any("用户不存在" in r for r in reasons)
+    assert any("login page" in r for r in reasons)
+    assert faults_server.hit_count("login-page") == 1
+
+
+def test_failed_long_text_keeps_the_post_with_its_short_text(smcat, faults_server, tmp_path):
+    db = tmp_path / "faults.db"
+    crawl(smcat, faults_server, db, "5001000006")
+    text = query(db, "SELECT text FROM posts WHERE post_id = '5210003412818032'")
+    assert len(text) == 1 and "全文" in text[0][0]
+    assert query(db, "SELECT count(*) FROM rejects WHERE kind = 'weibo_request'")[0][0] == 1
+    # retried like any 5xx before it was given up
+    assert faults_server.hit_count("extend-5210003412818032-broken") == 4
