@@ -9,6 +9,7 @@ from scrapy import Spider
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings as ScrapySettings
 
+from crawler.settings import from_smcat
 from smcat.config import Settings
 from smcat.errors import SmcatError
 from smcat.store import CrawlRecord, Store
@@ -20,22 +21,7 @@ def scrapy_settings(
     """crawler/settings.py with smcat's settings laid over it (then any explicit overrides)."""
     result = ScrapySettings()
     result.setmodule("crawler.settings", priority="project")
-    result.setdict(
-        {
-            "SMCAT_DB": str(settings.db),
-            "SMCAT_KEEP_RAW": settings.keep_raw,
-            "DOWNLOAD_DELAY": settings.download_delay,
-            "AUTOTHROTTLE_START_DELAY": max(settings.download_delay, 0.1),
-            # with no delay asked for (replay server, tests) there is nothing to throttle
-            "AUTOTHROTTLE_ENABLED": settings.download_delay > 0,
-            "CONCURRENT_REQUESTS_PER_DOMAIN": settings.concurrent_requests,
-            "RETRY_TIMES": settings.retry_times,
-            "USER_AGENT": settings.user_agent,
-            "WEIBO_MOBILE_URL": settings.weibo_mobile_url,
-            "LOG_LEVEL": settings.log_level.upper(),
-        },
-        priority="cmdline",
-    )
+    result.setdict(from_smcat(settings), priority="cmdline")
     if overrides:
         result.setdict(dict(overrides), priority="cmdline")
     return result

@@ -1,5 +1,10 @@
-"""Scrapy settings for smcat's spiders: polite by default; `crawler.runner` overlays smcat's own
-settings (database, delays, base URLs) on these."""
+"""Scrapy settings for smcat's spiders: polite by default, with smcat's own settings (database,
+delays, base URLs from smcat.toml and SMCAT_* variables) laid over them by `from_smcat`, so that
+`scrapy crawl` and `smcat crawl` behave alike; `crawler.runner` adds the command's flags."""
+
+from typing import Any
+
+from smcat.config import Settings, load_settings
 
 BOT_NAME = "smcat"
 SPIDER_MODULES = ["crawler.spiders"]
@@ -9,17 +14,12 @@ NEWSPIDER_MODULE = "crawler.spiders"
 # Politeness comes from the delay, one request at a time and AutoThrottle instead.
 ROBOTSTXT_OBEY = False
 CONCURRENT_REQUESTS = 4
-CONCURRENT_REQUESTS_PER_DOMAIN = 1
-DOWNLOAD_DELAY = 3.0
-AUTOTHROTTLE_ENABLED = True
-AUTOTHROTTLE_START_DELAY = 3.0
 AUTOTHROTTLE_MAX_DELAY = 60.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 DOWNLOAD_TIMEOUT = 30
 
 # 418 and 432 are how Weibo says "too fast" or "not without a cookie"
 RETRY_ENABLED = True
-RETRY_TIMES = 3
 RETRY_HTTP_CODES = [418, 429, 432, 500, 502, 503, 504, 522, 524, 408]
 HTTPERROR_ALLOWED_CODES: list[int] = []
 
@@ -32,9 +32,23 @@ FEED_EXPORT_ENCODING = "utf-8"
 
 ITEM_PIPELINES = {"crawler.pipelines.StorePipeline": 500}
 EXTENSIONS = {"crawler.extensions.Progress": 500}
-LOG_LEVEL = "WARNING"
 
-# smcat's own settings (overlaid by crawler.runner from smcat.config.Settings)
-SMCAT_DB = "smcat.db"
-SMCAT_KEEP_RAW = True
-WEIBO_MOBILE_URL = "https://m.weibo.cn"
+
+def from_smcat(settings: Settings) -> dict[str, Any]:
+    """The Scrapy settings that carry smcat's settings."""
+    return {
+        "SMCAT_DB": str(settings.db),
+        "SMCAT_KEEP_RAW": settings.keep_raw,
+        "DOWNLOAD_DELAY": settings.download_delay,
+        "AUTOTHROTTLE_START_DELAY": max(settings.download_delay, 0.1),
+        # with no delay asked for (replay server, tests) there is nothing to throttle
+        "AUTOTHROTTLE_ENABLED": settings.download_delay > 0,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": settings.concurrent_requests,
+        "RETRY_TIMES": settings.retry_times,
+        "USER_AGENT": settings.user_agent,
+        "WEIBO_MOBILE_URL": settings.weibo_mobile_url,
+        "LOG_LEVEL": settings.log_level.upper(),
+    }
+
+
+globals().update(from_smcat(load_settings()))

@@ -17,7 +17,8 @@ DbOption = Annotated[
     Path | None,
     typer.Option(
         "--db",
-        help="SQLite file of the research project (default: SMCAT_DB, else db in smcat.toml, else ./smcat.db).",
+        help="SQLite file of the research project"
+        " (default: SMCAT_DB, else db in smcat.toml, else ./smcat.db).",
         show_default=False,
         dir_okay=False,
     ),

@@ -78,10 +78,10 @@ MIGRATIONS: tuple[str, ...] = (
         platform TEXT NOT NULL,
         account_id TEXT NOT NULL,
         observed_at TEXT NOT NULL,
-        followers INTEGER,
-        following INTEGER,
-        posts INTEGER,
-        total_likes INTEGER,
+        followers INTEGER CHECK (followers >= 0),
+        following INTEGER CHECK (following >= 0),
+        posts INTEGER CHECK (posts >= 0),
+        total_likes INTEGER CHECK (total_likes >= 0),
         crawl_id INTEGER,
         PRIMARY KEY (platform, account_id, observed_at)
     ) WITHOUT ROWID;
@@ -94,7 +94,7 @@ MIGRATIONS: tuple[str, ...] = (
         is_repost INTEGER,
         origin_post_id TEXT,
         media_type TEXT,
-        pic_count INTEGER,
+        pic_count INTEGER CHECK (pic_count >= 0),
         video_seconds REAL,
         source TEXT,
         region TEXT,
@@ -111,12 +111,12 @@ MIGRATIONS: tuple[str, ...] = (
         platform TEXT NOT NULL,
         post_id TEXT NOT NULL,
         observed_at TEXT NOT NULL,
-        likes INTEGER,
-        comments INTEGER,
-        reposts INTEGER,
-        shares INTEGER,
-        collects INTEGER,
-        plays INTEGER,
+        likes INTEGER CHECK (likes >= 0),
+        comments INTEGER CHECK (comments >= 0),
+        reposts INTEGER CHECK (reposts >= 0),
+        shares INTEGER CHECK (shares >= 0),
+        collects INTEGER CHECK (collects >= 0),
+        plays INTEGER CHECK (plays >= 0),
         crawl_id INTEGER,
         PRIMARY KEY (platform, post_id, observed_at)
     ) WITHOUT ROWID;
@@ -144,8 +144,8 @@ MIGRATIONS: tuple[str, ...] = (
         author_name TEXT,
         created_at TEXT,
         text TEXT,
-        likes INTEGER,
-        replies INTEGER,
+        likes INTEGER CHECK (likes >= 0),
+        replies INTEGER CHECK (replies >= 0),
         region TEXT,
         extra TEXT,
         first_seen_at TEXT,
@@ -159,7 +159,7 @@ MIGRATIONS: tuple[str, ...] = (
         observed_at TEXT NOT NULL,
         rank INTEGER NOT NULL,
         word TEXT NOT NULL,
-        heat INTEGER,
+        heat INTEGER CHECK (heat >= 0),
         category TEXT,
         label TEXT,
         is_ad INTEGER,
@@ -185,9 +185,9 @@ MIGRATIONS: tuple[str, ...] = (
         room_id TEXT NOT NULL,
         observed_at TEXT NOT NULL,
         status TEXT,
-        viewers_now INTEGER,
-        viewers_total INTEGER,
-        likes INTEGER,
+        viewers_now INTEGER CHECK (viewers_now >= 0),
+        viewers_total INTEGER CHECK (viewers_total >= 0),
+        likes INTEGER CHECK (likes >= 0),
         crawl_id INTEGER,
         PRIMARY KEY (platform, room_id, observed_at)
     ) WITHOUT ROWID;
@@ -198,7 +198,7 @@ MIGRATIONS: tuple[str, ...] = (
         platform TEXT,
         account_id TEXT,
         nickname TEXT,
-        sales_volume INTEGER,
+        sales_volume INTEGER CHECK (sales_volume >= 0),
         sales_amount REAL,
         live_sales_amount REAL,
         video_sales_amount REAL,
@@ -313,8 +313,10 @@ def _json(value: object) -> str | None:
 
 
 def _int(value: object) -> int | None:
-    if value is None or value == "" or type(value) is int:
-        return value  # type: ignore[return-value]
+    if value is None or value == "":
+        return None
+    if type(value) is int:
+        return value
     if isinstance(value, bool):
         raise ValueError(f"not a whole number: {value!r}")
     try:
@@ -684,12 +686,17 @@ def check_database_file(path: Path) -> int:
         probe = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
         try:
             version = probe.execute("PRAGMA user_version").fetchone()[0]
+            tables = probe.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
         finally:
             probe.close()
     except sqlite3.DatabaseError as error:
         raise StoreError(
             f"{path} cannot be read as SQLite ({error}): point --db at an smcat database"
         ) from None
+    if version == 0 and tables:
+        raise StoreError(
+            f"{path} is an SQLite database but not an smcat one: give --db a new file name"
+        )
     if version > SCHEMA_VERSION:
         raise StoreError(
             f"{path} has schema version {version} but this smcat {__version__} knows up to "
@@ -888,16 +895,61 @@ class Store:
     ) -> WriteResult:
         result = WriteResult()
         overrides = _crawl_override(table, crawl_id)
-        good = []
+        good, sources = [], []
         for row in rows:
             try:
                 good.append(table.convert(row, defaults, overrides))
+                sources.append(row)
             except ValueError as error:
                 self._reject_row(table.name, str(error), row, crawl_id, result)
-        with self.transaction():
-            self._insert(table, good)
-        result.stored += len(good)
+        self._write_batches(
+            table.name,
+            {table: good},
+            sources,
+            lambda row: self._write(table, [row], crawl_id, defaults),
+            crawl_id,
+            result,
+        )
         return result
+
+    def _write_batches(
+        self,
+        kind: str,
+        batches: dict[_Table, list[tuple]],
+        sources: list[Mapping[str, Any]],
+        write_one: Callable[[Mapping[str, Any]], WriteResult],
+        crawl_id: int | None,
+        result: WriteResult,
+    ) -> None:
+        """Insert converted rows in one transaction. If SQLite refuses one (a CHECK failed, or
+        an integer too large for it got past the converters' fast path), write the rows one by
+        one so that only the refused rows are rejected."""
+        with self.transaction():
+            try:
+                with self._savepoint():
+                    for table, rows in batches.items():
+                        self._insert(table, rows)
+            except (sqlite3.IntegrityError, OverflowError) as error:
+                if len(sources) == 1:
+                    self._reject_row(
+                        kind, f"refused by SQLite: {error}", sources[0], crawl_id, result
+                    )
+                    return
+                for row in sources:
+                    result.add(write_one(row))
+                return
+            result.stored += len(sources)
+
+    @contextmanager
+    def _savepoint(self) -> Iterator[None]:
+        self.connection.execute("SAVEPOINT smcat_write")
+        try:
+            yield
+        except BaseException:
+            self.connection.execute("ROLLBACK TO smcat_write")
+            self.connection.execute("RELEASE smcat_write")
+            raise
+        self.connection.execute("RELEASE smcat_write")
 
     def _insert(self, table: _Table, rows: list[tuple]) -> None:
         """Run the table's upsert over converted rows, many rows per statement.
@@ -954,7 +1006,7 @@ class Store:
         whole; the rest are stored.
         """
         result = WriteResult()
-        posts, observations, topics, mentions = [], [], [], []
+        posts, observations, topics, mentions, sources = [], [], [], [], []
         convert = _POST_SEEN.convert
         defaults, overrides = _seen_defaults(_POSTS), _crawl_override(_POSTS, crawl_id)
         width, crawl = len(_POSTS.names), _POSTS.position("crawl_id")
@@ -968,18 +1020,26 @@ class Store:
                 continue
             platform, post_id = values[0], values[1]
             posts.append(values[:width])
+            sources.append(row)
             if values[width] is not None:
                 observations.append((platform, post_id, *values[width:], values[crawl]))
             if topic_values := row.get("topics"):
-                topics.extend((platform, post_id, str(topic)) for topic in topic_values)
+                topics.extend((platform, post_id, str(v)) for v in _listed(topic_values))
             if mention_values := row.get("mentions"):
-                mentions.extend((platform, post_id, str(mention)) for mention in mention_values)
-        with self.transaction():
-            self._insert(_POSTS, posts)
-            self._insert(_POST_OBSERVATIONS, observations)
-            self._insert(_POST_TOPICS, topics)
-            self._insert(_POST_MENTIONS, mentions)
-        result.stored += len(posts)
+                mentions.extend((platform, post_id, str(v)) for v in _listed(mention_values))
+        self._write_batches(
+            "posts",
+            {
+                _POSTS: posts,
+                _POST_OBSERVATIONS: observations,
+                _POST_TOPICS: topics,
+                _POST_MENTIONS: mentions,
+            },
+            sources,
+            lambda row: self.upsert_posts([row], crawl_id=crawl_id),
+            crawl_id,
+            result,
+        )
         return result
 
     def upsert_comments(
@@ -1021,7 +1081,8 @@ class Store:
         """Schema version, row counts of every table, and the latest crawls."""
         present = set(self.db.table_names())
         counts = {t: self.db[t].count if t in present else 0 for t in TABLES}
-        return StoreInfo(self.path, self.schema_version, counts, self.crawls(crawls))
+        recent = self.crawls(crawls) if "crawls" in present else []
+        return StoreInfo(self.path, self.schema_version, counts, recent)
 
     def columns(self, table: str) -> list[str]:
         """Column names of one of the store's tables."""
@@ -1057,6 +1118,11 @@ def _crawl_record(row: tuple) -> CrawlRecord:
         counts=json.loads(row[7] or "{}"),
         version=row[8],
     )
+
+
+def _listed(values: object) -> Iterable[object]:
+    """Topics or mentions as a list: one string is one value, not its characters."""
+    return (values,) if isinstance(values, str) else values  # type: ignore[return-value]
 
 
 def _known_table(table: str) -> str:

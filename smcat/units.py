@@ -5,49 +5,64 @@ Parsers and the store share these so a value is interpreted the same way whereve
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import datetime
 
-_COUNT = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(万|亿|w|k)?\+?$", re.IGNORECASE)
-_MULTIPLIER = {None: 1, "万": 10_000, "亿": 100_000_000, "w": 10_000, "k": 1_000}
+MAX_COUNT = 2**63 - 1  # SQLite's INTEGER
+_COUNT = re.compile(r"^([0-9]+)(?:\.([0-9]+))?(万|亿|w|k)?\+?$", re.IGNORECASE)
+_MULTIPLIER = {"万": 10_000, "亿": 100_000_000, "w": 10_000, "k": 1_000}
+_CANONICAL_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{6})?[+-]\d\d:\d\d")
 
 
 def parse_count(value: object) -> int | None:
     """Return a count as an int: 1234, "1,234", "1.2万", "3亿", "100万+" (a floor), "5k".
 
-    None and "" mean unknown and give None; anything else that is not a count raises ValueError.
+    None and "" mean unknown and give None; anything else that is not a count (negative,
+    fractional without a unit, too large for SQLite) raises ValueError.
     """
     if value is None:
         return None
-    if type(value) is int:
-        return value
     if isinstance(value, bool):
         raise ValueError(f"not a count: {value!r}")
+    if isinstance(value, int):
+        return _in_range(value, value)
     if isinstance(value, float):
-        if value != value or value < 0:
+        if not math.isfinite(value) or not value.is_integer():
             raise ValueError(f"not a count: {value!r}")
-        return round(value)
+        return _in_range(int(value), value)
     if isinstance(value, str):
         text = value.strip().replace(",", "").replace(" ", "")
         if not text:
             return None
         match = _COUNT.match(text)
         if match:
-            number, unit = match.groups()
-            return round(float(number) * _MULTIPLIER[unit.lower() if unit else None])
+            whole, fraction, unit = match.groups()
+            if unit is None:
+                if fraction is not None:
+                    raise ValueError(f"not a count: {value!r}")
+                return _in_range(int(whole), value)
+            # exact arithmetic: "1.2万" is 12000, never 11999.999...
+            scale = 10 ** len(fraction or "")
+            number = int(whole) * scale + int(fraction or 0)
+            return _in_range(number * _MULTIPLIER[unit.lower()] // scale, value)
     raise ValueError(f"not a count: {value!r}")
 
 
+def _in_range(count: int, original: object) -> int:
+    if not 0 <= count <= MAX_COUNT:
+        raise ValueError(f"not a count (negative or too large): {original!r}")
+    return count
+
+
 def iso_time(value: object) -> str | None:
-    """Return an ISO 8601 time with its UTC offset; reject naive or unparseable times."""
-    if type(value) is str and len(value) >= 25 and value[10] == "T":
-        # the extended form with offset that the store keeps: check it, keep it as it is
+    """Return an ISO 8601 time with its UTC offset, in one canonical spelling per instant and
+    offset (YYYY-MM-DDTHH:MM:SS[.ffffff]+HH:MM); reject naive or unparseable times."""
+    if type(value) is str and _CANONICAL_TIME.fullmatch(value):
         try:
-            moment = datetime.fromisoformat(value)
+            datetime.fromisoformat(value)  # the shape is right; is the date real?
         except ValueError:
             raise ValueError(f"not an ISO 8601 time: {value!r}") from None
-        if moment.tzinfo is None:  # parsed strings carry fixed offsets, so this is the check
-            raise ValueError(f"time has no UTC offset: {value!r}")
         return value
     if value is None or value == "":
         return None
