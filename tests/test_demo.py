@@ -1,0 +1,30 @@
+"""`smcat demo`: the main job on the bundled fixtures, as a new user runs it."""
+
+from __future__ import annotations
+
+import sqlite3
+
+
+def counts(db) -> tuple[int, int]:
+    with sqlite3.connect(db) as connection:
+        posts = connection.execute("SELECT count(*) FROM posts").fetchone()[0]
+        observations = connection.execute("SELECT count(*) FROM post_observations").fetchone()[0]
+    return posts, observations
+
+
+def test_demo_twice_gives_the_same_posts_and_twice_the_observations(smcat, tmp_path):
+    first = smcat("demo")
+    assert first.returncode == 0, first.stderr
+    db = tmp_path / "smcat-demo.db"
+    assert f"wrote {db.name}" in first.stdout and "finished" in first.stdout
+    posts, observations = counts(db)
+    assert posts > 0 and observations == posts
+
+    again = smcat("demo", "--db", str(db))
+    assert again.returncode == 0, again.stderr
+    assert counts(db) == (posts, 2 * observations)
+
+    info = smcat("db", "info", "--db", str(db))
+    assert info.returncode == 0
+    lines = {line.split()[0]: line.split()[1] for line in info.stdout.splitlines() if line.strip()}
+    assert lines["posts"] == str(posts) and lines["post_observations"] == str(2 * observations)
