@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from smcat.config import Settings, load_settings
 
@@ -32,4 +33,4 @@ def settings(**flags: Any) -> Settings:
 
 def print_error(message: str) -> None:
     """Print a one-line error to stderr."""
-    stderr.print(f"[bold red]error:[/] {message}")
+    stderr.print(f"[bold red]error:[/] {escape(message)}")

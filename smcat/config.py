@@ -68,6 +68,12 @@ def _coerce(name: str, value: Any, kind: type, origin: str) -> Any:
             raise ValueError(value)
         if kind in (int, float) and isinstance(value, bool):
             raise ValueError(value)
+        if kind is int and isinstance(value, float) and not value.is_integer():
+            raise ValueError(value)
+        if kind is str and not isinstance(value, str):
+            raise ValueError(value)  # a TOML list or number where text is wanted
+        if kind is Path and not isinstance(value, str | os.PathLike):
+            raise ValueError(value)
         return kind(value)
     except (TypeError, ValueError):
         raise ConfigError(

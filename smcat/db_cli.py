@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, TextIO
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from smcat.cli_common import DbOption, settings, stdout
@@ -40,7 +41,7 @@ def info(
     path = settings(db=db).db
     with Store.open(path, readonly=True) as store:
         summary = store.info(crawls=crawls)
-    stdout.print(f"[bold]{summary.path}[/]  schema version {summary.schema_version}")
+    stdout.print(f"[bold]{escape(str(summary.path))}[/]  schema version {summary.schema_version}")
     counts = Table("table", "rows", box=None, pad_edge=False)
     for table, rows in summary.row_counts.items():
         counts.add_row(table, f"{rows:,}")
@@ -48,28 +49,23 @@ def info(
     if not summary.crawls:
         stdout.print("no crawls yet")
         return
-    recent = Table(
-        "crawl",
-        "spider",
-        "started",
-        "status",
-        "reason",
-        "stored",
-        "rejected",
-        box=None,
-        pad_edge=False,
-        title="latest crawls",
-        title_justify="left",
-    )
+    recent = Table(box=None, pad_edge=False, title="latest crawls", title_justify="left")
+    recent.add_column("crawl")
+    recent.add_column("spider")
+    recent.add_column("started", no_wrap=True)
+    recent.add_column("status")
+    recent.add_column("stored", justify="right")
+    recent.add_column("rejected", justify="right")
+    recent.add_column("why it ended", overflow="fold")  # a URL in a reason must stay whole
     for crawl in summary.crawls:
         recent.add_row(
             str(crawl.crawl_id),
-            crawl.spider,
-            crawl.started_at[:19],
+            escape(crawl.spider),
+            crawl.started_at[:16].replace("T", " "),
             crawl.status,
-            crawl.reason or "",
             str(crawl.counts.get("stored", "")),
             str(crawl.counts.get("rejected", "")),
+            escape(crawl.reason or ""),
         )
     stdout.print(recent)
 
@@ -98,6 +94,7 @@ def export(
     if format is Format.parquet and output is None:
         raise SmcatError("parquet is binary: give a file with -o FILE.parquet")
     with Store.open(path, readonly=True) as store:
+        store.columns(table)  # an unknown table fails here, before -o FILE is touched
         if format is Format.parquet:
             rows = _write_parquet(store, table, output)
         else:
