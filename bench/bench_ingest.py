@@ -8,8 +8,11 @@ tuples (no checks). Run: `python bench/bench_ingest.py [--posts 200000]`.
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import random
+import sqlite3
+import statistics
 import tempfile
 import time
 from collections.abc import Callable
@@ -122,29 +125,44 @@ def timed(run: Callable[[Store, list[dict]], None], store: Store, posts: list[di
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=200_000)
+    parser.add_argument("--repeat", type=int, default=5, help="runs per method; medians shown")
     args = parser.parse_args()
     first = make_posts(args.posts, "2025-12-01T00:00:00+08:00")
     second = make_posts(args.posts, "2025-12-02T00:00:00+08:00", seed=8)
     print(
-        f"machine: {platform.machine()} {platform.processor() or ''}, python "
-        f"{platform.python_version()}, sqlite {__import__('sqlite3').sqlite_version}"
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, python "
+        f"{platform.python_version()}, sqlite {sqlite3.sqlite_version}"
     )
-    print(f"{args.posts:,} posts, one observation each; insert pass then update pass")
-    results = {}
+    print(
+        f"{args.posts:,} posts, one observation each; insert pass then update pass; "
+        f"median of {args.repeat} runs, each on a new database (runs interleaved)"
+    )
+    methods = {
+        "smcat Store.upsert_posts": run_smcat,
+        "sqlite-utils upsert_all": run_sqlite_utils,
+        "plain executemany": run_executemany,
+    }
+    rates: dict[str, list[tuple[float, float]]] = {name: [] for name in methods}
     with tempfile.TemporaryDirectory() as folder:
-        for name, run in (
-            ("smcat Store.upsert_posts", run_smcat),
-            ("sqlite-utils upsert_all", run_sqlite_utils),
-            ("plain executemany", run_executemany),
-        ):
-            with Store.open(Path(folder) / f"{name.split()[0]}.db") as store:
-                insert = timed(run, store, first)
-                update = timed(run, store, second)
-                assert store.count("posts") == args.posts
-                assert store.count("post_observations") == 2 * args.posts
-            results[name] = (insert, update)
-            print(f"{name:28s} insert {insert:>10,.0f} posts/s   update {update:>10,.0f} posts/s")
-    smcat, plain = results["smcat Store.upsert_posts"], results["plain executemany"]
+        for attempt in range(args.repeat):
+            for name, run in methods.items():
+                with Store.open(Path(folder) / f"{attempt}-{name.split()[0]}.db") as store:
+                    insert = timed(run, store, first)
+                    update = timed(run, store, second)
+                    assert store.count("posts") == args.posts
+                    assert store.count("post_observations") == 2 * args.posts
+                rates[name].append((insert, update))
+    medians = {}
+    for name, runs in rates.items():
+        insert = statistics.median(r[0] for r in runs)
+        update = statistics.median(r[1] for r in runs)
+        medians[name] = (insert, update)
+        low = min(min(r) for r in runs)
+        print(
+            f"{name:28s} insert {insert:>10,.0f} posts/s   update {update:>10,.0f} posts/s"
+            f"   (slowest run {low:,.0f})"
+        )
+    smcat, plain = medians["smcat Store.upsert_posts"], medians["plain executemany"]
     print(
         f"smcat / plain executemany: insert {smcat[0] / plain[0]:.0%}, "
         f"update {smcat[1] / plain[1]:.0%}"

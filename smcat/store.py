@@ -363,42 +363,52 @@ class _Table:
         """Where a column stands in the tuples `convert` returns."""
         return self.names.index(column)
 
-    def convert(
+    def converter(
         self,
-        row: Mapping[str, Any],
         defaults: tuple[tuple[int, object], ...] = (),
         overrides: tuple[tuple[int, object], ...] = (),
-    ) -> tuple:
-        """Return the row as a tuple in column order; raise ValueError naming the bad column.
+    ) -> Callable[[Mapping[str, Any]], tuple]:
+        """A function that returns a row as a tuple in column order, or raises ValueError
+        naming the bad column.
 
         `defaults` fill positions the row leaves empty, `overrides` replace them; both hold
-        values that are already in stored form.
+        values that are already in stored form. Everything the hot path needs is bound here,
+        once per batch (bench/bench_ingest.py).
         """
-        values = list(map(row.get, self.names))
-        if all(map(_is_ready, self.ready, map(type, values))):
-            for position in self.times:
-                if (value := values[position]) is not None:
-                    try:
-                        values[position] = iso_time(value)
-                    except ValueError as error:
-                        raise ValueError(f"{self.names[position]}: {error}") from None
-        else:
-            values = [
-                None if value is None else self._apply(position, value)
-                for position, value in enumerate(values)
-            ]
-        for position, value in defaults:
-            if values[position] is None:
+        names, ready, times, required_values = (
+            self.names,
+            self.ready,
+            self.times,
+            self.required_values,
+        )
+        apply, missing = self._apply, self._missing
+
+        def convert(row: Mapping[str, Any]) -> tuple:
+            values = list(map(row.get, names))
+            if all(map(_is_ready, ready, map(type, values))):
+                for position in times:
+                    if values[position] is not None:
+                        values[position] = apply(position, values[position])
+            else:
+                values = [
+                    None if value is None else apply(position, value)
+                    for position, value in enumerate(values)
+                ]
+            for position, value in defaults:
+                if values[position] is None:
+                    values[position] = value
+            for position, value in overrides:
                 values[position] = value
-        for position, value in overrides:
-            values[position] = value
-        required = self.required_values(values)
-        if None in required or "" in required:
-            missing = next(
-                p for p, v in zip(self.required, required, strict=True) if v in (None, "")
-            )
-            raise ValueError(f"{self.names[missing]} is missing")
-        return tuple(values)
+            required = required_values(values)
+            if None in required or "" in required:
+                raise missing(required)
+            return tuple(values)
+
+        return convert
+
+    def _missing(self, required: tuple) -> ValueError:
+        position = next(p for p, v in zip(self.required, required, strict=True) if v in (None, ""))
+        return ValueError(f"{self.names[position]} is missing")
 
     def _apply(self, position: int, value: object) -> object:
         try:
@@ -488,6 +498,7 @@ _ACCOUNT_SNAPSHOTS = _table(
 _POST_COLUMNS: dict[str, tuple[Converter, frozenset[type]]] = {
     "platform": _TEXT,
     "post_id": _TEXT,
+    "crawl_id": _INT,
     "account_id": _TEXT,
     "created_at": _TIME,
     "text": _TEXT,
@@ -504,7 +515,6 @@ _POST_COLUMNS: dict[str, tuple[Converter, frozenset[type]]] = {
     "extra": _JSON,
     "first_seen_at": _TIME,
     "updated_at": _TIME,
-    "crawl_id": _INT,
 }
 _POSTS = _table("posts", ("platform", "post_id"), _POST_COLUMNS, required=("created_at",))
 _COUNTS_SEEN: dict[str, tuple[Converter, frozenset[type]]] = {
@@ -515,20 +525,37 @@ _COUNTS_SEEN: dict[str, tuple[Converter, frozenset[type]]] = {
     "collects": _COUNT,
     "plays": _COUNT,
 }
+_POST_OBSERVATIONS_COLUMNS: dict[str, tuple[Converter, frozenset[type]]] = {
+    "platform": _TEXT,
+    "post_id": _TEXT,
+    "observed_at": _TIME,
+    **_COUNTS_SEEN,
+    "crawl_id": _INT,
+}
 _POST_OBSERVATIONS = _table(
     "post_observations",
     ("platform", "post_id", "observed_at"),
-    {"platform": _TEXT, "post_id": _TEXT, "observed_at": _TIME, **_COUNTS_SEEN, "crawl_id": _INT},
+    _POST_OBSERVATIONS_COLUMNS,
     on_conflict="ignore",
 )
 # What upsert_posts takes: a post as seen at one time, checked in one pass and then split.
+# Its order makes the split cheap: the first ten values are the post_observations row, and
+# the first two with the rest from the tenth (crawl_id) on are the posts row.
 _POST_SEEN = _table(
     "posts",
     ("platform", "post_id"),
-    {**_POST_COLUMNS, "observed_at": _TIME, **_COUNTS_SEEN},
+    {
+        **_POST_OBSERVATIONS_COLUMNS,
+        **{k: v for k, v in _POST_COLUMNS.items() if k not in ("platform", "post_id", "crawl_id")},
+    },
     required=("created_at",),
     on_conflict=None,
 )
+_OBSERVED = slice(0, len(_POST_OBSERVATIONS_COLUMNS))
+_COUNTS = slice(3, len(_POST_OBSERVATIONS_COLUMNS) - 1)
+_POST_REST = slice(len(_POST_OBSERVATIONS_COLUMNS) - 1, None)
+assert _POST_SEEN.names[:2] + _POST_SEEN.names[_POST_REST] == _POSTS.names
+assert _POST_SEEN.names[_OBSERVED] == _POST_OBSERVATIONS.names
 _POST_TOPICS = _table(
     "post_topics",
     ("platform", "post_id", "value"),
@@ -894,11 +921,11 @@ class Store:
         defaults: tuple[tuple[int, object], ...] = (),
     ) -> WriteResult:
         result = WriteResult()
-        overrides = _crawl_override(table, crawl_id)
+        convert = table.converter(defaults, _crawl_override(table, crawl_id))
         good, sources = [], []
         for row in rows:
             try:
-                good.append(table.convert(row, defaults, overrides))
+                good.append(convert(row))
                 sources.append(row)
             except ValueError as error:
                 self._reject_row(table.name, str(error), row, crawl_id, result)
@@ -924,21 +951,22 @@ class Store:
         """Insert converted rows in one transaction. If SQLite refuses one (a CHECK failed, or
         an integer too large for it got past the converters' fast path), write the rows one by
         one so that only the refused rows are rejected."""
-        with self.transaction():
-            try:
-                with self._savepoint():
-                    for table, rows in batches.items():
-                        self._insert(table, rows)
-            except (sqlite3.IntegrityError, OverflowError) as error:
-                if len(sources) == 1:
-                    self._reject_row(
-                        kind, f"refused by SQLite: {error}", sources[0], crawl_id, result
-                    )
-                    return
+        # A savepoint costs about a third of the update rate (bench/bench_ingest.py), so the
+        # batch gets one only inside a caller's transaction, where it cannot roll back alone.
+        guard = self._savepoint if self.connection.in_transaction else self.transaction
+        try:
+            with guard():
+                for table, rows in batches.items():
+                    self._insert(table, rows)
+        except (sqlite3.IntegrityError, OverflowError) as error:
+            if len(sources) == 1:
+                self._reject_row(kind, f"refused by SQLite: {error}", sources[0], crawl_id, result)
+                return
+            with self.transaction():
                 for row in sources:
                     result.add(write_one(row))
-                return
-            result.stored += len(sources)
+            return
+        result.stored += len(sources)
 
     @contextmanager
     def _savepoint(self) -> Iterator[None]:
@@ -1007,26 +1035,25 @@ class Store:
         """
         result = WriteResult()
         posts, observations, topics, mentions, sources = [], [], [], [], []
-        convert = _POST_SEEN.convert
-        defaults, overrides = _seen_defaults(_POSTS), _crawl_override(_POSTS, crawl_id)
-        width, crawl = len(_POSTS.names), _POSTS.position("crawl_id")
+        convert = _POST_SEEN.converter(
+            _seen_defaults(_POST_SEEN), _crawl_override(_POST_SEEN, crawl_id)
+        )
         for row in rows:
             try:
-                values = convert(row, defaults, overrides)
-                if values[width] is None and any(v is not None for v in values[width + 1 :]):
+                values = convert(row)
+                if values[2] is None and any(v is not None for v in values[_COUNTS]):
                     raise ValueError("observed_at is missing for the counts")
             except ValueError as error:
                 self._reject_row("posts", str(error), row, crawl_id, result)
                 continue
-            platform, post_id = values[0], values[1]
-            posts.append(values[:width])
+            posts.append(values[:2] + values[_POST_REST])
             sources.append(row)
-            if values[width] is not None:
-                observations.append((platform, post_id, *values[width:], values[crawl]))
+            if values[2] is not None:
+                observations.append(values[_OBSERVED])
             if topic_values := row.get("topics"):
-                topics.extend((platform, post_id, str(v)) for v in _listed(topic_values))
+                topics.extend((values[0], values[1], str(v)) for v in _listed(topic_values))
             if mention_values := row.get("mentions"):
-                mentions.extend((platform, post_id, str(v)) for v in _listed(mention_values))
+                mentions.extend((values[0], values[1], str(v)) for v in _listed(mention_values))
         self._write_batches(
             "posts",
             {

@@ -13,6 +13,9 @@ MAX_COUNT = 2**63 - 1  # SQLite's INTEGER
 _COUNT = re.compile(r"^([0-9]+)(?:\.([0-9]+))?(万|亿|w|k)?\+?$", re.IGNORECASE)
 _MULTIPLIER = {"万": 10_000, "亿": 100_000_000, "w": 10_000, "k": 1_000}
 _CANONICAL_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{6})?[+-]\d\d:\d\d")
+# Checked time strings: a crawl's rows share their observed_at, so most checks are repeats.
+_CHECKED_TIMES: dict[str, str] = {}
+_CHECKED_TIMES_MAX = 4096
 
 
 def parse_count(value: object) -> int | None:
@@ -58,12 +61,18 @@ def _in_range(count: int, original: object) -> int:
 def iso_time(value: object) -> str | None:
     """Return an ISO 8601 time with its UTC offset, in one canonical spelling per instant and
     offset (YYYY-MM-DDTHH:MM:SS[.ffffff]+HH:MM); reject naive or unparseable times."""
-    if type(value) is str and _CANONICAL_TIME.fullmatch(value):
-        try:
-            datetime.fromisoformat(value)  # the shape is right; is the date real?
-        except ValueError:
-            raise ValueError(f"not an ISO 8601 time: {value!r}") from None
-        return value
+    if type(value) is str:
+        if (checked := _CHECKED_TIMES.get(value)) is not None:
+            return checked
+        if _CANONICAL_TIME.fullmatch(value):
+            try:
+                datetime.fromisoformat(value)  # the shape is right; is the date real?
+            except ValueError:
+                raise ValueError(f"not an ISO 8601 time: {value!r}") from None
+            if len(_CHECKED_TIMES) >= _CHECKED_TIMES_MAX:
+                _CHECKED_TIMES.clear()
+            _CHECKED_TIMES[value] = value
+            return value
     if value is None or value == "":
         return None
     if isinstance(value, datetime):

@@ -864,3 +864,28 @@ def test_one_instant_is_one_observation_however_it_is_spelled(store: Store):
     for i, observed_at in enumerate(spellings):
         store.upsert_posts([post(observed_at=observed_at, likes=i)])
     assert store.count("post_observations") == 1
+
+
+@pytest.mark.parametrize("in_callers_transaction", [False, True])
+def test_a_row_sqlite_refuses_is_rejected_whole_and_the_batch_kept(
+    store: Store, in_callers_transaction: bool
+):
+    """A negative int count passes the converters' fast path; the CHECK constraint refuses it.
+    The refused post leaves no observation or topic behind, and the other rows are stored."""
+    rows = [post(f"ok{i}", observed_at=SEEN_1, likes=i, topics=["双十一"]) for i in range(250)] + [
+        post("negative", observed_at=SEEN_1, likes=-3, topics=["坏"], pic_count=2)
+    ]
+    if in_callers_transaction:
+        with store.transaction():
+            store.upsert_accounts([{"platform": "weibo", "account_id": "a1"}])
+            result = store.upsert_posts(rows)
+        assert store.count("accounts") == 1  # the caller's own write survived the fallback
+    else:
+        result = store.upsert_posts(rows)
+    assert (result.stored, result.rejected) == (250, 1)
+    assert "refused by SQLite" in result.reasons[0] and "CHECK" in result.reasons[0]
+    assert store.count("posts") == 250
+    assert store.count("post_observations") == 250
+    assert select(store, "SELECT count(*) FROM post_topics WHERE value = '坏'") == [(0,)]
+    (payload,) = select(store, "SELECT payload FROM rejects")[0]
+    assert json.loads(payload)["post_id"] == "negative"
