@@ -1,7 +1,7 @@
 """The store pipeline: every item a spider yields goes into the SQLite store, in batches.
 
 It also records the crawl (start, end, status, why it stopped, counts) and keeps each response
-body in raw_responses, so the crawl can be audited and rows rebuilt from what was fetched.
+body, so the crawl can be audited and rows rebuilt from what was fetched.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from smcat.store import Store, WriteResult
 log = logging.getLogger(__name__)
 BATCH = 500
 _STATUS_BY_REASON = {"finished": "finished", "shutdown": "interrupted", "cancelled": "interrupted"}
-_SNAPSHOT_FIELDS = ("followers", "following", "posts", "total_likes")
 
 
 class StorePipeline:
@@ -78,8 +77,6 @@ class StorePipeline:
         if self.accounts:
             accounts = [asdict(a) for a in self.accounts]
             self.written.add(store.upsert_accounts(accounts, crawl_id=crawl_id))
-            snapshots = [a for a in accounts if any(a[f] is not None for f in _SNAPSHOT_FIELDS)]
-            store.add_account_snapshots(snapshots, crawl_id=crawl_id)
             self.accounts.clear()
         if self.posts:
             self.written.add(store.upsert_posts(self.posts, crawl_id=crawl_id))

@@ -55,24 +55,15 @@ def demo(
 ) -> None:
     """Run the main job on the bundled fixtures, no network: replay server -> crawl -> store."""
     result = run_demo(settings(db=db))
-    counts = result.row_counts
     stdout.print(f"[bold]smcat demo[/] wrote {result.db}")
     for crawl in result.crawls:
         stdout.print(
             f"  crawl {crawl.crawl_id} {crawl.spider}: {crawl.status} "
             f"({result.pages_served} pages from the replay server on 127.0.0.1)"
         )
-    for table in (
-        "accounts",
-        "account_snapshots",
-        "posts",
-        "post_observations",
-        "post_topics",
-        "post_mentions",
-        "raw_responses",
-        "rejects",
-    ):
-        stdout.print(f"  {table:18s} {counts[table]:>6,} rows")
+    for table, rows in result.row_counts.items():
+        if rows:
+            stdout.print(f"  {table:18s} {rows:>6,} rows")
     stdout.print(
         f"next: smcat db info --db {result.db}   |   smcat db export posts --db {result.db}"
     )

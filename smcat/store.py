@@ -495,6 +495,7 @@ _ACCOUNT_SNAPSHOTS = _table(
     },
     on_conflict="ignore",
 )
+_SNAPSHOT_COUNTS = _ACCOUNT_SNAPSHOTS.names[3:-1]  # followers, following, posts, total_likes
 _POST_COLUMNS: dict[str, tuple[Converter, frozenset[type]]] = {
     "platform": _TEXT,
     "post_id": _TEXT,
@@ -1014,8 +1015,25 @@ class Store:
     def upsert_accounts(
         self, rows: Iterable[Mapping[str, Any]], *, crawl_id: int | None = None
     ) -> WriteResult:
-        """Insert or update account profiles (latest fields win; missing fields keep old values)."""
-        return self._write(_ACCOUNTS, rows, crawl_id, _seen_defaults(_ACCOUNTS))
+        """Insert or update accounts, each as seen at one time.
+
+        A row holds the `accounts` columns (latest fields win; missing fields keep old values)
+        and may carry `observed_at` with the counts seen then (followers, following, posts,
+        total_likes), which become an `account_snapshots` row.
+        """
+        rows = list(rows)
+        result = self._write(_ACCOUNTS, rows, crawl_id, _seen_defaults(_ACCOUNTS))
+        seen = [
+            row
+            for row in rows
+            if row.get("account_id") is not None
+            and row.get("observed_at") is not None
+            and any(row.get(count) is not None for count in _SNAPSHOT_COUNTS)
+        ]
+        snapshots = self._write(_ACCOUNT_SNAPSHOTS, seen, crawl_id)
+        result.rejected += snapshots.rejected
+        result.reasons.extend(snapshots.reasons)
+        return result
 
     def add_account_snapshots(
         self, rows: Iterable[Mapping[str, Any]], *, crawl_id: int | None = None
