@@ -64,6 +64,40 @@ class PostItem:
 
 
 @dataclass
+class CommentItem:
+    """A comment (or a reply to one) and its counts as seen at `observed_at`."""
+
+    platform: str
+    comment_id: str
+    post_id: str
+    observed_at: str
+    parent_id: str | None = None
+    root_id: str | None = None
+    author_id: str | None = None
+    author_name: str | None = None
+    created_at: str | None = None
+    text: str | None = None
+    likes: int | None = None
+    replies: int | None = None
+    region: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class HotSearchItem:
+    """One entry of a hot-search list as it stood at `observed_at`."""
+
+    platform: str
+    observed_at: str
+    rank: int
+    word: str
+    heat: int | None = None
+    category: str | None = None
+    label: str | None = None
+    is_ad: bool = False
+
+
+@dataclass
 class RejectItem:
     """Something a parser could not turn into rows, kept with the reason and its payload."""
 

@@ -15,7 +15,8 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.http import Request, Response
 
-from crawler.items import AccountItem, PostItem, RejectItem
+from crawler.items import AccountItem, CommentItem, HotSearchItem, PostItem, RejectItem
+from crawler.pseudonyms import Pseudonymizer
 from smcat.store import Store, WriteResult
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,13 @@ class StorePipeline:
         self.crawl_id: int | None = None
         self.posts: list[dict[str, Any]] = []
         self.accounts: list[AccountItem] = []
-        self.seen_posts: set[tuple[str, str]] = set()
+        self.comments: list[dict[str, Any]] = []
+        self.hot_search: list[HotSearchItem] = []
+        self.seen: set[tuple[str, ...]] = set()
+        salt = crawler.settings.get("SMCAT_PSEUDONYM_SALT")
+        self.pseudonymizer = (
+            Pseudonymizer(salt) if crawler.settings.getbool("SMCAT_PSEUDONYMIZE") else None
+        )
         self.written = WriteResult()
         self.duplicates = 0
 
@@ -52,14 +59,24 @@ class StorePipeline:
         spider.crawl_id = self.crawl_id
 
     def process_item(self, item: Any) -> Any:
-        if isinstance(item, PostItem):
-            key = (item.platform, item.post_id)
-            # a post met twice in one crawl (paging shifted under us) is observed once
-            if key in self.seen_posts:
+        if isinstance(item, PostItem | CommentItem):
+            # met twice in one crawl (paging shifted under us): observed once
+            key = (
+                type(item).__name__,
+                item.platform,
+                getattr(item, "post_id", ""),
+                getattr(item, "comment_id", ""),
+            )
+            if key in self.seen:
                 self.duplicates += 1
                 return item
-            self.seen_posts.add(key)
-            self.posts.append(asdict(item))
+            self.seen.add(key)
+            if isinstance(item, PostItem):
+                self.posts.append(asdict(item))
+            else:
+                self.comments.append(self._comment_row(item))
+        elif isinstance(item, HotSearchItem):
+            self.hot_search.append(item)
         elif isinstance(item, AccountItem):
             self.accounts.append(item)
         elif isinstance(item, RejectItem):
@@ -67,9 +84,16 @@ class StorePipeline:
             self.written.rejected += 1
         else:
             raise TypeError(f"the store pipeline does not know {type(item).__name__}")
-        if len(self.posts) + len(self.accounts) >= BATCH:
+        if len(self.posts) + len(self.accounts) + len(self.comments) >= BATCH:
             self.flush()
         return item
+
+    def _comment_row(self, item: CommentItem) -> dict[str, Any]:
+        row = asdict(item)
+        if self.pseudonymizer is not None:
+            row["author_id"] = self.pseudonymizer.pseudonym(item.author_id)
+            row["author_name"] = None
+        return row
 
     def flush(self) -> None:
         """Write what is buffered."""
@@ -81,6 +105,13 @@ class StorePipeline:
         if self.posts:
             self.written.add(store.upsert_posts(self.posts, crawl_id=crawl_id))
             self.posts.clear()
+        if self.comments:
+            self.written.add(store.upsert_comments(self.comments, crawl_id=crawl_id))
+            self.comments.clear()
+        if self.hot_search:
+            rows = [asdict(entry) for entry in self.hot_search]
+            self.written.add(store.add_hot_search(rows, crawl_id=crawl_id))
+            self.hot_search.clear()
 
     def response_received(self, response: Response, request: Request, spider: Spider) -> None:
         if not self.keep_raw or self.store is None:

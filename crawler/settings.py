@@ -48,6 +48,7 @@ def from_smcat(settings: Settings) -> dict[str, Any]:
         "USER_AGENT": settings.user_agent,
         "WEIBO_MOBILE_URL": settings.weibo_mobile_url,
         "LOG_LEVEL": settings.log_level.upper(),
+        "SMCAT_PSEUDONYM_SALT": settings.pseudonym_salt,
     }
 
 

@@ -44,6 +44,9 @@ class Settings:
     """User-Agent header sent to the platforms."""
     weibo_mobile_url: str = "https://m.weibo.cn"
     """Base URL of Weibo's mobile API (tests and the demo point it at the replay server)."""
+    pseudonym_salt: str = ""
+    """Secret salt for commenters' pseudonyms (--pseudonymize); keep it out of the database and
+    the same for a whole project, so one commenter keeps one pseudonym."""
     log_level: str = "WARNING"
     """Scrapy's log level for crawls: DEBUG, INFO, WARNING or ERROR."""
     keep_raw: bool = True
