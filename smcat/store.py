@@ -1116,6 +1116,74 @@ class Store:
         imported_at = ((_STREAMER_STATS.position("imported_at"), _now()),)
         return self._write(_STREAMER_STATS, rows, None, imported_at)
 
+    # -- samples -----------------------------------------------------------------------------
+
+    def posts_by_account_month(
+        self,
+        platform: str,
+        account_ids: Iterable[str],
+        *,
+        since: str | None = None,
+        until: str | None = None,
+        include_reposts: bool = False,
+    ) -> dict[tuple[str, str], list[str]]:
+        """Post ids of the accounts grouped by (account_id, "YYYY-MM" of created_at, in the
+        post's own offset), each list sorted; `since`/`until` are inclusive days."""
+        accounts = list(account_ids)
+        sql = (
+            "SELECT account_id, substr(created_at, 1, 7), post_id FROM posts"
+            f" WHERE platform = ? AND account_id IN ({', '.join('?' * len(accounts))})"
+        )
+        params: list[object] = [platform, *accounts]
+        if not include_reposts:
+            sql += " AND coalesce(is_repost, 0) = 0"
+        if since:
+            sql += " AND substr(created_at, 1, 10) >= ?"
+            params.append(since)
+        if until:
+            sql += " AND substr(created_at, 1, 10) <= ?"
+            params.append(until)
+        groups: dict[tuple[str, str], list[str]] = {}
+        for account, month, post_id in self.connection.execute(sql + " ORDER BY post_id", params):
+            groups.setdefault((account, month), []).append(post_id)
+        return groups
+
+    def save_sample(
+        self,
+        sample_id: str,
+        *,
+        purpose: str,
+        seed: int,
+        params: Mapping[str, Any],
+        posts: Iterable[tuple[str, str]],
+    ) -> int:
+        """Record a sample and its (platform, post_id) members, replacing one of the same id.
+
+        Returns the number of posts in the sample.
+        """
+        members = [(sample_id, platform, post_id) for platform, post_id in posts]
+        with self.transaction():
+            self.connection.execute("DELETE FROM sample_posts WHERE sample_id = ?", (sample_id,))
+            self.connection.execute(
+                "INSERT INTO samples (sample_id, purpose, seed, params, created_at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (sample_id) DO UPDATE SET"
+                " purpose = excluded.purpose, seed = excluded.seed, params = excluded.params,"
+                " created_at = excluded.created_at",
+                (sample_id, purpose, seed, _json(dict(params)), _now()),
+            )
+            self.connection.executemany(
+                "INSERT INTO sample_posts (sample_id, platform, post_id) VALUES (?, ?, ?)", members
+            )
+        return len(members)
+
+    def sample_posts(self, sample_id: str) -> list[tuple[str, str]]:
+        """(platform, post_id) of a sample's posts, sorted."""
+        return self.connection.execute(
+            "SELECT platform, post_id FROM sample_posts WHERE sample_id = ?"
+            " ORDER BY platform, post_id",
+            (sample_id,),
+        ).fetchall()
+
     # -- reading -----------------------------------------------------------------------------
 
     def count(self, table: str) -> int:

@@ -152,3 +152,27 @@ def test_failed_long_text_keeps_the_post_with_its_short_text(smcat, faults_serve
     assert query(db, "SELECT count(*) FROM rejects WHERE kind = 'weibo_request'")[0][0] == 1
     # retried like any 5xx before it was given up
     assert faults_server.hit_count("extend-5210003412818032-broken") == 4
+
+
+def test_crawl_then_sample_k_posts_per_month(smcat, demo_server, tmp_path):
+    db = tmp_path / "sample.db"
+    result = crawl(smcat, demo_server, db, BRAND, "--sample-per-month", "2", "--seed", "5")
+    assert result.returncode == 0, result.stderr
+    months: dict[str, int] = {}
+    for page in sorted((FIXTURES / "weibo/mobile").glob(f"timeline_{BRAND}_p*.json")):
+        for card in json.loads(page.read_text())["data"]["cards"]:
+            mblog = card.get("mblog")
+            if mblog and "retweeted_status" not in mblog:
+                moment = datetime.strptime(mblog["created_at"], "%a %b %d %H:%M:%S %z %Y")
+                months[moment.strftime("%Y-%m")] = months.get(moment.strftime("%Y-%m"), 0) + 1
+    expected = sum(min(2, n) for n in months.values())
+    assert query(db, "SELECT count(*) FROM sample_posts")[0][0] == expected
+    (seed, params) = query(db, "SELECT seed, params FROM samples")[0]
+    assert seed == 5 and json.loads(params)["k"] == 2
+    sampled = query(
+        db,
+        "SELECT count(*) FROM sample_posts s JOIN posts p USING (platform, post_id)"
+        " WHERE p.account_id = ? AND p.is_repost = 0",
+        BRAND,
+    )
+    assert sampled[0][0] == expected
