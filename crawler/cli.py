@@ -11,7 +11,8 @@ from crawler.runner import run_spiders
 from crawler.spiders.weibo_user import WeiboUserSpider
 from smcat.cli_common import DbOption, settings, stdout
 from smcat.errors import SmcatError
-from smcat.store import CrawlRecord
+from smcat.sampling import monthly_sample
+from smcat.store import CrawlRecord, Store
 
 crawl_app = typer.Typer(
     help="Run crawls into the project database (Weibo now; Douyin with its issue). A crawl "
@@ -49,9 +50,24 @@ def weibo_user(
         str | None, typer.Option(help="Only posts up to this day (YYYY-MM-DD).")
     ] = None,
     max_pages: Annotated[int, typer.Option(help="Stop each timeline after N pages (0 = all).")] = 0,
+    sample_per_month: Annotated[
+        int,
+        typer.Option(
+            help="After the crawl, draw K of each account's own posts per calendar month "
+            "(reposts left out) into a reproducible sample for coding (0 = none).",
+            min=0,
+        ),
+    ] = 0,
+    seed: Annotated[
+        int | None, typer.Option(help="Seed of the sample; the same seed draws the same posts.")
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Profiles and timelines of Weibo accounts (m.weibo.cn), with long texts in full."""
+    if sample_per_month and seed is None:
+        raise typer.BadParameter(
+            "give --seed so that the sample can be drawn again", param_hint="--seed"
+        )
     bad = [uid for uid in uids if not uid.isdigit()]
     if bad:
         raise typer.BadParameter(f"{bad[0]!r} is not a numeric Weibo uid", param_hint="UIDS")
@@ -61,8 +77,18 @@ def weibo_user(
         "until": _day(until, "--until"),
         "max_pages": max_pages,
     }
-    records = run_spiders([(WeiboUserSpider, arguments)], settings(db=db))
+    resolved = settings(db=db)
+    records = run_spiders([(WeiboUserSpider, arguments)], resolved)
     report(records)
+    if sample_per_month and seed is not None:  # the seed was required above
+        with Store.open(resolved.db) as store:
+            sample = monthly_sample(
+                store, "weibo", uids, k=sample_per_month, seed=seed,
+                since=arguments["since"], until=arguments["until"],
+            )  # fmt: skip
+        stdout.print(f"sample {sample.sample_id}: {len(sample.posts)} posts")
+        for (account, month), count in sample.per_group.items():
+            stdout.print(f"  {account} {month}: {count}")
 
 
 def report(records: list[CrawlRecord]) -> None:
