@@ -75,6 +75,9 @@ def test_html_to_text_keeps_lines_and_emoji_names() -> None:
     )
     assert html_to_text(html) == "早安[心]\n第二行 & @小鹿"
     assert html_to_text(None) == ""
+    assert html_to_text("  ") == ""
+    assert html_to_text("控制\x00字符\x1f<br />下一行") == "控制字符\n下一行"
+    assert html_to_text("没有标签 1 < 2") == "没有标签 1 < 2"
 
 
 def test_topics_and_mentions_in_text() -> None:
