@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict
-from datetime import UTC, datetime
 from typing import Any
 
 from scrapy import Spider, signals
@@ -16,6 +15,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import Request, Response
 
 from crawler.items import AccountItem, CommentItem, HotSearchItem, PostItem, RejectItem
+from crawler.middlewares import fetched_at
 from crawler.pseudonyms import Pseudonymizer
 from smcat.store import Store, WriteResult
 
@@ -119,7 +119,7 @@ class StorePipeline:
         self.store.add_raw_response(
             url=response.url,
             status=response.status,
-            fetched_at=datetime.now(UTC).isoformat(),
+            fetched_at=fetched_at(response).isoformat(),
             body=response.body,
             content_type=response.headers.get("Content-Type", b"").decode("latin-1") or None,
             parser_version=getattr(spider, "parser_version", None),

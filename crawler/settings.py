@@ -31,6 +31,7 @@ TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
 
 ITEM_PIPELINES = {"crawler.pipelines.StorePipeline": 500}
+DOWNLOADER_MIDDLEWARES = {"crawler.middlewares.FetchTime": 950}
 EXTENSIONS = {"crawler.extensions.Progress": 500}
 
 

@@ -176,3 +176,13 @@ def test_crawl_then_sample_k_posts_per_month(smcat, demo_server, tmp_path):
         BRAND,
     )
     assert sampled[0][0] == expected
+
+
+def test_observations_carry_the_fetch_time_of_their_kept_payload(smcat, demo_server, tmp_path):
+    db = tmp_path / "provenance.db"
+    assert crawl(smcat, demo_server, db, BRAND).returncode == 0
+    observed = {t for (t,) in query(db, "SELECT DISTINCT observed_at FROM post_observations")}
+    fetched = {t for (t,) in query(db, "SELECT fetched_at FROM raw_responses")}
+    assert observed and observed <= fetched
+    snapshots = {t for (t,) in query(db, "SELECT observed_at FROM account_snapshots")}
+    assert snapshots <= fetched

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 from typing import Any
 from urllib.parse import urlencode
 
@@ -18,6 +18,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from crawler.items import PostItem, RejectItem
+from crawler.middlewares import fetched_at
 from crawler.parsers.common import CHINA, PayloadError
 from crawler.parsers.weibo_mobile import (
     PARSER_VERSION,
@@ -93,14 +94,14 @@ class WeiboUserSpider(Spider):
 
     def parse_profile(self, response: Response) -> Iterator[Any]:
         try:
-            yield parse_profile(_json(response), _fetched_at())
+            yield parse_profile(_json(response), fetched_at(response))
         except PayloadError as error:
             yield self._problem(response, f"profile of {response.meta['uid']}: {error}")
 
     def parse_timeline(self, response: Response) -> Iterator[Any]:
         uid, page_number = response.meta["uid"], response.meta["page"]
         try:
-            page = parse_timeline(_json(response), _fetched_at())
+            page = parse_timeline(_json(response), fetched_at(response))
         except PayloadError as error:
             yield self._problem(response, f"timeline of {uid}, page {page_number}: {error}")
             return
@@ -167,10 +168,6 @@ def _json(response: Response) -> Any:
         return json.loads(response.text)
     except (ValueError, AttributeError) as error:
         raise PayloadError(f"response is not JSON ({error})") from None
-
-
-def _fetched_at() -> datetime:
-    return datetime.now(UTC)
 
 
 def _time(post: PostItem) -> datetime:
