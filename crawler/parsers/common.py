@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 
 import lxml.html
 
@@ -69,6 +69,23 @@ def _at(year: int, month: int, day: int, hour: str | None, minute: str | None) -
     except ValueError:
         raise PayloadError(f"impossible date: {year}-{month}-{day}") from None
     return moment.isoformat()
+
+
+def day_window(since: str | None, until: str | None) -> tuple[datetime | None, datetime | None]:
+    """The first and last instants of a window of whole days (YYYY-MM-DD) in China time."""
+    start = datetime.combine(date.fromisoformat(since), time.min, CHINA) if since else None
+    end = datetime.combine(date.fromisoformat(until), time.max, CHINA) if until else None
+    return start, end
+
+
+def window_side(created_at: str, start: datetime | None, end: datetime | None) -> int:
+    """-1 if a time is before the window, 1 if after it, 0 if inside."""
+    moment = datetime.fromisoformat(created_at)
+    if start is not None and moment < start:
+        return -1
+    if end is not None and moment > end:
+        return 1
+    return 0
 
 
 def html_to_text(html: str | None) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Iterator
-from datetime import date, datetime, time
 from typing import Any
 from urllib.parse import urlencode
 
@@ -19,7 +18,7 @@ from twisted.python.failure import Failure
 
 from crawler.items import PostItem, RejectItem
 from crawler.middlewares import fetched_at
-from crawler.parsers.common import CHINA, PayloadError
+from crawler.parsers.common import PayloadError, day_window, window_side
 from crawler.parsers.weibo_mobile import (
     PARSER_VERSION,
     parse_long_text,
@@ -51,8 +50,7 @@ class WeiboUserSpider(Spider):
         self.uids = [uid.strip() for uid in str(uids).split(",") if uid.strip()]
         if not self.uids or not all(uid.isdigit() for uid in self.uids):
             raise ValueError("weibo_user needs uids=UID[,UID...] (numeric Weibo user ids)")
-        self.since = _day_start(since) if since else None
-        self.until = _day_end(until) if until else None
+        self.since, self.until = day_window(since, until)
         self.max_pages = int(max_pages or 0)
         self.crawl_args = {"uids": self.uids, "since": since, "until": until}
         self.stop_reason: str | None = None
@@ -109,12 +107,11 @@ class WeiboUserSpider(Spider):
         yield from page.rejects
         reached_since = False
         for post in page.posts:
-            own = post.account_id == uid  # reposted originals come with their repost
-            if own and self.until and _time(post) > self.until:
-                continue
-            if own and self.since and _time(post) < self.since:
+            # reposted originals come with their repost, whatever their own date
+            side = window_side(post.created_at, self.since, self.until)
+            if post.account_id == uid and side:
                 # a pinned post is old by nature: it must not end a --since crawl early
-                reached_since = reached_since or not post.is_pinned
+                reached_since = reached_since or (side < 0 and not post.is_pinned)
                 continue
             yield from self._with_full_text(post)
         if page.ended or reached_since:
@@ -168,15 +165,3 @@ def _json(response: Response) -> Any:
         return json.loads(response.text)
     except (ValueError, AttributeError) as error:
         raise PayloadError(f"response is not JSON ({error})") from None
-
-
-def _time(post: PostItem) -> datetime:
-    return datetime.fromisoformat(post.created_at)
-
-
-def _day_start(day: str) -> datetime:
-    return datetime.combine(date.fromisoformat(day), time.min, CHINA)
-
-
-def _day_end(day: str) -> datetime:
-    return datetime.combine(date.fromisoformat(day), time.max, CHINA)

@@ -1,0 +1,85 @@
+"""Items to store rows: what the store pipeline and `smcat crawl reparse` share. No Scrapy."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from crawler.items import AccountItem, CommentItem, HotSearchItem, PostItem, RejectItem
+from crawler.pseudonyms import Pseudonymizer
+from smcat.store import Store, WriteResult
+
+BATCH = 500
+
+
+class ItemWriter:
+    """Buffers items and writes them to the store in batches, each post or comment once a run."""
+
+    def __init__(
+        self,
+        store: Store,
+        crawl_id: int | None,
+        pseudonymizer: Pseudonymizer | None = None,
+        batch: int = BATCH,
+    ) -> None:
+        self.store = store
+        self.crawl_id = crawl_id
+        self.pseudonymizer = pseudonymizer
+        self.batch = batch
+        self.written = WriteResult()
+        self.duplicates = 0
+        self._posts: list[dict[str, Any]] = []
+        self._accounts: list[dict[str, Any]] = []
+        self._comments: list[dict[str, Any]] = []
+        self._hot_search: list[dict[str, Any]] = []
+        self._seen: set[tuple[str, ...]] = set()
+
+    def add(self, item: Any) -> None:
+        """Take one item; write the buffers when they are full."""
+        if isinstance(item, PostItem | CommentItem):
+            # met twice in one run (paging shifted under us): observed once
+            key = (
+                type(item).__name__,
+                item.platform,
+                item.post_id,
+                getattr(item, "comment_id", ""),
+            )
+            if key in self._seen:
+                self.duplicates += 1
+                return
+            self._seen.add(key)
+            if isinstance(item, PostItem):
+                self._posts.append(asdict(item))
+            else:
+                self._comments.append(self._comment_row(item))
+        elif isinstance(item, HotSearchItem):
+            self._hot_search.append(asdict(item))
+        elif isinstance(item, AccountItem):
+            self._accounts.append(asdict(item))
+        elif isinstance(item, RejectItem):
+            self.store.reject(item.kind, item.reason, item.payload, crawl_id=self.crawl_id)
+            self.written.rejected += 1
+        else:
+            raise TypeError(f"the store does not take {type(item).__name__} items")
+        if len(self._posts) + len(self._accounts) + len(self._comments) >= self.batch:
+            self.flush()
+
+    def _comment_row(self, item: CommentItem) -> dict[str, Any]:
+        row = asdict(item)
+        if self.pseudonymizer is not None:
+            row["author_id"] = self.pseudonymizer.pseudonym(item.author_id)
+            row["author_name"] = None
+        return row
+
+    def flush(self) -> None:
+        """Write what is buffered."""
+        writes = (
+            (self._accounts, self.store.upsert_accounts),
+            (self._posts, self.store.upsert_posts),
+            (self._comments, self.store.upsert_comments),
+            (self._hot_search, self.store.add_hot_search),
+        )
+        for rows, write in writes:
+            if rows:
+                self.written.add(write(rows, crawl_id=self.crawl_id))
+                rows.clear()
