@@ -51,7 +51,7 @@ class PostItem:
     region: str | None = None
     url: str | None = None
     is_long_text: bool = False
-    is_pinned: bool = False
+    is_pinned: bool | None = False
     likes: int | None = None
     comments: int | None = None
     reposts: int | None = None
@@ -61,6 +61,8 @@ class PostItem:
     topics: list[str] = field(default_factory=list)
     mentions: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    via_repost: bool = False
+    """Seen only embedded in another post that reposts it: its own card is more complete."""
 
 
 @dataclass

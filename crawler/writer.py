@@ -10,6 +10,7 @@ from crawler.pseudonyms import Pseudonymizer
 from smcat.store import Store, WriteResult
 
 BATCH = 500
+_OBSERVATION_FIELDS = ("observed_at", "likes", "comments", "reposts", "shares", "collects", "plays")
 
 
 class ItemWriter:
@@ -32,26 +33,20 @@ class ItemWriter:
         self._accounts: list[dict[str, Any]] = []
         self._comments: list[dict[str, Any]] = []
         self._hot_search: list[dict[str, Any]] = []
-        self._seen: set[tuple[str, ...]] = set()
+        self._seen: dict[tuple[str, ...], bool] = {}  # key -> seen only via a repost so far
+        self._buffered_posts: dict[tuple[str, ...], int] = {}  # key -> index in self._posts
 
     def add(self, item: Any) -> None:
         """Take one item; write the buffers when they are full."""
-        if isinstance(item, PostItem | CommentItem):
-            # met twice in one run (paging shifted under us): observed once
-            key = (
-                type(item).__name__,
-                item.platform,
-                item.post_id,
-                getattr(item, "comment_id", ""),
-            )
-            if key in self._seen:
+        if isinstance(item, PostItem):
+            self._add_post(item)
+        elif isinstance(item, CommentItem):
+            key = ("comment", item.platform, item.comment_id)
+            if key in self._seen:  # met twice in one run (paging shifted): observed once
                 self.duplicates += 1
                 return
-            self._seen.add(key)
-            if isinstance(item, PostItem):
-                self._posts.append(asdict(item))
-            else:
-                self._comments.append(self._comment_row(item))
+            self._seen[key] = False
+            self._comments.append(self._comment_row(item))
         elif isinstance(item, HotSearchItem):
             self._hot_search.append(asdict(item))
         elif isinstance(item, AccountItem):
@@ -63,6 +58,25 @@ class ItemWriter:
             raise TypeError(f"the store does not take {type(item).__name__} items")
         if len(self._posts) + len(self._accounts) + len(self._comments) >= self.batch:
             self.flush()
+
+    def _add_post(self, item: PostItem) -> None:
+        """A post is observed once a run; its own card beats a copy embedded in a repost."""
+        key = ("post", item.platform, item.post_id)
+        row = asdict(item)
+        del row["via_repost"]
+        if key not in self._seen:
+            self._seen[key] = item.via_repost
+            self._buffered_posts[key] = len(self._posts)
+            self._posts.append(row)
+            return
+        self.duplicates += 1
+        if not self._seen[key] or item.via_repost:
+            return
+        self._seen[key] = False
+        if key in self._buffered_posts:
+            self._posts[self._buffered_posts[key]] = row
+        else:  # the embedded copy is written already, with its observation: add the fields
+            self._posts.append({k: v for k, v in row.items() if k not in _OBSERVATION_FIELDS})
 
     def _comment_row(self, item: CommentItem) -> dict[str, Any]:
         row = asdict(item)
@@ -83,3 +97,4 @@ class ItemWriter:
             if rows:
                 self.written.add(write(rows, crawl_id=self.crawl_id))
                 rows.clear()
+        self._buffered_posts.clear()

@@ -172,6 +172,7 @@ def test_every_field_is_read_from_its_env_variable(tmp_path: Path) -> None:
         "retry_times": 9,
         "user_agent": "ua-test",
         "weibo_mobile_url": "http://127.0.0.1:1",
+        "pseudonym_salt": "a-project-secret-salt",
         "log_level": "ERROR",
         "keep_raw": False,
     }

@@ -129,7 +129,10 @@ def posts_from_mblog(mblog: Mapping[str, Any], fetched_at: datetime) -> list[Pos
         return [post]
     post.is_repost = True
     post.origin_post_id = str(origin["id"])
-    return [post, _post(origin, fetched_at)]
+    embedded = _post(origin, fetched_at)
+    embedded.via_repost = True
+    embedded.is_pinned = None  # an embedded copy does not say whether its author pinned it
+    return [post, embedded]
 
 
 def _post(mblog: Mapping[str, Any], fetched_at: datetime) -> PostItem:

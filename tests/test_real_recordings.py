@@ -1,0 +1,107 @@
+"""The parsers on real public recordings of m.weibo.cn they were not built on.
+
+The recordings live in the shared folder beside the project (see its SOURCES.txt); the tests
+read them in place and are skipped where that folder is absent. Expected values are read from
+the raw JSON here, independently of the parsers.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from crawler.parsers.weibo_mobile import parse_long_text, parse_profile, parse_timeline
+from tests.conftest import ROOT
+
+SAMPLES = ROOT.parent / "shared" / "samples" / "weibo"
+FETCHED = datetime(2022, 3, 1, 12, 0, tzinfo=timezone(timedelta(hours=8)))
+pytestmark = pytest.mark.skipif(not SAMPLES.is_dir(), reason="shared samples not beside the repo")
+
+
+def sample(name: str) -> dict:
+    return json.loads((SAMPLES / name).read_text(encoding="utf-8"))
+
+
+def mblogs(payload: dict) -> list[dict]:
+    return [c["mblog"] for c in payload["data"]["cards"] if c.get("card_type") == 9]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "mweibocn_getIndex_107603_timeline_page__nonebot-bison_2021.json",
+        "mweibocn_getIndex_107603_timeline_sinceid__nonebot-bison_2021.json",
+    ],
+)
+def test_real_timelines(name: str) -> None:
+    payload = sample(name)
+    page = parse_timeline(payload, FETCHED)
+    raw = mblogs(payload)
+    assert not page.rejects
+    reposts = [m for m in raw if "retweeted_status" in m]
+    assert len(page.posts) == len(raw) + len(reposts)
+    info = payload["data"]["cardlistInfo"]
+    assert (page.next_page, page.since_id) == (
+        info.get("page"),
+        str(info["since_id"]) if info.get("since_id") else None,
+    )
+    posts = {p.post_id: p for p in page.posts if not p.via_repost}
+    embedded = {p.post_id: p for p in page.posts if p.via_repost}
+    for mblog in raw:
+        post = posts[str(mblog["id"])]
+        when = datetime.strptime(mblog["created_at"], "%a %b %d %H:%M:%S %z %Y")
+        assert datetime.fromisoformat(post.created_at) == when
+        assert (post.likes, post.comments, post.reposts) == (
+            mblog["attitudes_count"],
+            mblog["comments_count"],
+            mblog["reposts_count"],
+        )
+        assert post.account_id == str(mblog["user"]["id"])
+        assert post.is_long_text == bool(mblog.get("isLongText"))
+        assert post.is_pinned == (mblog.get("isTop") == 1)
+        kind = (mblog.get("page_info") or {}).get("type")
+        if kind == "video":
+            duration = mblog["page_info"]["media_info"]["duration"]
+            assert (post.media_type, post.video_seconds) == ("video", float(duration))
+        elif mblog.get("pic_num"):
+            assert (post.media_type, post.pic_count) == ("picture", mblog["pic_num"])
+        for topic in re.findall(r"#([^#<]+)#", mblog["text"]):
+            assert topic in post.topics
+        assert "<" not in post.text  # no markup left
+    for mblog in reposts:
+        origin = mblog["retweeted_status"]
+        assert posts[str(mblog["id"])].origin_post_id == str(origin["id"])
+        assert embedded[str(origin["id"])].account_id == str(origin["user"]["id"])
+        assert embedded[str(origin["id"])].is_pinned is None  # unknown from an embedded copy
+
+
+def test_real_profile_with_followers_in_wan() -> None:
+    payload = sample("mweibocn_getIndex_typeuid_profile__nonebot-bison_2022.json")
+    user = payload["data"]["userInfo"]
+    account = parse_profile(payload, FETCHED)
+    assert account.account_id == str(user["id"]) and account.screen_name == user["screen_name"]
+    assert user["followers_count"] == "145.5万" and account.followers == 1_455_000
+    assert (account.following, account.posts) == (user["follow_count"], user["statuses_count"])
+
+
+def test_real_error_profile_is_the_end_not_a_row() -> None:
+    payload = sample("mweibocn_getIndex_typeuid_profile_error_ok0__nonebot-bison.json")
+    assert parse_timeline(payload, FETCHED).ended
+
+
+def test_real_long_text() -> None:
+    payload = sample("mweibocn_statuses_extend_longtext__nonebot-bison_2021.json")
+    text = parse_long_text(payload)
+    html = payload["data"]["longTextContent"]
+    assert "<" not in text and len(text) > 100
+    for topic in re.findall(r"#([^#<]+)#", html):
+        assert f"#{topic}#" in text
+    assert text.count("\n") == html.count("<br />")
+
+
+def test_samples_folder_is_where_the_docs_say() -> None:
+    assert (SAMPLES / "SOURCES.txt").exists() and Path(SAMPLES).name == "weibo"
