@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
@@ -61,6 +62,14 @@ def weibo_user(
     seed: Annotated[
         int | None, typer.Option(help="Seed of the sample; the same seed draws the same posts.")
     ] = None,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume",
+            help="Continue the last unfinished crawl of the same accounts and dates (stopped, "
+            "interrupted or killed) after the last pages it had stored.",
+        ),
+    ] = False,
     db: DbOption = None,
 ) -> None:
     """Profiles and timelines of Weibo accounts (m.weibo.cn), with long texts in full."""
@@ -78,6 +87,8 @@ def weibo_user(
         "max_pages": max_pages,
     }
     resolved = settings(db=db)
+    if resume:
+        arguments.update(_resumption(resolved.db, arguments))
     records = run_spiders([(WeiboUserSpider, arguments)], resolved)
     report(records)
     if sample_per_month and seed is not None:  # the seed was required above
@@ -89,6 +100,24 @@ def weibo_user(
         stdout.print(f"sample {sample.sample_id}: {len(sample.posts)} posts")
         for (account, month), count in sample.per_group.items():
             stdout.print(f"  {account} {month}: {count}")
+
+
+def _resumption(db: Path, arguments: dict[str, Any]) -> dict[str, Any]:
+    """Spider arguments that continue the unfinished crawl with these arguments, if any."""
+    described = WeiboUserSpider.describe(
+        arguments["uids"].split(","), arguments["since"], arguments["until"]
+    )
+    with Store.open(db) as store:
+        unfinished = store.unfinished_crawl(WeiboUserSpider.name, described)
+        if unfinished is None:
+            stdout.print("nothing to resume with these arguments: starting a new crawl")
+            return {}
+        checkpoint = store.checkpoint(unfinished.crawl_id)
+    stdout.print(f"resuming crawl {unfinished.crawl_id} ({unfinished.status})")
+    return {
+        "resume_crawl_id": unfinished.crawl_id,
+        "resume_from": ",".join(f"{part}:{value}" for part, value in checkpoint.items()),
+    }
 
 
 def report(records: list[CrawlRecord]) -> None:

@@ -100,6 +100,14 @@ class HotSearchItem:
 
 
 @dataclass
+class Checkpoint:
+    """How far one part of a crawl got: written only once all rows before it are stored."""
+
+    part: str
+    value: int | str
+
+
+@dataclass
 class RejectItem:
     """Something a parser could not turn into rows, kept with the reason and its payload."""
 

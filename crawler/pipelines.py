@@ -45,7 +45,12 @@ class StorePipeline:
     def open_spider(self) -> None:
         spider = self.crawler.spider
         self.store = Store.open(self.db_path)
-        self.crawl_id = self.store.start_crawl(spider.name, getattr(spider, "crawl_args", {}))
+        resumed = getattr(spider, "resume_crawl_id", None)
+        if resumed is not None:
+            self.store.reopen_crawl(resumed)
+            self.crawl_id = resumed
+        else:
+            self.crawl_id = self.store.start_crawl(spider.name, getattr(spider, "crawl_args", {}))
         self.writer = ItemWriter(self.store, self.crawl_id, self.pseudonymizer)
         spider.crawl_id = self.crawl_id
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from crawler.items import AccountItem, CommentItem, HotSearchItem, PostItem, RejectItem
+from crawler.items import (
+    AccountItem,
+    Checkpoint,
+    CommentItem,
+    HotSearchItem,
+    PostItem,
+    RejectItem,
+)
 from crawler.pseudonyms import Pseudonymizer
 from smcat.store import Store, WriteResult
 
@@ -54,6 +61,11 @@ class ItemWriter:
         elif isinstance(item, RejectItem):
             self.store.reject(item.kind, item.reason, item.payload, crawl_id=self.crawl_id)
             self.written.rejected += 1
+        elif isinstance(item, Checkpoint):
+            # the rows the checkpoint vouches for must be stored before it is
+            self.flush()
+            if self.crawl_id is not None:
+                self.store.save_checkpoint(self.crawl_id, item.part, item.value)
         else:
             raise TypeError(f"the store does not take {type(item).__name__} items")
         if len(self._posts) + len(self._accounts) + len(self._comments) >= self.batch:

@@ -249,6 +249,10 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX rejects_crawl ON rejects (crawl_id);
     """,
+    # 2: where each part of a crawl had got to (for --resume), e.g. {"5001000001": 3}
+    """
+    ALTER TABLE crawls ADD COLUMN checkpoint TEXT;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 TABLES: tuple[str, ...] = (
@@ -834,6 +838,38 @@ class Store:
         self.connection.execute(
             "UPDATE crawls SET ended_at = ?, status = ?, reason = ?, counts = ? WHERE crawl_id = ?",
             (_now(), status, reason, _json(dict(counts)), crawl_id),
+        )
+
+    def save_checkpoint(self, crawl_id: int, part: str, value: object) -> None:
+        """Record how far one part of a crawl (an account's timeline, a post's comments) got."""
+        self.connection.execute(
+            "UPDATE crawls SET checkpoint = json_set(coalesce(checkpoint, '{}'), ?, json(?))"
+            " WHERE crawl_id = ?",
+            (f'$."{part}"', json.dumps(value), crawl_id),
+        )
+
+    def checkpoint(self, crawl_id: int) -> dict[str, Any]:
+        """How far each part of a crawl got."""
+        row = self.connection.execute(
+            "SELECT checkpoint FROM crawls WHERE crawl_id = ?", (crawl_id,)
+        ).fetchone()
+        return json.loads(row[0]) if row and row[0] else {}
+
+    def unfinished_crawl(self, spider: str, args: Mapping[str, Any]) -> CrawlRecord | None:
+        """The latest crawl of this spider with these arguments that did not finish, if the
+        latest such crawl did not finish (a crawl that was killed is still 'running')."""
+        wanted = json.loads(_json(dict(args)) or "{}")
+        for record in self.crawls(limit=200):
+            if record.spider == spider and record.args == wanted:
+                return None if record.status == "finished" else record
+        return None
+
+    def reopen_crawl(self, crawl_id: int) -> None:
+        """Mark a crawl as running again, to resume it."""
+        self.connection.execute(
+            "UPDATE crawls SET status = 'running', ended_at = NULL, reason = NULL"
+            " WHERE crawl_id = ?",
+            (crawl_id,),
         )
 
     def crawls(self, limit: int = 10) -> list[CrawlRecord]:

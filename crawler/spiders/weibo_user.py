@@ -16,7 +16,7 @@ from scrapy import Request, Spider
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawler.items import PostItem, RejectItem
+from crawler.items import Checkpoint, PostItem, RejectItem
 from crawler.middlewares import fetched_at
 from crawler.parsers.common import PayloadError, day_window, window_side
 from crawler.parsers.weibo_mobile import (
@@ -44,6 +44,8 @@ class WeiboUserSpider(Spider):
         since: str | None = None,
         until: str | None = None,
         max_pages: str | int = 0,
+        resume_crawl_id: str | int | None = None,
+        resume_from: str = "",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -52,15 +54,30 @@ class WeiboUserSpider(Spider):
             raise ValueError("weibo_user needs uids=UID[,UID...] (numeric Weibo user ids)")
         self.since, self.until = day_window(since, until)
         self.max_pages = int(max_pages or 0)
-        self.crawl_args = {"uids": self.uids, "since": since, "until": until}
+        self.crawl_args = self.describe(self.uids, since, until)
         self.stop_reason: str | None = None
         self.problems: list[str] = []
         self.extra_counts: dict[str, int] = {"accounts": len(self.uids), "pages": 0}
+        # --resume: the crawl to continue, and each account's last page fully stored ("done")
+        self.resume_crawl_id = int(resume_crawl_id) if resume_crawl_id else None
+        checkpoints = dict(part.split(":", 1) for part in resume_from.split(",") if part)
+        self.done_through = {uid: _page_number(checkpoints.get(uid, "0")) for uid in self.uids}
+        self.finished = {uid for uid in self.uids if checkpoints.get(uid) == "done"}
+        self.pages_stored: dict[str, set[int]] = {uid: set() for uid in self.uids}
+        self.last_page: dict[str, int] = {}
+        self.long_texts_due: dict[tuple[str, int], int] = {}
+
+    @staticmethod
+    def describe(uids: list[str], since: str | None, until: str | None) -> dict[str, Any]:
+        """The arguments a crawl is recorded with (and found again by, for --resume)."""
+        return {"uids": uids, "since": since, "until": until}
 
     async def start(self) -> AsyncIterator[Request]:
         for uid in self.uids:
+            if uid in self.finished:
+                continue
             yield self._get_index(profile_containerid(uid), self.parse_profile, uid=uid)
-            yield self._timeline_request(uid, 1)
+            yield self._timeline_request(uid, self.done_through[uid] + 1)
 
     # -- requests ---------------------------------------------------------------------------
 
@@ -77,7 +94,9 @@ class WeiboUserSpider(Spider):
         url = self._api("/api/container/getIndex", containerid=timeline_containerid(uid), page=page)
         return self._request(url, self.parse_timeline, {"uid": uid, "page": page})
 
-    def _request(self, url: str, callback: Any, meta: dict[str, Any]) -> Request:
+    def _request(
+        self, url: str, callback: Any, meta: dict[str, Any], *, dont_filter: bool = False
+    ) -> Request:
         headers = {
             "Referer": f"{self.settings.get('WEIBO_MOBILE_URL')}/",
             "MWeibo-Pwa": "1",
@@ -85,7 +104,12 @@ class WeiboUserSpider(Spider):
             "Accept": "application/json",
         }
         return Request(
-            url, callback=callback, errback=self.request_failed, meta=meta, headers=headers
+            url,
+            callback=callback,
+            errback=self.request_failed,
+            meta=meta,
+            headers=headers,
+            dont_filter=dont_filter,
         )
 
     # -- callbacks ---------------------------------------------------------------------------
@@ -105,7 +129,7 @@ class WeiboUserSpider(Spider):
             return
         self.extra_counts["pages"] += 1
         yield from page.rejects
-        reached_since = False
+        reached_since, long_texts = False, 0
         for post in page.posts:
             # reposted originals come with their repost, whatever their own date
             side = window_side(post.created_at, self.since, self.until)
@@ -113,19 +137,46 @@ class WeiboUserSpider(Spider):
                 # a pinned post is old by nature: it must not end a --since crawl early
                 reached_since = reached_since or (side < 0 and not post.is_pinned)
                 continue
-            yield from self._with_full_text(post)
-        if page.ended or reached_since:
-            return
-        if self.max_pages and page_number >= self.max_pages:
-            return
-        yield self._timeline_request(uid, page.next_page or page_number + 1)
+            if post.is_long_text:
+                long_texts += 1
+                url = self._api("/statuses/extend", id=post.post_id)
+                # each page waits for its own long texts, even one another page also holds
+                yield self._request(
+                    url,
+                    self.parse_long_text,
+                    {"post": post, "uid": uid, "page": page_number},
+                    dont_filter=True,
+                )
+            else:
+                yield post
+        last = page.ended or reached_since or (self.max_pages and page_number >= self.max_pages)
+        if last:
+            self.last_page[uid] = page_number
+        else:
+            yield self._timeline_request(uid, page.next_page or page_number + 1)
+        if long_texts:
+            self.long_texts_due[(uid, page_number)] = long_texts
+        else:
+            yield from self._page_stored(uid, page_number)
 
-    def _with_full_text(self, post: PostItem) -> Iterator[Any]:
-        if not post.is_long_text:
-            yield post
-            return
-        url = self._api("/statuses/extend", id=post.post_id)
-        yield self._request(url, self.parse_long_text, {"post": post})
+    def _page_stored(self, uid: str, page: int) -> Iterator[Checkpoint]:
+        """Checkpoints for the pages now stored without a gap (and "done" after the last)."""
+        self.pages_stored[uid].add(page)
+        through = self.done_through[uid]
+        while through + 1 in self.pages_stored[uid]:
+            through += 1
+        if through > self.done_through[uid]:
+            self.done_through[uid] = through
+            yield Checkpoint(uid, through)
+        if uid in self.last_page and through >= self.last_page[uid]:
+            yield Checkpoint(uid, "done")
+
+    def _long_text_settled(self, meta: dict[str, Any]) -> Iterator[Checkpoint]:
+        key = (meta["uid"], meta["page"])
+        self.long_texts_due[key] -= 1
+        if not self.long_texts_due[key]:
+            del self.long_texts_due[key]
+            yield from self._page_stored(*key)
 
     def parse_long_text(self, response: Response) -> Iterator[Any]:
         post: PostItem = response.meta["post"]
@@ -134,15 +185,17 @@ class WeiboUserSpider(Spider):
         except PayloadError as error:
             yield self._problem(response, f"long text of {post.post_id}: {error}")
         yield post  # with the truncated text if the full one could not be had
+        yield from self._long_text_settled(response.meta)
 
     def request_failed(self, failure: Failure) -> Iterator[Any]:
         """A request that failed for good (after retries): keep what we have, record why."""
         request = failure.request
-        if (post := request.meta.get("post")) is not None:
-            yield post
         reason = f"{request.url}: {failure.type.__name__}: {failure.getErrorMessage()}"
         self._note(reason)
         yield RejectItem("weibo_request", reason, {"url": request.url})
+        if (post := request.meta.get("post")) is not None:
+            yield post
+            yield from self._long_text_settled(request.meta)
 
     def _problem(self, response: Response, reason: str) -> RejectItem:
         self._note(reason)
@@ -165,3 +218,8 @@ def _json(response: Response) -> Any:
         return json.loads(response.text)
     except (ValueError, AttributeError) as error:
         raise PayloadError(f"response is not JSON ({error})") from None
+
+
+def _page_number(checkpoint: str) -> int:
+    """The last page stored, from a checkpoint value ("done" counts as none: not resumed)."""
+    return int(checkpoint) if checkpoint.isdigit() else 0
