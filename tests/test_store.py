@@ -889,3 +889,22 @@ def test_a_row_sqlite_refuses_is_rejected_whole_and_the_batch_kept(
     assert select(store, "SELECT count(*) FROM post_topics WHERE value = '坏'") == [(0,)]
     (payload,) = select(store, "SELECT payload FROM rejects")[0]
     assert json.loads(payload)["post_id"] == "negative"
+
+
+def test_checkpoints_merge_per_part_and_find_the_unfinished_crawl(store: Store):
+    args = {"uids": ["1", "2"], "since": None}
+    first = store.start_crawl("weibo_user", args)
+    store.save_checkpoint(first, "1", 2)
+    store.save_checkpoint(first, "2", "done")
+    store.save_checkpoint(first, "1", 3)
+    assert store.checkpoint(first) == {"1": 3, "2": "done"}
+    assert store.unfinished_crawl("weibo_user", args).crawl_id == first
+    assert store.unfinished_crawl("weibo_user", {**args, "since": "2025-01-01"}) is None
+    assert store.unfinished_crawl("weibo_hot", args) is None
+    store.finish_crawl(first, "stopped", "418", {})
+    assert store.unfinished_crawl("weibo_user", args).status == "stopped"
+    store.reopen_crawl(first)
+    record = store.crawl(first)
+    assert (record.status, record.ended_at, record.reason) == ("running", None, None)
+    store.finish_crawl(first, "finished", "finished", {})
+    assert store.unfinished_crawl("weibo_user", args) is None  # the latest one finished
