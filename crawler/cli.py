@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
+from crawler.reparse import reparse
 from crawler.runner import run_spiders
 from crawler.spiders.weibo_user import WeiboUserSpider
 from smcat.cli_common import DbOption, settings, stdout
@@ -100,6 +101,22 @@ def weibo_user(
         stdout.print(f"sample {sample.sample_id}: {len(sample.posts)} posts")
         for (account, month), count in sample.per_group.items():
             stdout.print(f"  {account} {month}: {count}")
+
+
+@crawl_app.command("reparse")
+def reparse_command(
+    crawl: Annotated[
+        int | None, typer.Option("--crawl", help="Only the payloads of this crawl (default: all).")
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Rebuild rows from the kept raw payloads with the current parsers, with no network."""
+    with Store.open(settings(db=db).db) as store:
+        if crawl is not None and store.crawl(crawl) is None:
+            raise SmcatError(f"there is no crawl {crawl}: see `smcat db info` for the crawl ids")
+        result = reparse(store, crawl_id=crawl)
+        record = store.crawl(result.crawl_id)
+    report([record] if record else [])
 
 
 def _resumption(db: Path, arguments: dict[str, Any]) -> dict[str, Any]:

@@ -74,3 +74,13 @@ def test_error_pages_never_yield_rows_and_bad_payloads_are_counted(smcat, faults
     assert (result.counts["skipped"], result.counts["failed"]) == (1, 1)
     assert record.status == "stopped" and "did not parse" in record.reason
     assert snapshot(db) == crawled
+
+
+def test_reparse_command_reports_and_fails_on_an_unknown_crawl(smcat, demo_server, tmp_path):
+    db = tmp_path / "cli.db"
+    assert crawl(smcat, demo_server, db, BRAND).returncode == 0
+    result = smcat("crawl", "reparse", "--db", str(db))
+    assert result.returncode == 0, result.stderr
+    assert "crawl 2 (reparse): finished" in result.stdout
+    missing = smcat("crawl", "reparse", "--crawl", "99", "--db", str(db))
+    assert missing.returncode == 1 and "there is no crawl 99" in missing.stderr
