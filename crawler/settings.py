@@ -31,7 +31,11 @@ TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
 
 ITEM_PIPELINES = {"crawler.pipelines.StorePipeline": 500}
-DOWNLOADER_MIDDLEWARES = {"crawler.middlewares.FetchTime": 950}
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.BackoffRetry": 550,
+    "crawler.middlewares.FetchTime": 950,
+}
 EXTENSIONS = {"crawler.extensions.Progress": 500}
 
 
@@ -46,6 +50,7 @@ def from_smcat(settings: Settings) -> dict[str, Any]:
         "AUTOTHROTTLE_ENABLED": settings.download_delay > 0,
         "CONCURRENT_REQUESTS_PER_DOMAIN": settings.concurrent_requests,
         "RETRY_TIMES": settings.retry_times,
+        "SMCAT_RETRY_BACKOFF": settings.retry_backoff,
         "USER_AGENT": settings.user_agent,
         "WEIBO_MOBILE_URL": settings.weibo_mobile_url,
         "LOG_LEVEL": settings.log_level.upper(),

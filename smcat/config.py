@@ -37,6 +37,8 @@ class Settings:
     """Requests in flight per site."""
     retry_times: int = 3
     """Retries of a failed request (5xx, 418, 429, timeouts) before it is given up."""
+    retry_backoff: float = 5.0
+    """Seconds to wait before the first retry; each further retry waits twice as long."""
     user_agent: str = (
         "Mozilla/5.0 (Linux; Android 13; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko)"
         " Chrome/124.0 Mobile Safari/537.36"

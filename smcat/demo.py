@@ -41,7 +41,9 @@ def run_demo(settings: Settings) -> DemoResult:
             "(pip install -e .) as the README says"
         )
     with ReplayServer(DEMO_MANIFEST) as server:
-        replay = dataclasses.replace(settings, weibo_mobile_url=server.url, download_delay=0.0)
+        replay = dataclasses.replace(
+            settings, weibo_mobile_url=server.url, download_delay=0.0, retry_backoff=0.0
+        )
         crawls = run_spiders([(WeiboUserSpider, {"uids": ",".join(DEMO_ACCOUNTS)})], replay)
         pages = len(server.hits)
     with Store.open(settings.db, readonly=True) as store:

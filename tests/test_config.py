@@ -170,6 +170,7 @@ def test_every_field_is_read_from_its_env_variable(tmp_path: Path) -> None:
         "download_delay": 0.5,
         "concurrent_requests": 5,
         "retry_times": 9,
+        "retry_backoff": 0.25,
         "user_agent": "ua-test",
         "weibo_mobile_url": "http://127.0.0.1:1",
         "pseudonym_salt": "a-project-secret-salt",

@@ -35,7 +35,7 @@ def fixture_days(uid: str, since: str, until: str) -> list[str]:
 def crawl(smcat, server: ReplayServer, db: Path, *args: str):
     return smcat(
         "crawl", "weibo-user", *args, "--db", str(db),
-        weibo_mobile_url=server.url, download_delay=0, retry_times=3,
+        weibo_mobile_url=server.url, download_delay=0, retry_times=3, retry_backoff=0.01,
     )  # fmt: skip
 
 
@@ -186,3 +186,15 @@ def test_observations_carry_the_fetch_time_of_their_kept_payload(smcat, demo_ser
     assert observed and observed <= fetched
     snapshots = {t for (t,) in query(db, "SELECT observed_at FROM account_snapshots")}
     assert snapshots <= fetched
+
+
+def test_retries_back_off_exponentially(smcat, faults_server, tmp_path):
+    result = smcat(
+        "crawl", "weibo-user", "5001000003", "--db", str(tmp_path / "backoff.db"),
+        weibo_mobile_url=faults_server.url, download_delay=0, retry_backoff=0.4,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    times = [h.time for h in faults_server.hits if h.route == "timeline-5001000003-p1"]
+    assert len(times) == 3  # 418, 418, then 200
+    first_wait, second_wait = times[1] - times[0], times[2] - times[1]
+    assert first_wait >= 0.4 and second_wait >= 0.8
