@@ -22,8 +22,8 @@ from crawler.parsers.weibo_mobile import (
     parse_long_text,
     parse_profile,
     parse_timeline,
-    with_long_text,
 )
+from crawler.parsers.weibo_posts import with_long_text
 from crawler.writer import ItemWriter
 from smcat.store import Store
 

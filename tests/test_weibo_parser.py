@@ -19,9 +19,8 @@ from crawler.parsers.weibo_mobile import (
     parse_long_text,
     parse_profile,
     parse_timeline,
-    posts_from_mblog,
-    with_long_text,
 )
+from crawler.parsers.weibo_posts import posts_from_mblog, with_long_text
 from tests.conftest import FIXTURES
 
 MOBILE = FIXTURES / "weibo" / "mobile"

@@ -26,8 +26,8 @@ from crawler.parsers.weibo_mobile import (
     parse_timeline,
     profile_containerid,
     timeline_containerid,
-    with_long_text,
 )
+from crawler.parsers.weibo_posts import with_long_text
 
 _LOGIN_MARKERS = ("/signin", "passport.weibo", "login.sina")
 

@@ -1,0 +1,110 @@
+"""Weibo posts and accounts from the objects both of Weibo's APIs use: a post ("mblog", the
+same shape in m.weibo.cn timelines and weibo.com /ajax lists) and a user. Pure functions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from crawler.items import AccountItem, PostItem
+from crawler.parsers.common import html_to_text, mentions_in, parse_weibo_time, topics_in
+from smcat.units import parse_count
+
+PLATFORM = "weibo"
+_MEDIA_BY_PAGE_TYPE = {"video": "video", "article": "article", "live": "live"}
+
+
+def account_from_user(user: Mapping[str, Any], fetched_at: datetime) -> AccountItem:
+    """An account from a Weibo user object (a profile's userInfo or a post's user)."""
+    uid = str(user["id"])
+    return AccountItem(
+        platform=PLATFORM,
+        account_id=uid,
+        observed_at=fetched_at.isoformat(),
+        screen_name=user.get("screen_name"),
+        description=user.get("description"),
+        gender=user.get("gender"),
+        verified=user.get("verified"),
+        verified_type=user.get("verified_type"),
+        verified_reason=user.get("verified_reason"),
+        url=f"https://weibo.com/u/{uid}",
+        avatar_url=user.get("avatar_hd") or user.get("profile_image_url"),
+        followers=parse_count(user.get("followers_count")),
+        following=parse_count(user.get("follow_count")),
+        posts=parse_count(user.get("statuses_count")),
+        extra={k: user[k] for k in ("mbrank", "mbtype", "urank") if k in user},
+    )
+
+
+def posts_from_mblog(mblog: Mapping[str, Any], fetched_at: datetime) -> list[PostItem]:
+    """The post in an mblog, followed by the post it reposts (if any), each as its own item."""
+    origin = mblog.get("retweeted_status")
+    post = _post(mblog, fetched_at)
+    if not isinstance(origin, Mapping) or "id" not in origin:
+        return [post]
+    post.is_repost = True
+    post.origin_post_id = str(origin["id"])
+    embedded = _post(origin, fetched_at)
+    embedded.via_repost = True
+    embedded.is_pinned = None  # an embedded copy does not say whether its author pinned it
+    return [post, embedded]
+
+
+def _post(mblog: Mapping[str, Any], fetched_at: datetime) -> PostItem:
+    post_id = str(mblog["id"])
+    user = mblog.get("user") or {}
+    plain = mblog.get("text_raw") or mblog.get("raw_text")  # plain text where the API gives it
+    text = plain.replace("\u200b", "").strip() if plain else html_to_text(mblog.get("text"))
+    page_info = mblog.get("page_info") or {}
+    pic_count = parse_count(mblog.get("pic_num")) or len(mblog.get("pics") or ())
+    # m.weibo.cn names the kind in page_info.type, weibo.com in page_info.object_type
+    kind = page_info.get("type") or page_info.get("object_type")
+    media_type = _MEDIA_BY_PAGE_TYPE.get(kind)
+    if media_type is None:
+        media_type = "picture" if pic_count else "text"
+    duration = (page_info.get("media_info") or {}).get("duration")
+    topics = [t["topic_title"] for t in mblog.get("topic_struct") or () if t.get("topic_title")]
+    account_id = str(user["id"]) if user.get("id") is not None else None
+    bid = mblog.get("bid") or mblog.get("mblogid")
+    return PostItem(
+        platform=PLATFORM,
+        post_id=post_id,
+        created_at=parse_weibo_time(str(mblog["created_at"]), fetched_at),
+        observed_at=fetched_at.isoformat(),
+        account_id=account_id,
+        text=text,
+        media_type=media_type,
+        pic_count=pic_count,
+        video_seconds=float(duration) if media_type == "video" and duration else None,
+        source=html_to_text(mblog.get("source")) or None,
+        region=_region(mblog.get("region_name")),
+        url=f"https://weibo.com/{account_id}/{bid or post_id}" if account_id else None,
+        is_long_text=bool(mblog.get("isLongText")),
+        is_pinned=_is_pinned(mblog),
+        likes=parse_count(mblog.get("attitudes_count")),
+        comments=parse_count(mblog.get("comments_count")),
+        reposts=parse_count(mblog.get("reposts_count")),
+        topics=list(dict.fromkeys([*topics, *topics_in(text)])),
+        mentions=mentions_in(text),
+        extra={"bid": bid, "edit_count": mblog.get("edit_count")} if bid else {},
+    )
+
+
+def _is_pinned(mblog: Mapping[str, Any]) -> bool:
+    title = mblog.get("title") or {}
+    return mblog.get("isTop") == 1 or mblog.get("mblogtype") == 2 or title.get("text") == "置顶"
+
+
+def _region(region_name: object) -> str | None:
+    if not isinstance(region_name, str) or not region_name.strip():
+        return None
+    return region_name.replace("发布于", "").strip() or None
+
+
+def with_long_text(post: PostItem, full_text: str) -> PostItem:
+    """The post with its full text, and the topics and mentions the full text adds."""
+    post.text = full_text
+    post.topics = list(dict.fromkeys([*post.topics, *topics_in(full_text)]))
+    post.mentions = list(dict.fromkeys([*post.mentions, *mentions_in(full_text)]))
+    return post
