@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from crawler.parsers.weibo_mobile import parse_long_text, parse_profile, parse_timeline
+from crawler.parsers.weibo_web import parse_mymblog
 from tests.conftest import ROOT
 
 SAMPLES = ROOT.parent / "shared" / "samples" / "weibo"
@@ -105,3 +106,35 @@ def test_real_long_text() -> None:
 
 def test_samples_folder_is_where_the_docs_say() -> None:
     assert (SAMPLES / "SOURCES.txt").exists() and Path(SAMPLES).name == "weibo"
+
+
+def test_real_weibo_com_mymblog_page() -> None:
+    payload = sample("weibocom_ajax_statuses_mymblog__NBuddha_2022-04.json")
+    page = parse_mymblog(payload, FETCHED)
+    raw = payload["data"]["list"]
+    assert not page.rejects and not page.ended
+    own = {p.post_id: p for p in page.posts if not p.via_repost}
+    embedded = {p.post_id: p for p in page.posts if p.via_repost}
+    assert set(own) == {str(m["id"]) for m in raw}
+    for mblog in raw:
+        post = own[str(mblog["id"])]
+        assert post.text == mblog["text_raw"].replace("\u200b", "").strip()
+        assert post.url.endswith(mblog["mblogid"])
+        assert (post.likes, post.comments, post.reposts) == (
+            mblog["attitudes_count"],
+            mblog["comments_count"],
+            mblog["reposts_count"],
+        )
+        assert post.is_pinned == (mblog.get("isTop") == 1)
+        titles = [t["topic_title"] for t in mblog.get("topic_struct") or []]
+        assert all(title in post.topics for title in titles)
+        if "retweeted_status" in mblog:
+            origin = mblog["retweeted_status"]
+            assert post.is_repost and post.origin_post_id == str(origin["id"])
+            assert embedded[str(origin["id"])].account_id == str(origin["user"]["id"])
+        page_info = mblog.get("page_info") or {}
+        if page_info.get("object_type") == "video" and "retweeted_status" in mblog:
+            # weibo.com hangs the original's video on the repost: it belongs to the original
+            origin = embedded[str(mblog["retweeted_status"]["id"])]
+            assert origin.media_type == "video" and post.media_type == "text"
+            assert origin.video_seconds == float(page_info["media_info"]["duration"])

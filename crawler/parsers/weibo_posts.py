@@ -40,9 +40,10 @@ def account_from_user(user: Mapping[str, Any], fetched_at: datetime) -> AccountI
 def posts_from_mblog(mblog: Mapping[str, Any], fetched_at: datetime) -> list[PostItem]:
     """The post in an mblog, followed by the post it reposts (if any), each as its own item."""
     origin = mblog.get("retweeted_status")
-    post = _post(mblog, fetched_at)
     if not isinstance(origin, Mapping) or "id" not in origin:
-        return [post]
+        return [_post(mblog, fetched_at)]
+    mblog, origin = _media_to_its_author(mblog, origin)
+    post = _post(mblog, fetched_at)
     post.is_repost = True
     post.origin_post_id = str(origin["id"])
     embedded = _post(origin, fetched_at)
@@ -59,8 +60,8 @@ def _post(mblog: Mapping[str, Any], fetched_at: datetime) -> PostItem:
     page_info = mblog.get("page_info") or {}
     pic_count = parse_count(mblog.get("pic_num")) or len(mblog.get("pics") or ())
     # m.weibo.cn names the kind in page_info.type, weibo.com in page_info.object_type
-    kind = page_info.get("type") or page_info.get("object_type")
-    media_type = _MEDIA_BY_PAGE_TYPE.get(kind)
+    kinds = (page_info.get("type"), page_info.get("object_type"))
+    media_type = next((_MEDIA_BY_PAGE_TYPE[k] for k in kinds if k in _MEDIA_BY_PAGE_TYPE), None)
     if media_type is None:
         media_type = "picture" if pic_count else "text"
     duration = (page_info.get("media_info") or {}).get("duration")
@@ -89,6 +90,17 @@ def _post(mblog: Mapping[str, Any], fetched_at: datetime) -> PostItem:
         mentions=mentions_in(text),
         extra={"bid": bid, "edit_count": mblog.get("edit_count")} if bid else {},
     )
+
+
+def _media_to_its_author(
+    mblog: Mapping[str, Any], origin: Mapping[str, Any]
+) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
+    """weibo.com puts a reposted video's page_info on the repost; give it to the original."""
+    page_info = mblog.get("page_info") or {}
+    author = str(page_info.get("author_id") or page_info.get("authorid") or "")
+    if origin.get("page_info") or not author or author != str((origin.get("user") or {}).get("id")):
+        return mblog, origin
+    return {k: v for k, v in mblog.items() if k != "page_info"}, {**origin, "page_info": page_info}
 
 
 def _is_pinned(mblog: Mapping[str, Any]) -> bool:
