@@ -24,6 +24,7 @@ from crawler.parsers.weibo_mobile import (
     parse_timeline,
 )
 from crawler.parsers.weibo_posts import with_long_text
+from crawler.parsers.weibo_web import parse_mymblog, parse_profile_info, parse_web_long_text
 from crawler.writer import ItemWriter
 from smcat.store import Store
 
@@ -50,14 +51,37 @@ def _weibo_get_index(
         return
     if not containerid.startswith("107603"):
         raise PayloadError(f"no parser for containerid {containerid!r}")
-    uid = containerid[len("107603") :]
-    start, end = day_window(args.get("since"), args.get("until"))
     page = parse_timeline(payload, fetched)
     yield from page.rejects
-    for post in page.posts:
-        if post.account_id == uid and window_side(post.created_at, start, end):
-            continue
-        yield post
+    yield from _in_window(page.posts, containerid[len("107603") :], args)
+
+
+def _weibo_profile_info(
+    payload: Any, fetched: datetime, query: Mapping[str, str], args: Mapping[str, Any]
+) -> Iterator[Any]:
+    yield parse_profile_info(payload, fetched)
+
+
+def _weibo_mymblog(
+    payload: Any, fetched: datetime, query: Mapping[str, str], args: Mapping[str, Any]
+) -> Iterator[Any]:
+    page = parse_mymblog(payload, fetched)
+    yield from page.rejects
+    yield from _in_window(page.posts, query.get("uid", ""), args)
+
+
+def _weibo_web_long_text(
+    payload: Any, fetched: datetime, query: Mapping[str, str], args: Mapping[str, Any]
+) -> Iterator[Any]:
+    yield LongText(query.get("id", ""), parse_web_long_text(payload))
+
+
+def _in_window(posts: list[PostItem], uid: str, args: Mapping[str, Any]) -> Iterator[PostItem]:
+    """The posts the crawl kept: the account's own inside its --since/--until window."""
+    start, end = day_window(args.get("since"), args.get("until"))
+    for post in posts:
+        if not (post.account_id == uid and window_side(post.created_at, start, end)):
+            yield post
 
 
 def _weibo_extend(
@@ -68,9 +92,10 @@ def _weibo_extend(
 
 @dataclass(frozen=True)
 class LongText:
-    """The full text of a post, to be joined to the post when it is written."""
+    """The full text of a post, to be joined to the post when it is written; `key` is the
+    post's id (m.weibo.cn) or its short mblogid (weibo.com)."""
 
-    post_id: str
+    key: str
     text: str
 
 
@@ -78,6 +103,9 @@ class LongText:
 HANDLERS: dict[str, Handler] = {
     "/api/container/getIndex": _weibo_get_index,
     "/statuses/extend": _weibo_extend,
+    "/ajax/profile/info": _weibo_profile_info,
+    "/ajax/statuses/mymblog": _weibo_mymblog,
+    "/ajax/statuses/longtext": _weibo_web_long_text,
 }
 
 
@@ -121,7 +149,7 @@ def reparse(store: Store, *, crawl_id: int | None = None) -> ReparseResult:
         counts["parsed"] += 1
         for item in items:
             if isinstance(item, LongText):
-                full_texts[item.post_id] = item.text
+                full_texts[item.key] = item.text
             elif isinstance(item, PostItem) and item.is_long_text:
                 long_posts[item.post_id] = item
             else:
@@ -143,7 +171,8 @@ def _finish(
     if writer is None:
         return
     for post_id, post in long_posts.items():
-        writer.add(with_long_text(post, full_texts[post_id]) if post_id in full_texts else post)
+        full = full_texts.get(post_id) or full_texts.get(post.extra.get("bid") or "")
+        writer.add(with_long_text(post, full) if full else post)
     long_posts.clear()
     full_texts.clear()
     writer.flush()

@@ -2,9 +2,11 @@
 delays, base URLs from smcat.toml and SMCAT_* variables) laid over them by `from_smcat`, so that
 `scrapy crawl` and `smcat crawl` behave alike; `crawler.runner` adds the command's flags."""
 
+from pathlib import Path
 from typing import Any
 
 from smcat.config import Settings, load_settings
+from smcat.errors import SmcatError
 
 BOT_NAME = "smcat"
 SPIDER_MODULES = ["crawler.spiders"]
@@ -53,9 +55,25 @@ def from_smcat(settings: Settings) -> dict[str, Any]:
         "SMCAT_RETRY_BACKOFF": settings.retry_backoff,
         "USER_AGENT": settings.user_agent,
         "WEIBO_MOBILE_URL": settings.weibo_mobile_url,
+        "WEIBO_URL": settings.weibo_url,
+        # not a Scrapy default, so Scrapy's start-up log of changed settings leaves it out
+        "SMCAT_WEIBO_COOKIE": weibo_cookie(settings),
         "LOG_LEVEL": settings.log_level.upper(),
         "SMCAT_PSEUDONYM_SALT": settings.pseudonym_salt,
     }
+
+
+def weibo_cookie(settings: Settings) -> str:
+    """The configured Weibo cookie, from the setting or else from the cookie file ("" if none)."""
+    if settings.weibo_cookie or not settings.weibo_cookie_file:
+        return settings.weibo_cookie.strip()
+    path = Path(settings.weibo_cookie_file).expanduser()
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except OSError:
+        raise SmcatError(
+            f"weibo_cookie_file {path} cannot be read: fix the path or set SMCAT_WEIBO_COOKIE"
+        ) from None
 
 
 globals().update(from_smcat(load_settings()))

@@ -46,6 +46,13 @@ class Settings:
     """User-Agent header sent to the platforms."""
     weibo_mobile_url: str = "https://m.weibo.cn"
     """Base URL of Weibo's mobile API (tests and the demo point it at the replay server)."""
+    weibo_url: str = "https://weibo.com"
+    """Base URL of weibo.com's API (used when a Weibo cookie is configured)."""
+    weibo_cookie: str = dataclasses.field(default="", repr=False)
+    """The Cookie header of a signed-in weibo.com browser session (SMCAT_WEIBO_COOKIE is the
+    usual place). It is sent to Weibo only: never logged, printed or stored."""
+    weibo_cookie_file: str = ""
+    """A file holding that Cookie header instead (used when weibo_cookie is empty)."""
     pseudonym_salt: str = ""
     """Secret salt for commenters' pseudonyms (--pseudonymize); keep it out of the database and
     the same for a whole project, so one commenter keeps one pseudonym."""

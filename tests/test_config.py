@@ -173,6 +173,9 @@ def test_every_field_is_read_from_its_env_variable(tmp_path: Path) -> None:
         "retry_backoff": 0.25,
         "user_agent": "ua-test",
         "weibo_mobile_url": "http://127.0.0.1:1",
+        "weibo_url": "http://127.0.0.1:2",
+        "weibo_cookie": "SUB=test",
+        "weibo_cookie_file": "cookie.txt",
         "pseudonym_salt": "a-project-secret-salt",
         "log_level": "ERROR",
         "keep_raw": False,
@@ -291,3 +294,9 @@ def test_fractional_float_for_int_setting_is_an_error(tmp_path: Path) -> None:
 def test_list_for_string_setting_is_an_error(tmp_path: Path) -> None:
     write_toml(tmp_path, 'weibo_mobile_url = ["http://127.0.0.1:1"]\n')
     assert "weibo_mobile_url" in config_error(tmp_path)
+
+
+def test_the_cookie_is_not_in_the_settings_repr(tmp_path: Path) -> None:
+    settings = load_settings({}, environ={"SMCAT_WEIBO_COOKIE": "SUB=secret-value"}, cwd=tmp_path)
+    assert settings.weibo_cookie == "SUB=secret-value"
+    assert "secret-value" not in repr(settings)

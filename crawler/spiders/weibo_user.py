@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from scrapy import Request, Spider
+from scrapy.exceptions import CloseSpider
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
@@ -28,6 +29,14 @@ from crawler.parsers.weibo_mobile import (
     timeline_containerid,
 )
 from crawler.parsers.weibo_posts import with_long_text
+from crawler.parsers.weibo_web import (
+    PARSER_VERSION as WEB_PARSER_VERSION,
+)
+from crawler.parsers.weibo_web import (
+    parse_mymblog,
+    parse_profile_info,
+    parse_web_long_text,
+)
 
 _LOGIN_MARKERS = ("/signin", "passport.weibo", "login.sina")
 
@@ -46,6 +55,7 @@ class WeiboUserSpider(Spider):
         max_pages: str | int = 0,
         resume_crawl_id: str | int | None = None,
         resume_from: str = "",
+        api: str = "auto",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -53,6 +63,11 @@ class WeiboUserSpider(Spider):
         if not self.uids or not all(uid.isdigit() for uid in self.uids):
             raise ValueError("weibo_user needs uids=UID[,UID...] (numeric Weibo user ids)")
         self.since, self.until = day_window(since, until)
+        if api not in ("auto", "web", "mobile"):
+            raise ValueError("weibo_user api= is auto, web (weibo.com, needs a cookie) or mobile")
+        self.api = api
+        self.web = False  # decided in start(), once the settings (the cookie) are known
+        self.cookie = ""
         self.max_pages = int(max_pages or 0)
         self.crawl_args = self.describe(self.uids, since, until)
         self.stop_reason: str | None = None
@@ -73,36 +88,67 @@ class WeiboUserSpider(Spider):
         return {"uids": uids, "since": since, "until": until}
 
     async def start(self) -> AsyncIterator[Request]:
+        cookie = self.settings.get("SMCAT_WEIBO_COOKIE") or ""
+        # weibo.com's API needs a signed-in cookie; m.weibo.cn serves most posts without one
+        self.web = self.api == "web" or (self.api == "auto" and bool(cookie))
+        if self.web and not cookie:
+            raise CloseSpider("api=web needs a Weibo cookie: set SMCAT_WEIBO_COOKIE")
+        self.cookie = cookie
+        self.parser_version = WEB_PARSER_VERSION if self.web else PARSER_VERSION
         for uid in self.uids:
             if uid in self.finished:
                 continue
-            yield self._get_index(profile_containerid(uid), self.parse_profile, uid=uid)
-            yield self._timeline_request(uid, self.done_through[uid] + 1)
+            yield self._profile_request(uid)
+            yield self._timeline_request(uid, self.done_through[uid] + 1, None)
 
     # -- requests ---------------------------------------------------------------------------
 
-    def _api(self, path: str, **query: Any) -> str:
-        base = self.settings.get("WEIBO_MOBILE_URL").rstrip("/")
+    def _url(self, path: str, **query: Any) -> str:
+        base = self.settings.get("WEIBO_URL" if self.web else "WEIBO_MOBILE_URL").rstrip("/")
         return f"{base}{path}?{urlencode(query)}"
 
-    def _get_index(self, containerid: str, callback: Any, **meta: Any) -> Request:
-        return self._request(
-            self._api("/api/container/getIndex", containerid=containerid), callback, meta
-        )
+    def _profile_request(self, uid: str) -> Request:
+        if self.web:
+            url = self._url("/ajax/profile/info", uid=uid)
+            return self._request(url, self.parse_web_profile, {"uid": uid})
+        url = self._url("/api/container/getIndex", containerid=profile_containerid(uid))
+        return self._request(url, self.parse_profile, {"uid": uid})
 
-    def _timeline_request(self, uid: str, page: int) -> Request:
-        url = self._api("/api/container/getIndex", containerid=timeline_containerid(uid), page=page)
-        return self._request(url, self.parse_timeline, {"uid": uid, "page": page})
+    def _timeline_request(self, uid: str, page: int, since_id: str | None) -> Request:
+        meta = {"uid": uid, "page": page}
+        if self.web:
+            query = {"uid": uid, "page": page, "feature": 0}
+            if since_id:
+                query["since_id"] = since_id
+            return self._request(
+                self._url("/ajax/statuses/mymblog", **query), self.parse_web_timeline, meta
+            )
+        url = self._url("/api/container/getIndex", containerid=timeline_containerid(uid), page=page)
+        return self._request(url, self.parse_timeline, meta)
+
+    def _long_text_request(self, post: PostItem, uid: str, page: int) -> Request:
+        meta = {"post": post, "uid": uid, "page": page}
+        if self.web:
+            mblogid = post.extra.get("bid") or post.post_id
+            url, callback = (
+                self._url("/ajax/statuses/longtext", id=mblogid),
+                self.parse_web_long_text,
+            )
+        else:
+            url, callback = self._url("/statuses/extend", id=post.post_id), self.parse_long_text
+        # each page waits for its own long texts, even one another page also holds
+        return self._request(url, callback, meta, dont_filter=True)
 
     def _request(
         self, url: str, callback: Any, meta: dict[str, Any], *, dont_filter: bool = False
     ) -> Request:
-        headers = {
-            "Referer": f"{self.settings.get('WEIBO_MOBILE_URL')}/",
-            "MWeibo-Pwa": "1",
-            "X-Requested-With": "XMLHttpRequest",
-            "Accept": "application/json",
-        }
+        headers = {"X-Requested-With": "XMLHttpRequest", "Accept": "application/json"}
+        if self.web:
+            headers["Referer"] = f"{self.settings.get('WEIBO_URL')}/u/{meta['uid']}"
+            headers["Cookie"] = self.cookie
+        else:
+            headers["Referer"] = f"{self.settings.get('WEIBO_MOBILE_URL')}/"
+            headers["MWeibo-Pwa"] = "1"
         return Request(
             url,
             callback=callback,
@@ -115,22 +161,56 @@ class WeiboUserSpider(Spider):
     # -- callbacks ---------------------------------------------------------------------------
 
     def parse_profile(self, response: Response) -> Iterator[Any]:
+        yield from self._account(response, parse_profile)
+
+    def parse_web_profile(self, response: Response) -> Iterator[Any]:
+        yield from self._account(response, parse_profile_info)
+
+    def _account(self, response: Response, parse: Any) -> Iterator[Any]:
         try:
-            yield parse_profile(_json(response), fetched_at(response))
+            yield parse(_json(response), fetched_at(response))
         except PayloadError as error:
             yield self._problem(response, f"profile of {response.meta['uid']}: {error}")
 
     def parse_timeline(self, response: Response) -> Iterator[Any]:
-        uid, page_number = response.meta["uid"], response.meta["page"]
+        uid, number = response.meta["uid"], response.meta["page"]
         try:
             page = parse_timeline(_json(response), fetched_at(response))
         except PayloadError as error:
-            yield self._problem(response, f"timeline of {uid}, page {page_number}: {error}")
+            yield self._problem(response, f"timeline of {uid}, page {number}: {error}")
             return
+        following = page.next_page or number + 1
+        yield from self._timeline_page(
+            response, page.posts, page.rejects, page.ended, following, None
+        )
+
+    def parse_web_timeline(self, response: Response) -> Iterator[Any]:
+        uid, number = response.meta["uid"], response.meta["page"]
+        try:
+            page = parse_mymblog(_json(response), fetched_at(response))
+        except PayloadError as error:
+            yield self._problem(response, f"timeline of {uid}, page {number}: {error}")
+            return
+        yield from self._timeline_page(
+            response, page.posts, page.rejects, page.ended, number + 1, page.since_id
+        )
+
+    def _timeline_page(
+        self,
+        response: Response,
+        posts: list[PostItem],
+        rejects: list[RejectItem],
+        ended: bool,
+        next_page: int,
+        since_id: str | None,
+    ) -> Iterator[Any]:
+        """What both API families do with a page: the date window, long texts, the next page
+        and the checkpoint."""
+        uid, number = response.meta["uid"], response.meta["page"]
         self.extra_counts["pages"] += 1
-        yield from page.rejects
+        yield from rejects
         reached_since, long_texts = False, 0
-        for post in page.posts:
+        for post in posts:
             # reposted originals come with their repost, whatever their own date
             side = window_side(post.created_at, self.since, self.until)
             if post.account_id == uid and side:
@@ -139,25 +219,17 @@ class WeiboUserSpider(Spider):
                 continue
             if post.is_long_text:
                 long_texts += 1
-                url = self._api("/statuses/extend", id=post.post_id)
-                # each page waits for its own long texts, even one another page also holds
-                yield self._request(
-                    url,
-                    self.parse_long_text,
-                    {"post": post, "uid": uid, "page": page_number},
-                    dont_filter=True,
-                )
+                yield self._long_text_request(post, uid, number)
             else:
                 yield post
-        last = page.ended or reached_since or (self.max_pages and page_number >= self.max_pages)
-        if last:
-            self.last_page[uid] = page_number
+        if ended or reached_since or (self.max_pages and number >= self.max_pages):
+            self.last_page[uid] = number
         else:
-            yield self._timeline_request(uid, page.next_page or page_number + 1)
+            yield self._timeline_request(uid, next_page, since_id)
         if long_texts:
-            self.long_texts_due[(uid, page_number)] = long_texts
+            self.long_texts_due[(uid, number)] = long_texts
         else:
-            yield from self._page_stored(uid, page_number)
+            yield from self._page_stored(uid, number)
 
     def _page_stored(self, uid: str, page: int) -> Iterator[Checkpoint]:
         """Checkpoints for the pages now stored without a gap (and "done" after the last)."""
@@ -179,9 +251,15 @@ class WeiboUserSpider(Spider):
             yield from self._page_stored(*key)
 
     def parse_long_text(self, response: Response) -> Iterator[Any]:
+        yield from self._long_text(response, parse_long_text)
+
+    def parse_web_long_text(self, response: Response) -> Iterator[Any]:
+        yield from self._long_text(response, parse_web_long_text)
+
+    def _long_text(self, response: Response, parse: Any) -> Iterator[Any]:
         post: PostItem = response.meta["post"]
         try:
-            post = with_long_text(post, parse_long_text(_json(response)))
+            post = with_long_text(post, parse(_json(response)))
         except PayloadError as error:
             yield self._problem(response, f"long text of {post.post_id}: {error}")
         yield post  # with the truncated text if the full one could not be had
