@@ -10,6 +10,7 @@ import typer
 
 from crawler.reparse import reparse
 from crawler.runner import run_spiders
+from crawler.spiders.weibo_hot import WeiboHotSpider
 from crawler.spiders.weibo_user import WeiboUserSpider
 from smcat.cli_common import DbOption, settings, stdout
 from smcat.errors import SmcatError
@@ -101,6 +102,38 @@ def weibo_user(
         stdout.print(f"sample {sample.sample_id}: {len(sample.posts)} posts")
         for (account, month), count in sample.per_group.items():
             stdout.print(f"  {account} {month}: {count}")
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _seconds(value: str | None, flag: str) -> float:
+    """A duration such as 30s, 10m, 2h or 1d, in seconds (0 when not given)."""
+    if value is None:
+        return 0.0
+    number, unit = value[:-1], value[-1:].lower()
+    if unit not in _UNITS or not number.replace(".", "", 1).isdigit() or float(number) <= 0:
+        raise typer.BadParameter(
+            f"{value!r} is not a duration: use e.g. 30s, 10m, 2h, 1d", param_hint=flag
+        )
+    return float(number) * _UNITS[unit]
+
+
+@crawl_app.command("weibo-hot")
+def weibo_hot(
+    every: Annotated[
+        str | None, typer.Option("--every", help="Take a snapshot this often (30s, 10m, 1h).")
+    ] = None,
+    for_: Annotated[
+        str | None, typer.Option("--for", help="Keep taking snapshots this long (2h, 1d).")
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Weibo's hot-search list into hot_search: one snapshot, or --every N --for T."""
+    if (every is None) != (for_ is None):
+        raise typer.BadParameter("give --every and --for together", param_hint="--every/--for")
+    arguments = {"every": _seconds(every, "--every"), "duration": _seconds(for_, "--for")}
+    report(run_spiders([(WeiboHotSpider, arguments)], settings(db=db)))
 
 
 @crawl_app.command("reparse")

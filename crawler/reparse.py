@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from crawler.items import PostItem
 from crawler.parsers.common import PayloadError, day_window, window_side
+from crawler.parsers.weibo_hot import parse_hot_search
 from crawler.parsers.weibo_mobile import (
     parse_long_text,
     parse_profile,
@@ -84,6 +85,12 @@ def _in_window(posts: list[PostItem], uid: str, args: Mapping[str, Any]) -> Iter
             yield post
 
 
+def _weibo_hot(
+    payload: Any, fetched: datetime, query: Mapping[str, str], args: Mapping[str, Any]
+) -> Iterator[Any]:
+    yield from parse_hot_search(payload, fetched)
+
+
 def _weibo_extend(
     payload: Any, fetched: datetime, query: Mapping[str, str], args: Mapping[str, Any]
 ) -> Iterator[Any]:
@@ -106,6 +113,7 @@ HANDLERS: dict[str, Handler] = {
     "/ajax/profile/info": _weibo_profile_info,
     "/ajax/statuses/mymblog": _weibo_mymblog,
     "/ajax/statuses/longtext": _weibo_web_long_text,
+    "/ajax/side/hotSearch": _weibo_hot,
 }
 
 

@@ -7,12 +7,11 @@ post_observations, fetching the full text of long posts (statuses/extend).
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from urllib.parse import urlencode
 
-from scrapy import Request, Spider
+from scrapy import Request
 from scrapy.exceptions import CloseSpider
 from scrapy.http import Response
 from twisted.python.failure import Failure
@@ -37,11 +36,10 @@ from crawler.parsers.weibo_web import (
     parse_profile_info,
     parse_web_long_text,
 )
+from crawler.spiders.base import WeiboSpider, json_payload
 
-_LOGIN_MARKERS = ("/signin", "passport.weibo", "login.sina")
 
-
-class WeiboUserSpider(Spider):
+class WeiboUserSpider(WeiboSpider):
     """Profiles and posts of Weibo accounts, optionally limited to a date range."""
 
     name = "weibo_user"
@@ -70,9 +68,7 @@ class WeiboUserSpider(Spider):
         self.cookie = ""
         self.max_pages = int(max_pages or 0)
         self.crawl_args = self.describe(self.uids, since, until)
-        self.stop_reason: str | None = None
-        self.problems: list[str] = []
-        self.extra_counts: dict[str, int] = {"accounts": len(self.uids), "pages": 0}
+        self.extra_counts = {"accounts": len(self.uids), "pages": 0}
         # --resume: the crawl to continue, and each account's last page fully stored ("done")
         self.resume_crawl_id = int(resume_crawl_id) if resume_crawl_id else None
         checkpoints = dict(part.split(":", 1) for part in resume_from.split(",") if part)
@@ -168,14 +164,14 @@ class WeiboUserSpider(Spider):
 
     def _account(self, response: Response, parse: Any) -> Iterator[Any]:
         try:
-            yield parse(_json(response), fetched_at(response))
+            yield parse(json_payload(response), fetched_at(response))
         except PayloadError as error:
             yield self._problem(response, f"profile of {response.meta['uid']}: {error}")
 
     def parse_timeline(self, response: Response) -> Iterator[Any]:
         uid, number = response.meta["uid"], response.meta["page"]
         try:
-            page = parse_timeline(_json(response), fetched_at(response))
+            page = parse_timeline(json_payload(response), fetched_at(response))
         except PayloadError as error:
             yield self._problem(response, f"timeline of {uid}, page {number}: {error}")
             return
@@ -187,7 +183,7 @@ class WeiboUserSpider(Spider):
     def parse_web_timeline(self, response: Response) -> Iterator[Any]:
         uid, number = response.meta["uid"], response.meta["page"]
         try:
-            page = parse_mymblog(_json(response), fetched_at(response))
+            page = parse_mymblog(json_payload(response), fetched_at(response))
         except PayloadError as error:
             yield self._problem(response, f"timeline of {uid}, page {number}: {error}")
             return
@@ -259,43 +255,19 @@ class WeiboUserSpider(Spider):
     def _long_text(self, response: Response, parse: Any) -> Iterator[Any]:
         post: PostItem = response.meta["post"]
         try:
-            post = with_long_text(post, parse(_json(response)))
+            post = with_long_text(post, parse(json_payload(response)))
         except PayloadError as error:
             yield self._problem(response, f"long text of {post.post_id}: {error}")
         yield post  # with the truncated text if the full one could not be had
         yield from self._long_text_settled(response.meta)
 
     def request_failed(self, failure: Failure) -> Iterator[Any]:
-        """A request that failed for good (after retries): keep what we have, record why."""
-        request = failure.request
-        reason = f"{request.url}: {failure.type.__name__}: {failure.getErrorMessage()}"
-        self._note(reason)
-        yield RejectItem("weibo_request", reason, {"url": request.url})
-        if (post := request.meta.get("post")) is not None:
+        """A request that failed for good: record why, and keep the post it was to complete."""
+        yield from super().request_failed(failure)
+        meta = failure.request.meta
+        if (post := meta.get("post")) is not None:
             yield post
-            yield from self._long_text_settled(request.meta)
-
-    def _problem(self, response: Response, reason: str) -> RejectItem:
-        self._note(reason)
-        payload = {"url": response.url, "status": response.status, "body": response.text}
-        return RejectItem("weibo_response", reason, payload)
-
-    def _note(self, reason: str) -> None:
-        self.problems.append(reason)
-        self.stop_reason = f"{len(self.problems)} problem(s); first: {self.problems[0]}"
-
-
-def _json(response: Response) -> Any:
-    if response.meta.get("redirect_urls") and any(
-        marker in response.url for marker in _LOGIN_MARKERS
-    ):
-        raise PayloadError(
-            f"redirected to a login page ({response.url}): Weibo wants a signed-in cookie here"
-        )
-    try:
-        return json.loads(response.text)
-    except (ValueError, AttributeError) as error:
-        raise PayloadError(f"response is not JSON ({error})") from None
+            yield from self._long_text_settled(meta)
 
 
 def _page_number(checkpoint: str) -> int:

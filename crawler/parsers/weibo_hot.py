@@ -1,0 +1,61 @@
+"""Parser for weibo.com's hot-search list (ajax/side/hotSearch). Pure functions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from crawler.items import HotSearchItem, RejectItem
+from crawler.parsers.common import PayloadError
+from smcat.units import parse_count
+
+PARSER_VERSION = "weibo_hot/1"
+PINNED = "置顶"  # the label of the pinned government entry, stored as rank 0
+
+
+def parse_hot_search(payload: Any, fetched_at: datetime) -> list[HotSearchItem | RejectItem]:
+    """The list as it stood at `fetched_at`: entries ranked 1..n in the order shown (ads
+    included, flagged, so analysts choose to leave them out), and the pinned entry as rank 0.
+    """
+    if not isinstance(payload, Mapping) or payload.get("ok") != 1:
+        message = payload.get("msg") if isinstance(payload, Mapping) else None
+        raise PayloadError(f"hot search answered ok={_ok(payload)}: {message or 'no message'}")
+    data = payload.get("data")
+    entries = data.get("realtime") if isinstance(data, Mapping) else None
+    if not isinstance(entries, list):
+        raise PayloadError("hot search response has no data.realtime list")
+    observed = fetched_at.isoformat()
+    items: list[HotSearchItem | RejectItem] = []
+    pinned = data.get("hotgov")
+    if isinstance(pinned, Mapping) and (pinned.get("word") or pinned.get("name")):
+        word = str(pinned.get("word") or pinned.get("name")).strip("#")
+        items.append(HotSearchItem("weibo", observed, 0, word, label=PINNED))
+    for position, entry in enumerate(entries, start=1):
+        try:
+            items.append(_entry(entry, position, observed))
+        except (KeyError, TypeError, ValueError) as error:
+            items.append(RejectItem("weibo_hot", f"{type(error).__name__}: {error}", entry))
+    return items
+
+
+def _entry(entry: Mapping[str, Any], position: int, observed: str) -> HotSearchItem:
+    word = entry.get("word") or entry.get("note")
+    if not word:
+        raise ValueError("entry has no word")
+    # realpos is the 1-based place shown; rank is 0-based; the list order is the fallback
+    rank = entry.get("realpos") or (entry["rank"] + 1 if "rank" in entry else position)
+    return HotSearchItem(
+        platform="weibo",
+        observed_at=observed,
+        rank=int(rank),
+        word=str(word),
+        heat=parse_count(entry.get("num") or entry.get("raw_hot")),
+        category=entry.get("category") or entry.get("flag_desc") or None,
+        label=entry.get("label_name") or None,
+        is_ad=bool(entry.get("is_ad")) or "ad_info" in entry,
+    )
+
+
+def _ok(payload: Any) -> object:
+    return payload.get("ok") if isinstance(payload, Mapping) else type(payload).__name__

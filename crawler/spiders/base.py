@@ -1,0 +1,58 @@
+"""What smcat's Weibo spiders share: reading JSON answers (and seeing login pages for what they
+are), and recording problems so that the crawl ends as "stopped" with the first one named."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from scrapy import Spider
+from scrapy.http import Response
+from twisted.python.failure import Failure
+
+from crawler.items import RejectItem
+from crawler.parsers.common import PayloadError
+
+_LOGIN_MARKERS = ("/signin", "passport.weibo", "login.sina")
+
+
+class WeiboSpider(Spider):
+    """A spider that records its problems: `stop_reason` names the first, and the pipeline
+    marks the crawl stopped with it; `extra_counts` go into the crawl's counts."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.stop_reason: str | None = None
+        self.problems: list[str] = []
+        self.extra_counts: dict[str, int] = {}
+
+    def request_failed(self, failure: Failure) -> Iterator[Any]:
+        """A request that failed for good (after retries): record why."""
+        request = failure.request
+        reason = f"{request.url}: {failure.type.__name__}: {failure.getErrorMessage()}"
+        self._note(reason)
+        yield RejectItem("weibo_request", reason, {"url": request.url})
+
+    def _problem(self, response: Response, reason: str) -> RejectItem:
+        self._note(reason)
+        payload = {"url": response.url, "status": response.status, "body": response.text}
+        return RejectItem("weibo_response", reason, payload)
+
+    def _note(self, reason: str) -> None:
+        self.problems.append(reason)
+        self.stop_reason = f"{len(self.problems)} problem(s); first: {self.problems[0]}"
+
+
+def json_payload(response: Response) -> Any:
+    """The decoded JSON of a response; PayloadError for a login page or anything not JSON."""
+    if response.meta.get("redirect_urls") and any(
+        marker in response.url for marker in _LOGIN_MARKERS
+    ):
+        raise PayloadError(
+            f"redirected to a login page ({response.url}): Weibo wants a signed-in cookie here"
+        )
+    try:
+        return json.loads(response.text)
+    except (ValueError, AttributeError) as error:
+        raise PayloadError(f"response is not JSON ({error})") from None

@@ -1,0 +1,53 @@
+"""weibo_hot: Weibo's hot-search list (weibo.com ajax/side/hotSearch) into hot_search, once or
+every N seconds for a while, to build the hot-word time series the effect models use."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+from scrapy import Request
+from scrapy.http import Response
+
+from crawler.middlewares import fetched_at
+from crawler.parsers.common import PayloadError
+from crawler.parsers.weibo_hot import PARSER_VERSION, parse_hot_search
+from crawler.spiders.base import WeiboSpider, json_payload
+
+
+class WeiboHotSpider(WeiboSpider):
+    """Snapshots of the hot-search list: one, or one every `every` seconds for `duration`."""
+
+    name = "weibo_hot"
+    parser_version = PARSER_VERSION
+
+    def __init__(self, every: str | float = 0, duration: str | float = 0, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.every, self.duration = float(every), float(duration)
+        if self.every < 0 or self.duration < 0 or bool(self.every) != bool(self.duration):
+            raise ValueError("weibo_hot takes every= and duration= (seconds) together, or neither")
+        self.crawl_args = {"every": self.every, "duration": self.duration}
+        self.extra_counts = {"snapshots": 0}
+
+    async def start(self) -> AsyncIterator[Request]:
+        url = f"{self.settings.get('WEIBO_URL').rstrip('/')}/ajax/side/hotSearch"
+        headers = {"Referer": f"{self.settings.get('WEIBO_URL')}/", "Accept": "application/json"}
+        ends = time.monotonic() + self.duration
+        while True:
+            # every snapshot is its own request: the same URL must not be filtered as a repeat
+            yield Request(url, callback=self.parse, errback=self.request_failed,
+                          headers=headers, dont_filter=True)  # fmt: skip
+            if not self.every or time.monotonic() + self.every > ends:
+                return
+            await asyncio.sleep(self.every)
+
+    def parse(self, response: Response) -> Iterator[Any]:
+        try:
+            items = parse_hot_search(json_payload(response), fetched_at(response))
+        except PayloadError as error:
+            yield self._problem(response, f"hot search: {error}")
+            return
+        self.extra_counts["snapshots"] += 1
+        yield from items
