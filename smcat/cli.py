@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from analysis.cli import app as analyze_app
 from coding.cli import app as code_app
@@ -55,12 +56,12 @@ def demo(
 ) -> None:
     """Run the main job on the bundled fixtures, no network: replay server -> crawl -> store."""
     result = run_demo(settings(db=db))
-    stdout.print(f"[bold]smcat demo[/] wrote {result.db}")
+    stdout.print(
+        f"[bold]smcat demo[/] wrote {escape(str(result.db))} from {result.pages_served} responses"
+        " of the replay server on 127.0.0.1"
+    )
     for crawl in result.crawls:
-        stdout.print(
-            f"  crawl {crawl.crawl_id} {crawl.spider}: {crawl.status} "
-            f"({result.pages_served} pages from the replay server on 127.0.0.1)"
-        )
+        stdout.print(f"  crawl {crawl.crawl_id} {crawl.spider}: {crawl.status}")
     for table, rows in result.row_counts.items():
         if rows:
             stdout.print(f"  {table:18s} {rows:>6,} rows")

@@ -1,7 +1,8 @@
 """The demo: the main job end to end on the bundled fixtures, with no network.
 
-A replay server on 127.0.0.1 serves the fictional brand accounts in fixtures/demo.toml; the
-Weibo spider crawls them into the demo database. Later stages (coding, models, report) join here
+A replay server on 127.0.0.1 serves the fictional brand accounts and hot-search lists of
+fixtures/demo.toml; the Weibo spiders crawl the accounts' timelines and take two snapshots of the
+hot-search list into the demo database. Later stages (coding, models, report) join here
 as their issues land.
 """
 
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from crawler.replay import ReplayServer
 from crawler.runner import run_spiders
+from crawler.spiders.weibo_hot import WeiboHotSpider
 from crawler.spiders.weibo_user import WeiboUserSpider
 from smcat.config import Settings
 from smcat.errors import SmcatError
@@ -21,6 +23,7 @@ from smcat.store import CrawlRecord, Store
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 DEMO_MANIFEST = FIXTURES / "demo.toml"
 DEMO_ACCOUNTS = ("5001000001", "5001000002")  # 澜蔻护肤 and 速行运动官方, both fictional
+HOT_EVERY = 1.0  # seconds between the demo's two hot-search snapshots
 
 
 @dataclass(frozen=True)
@@ -42,9 +45,21 @@ def run_demo(settings: Settings) -> DemoResult:
         )
     with ReplayServer(DEMO_MANIFEST) as server:
         replay = dataclasses.replace(
-            settings, weibo_mobile_url=server.url, download_delay=0.0, retry_backoff=0.0
+            settings,
+            weibo_mobile_url=server.url,
+            weibo_url=server.url,
+            weibo_cookie="",  # the user's own cookie has no business with the demo
+            weibo_cookie_file="",
+            download_delay=0.0,
+            retry_backoff=0.0,
         )
-        crawls = run_spiders([(WeiboUserSpider, {"uids": ",".join(DEMO_ACCOUNTS)})], replay)
+        crawls = run_spiders(
+            [
+                (WeiboUserSpider, {"uids": ",".join(DEMO_ACCOUNTS)}),
+                (WeiboHotSpider, {"every": HOT_EVERY, "duration": 1.5 * HOT_EVERY}),
+            ],
+            replay,
+        )
         pages = len(server.hits)
     with Store.open(settings.db, readonly=True) as store:
         counts = store.info().row_counts

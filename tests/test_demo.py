@@ -19,6 +19,9 @@ def test_demo_twice_gives_the_same_posts_and_twice_the_observations(smcat, tmp_p
     assert f"wrote {db.name}" in first.stdout and "finished" in first.stdout
     posts, observations = counts(db)
     assert posts > 0 and observations == posts
+    with sqlite3.connect(db) as connection:
+        snapshots = connection.execute("SELECT count(DISTINCT observed_at) FROM hot_search")
+        assert snapshots.fetchone()[0] == 2
 
     again = smcat("demo", "--db", str(db))
     assert again.returncode == 0, again.stderr
