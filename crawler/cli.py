@@ -8,8 +8,10 @@ from typing import Annotated, Any
 
 import typer
 
+from crawler.pseudonyms import Pseudonymizer
 from crawler.reparse import reparse
 from crawler.runner import run_spiders
+from crawler.spiders.weibo_comments import WeiboCommentsSpider
 from crawler.spiders.weibo_hot import WeiboHotSpider
 from crawler.spiders.weibo_user import WeiboUserSpider
 from smcat.cli_common import DbOption, settings, stdout
@@ -134,6 +136,37 @@ def weibo_hot(
         raise typer.BadParameter("give --every and --for together", param_hint="--every/--for")
     arguments = {"every": _seconds(every, "--every"), "duration": _seconds(for_, "--for")}
     report(run_spiders([(WeiboHotSpider, arguments)], settings(db=db)))
+
+
+@crawl_app.command("weibo-comments")
+def weibo_comments(
+    post_ids: Annotated[
+        list[str], typer.Argument(help="Numeric ids (mid) of Weibo posts.", show_default=False)
+    ],
+    replies: Annotated[
+        bool, typer.Option("--replies", help="Also every reply under each comment.")
+    ] = False,
+    pseudonymize: Annotated[
+        bool,
+        typer.Option(
+            "--pseudonymize",
+            help="Store commenters as keyed hashes (needs SMCAT_PSEUDONYM_SALT), without names "
+            "and without the raw pages (they hold the real ids).",
+        ),
+    ] = False,
+    max_pages: Annotated[int, typer.Option(help="Stop each post after N pages (0 = all).")] = 0,
+    db: DbOption = None,
+) -> None:
+    """Comments of Weibo posts (m.weibo.cn), every page, replies on request."""
+    bad = [post_id for post_id in post_ids if not post_id.isdigit()]
+    if bad:
+        raise typer.BadParameter(f"{bad[0]!r} is not a numeric post id", param_hint="POST_IDS")
+    resolved = settings(db=db)
+    if pseudonymize:
+        Pseudonymizer(resolved.pseudonym_salt)  # a missing salt fails here, before any request
+    arguments = {"post_ids": ",".join(post_ids), "replies": replies, "max_pages": max_pages}
+    overrides = {"SMCAT_PSEUDONYMIZE": pseudonymize}
+    report(run_spiders([(WeiboCommentsSpider, arguments)], resolved, overrides))
 
 
 @crawl_app.command("reparse")

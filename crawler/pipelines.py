@@ -61,7 +61,7 @@ class StorePipeline:
         return item
 
     def response_received(self, response: Response, request: Request, spider: Spider) -> None:
-        if not self.keep_raw or self.store is None:
+        if not (self.keep_raw and getattr(spider, "keep_raw", True)) or self.store is None:
             return
         self.store.add_raw_response(
             url=response.url,

@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from crawler.items import PostItem
 from crawler.parsers.common import PayloadError, day_window, window_side
+from crawler.parsers.weibo_comments import parse_comment_page
 from crawler.parsers.weibo_hot import parse_hot_search
 from crawler.parsers.weibo_mobile import (
     parse_long_text,
@@ -91,6 +92,14 @@ def _weibo_hot(
     yield from parse_hot_search(payload, fetched)
 
 
+def _weibo_comments(
+    payload: Any, fetched: datetime, query: Mapping[str, str], args: Mapping[str, Any]
+) -> Iterator[Any]:
+    page = parse_comment_page(payload, query.get("id", ""), fetched)
+    yield from page.rejects
+    yield from page.comments
+
+
 def _weibo_extend(
     payload: Any, fetched: datetime, query: Mapping[str, str], args: Mapping[str, Any]
 ) -> Iterator[Any]:
@@ -114,6 +123,8 @@ HANDLERS: dict[str, Handler] = {
     "/ajax/statuses/mymblog": _weibo_mymblog,
     "/ajax/statuses/longtext": _weibo_web_long_text,
     "/ajax/side/hotSearch": _weibo_hot,
+    # hotFlowChild pages do not name their post, so replies are rebuilt only from hotflow pages
+    "/comments/hotflow": _weibo_comments,
 }
 
 

@@ -1,0 +1,84 @@
+"""Parsers for m.weibo.cn comments: comments/hotflow (a post's comments) and
+comments/hotFlowChild (the replies under one comment). Pure functions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from crawler.items import CommentItem, RejectItem
+from crawler.parsers.common import PayloadError, html_to_text, parse_weibo_time
+from smcat.units import parse_count
+
+PARSER_VERSION = "weibo_comments/1"
+NO_COMMENTS = 0  # ok=0 with no message: the post has no (more) comments
+
+
+@dataclass
+class CommentPage:
+    """One page of comments (inline replies included) and the cursor to the next page:
+    max_id 0 means there is none."""
+
+    comments: list[CommentItem] = field(default_factory=list)
+    rejects: list[RejectItem] = field(default_factory=list)
+    max_id: int = 0
+    max_id_type: int = 0
+    ended: bool = False
+    more_replies: list[str] = field(default_factory=list)  # comments with replies not inline
+
+
+def parse_comment_page(payload: Any, post_id: str, fetched_at: datetime) -> CommentPage:
+    """A hotflow page (`data.data` is the list) or a hotFlowChild page (`data` is the list)."""
+    if not isinstance(payload, Mapping):
+        raise PayloadError(f"expected a JSON object, got {type(payload).__name__}")
+    if payload.get("ok") != 1:
+        if payload.get("ok") == NO_COMMENTS and not payload.get("msg"):
+            return CommentPage(ended=True)
+        message = payload.get("msg") or "no message"
+        raise PayloadError(f"ok={payload.get('ok')!r}: {message}")
+    data = payload.get("data")
+    envelope = data if isinstance(data, Mapping) else payload
+    entries = data.get("data") if isinstance(data, Mapping) else data
+    if not isinstance(entries, list):
+        raise PayloadError("comments response has no list of comments")
+    page = CommentPage(
+        max_id=int(envelope.get("max_id") or 0), max_id_type=int(envelope.get("max_id_type") or 0)
+    )
+    for entry in entries:
+        try:
+            page.comments.append(_comment(entry, post_id, fetched_at))
+            inline = entry.get("comments") or []
+            page.comments.extend(_comment(reply, post_id, fetched_at) for reply in inline)
+            if (parse_count(entry.get("total_number")) or 0) > len(inline):
+                page.more_replies.append(str(entry["id"]))
+        except (PayloadError, KeyError, TypeError, ValueError) as error:
+            page.rejects.append(
+                RejectItem("weibo_comment", f"{type(error).__name__}: {error}", entry)
+            )
+    page.ended = not entries or page.max_id == 0
+    return page
+
+
+def _comment(entry: Mapping[str, Any], post_id: str, fetched_at: datetime) -> CommentItem:
+    comment_id = str(entry["id"])
+    root = str(entry.get("rootid") or comment_id)
+    user = entry.get("user") or {}
+    source = entry.get("source") or ""
+    return CommentItem(
+        platform="weibo",
+        comment_id=comment_id,
+        post_id=post_id,
+        observed_at=fetched_at.isoformat(),
+        parent_id=root if root != comment_id else None,
+        root_id=root,
+        author_id=str(user["id"]) if user.get("id") is not None else None,
+        author_name=user.get("screen_name"),
+        created_at=parse_weibo_time(str(entry["created_at"]), fetched_at),
+        text=html_to_text(entry.get("text")),
+        likes=parse_count(entry.get("like_count", entry.get("like_counts"))),
+        replies=parse_count(entry.get("total_number")),
+        region=source.removeprefix("来自").strip() or None,
+        extra={"floor": entry.get("floor_number"), "bid": entry.get("bid")},
+    )

@@ -1,0 +1,133 @@
+"""Comments of posts: parser on our fixtures, the spider for real, pseudonyms, faults."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+
+import pytest
+
+from crawler.parsers.common import PayloadError
+from crawler.parsers.weibo_comments import parse_comment_page
+from crawler.replay import ReplayServer
+from tests.conftest import FIXTURES
+from tests.test_weibo_crawl import query
+
+COMMENTS = FIXTURES / "weibo" / "comments"
+GIVEAWAY, LAUNCH = "5210008539200130", "5210009743400165"
+FETCHED = datetime(2025, 12, 1, 12, 0, tzinfo=UTC)
+SALT = "a-secret-salt-for-the-tests-only"
+
+
+def load(name: str) -> dict:
+    return json.loads((COMMENTS / name).read_text(encoding="utf-8"))
+
+
+def fixture_comments(*names: str) -> list[dict]:
+    """Every comment in the files, inline replies included, by id (a reply may repeat)."""
+    found = {}
+    for name in names:
+        data = load(name)["data"]
+        for entry in data["data"] if isinstance(data, dict) else data:
+            found[entry["id"]] = entry
+            for reply in entry.get("comments") or []:
+                found[reply["id"]] = reply
+    return list(found.values())
+
+
+@pytest.fixture
+def server():
+    with ReplayServer(FIXTURES / "weibo" / "comments.toml") as replay:
+        yield replay
+
+
+def crawl(smcat, server, db, *args, **settings):
+    return smcat("crawl", "weibo-comments", *args, "--db", str(db), weibo_mobile_url=server.url,
+                 download_delay=0, retry_backoff=0.01, **settings)  # fmt: skip
+
+
+def test_a_page_with_inline_replies() -> None:
+    page = parse_comment_page(load(f"hotflow_{GIVEAWAY}_p1.json"), GIVEAWAY, FETCHED)
+    raw = load(f"hotflow_{GIVEAWAY}_p1.json")["data"]
+    assert page.max_id == raw["max_id"] and not page.ended and not page.rejects
+    assert len(page.comments) == len(fixture_comments(f"hotflow_{GIVEAWAY}_p1.json"))
+    by_id = {c.comment_id: c for c in page.comments}
+    for entry in raw["data"]:
+        top = by_id[str(entry["id"])]
+        assert top.parent_id is None and top.root_id == top.comment_id
+        assert top.likes == entry["like_count"] and top.region == entry["source"][2:]
+        assert top.author_id == str(entry["user"]["id"]) and "<" not in top.text
+        for reply in entry.get("comments") or []:
+            assert by_id[str(reply["id"])].parent_id == top.comment_id
+        if entry["total_number"] > len(entry.get("comments") or []):
+            assert top.comment_id in page.more_replies
+
+
+def test_the_end_and_errors() -> None:
+    assert parse_comment_page({"ok": 0}, GIVEAWAY, FETCHED).ended
+    assert parse_comment_page(load(f"hotflow_{GIVEAWAY}_p3.json"), GIVEAWAY, FETCHED).ended
+    with pytest.raises(PayloadError, match="请先登录"):
+        parse_comment_page({"ok": 0, "msg": "请先登录"}, GIVEAWAY, FETCHED)
+
+
+def test_every_page_and_reply_once(smcat, server, tmp_path):
+    db = tmp_path / "comments.db"
+    pages = [f"hotflow_{GIVEAWAY}_p{n}.json" for n in (1, 2, 3)]
+    expected = fixture_comments(*pages, "child_p1.json", "child_p2.json")
+    for _ in range(2):  # again: upserts, no duplicates
+        result = crawl(smcat, server, db, GIVEAWAY, LAUNCH, "--replies")
+        assert result.returncode == 0, result.stderr
+    counts = dict(query(db, "SELECT post_id, count(*) FROM comments GROUP BY 1"))
+    assert counts == {
+        GIVEAWAY: len(expected),
+        LAUNCH: len(fixture_comments(f"hotflow_{LAUNCH}_p1.json")),
+    }
+    assert all(server.hit_count(f"weibo-comments-{GIVEAWAY}-p{n}") == 2 for n in (1, 2, 3))
+
+
+def test_without_replies_the_threads_are_not_fetched(smcat, server, tmp_path):
+    db = tmp_path / "no-replies.db"
+    assert crawl(smcat, server, db, GIVEAWAY).returncode == 0
+    assert server.hit_count("weibo-replies-p1") == 0
+    pages = [f"hotflow_{GIVEAWAY}_p{n}.json" for n in (1, 2, 3)]
+    assert query(db, "SELECT count(*) FROM comments")[0][0] == len(fixture_comments(*pages))
+
+
+def test_pseudonyms_are_stable_and_no_real_id_is_kept(smcat, server, tmp_path):
+    db = tmp_path / "pseudo.db"
+    result = crawl(smcat, server, db, GIVEAWAY, LAUNCH, "--pseudonymize", pseudonym_salt=SALT)
+    assert result.returncode == 0, result.stderr
+    authors = query(db, "SELECT DISTINCT author_id, author_name FROM comments")
+    assert authors and all(re.fullmatch(r"p:[0-9a-f]{20}", a) and n is None for a, n in authors)
+    shared = query(db, "SELECT author_id FROM comments GROUP BY author_id"
+                       " HAVING count(DISTINCT post_id) = 2")  # fmt: skip
+    assert shared  # one fan commented on both posts and kept one pseudonym
+    assert query(db, "SELECT count(*) FROM raw_responses") == [(0,)]
+    read = [f"hotflow_{GIVEAWAY}_p{n}.json" for n in (1, 2, 3)] + [f"hotflow_{LAUNCH}_p1.json"]
+    real_ids = {str(c["user"]["id"]) for c in fixture_comments(*read)}
+    stored = b"".join(path.read_bytes() for path in tmp_path.glob("pseudo.db*"))
+    assert real_ids and not any(uid.encode() in stored for uid in real_ids)
+
+
+def test_pseudonymize_without_a_salt_fails_before_any_request(smcat, server, tmp_path):
+    result = crawl(smcat, server, tmp_path / "x.db", GIVEAWAY, "--pseudonymize")
+    assert result.returncode == 1 and "SMCAT_PSEUDONYM_SALT" in result.stderr
+    assert result.stderr.count("\n") == 1 and server.hits == []
+
+
+@pytest.mark.parametrize(
+    ("post_id", "why"),
+    [
+        ("5210000000000777", "came round again"),
+        ("5210000000000778", "请先登录"),
+        ("5210000000000779", "not JSON"),
+    ],
+)
+def test_faults_stop_the_crawl_with_the_reason(smcat, server, tmp_path, post_id, why):
+    db = tmp_path / "fault.db"
+    result = crawl(smcat, server, db, post_id)
+    assert result.returncode == 1
+    status, reason = query(db, "SELECT status, reason FROM crawls")[0]
+    assert status == "stopped" and why in reason
+    assert server.hits.__len__() <= 2  # a stuck cursor is not followed round and round
