@@ -1,9 +1,9 @@
 """The demo: the main job end to end on the bundled fixtures, with no network.
 
 A replay server on 127.0.0.1 serves the fictional brand accounts and hot-search lists of
-fixtures/demo.toml; the Weibo spiders crawl the accounts' timelines and take two snapshots of the
-hot-search list into the demo database. Later stages (coding, models, report) join here
-as their issues land.
+fixtures/demo.toml; the Weibo spiders crawl the accounts' timelines, the comments on two of
+their posts, and two snapshots of the hot-search list into the demo database. Later stages
+(coding, models, report) join here as their issues land.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pathlib import Path
 
 from crawler.replay import ReplayServer
 from crawler.runner import run_spiders
+from crawler.spiders.weibo_comments import WeiboCommentsSpider
 from crawler.spiders.weibo_hot import WeiboHotSpider
 from crawler.spiders.weibo_user import WeiboUserSpider
 from smcat.config import Settings
@@ -23,6 +24,7 @@ from smcat.store import CrawlRecord, Store
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 DEMO_MANIFEST = FIXTURES / "demo.toml"
 DEMO_ACCOUNTS = ("5001000001", "5001000002")  # 澜蔻护肤 and 速行运动官方, both fictional
+DEMO_COMMENTED = ("5210008539200130", "5210009743400165")  # a giveaway and a launch post
 HOT_EVERY = 1.0  # seconds between the demo's two hot-search snapshots
 
 
@@ -56,6 +58,7 @@ def run_demo(settings: Settings) -> DemoResult:
         crawls = run_spiders(
             [
                 (WeiboUserSpider, {"uids": ",".join(DEMO_ACCOUNTS)}),
+                (WeiboCommentsSpider, {"post_ids": ",".join(DEMO_COMMENTED), "replies": True}),
                 (WeiboHotSpider, {"every": HOT_EVERY, "duration": 1.5 * HOT_EVERY}),
             ],
             replay,

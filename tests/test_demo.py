@@ -22,6 +22,8 @@ def test_demo_twice_gives_the_same_posts_and_twice_the_observations(smcat, tmp_p
     with sqlite3.connect(db) as connection:
         snapshots = connection.execute("SELECT count(DISTINCT observed_at) FROM hot_search")
         assert snapshots.fetchone()[0] == 2
+        commented = connection.execute("SELECT count(DISTINCT post_id) FROM comments")
+        assert commented.fetchone()[0] == 2
 
     again = smcat("demo", "--db", str(db))
     assert again.returncode == 0, again.stderr
