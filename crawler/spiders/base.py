@@ -4,7 +4,8 @@ are), and recording problems so that the crawl ends as "stopped" with the first 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Generator, Iterator
+from datetime import datetime
 from typing import Any
 
 from scrapy import Spider
@@ -12,6 +13,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from crawler.items import RejectItem
+from crawler.middlewares import fetched_at
 from crawler.parsers.common import PayloadError
 
 _LOGIN_MARKERS = ("/signin", "passport.weibo", "login.sina")
@@ -33,6 +35,17 @@ class WeiboSpider(Spider):
         reason = f"{request.url}: {failure.type.__name__}: {failure.getErrorMessage()}"
         self._note(reason)
         yield RejectItem("weibo_request", reason, {"url": request.url})
+
+    def _parsed(
+        self, response: Response, parse: Callable[[Any, datetime], Any], what: str
+    ) -> Generator[RejectItem, None, Any]:
+        """`parse(payload, fetched_at)` of the response; or, if the answer is not what the parser
+        expects, the reject (yielded) and None (returned): `page = yield from ...`."""
+        try:
+            return parse(json_payload(response), fetched_at(response))
+        except PayloadError as error:
+            yield self._problem(response, f"{what}: {error}")
+            return None
 
     def _problem(self, response: Response, reason: str) -> RejectItem:
         self._note(reason)

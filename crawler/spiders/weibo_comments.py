@@ -10,10 +10,8 @@ from urllib.parse import urlencode
 from scrapy import Request
 from scrapy.http import Response
 
-from crawler.middlewares import fetched_at
-from crawler.parsers.common import PayloadError
 from crawler.parsers.weibo_comments import PARSER_VERSION, parse_comment_page
-from crawler.spiders.base import WeiboSpider, json_payload
+from crawler.spiders.base import WeiboSpider
 
 
 class WeiboCommentsSpider(WeiboSpider):
@@ -86,12 +84,11 @@ class WeiboCommentsSpider(WeiboSpider):
             yield self._replies(post_id, root, page.max_id, number + 1)
 
     def _read(self, response: Response, what: str) -> Iterator[Any]:
-        try:
-            page = parse_comment_page(
-                json_payload(response), response.meta["post_id"], fetched_at(response)
-            )
-        except PayloadError as error:
-            yield self._problem(response, f"{what}: {error}")
+        post_id = response.meta["post_id"]
+        page = yield from self._parsed(
+            response, lambda payload, when: parse_comment_page(payload, post_id, when), what
+        )
+        if page is None:
             return None
         self.extra_counts["pages"] += 1
         yield from page.rejects

@@ -11,10 +11,8 @@ from typing import Any
 from scrapy import Request
 from scrapy.http import Response
 
-from crawler.middlewares import fetched_at
-from crawler.parsers.common import PayloadError
 from crawler.parsers.weibo_hot import PARSER_VERSION, parse_hot_search
-from crawler.spiders.base import WeiboSpider, json_payload
+from crawler.spiders.base import WeiboSpider
 
 
 class WeiboHotSpider(WeiboSpider):
@@ -44,10 +42,7 @@ class WeiboHotSpider(WeiboSpider):
             await asyncio.sleep(self.every)
 
     def parse(self, response: Response) -> Iterator[Any]:
-        try:
-            items = parse_hot_search(json_payload(response), fetched_at(response))
-        except PayloadError as error:
-            yield self._problem(response, f"hot search: {error}")
-            return
-        self.extra_counts["snapshots"] += 1
-        yield from items
+        items = yield from self._parsed(response, parse_hot_search, "hot search")
+        if items is not None:
+            self.extra_counts["snapshots"] += 1
+            yield from items

@@ -17,7 +17,6 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from crawler.items import Checkpoint, PostItem, RejectItem
-from crawler.middlewares import fetched_at
 from crawler.parsers.common import PayloadError, day_window, window_side
 from crawler.parsers.weibo_mobile import (
     PARSER_VERSION,
@@ -163,33 +162,25 @@ class WeiboUserSpider(WeiboSpider):
         yield from self._account(response, parse_profile_info)
 
     def _account(self, response: Response, parse: Any) -> Iterator[Any]:
-        try:
-            yield parse(json_payload(response), fetched_at(response))
-        except PayloadError as error:
-            yield self._problem(response, f"profile of {response.meta['uid']}: {error}")
+        account = yield from self._parsed(response, parse, f"profile of {response.meta['uid']}")
+        if account is not None:
+            yield account
 
     def parse_timeline(self, response: Response) -> Iterator[Any]:
-        uid, number = response.meta["uid"], response.meta["page"]
-        try:
-            page = parse_timeline(json_payload(response), fetched_at(response))
-        except PayloadError as error:
-            yield self._problem(response, f"timeline of {uid}, page {number}: {error}")
-            return
-        following = page.next_page or number + 1
-        yield from self._timeline_page(
-            response, page.posts, page.rejects, page.ended, following, None
-        )
+        page = yield from self._parsed(response, parse_timeline, _timeline_name(response))
+        if page is not None:
+            following = page.next_page or response.meta["page"] + 1
+            yield from self._timeline_page(
+                response, page.posts, page.rejects, page.ended, following, None
+            )
 
     def parse_web_timeline(self, response: Response) -> Iterator[Any]:
-        uid, number = response.meta["uid"], response.meta["page"]
-        try:
-            page = parse_mymblog(json_payload(response), fetched_at(response))
-        except PayloadError as error:
-            yield self._problem(response, f"timeline of {uid}, page {number}: {error}")
-            return
-        yield from self._timeline_page(
-            response, page.posts, page.rejects, page.ended, number + 1, page.since_id
-        )
+        page = yield from self._parsed(response, parse_mymblog, _timeline_name(response))
+        if page is not None:
+            following = response.meta["page"] + 1
+            yield from self._timeline_page(
+                response, page.posts, page.rejects, page.ended, following, page.since_id
+            )
 
     def _timeline_page(
         self,
@@ -268,6 +259,10 @@ class WeiboUserSpider(WeiboSpider):
         if (post := meta.get("post")) is not None:
             yield post
             yield from self._long_text_settled(meta)
+
+
+def _timeline_name(response: Response) -> str:
+    return f"timeline of {response.meta['uid']}, page {response.meta['page']}"
 
 
 def _page_number(checkpoint: str) -> int:
