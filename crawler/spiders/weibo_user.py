@@ -1,9 +1,10 @@
-"""weibo_user: brand accounts' profiles and timelines from Weibo's mobile API (m.weibo.cn).
+"""weibo_user: brand accounts' profiles and timelines from Weibo.
 
-For each uid: the profile (getIndex containerid 100505{uid}) into accounts and
-account_snapshots, then the timeline (containerid 107603{uid}) page by page into posts and
-post_observations, fetching the full text of long posts (statuses/extend).
-"""
+For each uid: the profile into accounts and account_snapshots, then the timeline page by page
+into posts and post_observations, with the full text of long posts. Through m.weibo.cn
+(getIndex containerid 100505{uid} / 107603{uid}, statuses/extend), or through weibo.com's API
+(profile/info, statuses/mymblog, statuses/longtext) when a signed-in cookie is configured. Each
+page's checkpoint is recorded once its rows are stored, so --resume restarts after it."""
 
 from __future__ import annotations
 
