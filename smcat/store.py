@@ -353,15 +353,15 @@ class _Table:
     names: tuple[str, ...]
     converters: tuple[Converter, ...]
     ready: tuple[frozenset[type], ...]
-    times: tuple[int, ...]  # positions of time columns
+    checked: tuple[int, ...]  # positions whose type is checked on the hot path
+    always: tuple[int, ...]  # positions always converted (times; JSON, so dicts stay fast)
     required: tuple[int, ...]  # positions of the columns that may not be empty
     sql: str
 
     @functools.cached_property
     def required_values(self) -> Callable[[list], tuple]:
-        """Pick the required values out of a converted row, as a tuple (an itemgetter)."""
-        getter = operator.itemgetter(*self.required)
-        return getter if len(self.required) > 1 else lambda values: (getter(values),)
+        """Pick the required values out of a converted row, as a tuple."""
+        return _picker(self.required)
 
     def position(self, column: str) -> int:
         """Where a column stands in the tuples `convert` returns."""
@@ -379,18 +379,15 @@ class _Table:
         values that are already in stored form. Everything the hot path needs is bound here,
         once per batch (bench/bench_ingest.py).
         """
-        names, ready, times, required_values = (
-            self.names,
-            self.ready,
-            self.times,
-            self.required_values,
-        )
+        names, always, required_values = self.names, self.always, self.required_values
+        checked_values = _picker(self.checked)
+        checked_ready = tuple(self.ready[p] for p in self.checked)
         apply, missing = self._apply, self._missing
 
         def convert(row: Mapping[str, Any]) -> tuple:
             values = list(map(row.get, names))
-            if all(map(_is_ready, ready, map(type, values))):
-                for position in times:
+            if all(map(_is_ready, checked_ready, map(type, checked_values(values)))):
+                for position in always:
                     if values[position] is not None:
                         values[position] = apply(position, values[position])
             else:
@@ -428,6 +425,14 @@ def _multi_row_sql(sql: str, width: int, rows: int) -> str:
     return sql.replace(f"VALUES {one}", f"VALUES {', '.join([one] * rows)}", 1)
 
 
+def _picker(positions: tuple[int, ...]) -> Callable[[list], tuple]:
+    """A function that picks these positions out of a list, always as a tuple."""
+    if not positions:
+        return lambda values: ()
+    getter = operator.itemgetter(*positions)
+    return getter if len(positions) > 1 else lambda values: (getter(values),)
+
+
 def _table(
     name: str,
     key: tuple[str, ...],
@@ -456,7 +461,8 @@ def _table(
         names=names,
         converters=tuple(convert for convert, _ in columns.values()),
         ready=tuple(ready for _, ready in columns.values()),
-        times=tuple(i for i, kind in enumerate(columns.values()) if kind is _TIME),
+        checked=tuple(i for i, kind in enumerate(columns.values()) if kind not in (_TIME, _JSON)),
+        always=tuple(i for i, kind in enumerate(columns.values()) if kind in (_TIME, _JSON)),
         required=tuple(names.index(c) for c in key + required),
         sql=sql,
     )

@@ -908,3 +908,15 @@ def test_checkpoints_merge_per_part_and_find_the_unfinished_crawl(store: Store):
     assert (record.status, record.ended_at, record.reason) == ("running", None, None)
     store.finish_crawl(first, "finished", "finished", {})
     assert store.unfinished_crawl("weibo_user", args) is None  # the latest one finished
+
+
+def test_json_and_mistyped_text_columns_are_converted(store: Store):
+    result = store.upsert_posts(
+        [post("n1", text=12345, source=1.5), post("n2", extra={"bid": "Q1", "edit_count": None})]
+    )
+    assert (result.stored, result.rejected) == (2, 0)
+    rows = select(store, "SELECT post_id, text, source, extra FROM posts ORDER BY post_id")
+    assert rows == [
+        ("n1", "12345", "1.5", None),
+        ("n2", None, None, '{"bid": "Q1", "edit_count": null}'),
+    ]
