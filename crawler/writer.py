@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any
 
@@ -18,6 +19,7 @@ from smcat.store import Store, WriteResult
 
 BATCH = 500
 _OBSERVATION_FIELDS = ("observed_at", "likes", "comments", "reposts", "shares", "collects", "plays")
+_PSEUDONYMOUS_REJECT_FIELDS = ("url", "status", "id")  # where it came from, not who wrote it
 
 
 class ItemWriter:
@@ -59,7 +61,8 @@ class ItemWriter:
         elif isinstance(item, AccountItem):
             self._accounts.append(asdict(item))
         elif isinstance(item, RejectItem):
-            self.store.reject(item.kind, item.reason, item.payload, crawl_id=self.crawl_id)
+            payload = item.payload if self.pseudonymizer is None else _redacted(item.payload)
+            self.store.reject(item.kind, item.reason, payload, crawl_id=self.crawl_id)
             self.written.rejected += 1
         elif isinstance(item, Checkpoint):
             # the rows the checkpoint vouches for must be stored before it is
@@ -110,3 +113,13 @@ class ItemWriter:
                 self.written.add(write(rows, crawl_id=self.crawl_id))
                 rows.clear()
         self._buffered_posts.clear()
+
+
+def _redacted(payload: Any) -> dict[str, Any]:
+    """What a pseudonymised crawl keeps of a reject's payload: bodies and comment objects hold
+    real account ids and names, so only where the payload came from is kept."""
+    kept = payload if isinstance(payload, Mapping) else {}
+    return {
+        **{key: kept[key] for key in _PSEUDONYMOUS_REJECT_FIELDS if key in kept},
+        "redacted": "pseudonymised crawl: the payload held real account ids",
+    }

@@ -8,14 +8,19 @@ from datetime import UTC, datetime
 
 import pytest
 
+from crawler.items import RejectItem
 from crawler.parsers.common import PayloadError
 from crawler.parsers.weibo_comments import parse_comment_page
+from crawler.pseudonyms import Pseudonymizer
 from crawler.replay import ReplayServer
+from crawler.writer import ItemWriter
+from smcat.store import Store
 from tests.conftest import FIXTURES
 from tests.test_weibo_crawl import query
 
 COMMENTS = FIXTURES / "weibo" / "comments"
 GIVEAWAY, LAUNCH = "5210008539200130", "5210009743400165"
+THREAD = "5210008600000222"  # the giveaway comment whose replies go on behind hotFlowChild
 FETCHED = datetime(2025, 12, 1, 12, 0, tzinfo=UTC)
 SALT = "a-secret-salt-for-the-tests-only"
 
@@ -130,4 +135,61 @@ def test_faults_stop_the_crawl_with_the_reason(smcat, server, tmp_path, post_id,
     assert result.returncode == 1
     status, reason = query(db, "SELECT status, reason FROM crawls")[0]
     assert status == "stopped" and why in reason
-    assert server.hits.__len__() <= 2  # a stuck cursor is not followed round and round
+    assert any(why in r for (r,) in query(db, "SELECT reason FROM rejects"))
+    assert len(server.hits) <= 2  # a stuck cursor is not followed round and round
+
+
+def test_a_reply_page_names_its_thread_and_reads_times_and_counts() -> None:
+    raw = load("child_p1.json")  # hotFlowChild: `data` is the list, the cursor beside it
+    page = parse_comment_page(raw, GIVEAWAY, FETCHED)
+    assert page.max_id == raw["max_id"] and not page.ended
+    assert len(page.comments) == len(raw["data"]) and not page.rejects
+    first = page.comments[0]
+    assert {(c.parent_id, c.root_id) for c in page.comments} == {(THREAD, THREAD)}
+    assert first.created_at == "2025-11-08T01:11:00+08:00" and first.region == "四川"
+    assert first.extra == {"floor": raw["data"][0]["floor_number"], "bid": raw["data"][0]["bid"]}
+    entry = {**raw["data"][0], "like_counts": "1.2万", "total_number": "3"}  # weibo.com's names
+    del entry["like_count"]
+    one = parse_comment_page({"ok": 1, "data": [entry]}, GIVEAWAY, FETCHED).comments[0]
+    assert (one.likes, one.replies) == (12_000, 3)
+
+
+def test_a_bad_reply_is_rejected_alone_and_a_bad_cursor_is_a_payload_error() -> None:
+    raw = load(f"hotflow_{GIVEAWAY}_p1.json")
+    entry = next(e for e in raw["data"]["data"] if len(e.get("comments") or []) >= 2)
+    entry["comments"][0]["created_at"] = "不是时间"
+    page = parse_comment_page({"ok": 1, "data": {"data": [entry]}}, GIVEAWAY, FETCHED)
+    assert [c.comment_id for c in page.comments] == [
+        str(entry["id"]),
+        str(entry["comments"][1]["id"]),
+    ]
+    assert [r.payload["id"] for r in page.rejects] == [entry["comments"][0]["id"]]
+    with pytest.raises(PayloadError, match="cursor"):
+        parse_comment_page({"ok": 1, "data": {"data": [], "max_id": "下一页"}}, GIVEAWAY, FETCHED)
+
+
+def test_a_pseudonymised_crawl_keeps_no_real_id_in_its_rejects(tmp_path) -> None:
+    broken = {**load(f"hotflow_{GIVEAWAY}_p1.json")["data"]["data"][0], "created_at": "?"}
+    body = {"url": "http://127.0.0.1/comments/hotflow?id=1", "status": 200, "body": "{broken"}
+    with Store.open(tmp_path / "r.db") as store:
+        writer = ItemWriter(store, None, Pseudonymizer(SALT))
+        writer.add(RejectItem("weibo_comment", "bad time", broken))
+        writer.add(RejectItem("weibo_response", "not JSON", body))
+        payloads = [json.loads(p) for (p,) in store.connection.execute(
+            "SELECT payload FROM rejects ORDER BY id")]  # fmt: skip
+    assert [p.get("id") for p in payloads] == [broken["id"], None]
+    assert payloads[1]["url"] == body["url"] and "body" not in payloads[1]
+    assert str(broken["user"]["id"]) not in json.dumps(payloads, ensure_ascii=False)
+    assert broken["user"]["screen_name"] not in json.dumps(payloads, ensure_ascii=False)
+
+
+def test_max_pages_stops_each_post_and_ids_must_be_numeric(smcat, server, tmp_path):
+    db = tmp_path / "two-pages.db"
+    assert crawl(smcat, server, db, GIVEAWAY, "--max-pages", "2").returncode == 0
+    assert server.hit_count(f"weibo-comments-{GIVEAWAY}-p2") == 1
+    assert server.hit_count(f"weibo-comments-{GIVEAWAY}-p3") == 0
+    pages = [f"hotflow_{GIVEAWAY}_p{n}.json" for n in (1, 2)]
+    assert query(db, "SELECT count(*) FROM comments")[0][0] == len(fixture_comments(*pages))
+    hits = len(server.hits)
+    result = crawl(smcat, server, db, GIVEAWAY, "Q887abc")
+    assert result.returncode == 2 and "numeric" in result.stderr and len(server.hits) == hits

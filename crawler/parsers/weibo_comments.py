@@ -44,21 +44,43 @@ def parse_comment_page(payload: Any, post_id: str, fetched_at: datetime) -> Comm
     if not isinstance(entries, list):
         raise PayloadError("comments response has no list of comments")
     page = CommentPage(
-        max_id=int(envelope.get("max_id") or 0), max_id_type=int(envelope.get("max_id_type") or 0)
+        max_id=_cursor(envelope.get("max_id")), max_id_type=_cursor(envelope.get("max_id_type"))
     )
     for entry in entries:
-        try:
-            page.comments.append(_comment(entry, post_id, fetched_at))
-            inline = entry.get("comments") or []
-            page.comments.extend(_comment(reply, post_id, fetched_at) for reply in inline)
-            if (parse_count(entry.get("total_number")) or 0) > len(inline):
-                page.more_replies.append(str(entry["id"]))
-        except (PayloadError, KeyError, TypeError, ValueError) as error:
-            page.rejects.append(
-                RejectItem("weibo_comment", f"{type(error).__name__}: {error}", entry)
-            )
+        top = _parsed(entry, post_id, fetched_at, page.rejects)
+        if top is None:
+            continue
+        page.comments.append(top)
+        inline = entry.get("comments")
+        inline = inline if isinstance(inline, list) else []
+        # one bad reply is rejected alone: its comment and the other replies are still good
+        page.comments.extend(
+            reply
+            for reply in (_parsed(one, post_id, fetched_at, page.rejects) for one in inline)
+            if reply is not None
+        )
+        if (top.replies or 0) > len(inline):
+            page.more_replies.append(top.comment_id)
     page.ended = not entries or page.max_id == 0
     return page
+
+
+def _cursor(value: Any) -> int:
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError):
+        raise PayloadError(f"the paging cursor is not a number: {value!r}") from None
+
+
+def _parsed(
+    entry: Any, post_id: str, fetched_at: datetime, rejects: list[RejectItem]
+) -> CommentItem | None:
+    """The comment, or None with the entry and why added to `rejects`."""
+    try:
+        return _comment(entry, post_id, fetched_at)
+    except (PayloadError, KeyError, TypeError, ValueError, AttributeError) as error:
+        rejects.append(RejectItem("weibo_comment", f"{type(error).__name__}: {error}", entry))
+        return None
 
 
 def _comment(entry: Mapping[str, Any], post_id: str, fetched_at: datetime) -> CommentItem:

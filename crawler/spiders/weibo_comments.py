@@ -3,14 +3,15 @@ with the replies under each comment on request (comments/hotFlowChild)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Generator, Iterator
 from typing import Any
 from urllib.parse import urlencode
 
 from scrapy import Request
 from scrapy.http import Response
 
-from crawler.parsers.weibo_comments import PARSER_VERSION, parse_comment_page
+from crawler.items import RejectItem
+from crawler.parsers.weibo_comments import PARSER_VERSION, CommentPage, parse_comment_page
 from crawler.spiders.base import WeiboSpider
 
 
@@ -74,13 +75,13 @@ class WeiboCommentsSpider(WeiboSpider):
         if self.replies:
             for root in page.more_replies:
                 yield self._replies(post_id, root, 0, 1)
-        if self._goes_on(page, response, number):
+        if (yield from self._goes_on(page, response, number)):
             yield self._page(post_id, page.max_id, page.max_id_type, number + 1)
 
     def parse_replies(self, response: Response) -> Iterator[Any]:
         post_id, root, number = (response.meta[k] for k in ("post_id", "root", "page"))
         page = yield from self._read(response, f"replies to {root}, page {number}")
-        if page is not None and self._goes_on(page, response, number):
+        if page is not None and (yield from self._goes_on(page, response, number)):
             yield self._replies(post_id, root, page.max_id, number + 1)
 
     def _read(self, response: Response, what: str) -> Iterator[Any]:
@@ -95,14 +96,18 @@ class WeiboCommentsSpider(WeiboSpider):
         yield from page.comments
         return page
 
-    def _goes_on(self, page: Any, response: Response, number: int) -> bool:
+    def _goes_on(
+        self, page: CommentPage, response: Response, number: int
+    ) -> Generator[RejectItem, None, bool]:
         if page.ended or (self.max_pages and number >= self.max_pages):
             return False
         thread = (response.meta["post_id"], response.meta.get("root", ""))
         if (*thread, page.max_id) in self.cursors or page.max_id == response.meta["max_id"]:
             # a cursor that comes round again would page forever (or, filtered as a repeat
             # request, end the thread early without a word)
-            self._note(f"{response.url}: the cursor came round again (max_id {page.max_id})")
+            yield self._problem(
+                response, f"{response.url}: the cursor came round again (max_id {page.max_id})"
+            )
             return False
         self.cursors.add((*thread, page.max_id))
         return True
