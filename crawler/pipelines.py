@@ -57,8 +57,7 @@ class StorePipeline:
     def process_item(self, item: Any) -> Any:
         if self.writer is None:
             raise RuntimeError("the store pipeline is not open")
-        self.writer.add(item)
-        return item
+        return self.writer.add(item)
 
     def response_received(self, response: Response, request: Request, spider: Spider) -> None:
         if not (self.keep_raw and getattr(spider, "keep_raw", True)) or self.store is None:

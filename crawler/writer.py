@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any
 
 from crawler.items import (
@@ -45,24 +45,25 @@ class ItemWriter:
         self._seen: dict[tuple[str, ...], bool] = {}  # key -> seen only via a repost so far
         self._buffered_posts: dict[tuple[str, ...], int] = {}  # key -> index in self._posts
 
-    def add(self, item: Any) -> None:
-        """Take one item; write the buffers when they are full."""
+    def add(self, item: Any) -> Any:
+        """Take one item; write the buffers when they are full. Returns the item as it is
+        stored (pseudonymised, redacted), which is all that may be shown of it, in logs too."""
+        item = self._as_stored(item)
         if isinstance(item, PostItem):
             self._add_post(item)
         elif isinstance(item, CommentItem):
             key = ("comment", item.platform, item.comment_id)
             if key in self._seen:  # met twice in one run (paging shifted): observed once
                 self.duplicates += 1
-                return
+                return item
             self._seen[key] = False
-            self._comments.append(self._comment_row(item))
+            self._comments.append(asdict(item))
         elif isinstance(item, HotSearchItem):
             self._hot_search.append(asdict(item))
         elif isinstance(item, AccountItem):
             self._accounts.append(asdict(item))
         elif isinstance(item, RejectItem):
-            payload = item.payload if self.pseudonymizer is None else _redacted(item.payload)
-            self.store.reject(item.kind, item.reason, payload, crawl_id=self.crawl_id)
+            self.store.reject(item.kind, item.reason, item.payload, crawl_id=self.crawl_id)
             self.written.rejected += 1
         elif isinstance(item, Checkpoint):
             # the rows the checkpoint vouches for must be stored before it is
@@ -73,6 +74,17 @@ class ItemWriter:
             raise TypeError(f"the store does not take {type(item).__name__} items")
         if len(self._posts) + len(self._accounts) + len(self._comments) >= self.batch:
             self.flush()
+        return item
+
+    def _as_stored(self, item: Any) -> Any:
+        if self.pseudonymizer is None:
+            return item
+        if isinstance(item, CommentItem):
+            author = self.pseudonymizer.pseudonym(item.author_id)
+            return replace(item, author_id=author, author_name=None)
+        if isinstance(item, RejectItem):
+            return replace(item, payload=_redacted(item.payload))
+        return item
 
     def _add_post(self, item: PostItem) -> None:
         """A post is observed once a run; its own card beats a copy embedded in a repost."""
@@ -92,13 +104,6 @@ class ItemWriter:
             self._posts[self._buffered_posts[key]] = row
         else:  # the embedded copy is written already, with its observation: add the fields
             self._posts.append({k: v for k, v in row.items() if k not in _OBSERVATION_FIELDS})
-
-    def _comment_row(self, item: CommentItem) -> dict[str, Any]:
-        row = asdict(item)
-        if self.pseudonymizer is not None:
-            row["author_id"] = self.pseudonymizer.pseudonym(item.author_id)
-            row["author_name"] = None
-        return row
 
     def flush(self) -> None:
         """Write what is buffered."""

@@ -115,6 +115,18 @@ def test_pseudonyms_are_stable_and_no_real_id_is_kept(smcat, server, tmp_path):
     assert real_ids and not any(uid.encode() in stored for uid in real_ids)
 
 
+def test_a_pseudonymised_crawl_logs_no_real_id_even_when_debugging(smcat, server, tmp_path):
+    db = tmp_path / "debug.db"
+    result = crawl(smcat, server, db, LAUNCH, "--pseudonymize", pseudonym_salt=SALT,
+                   log_level="DEBUG")  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Scraped from" in result.stderr  # the items really were logged
+    raw = fixture_comments(f"hotflow_{LAUNCH}_p1.json")
+    for comment in raw:
+        assert str(comment["user"]["id"]) not in result.stderr
+        assert comment["user"]["screen_name"] not in result.stderr
+
+
 def test_pseudonymize_without_a_salt_fails_before_any_request(smcat, server, tmp_path):
     result = crawl(smcat, server, tmp_path / "x.db", GIVEAWAY, "--pseudonymize")
     assert result.returncode == 1 and "SMCAT_PSEUDONYM_SALT" in result.stderr
