@@ -76,7 +76,8 @@ def weibo_user(
     ] = False,
     db: DbOption = None,
 ) -> None:
-    """Profiles and timelines of Weibo accounts (m.weibo.cn), with long texts in full."""
+    """Profiles and timelines of Weibo accounts, with long texts in full: through m.weibo.cn,
+    or weibo.com's API when a Weibo cookie is configured (SMCAT_WEIBO_COOKIE)."""
     if sample_per_month and seed is None:
         raise typer.BadParameter(
             "give --seed so that the sample can be drawn again", param_hint="--seed"
