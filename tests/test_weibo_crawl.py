@@ -198,3 +198,12 @@ def test_retries_back_off_exponentially(smcat, faults_server, tmp_path):
     assert len(times) == 3  # 418, 418, then 200
     first_wait, second_wait = times[1] - times[0], times[2] - times[1]
     assert first_wait >= 0.4 and second_wait >= 0.8
+
+
+def test_a_captcha_stops_the_crawl_saying_what_to_do(smcat, faults_server, tmp_path):
+    db = tmp_path / "captcha.db"
+    result = crawl(smcat, faults_server, db, "5001000008")
+    assert result.returncode == 1
+    status, reason = query(db, "SELECT status, reason FROM crawls")[0]
+    assert status == "stopped" and "captcha" in reason and "--resume" in reason
+    assert query(db, "SELECT count(*) FROM posts") == [(0,)]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
 
 import lxml.html
 
@@ -22,6 +24,20 @@ _MENTION = re.compile(r"@([\w\u4e00-\u9fff\-]{1,30})")
 
 class PayloadError(ValueError):
     """A response that is not what the parser expects (error envelope, wrong shape)."""
+
+
+def check_not_blocked(payload: Mapping[str, Any]) -> None:
+    """Raise PayloadError naming the fix when Weibo answers with a URL to visit instead of data:
+    a login page (the cookie is no longer good) or a captcha."""
+    url = payload.get("url")
+    if "data" in payload or not isinstance(url, str):
+        return
+    if any(marker in url for marker in ("passport", "login", "signin")):
+        raise PayloadError(f"Weibo wants a new sign-in ({url}): refresh SMCAT_WEIBO_COOKIE")
+    raise PayloadError(
+        f"Weibo asks for a captcha ({url}): solve it in a browser signed in to Weibo, then run "
+        "the same command again with --resume"
+    )
 
 
 def parse_weibo_time(text: str, fetched_at: datetime) -> str:

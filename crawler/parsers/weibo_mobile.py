@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from crawler.items import AccountItem, PostItem, RejectItem
-from crawler.parsers.common import PayloadError, html_to_text
+from crawler.parsers.common import PayloadError, check_not_blocked, html_to_text
 from crawler.parsers.weibo_posts import account_from_user, posts_from_mblog
 from smcat.units import parse_count
 
@@ -46,6 +46,7 @@ def timeline_containerid(uid: str) -> str:
 def _data(payload: Mapping[str, Any]) -> Mapping[str, Any]:
     if not isinstance(payload, Mapping):
         raise PayloadError(f"expected a JSON object, got {type(payload).__name__}")
+    check_not_blocked(payload)
     if payload.get("ok") != 1:
         raise PayloadError(f"ok={payload.get('ok')!r}: {payload.get('msg') or 'no message'}")
     data = payload.get("data")

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from crawler.items import AccountItem, PostItem, RejectItem
-from crawler.parsers.common import PayloadError
+from crawler.parsers.common import PayloadError, check_not_blocked
 from crawler.parsers.weibo_posts import account_from_user, posts_from_mblog
 from smcat.units import parse_count
 
@@ -30,6 +30,7 @@ class PostList:
 def _data(payload: Any) -> Mapping[str, Any]:
     if not isinstance(payload, Mapping):
         raise PayloadError(f"expected a JSON object, got {type(payload).__name__}")
+    check_not_blocked(payload)
     if payload.get("ok") != 1:
         # weibo.com says ok=0 (or -100, with a login URL) when the cookie no longer works
         message = payload.get("msg") or payload.get("message") or "no message"
