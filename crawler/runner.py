@@ -21,6 +21,8 @@ def scrapy_settings(
     """crawler/settings.py with smcat's settings laid over it (then any explicit overrides)."""
     result = ScrapySettings()
     result.setmodule("crawler.settings", priority="project")
+    # the add-on would read smcat.toml and SMCAT_* again; these settings already hold them
+    result.set("ADDONS", {}, priority="cmdline")
     result.setdict(from_smcat(settings), priority="cmdline")
     if overrides:
         result.setdict(dict(overrides), priority="cmdline")

@@ -1,9 +1,12 @@
-"""Scrapy settings for smcat's spiders: polite by default, with smcat's own settings (database,
-delays, base URLs from smcat.toml and SMCAT_* variables) laid over them by `from_smcat`, so that
-`scrapy crawl` and `smcat crawl` behave alike; `crawler.runner` adds the command's flags."""
+"""Scrapy settings for smcat's spiders: polite by default. smcat's own settings (database, delays,
+base URLs from smcat.toml and SMCAT_* variables) are laid over them when a crawler starts: by the
+SmcatSettings add-on under `scrapy crawl`, by `crawler.runner` (with the command's flags) under
+`smcat crawl`. Nothing is read at import, so no other smcat command depends on them."""
 
 from pathlib import Path
 from typing import Any
+
+from scrapy.settings import BaseSettings
 
 from smcat.config import Settings, load_settings
 from smcat.errors import SmcatError
@@ -33,6 +36,7 @@ TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
 
 ITEM_PIPELINES = {"crawler.pipelines.StorePipeline": 500}
+ADDONS = {"crawler.settings.SmcatSettings": 0}
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetry": 550,
@@ -76,4 +80,8 @@ def weibo_cookie(settings: Settings) -> str:
         ) from None
 
 
-globals().update(from_smcat(load_settings()))
+class SmcatSettings:
+    """Scrapy add-on: smcat's settings from smcat.toml and SMCAT_* for `scrapy crawl`."""
+
+    def update_settings(self, settings: BaseSettings) -> None:
+        settings.setdict(from_smcat(load_settings()), priority="addon")

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
+import sys
 from datetime import datetime
 from pathlib import Path
 
 from crawler.parsers.common import html_to_text
 from crawler.replay import ReplayServer
-from tests.conftest import FIXTURES
+from smcat.store import Store
+from tests.conftest import FIXTURES, ROOT, clean_env
 
 BRAND = "5001000001"  # 澜蔻护肤: 24 posts over 3 pages, 2 reposts, 2 long posts, 1 pinned
 
@@ -207,3 +210,21 @@ def test_a_captcha_stops_the_crawl_saying_what_to_do(smcat, faults_server, tmp_p
     status, reason = query(db, "SELECT status, reason FROM crawls")[0]
     assert status == "stopped" and "captcha" in reason and "--resume" in reason
     assert query(db, "SELECT count(*) FROM posts") == [(0,)]
+
+
+def test_scrapy_crawl_takes_smcat_settings_from_the_environment(demo_server, tmp_path):
+    db = tmp_path / "scrapy.db"
+    env = clean_env(SMCAT_DB=str(db), SMCAT_WEIBO_MOBILE_URL=demo_server.url,
+                    SMCAT_DOWNLOAD_DELAY="0")  # fmt: skip
+    scrapy = Path(sys.executable).with_name("scrapy")
+    command = [str(scrapy), "crawl", "weibo_user", "-a", "uids=5001000002"]
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert query(db, "SELECT count(*) FROM posts WHERE account_id = '5001000002'") == [(22,)]
+
+
+def test_a_bad_cookie_file_troubles_only_the_crawls_that_need_it(smcat, tmp_path):
+    db = tmp_path / "quiet.db"
+    Store.open(db).close()
+    result = smcat("db", "info", "--db", str(db), weibo_cookie_file=tmp_path / "missing.txt")
+    assert result.returncode == 0, result.stderr
