@@ -1253,10 +1253,6 @@ class Store:
         while chunk := cursor.fetchmany(batch):
             yield from chunk
 
-    def post_counts(self) -> dict[str, int]:
-        """Posts and observations stored: what the demo and `db info` summarise."""
-        return {"posts": self.count("posts"), "post_observations": self.count("post_observations")}
-
 
 _CRAWL_COLUMNS = "crawl_id, spider, args, started_at, ended_at, status, reason, counts, version"
 

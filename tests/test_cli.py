@@ -129,7 +129,8 @@ def make_project(path: Path) -> Project:
         store.finish_crawl(finished, "finished", "finished", {"stored": 3, "rejected": 0})
         stopped = store.start_crawl("weibo_user", {"uids": "456"})
         store.finish_crawl(stopped, "stopped", STOP_REASON, {"stored": 0, "rejected": 2})
-        assert store.post_counts() == {"posts": 3, "post_observations": 4}
+        counts = store.info().row_counts
+        assert (counts["posts"], counts["post_observations"]) == (3, 4)
     return Project(path, RAW_BODY)
 
 

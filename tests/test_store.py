@@ -744,7 +744,6 @@ def test_info_counts_every_table(store: Store, db_path: Path):
     expected.update(crawls=1, posts=2, post_observations=1, post_topics=2, rejects=1)
     assert info.row_counts == expected
     assert [c.crawl_id for c in info.crawls] == [crawl_id]
-    assert store.post_counts() == {"posts": 2, "post_observations": 1}
 
 
 def test_count_and_columns(store: Store):
