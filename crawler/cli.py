@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from crawler.parsers.weibo_search import PAGE_CAP
 from crawler.pseudonyms import Pseudonymizer
 from crawler.reparse import reparse
 from crawler.runner import run_spiders
+from crawler.settings import weibo_cookie
 from crawler.spiders.weibo_comments import WeiboCommentsSpider
 from crawler.spiders.weibo_hot import WeiboHotSpider
+from crawler.spiders.weibo_search import WeiboSearchSpider
 from crawler.spiders.weibo_user import WeiboUserSpider
 from smcat.cli_common import DbOption, settings, stdout
 from smcat.errors import SmcatError
@@ -93,7 +97,11 @@ def weibo_user(
     }
     resolved = settings(db=db)
     if resume:
-        arguments.update(_resumption(resolved.db, arguments))
+        described = WeiboUserSpider.describe(uids, arguments["since"], arguments["until"])
+        if found := _resumption(resolved.db, WeiboUserSpider.name, described):
+            crawl_id, checkpoint = found
+            arguments["resume_crawl_id"] = crawl_id
+            arguments["resume_from"] = ",".join(f"{k}:{v}" for k, v in checkpoint.items())
     records = run_spiders([(WeiboUserSpider, arguments)], resolved)
     report(records)
     if sample_per_month and seed is not None:  # the seed was required above
@@ -170,6 +178,54 @@ def weibo_comments(
     report(run_spiders([(WeiboCommentsSpider, arguments)], resolved, overrides))
 
 
+@crawl_app.command("weibo-search")
+def weibo_search(
+    keywords: Annotated[
+        list[str],
+        typer.Argument(
+            help='Keywords or #topics# (quote them: "#澜蔻春日焕新#"); each is searched alone.',
+            show_default=False,
+        ),
+    ],
+    since: Annotated[str, typer.Option(help="First day searched (YYYY-MM-DD, China time).")],
+    until: Annotated[str, typer.Option(help="Last day searched (YYYY-MM-DD).")],
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume",
+            help="Continue the last unfinished search of the same keywords and dates, skipping "
+            "the time windows it had finished.",
+        ),
+    ] = False,
+    db: DbOption = None,
+) -> None:
+    """Every post Weibo's search (s.weibo.com) finds for each keyword within the days given.
+    Weibo shows at most about 50 pages of a query, so windows that reach it are searched day by
+    day, then hour by hour; posts found twice are kept once. Needs a Weibo cookie."""
+    words = [k.strip() for k in keywords if k.strip()]
+    if not words:
+        raise typer.BadParameter("give at least one keyword", param_hint="KEYWORDS")
+    first, last = _day(since, "--since"), _day(until, "--until")
+    if first and last and first > last:
+        raise typer.BadParameter(f"--since {first} is after --until {last}", param_hint="--since")
+    arguments: dict[str, Any] = {
+        "keywords": json.dumps(words, ensure_ascii=False), "since": first, "until": last,
+    }  # fmt: skip
+    resolved = settings(db=db)
+    if not 2 <= resolved.weibo_search_split_at <= PAGE_CAP:
+        raise SmcatError(f"weibo_search_split_at must be 2 to {PAGE_CAP} (pages listed)")
+    if not weibo_cookie(resolved):
+        raise SmcatError(
+            "Weibo's search needs a signed-in cookie: set SMCAT_WEIBO_COOKIE or weibo_cookie_file"
+        )
+    if resume:
+        described = WeiboSearchSpider.describe(words, first, last, resolved.weibo_search_split_at)
+        if found := _resumption(resolved.db, WeiboSearchSpider.name, described):
+            arguments["resume_crawl_id"], checkpoint = found
+            arguments["resume_from"] = json.dumps(checkpoint, ensure_ascii=False)
+    report(run_spiders([(WeiboSearchSpider, arguments)], resolved))
+
+
 @crawl_app.command("reparse")
 def reparse_command(
     crawl: Annotated[
@@ -186,22 +242,18 @@ def reparse_command(
     report([record] if record else [])
 
 
-def _resumption(db: Path, arguments: dict[str, Any]) -> dict[str, Any]:
-    """Spider arguments that continue the unfinished crawl with these arguments, if any."""
-    described = WeiboUserSpider.describe(
-        arguments["uids"].split(","), arguments["since"], arguments["until"]
-    )
+def _resumption(
+    db: Path, spider: str, described: dict[str, Any]
+) -> tuple[int, dict[str, Any]] | None:
+    """The unfinished crawl of this spider with these arguments, and its checkpoints, if any."""
     with Store.open(db) as store:
-        unfinished = store.unfinished_crawl(WeiboUserSpider.name, described)
+        unfinished = store.unfinished_crawl(spider, described)
         if unfinished is None:
             stdout.print("nothing to resume with these arguments: starting a new crawl")
-            return {}
+            return None
         checkpoint = store.checkpoint(unfinished.crawl_id)
     stdout.print(f"resuming crawl {unfinished.crawl_id} ({unfinished.status})")
-    return {
-        "resume_crawl_id": unfinished.crawl_id,
-        "resume_from": ",".join(f"{part}:{value}" for part, value in checkpoint.items()),
-    }
+    return unfinished.crawl_id, checkpoint
 
 
 def report(records: list[CrawlRecord]) -> None:

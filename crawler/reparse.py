@@ -26,6 +26,7 @@ from crawler.parsers.weibo_mobile import (
     parse_timeline,
 )
 from crawler.parsers.weibo_posts import with_long_text
+from crawler.parsers.weibo_search import PAGE_CAP, parse_search_page
 from crawler.parsers.weibo_web import parse_mymblog, parse_profile_info, parse_web_long_text
 from crawler.writer import ItemWriter
 from smcat.store import Store
@@ -100,6 +101,26 @@ def _weibo_comments(
     yield from page.comments
 
 
+def _weibo_search(
+    payload: Any, fetched: datetime, query: Mapping[str, str], args: Mapping[str, Any]
+) -> Iterator[Any]:
+    page = parse_search_page(payload, fetched)
+    if page.page_count >= args.get("split_at", PAGE_CAP) and _hours(query) > 1:
+        return  # a window the crawl split instead of reading: its parts hold these posts
+    yield from page.rejects
+    start, end = day_window(args.get("since"), args.get("until"))
+    for post in page.posts:
+        if post.via_repost or not window_side(post.created_at, start, end):
+            yield post
+
+
+def _hours(query: Mapping[str, str]) -> float:
+    """How many hours a search window (timescope=custom:2025-03-01-0:2025-03-02-0) spans."""
+    _, start, end = query.get("timescope", "custom::").split(":")
+    moments = [datetime.strptime(value, "%Y-%m-%d-%H") for value in (start, end)]
+    return (moments[1] - moments[0]).total_seconds() / 3600
+
+
 def _weibo_extend(
     payload: Any, fetched: datetime, query: Mapping[str, str], args: Mapping[str, Any]
 ) -> Iterator[Any]:
@@ -125,6 +146,7 @@ HANDLERS: dict[str, Handler] = {
     "/ajax/side/hotSearch": _weibo_hot,
     # hotFlowChild pages do not name their post, so replies are rebuilt only from hotflow pages
     "/comments/hotflow": _weibo_comments,
+    "/weibo": _weibo_search,  # s.weibo.com's result pages (HTML) of the keyword search
 }
 
 
@@ -160,7 +182,8 @@ def reparse(store: Store, *, crawl_id: int | None = None) -> ReparseResult:
             counts["skipped"] += 1  # error pages never yield rows
             continue
         try:
-            payload = json.loads(raw["body"])
+            html = "html" in (raw["content_type"] or "")
+            payload = raw["body"].decode("utf-8") if html else json.loads(raw["body"])
             items = list(handler(payload, datetime.fromisoformat(raw["fetched_at"]), query, args))
         except (PayloadError, ValueError, KeyError, TypeError):
             counts["failed"] += 1

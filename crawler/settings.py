@@ -60,6 +60,8 @@ def from_smcat(settings: Settings) -> dict[str, Any]:
         "USER_AGENT": settings.user_agent,
         "WEIBO_MOBILE_URL": settings.weibo_mobile_url,
         "WEIBO_URL": settings.weibo_url,
+        "WEIBO_SEARCH_URL": settings.weibo_search_url,
+        "SMCAT_WEIBO_SEARCH_SPLIT_AT": settings.weibo_search_split_at,
         # not a Scrapy default, so Scrapy's start-up log of changed settings leaves it out
         "SMCAT_WEIBO_COOKIE": weibo_cookie(settings),
         "LOG_LEVEL": settings.log_level.upper(),

@@ -48,6 +48,11 @@ class Settings:
     """Base URL of Weibo's mobile API (tests and the demo point it at the replay server)."""
     weibo_url: str = "https://weibo.com"
     """Base URL of weibo.com's API (used when a Weibo cookie is configured)."""
+    weibo_search_url: str = "https://s.weibo.com"
+    """Base URL of Weibo's keyword search (result pages in HTML; needs a Weibo cookie)."""
+    weibo_search_split_at: int = 46
+    """A search window listing this many result pages is split (days, then hours): Weibo shows
+    at most about 50 pages of a query and drops the rest silently."""
     weibo_cookie: str = dataclasses.field(default="", repr=False)
     """The Cookie header of a signed-in weibo.com browser session (SMCAT_WEIBO_COOKIE is the
     usual place). It is sent to Weibo only: never logged, printed or stored."""

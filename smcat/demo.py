@@ -2,8 +2,8 @@
 
 A replay server on 127.0.0.1 serves the fictional brand accounts and hot-search lists of
 fixtures/demo.toml; the Weibo spiders crawl the accounts' timelines, the comments on two of
-their posts, and two snapshots of the hot-search list into the demo database. Later stages
-(coding, models, report) join here as their issues land.
+their posts, a keyword search, and two snapshots of the hot-search list into the demo database.
+Later stages (coding, models, report) join here as their issues land.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from crawler.replay import ReplayServer
 from crawler.runner import run_spiders
 from crawler.spiders.weibo_comments import WeiboCommentsSpider
 from crawler.spiders.weibo_hot import WeiboHotSpider
+from crawler.spiders.weibo_search import WeiboSearchSpider
 from crawler.spiders.weibo_user import WeiboUserSpider
 from smcat.config import Settings
 from smcat.errors import SmcatError
@@ -26,6 +27,9 @@ DEMO_MANIFEST = FIXTURES / "demo.toml"
 DEMO_ACCOUNTS = ("5001000001", "5001000002")  # 澜蔻护肤 and 速行运动官方, both fictional
 DEMO_COMMENTED = ("5210008539200130", "5210009743400165")  # a giveaway and a launch post
 HOT_EVERY = 1.0  # seconds between the demo's two hot-search snapshots
+DEMO_SEARCH = {"keywords": "澜蔻", "since": "2025-03-01", "until": "2025-03-02"}
+# search wants a cookie; this stand-in is sent to the loopback replay server only
+DEMO_COOKIE = "SUB=smcat-demo"
 
 
 @dataclass(frozen=True)
@@ -50,15 +54,17 @@ def run_demo(settings: Settings) -> DemoResult:
             settings,
             weibo_mobile_url=server.url,
             weibo_url=server.url,
-            weibo_cookie="",  # the user's own cookie has no business with the demo
+            weibo_search_url=server.url,
+            weibo_cookie=DEMO_COOKIE,  # the user's own cookie has no business with the demo
             weibo_cookie_file="",
             download_delay=0.0,
             retry_backoff=0.0,
         )
         crawls = run_spiders(
             [
-                (WeiboUserSpider, {"uids": ",".join(DEMO_ACCOUNTS)}),
+                (WeiboUserSpider, {"uids": ",".join(DEMO_ACCOUNTS), "api": "mobile"}),
                 (WeiboCommentsSpider, {"post_ids": ",".join(DEMO_COMMENTED), "replies": True}),
+                (WeiboSearchSpider, DEMO_SEARCH),
                 (WeiboHotSpider, {"every": HOT_EVERY, "duration": 1.5 * HOT_EVERY}),
             ],
             replay,

@@ -24,6 +24,8 @@ def test_demo_twice_gives_the_same_posts_and_twice_the_observations(smcat, tmp_p
         assert snapshots.fetchone()[0] == 2
         commented = connection.execute("SELECT count(DISTINCT post_id) FROM comments")
         assert commented.fetchone()[0] == 2
+        searched = connection.execute("SELECT count(*) FROM posts WHERE post_id LIKE '51401%'")
+        assert searched.fetchone()[0] == 7  # the keyword search's posts
 
     again = smcat("demo", "--db", str(db))
     assert again.returncode == 0, again.stderr

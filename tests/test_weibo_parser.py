@@ -50,6 +50,10 @@ def mblogs(name: str) -> list[dict]:
         ("12-25", "2024-12-25T00:00:00+08:00"),  # a later day this year has not come yet
         ("2023-06-01", "2023-06-01T00:00:00+08:00"),
         ("2023-06-01 18:20", "2023-06-01T18:20:00+08:00"),
+        ("30秒前", "2025-12-01T12:30:15+08:00"),
+        ("11月28日 09:15", "2025-11-28T09:15:00+08:00"),  # s.weibo.com's forms
+        ("12月25日 20:00", "2024-12-25T20:00:00+08:00"),
+        ("2023年06月01日 18:20", "2023-06-01T18:20:00+08:00"),
     ],
 )
 def test_weibo_times_full_and_relative(text: str, expected: str) -> None:
@@ -61,7 +65,9 @@ def test_relative_times_are_read_in_china_time_whatever_the_fetch_zone() -> None
     assert parse_weibo_time("昨天 10:00", fetched_utc) == "2025-11-30T10:00:00+08:00"
 
 
-@pytest.mark.parametrize("text", ["", "soon", "13-45", "2023-02-30", "25:00 今天"])
+@pytest.mark.parametrize(
+    "text", ["", "soon", "13-45", "2023-02-30", "25:00 今天", "2月30日 10:00", "2023年13月01日"]
+)
 def test_unreadable_times_raise_payload_error(text: str) -> None:
     with pytest.raises(PayloadError):
         parse_weibo_time(text, FETCHED)

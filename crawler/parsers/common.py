@@ -11,12 +11,15 @@ import lxml.html
 
 CHINA = timezone(timedelta(hours=8))  # Weibo shows relative times in China time
 _WEIBO_FULL = "%a %b %d %H:%M:%S %z %Y"
+_SECONDS_AGO = re.compile(r"^(\d+)\s*秒前$")
 _MINUTES_AGO = re.compile(r"^(\d+)\s*分钟前$")
 _HOURS_AGO = re.compile(r"^(\d+)\s*小时前$")
 _TODAY = re.compile(r"^今天\s*(\d{1,2}):(\d{2})$")
 _YESTERDAY = re.compile(r"^昨天\s*(\d{1,2}):(\d{2})$")
 _MONTH_DAY = re.compile(r"^(\d{1,2})-(\d{1,2})(?:\s+(\d{1,2}):(\d{2}))?$")
 _YEAR_MONTH_DAY = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:\s+(\d{1,2}):(\d{2}))?$")
+# s.weibo.com's cards: 03月01日 10:05 this year, 2024年03月01日 10:05 before it
+_CHINESE_DATE = re.compile(r"^(?:(\d{4})年)?(\d{1,2})月(\d{1,2})日\s*(?:(\d{1,2}):(\d{2}))?$")
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # lxml refuses these
 _TOPIC = re.compile(r"#([^#\n]{1,64})#")
 _MENTION = re.compile(r"@([\w\u4e00-\u9fff\-]{1,30})")
@@ -44,8 +47,9 @@ def parse_weibo_time(text: str, fetched_at: datetime) -> str:
     """Return a Weibo time as ISO 8601 with offset.
 
     Takes the full form ("Tue Sep 14 21:18:12 +0800 2021") and the relative forms Weibo shows
-    (刚刚, N分钟前, N小时前, 今天 HH:MM, 昨天 HH:MM, MM-DD, YYYY-MM-DD), read against the
-    time the response was fetched, in China time.
+    (刚刚, N秒前, N分钟前, N小时前, 今天 HH:MM, 昨天 HH:MM, MM-DD, YYYY-MM-DD, and search's
+    MM月DD日 HH:MM and YYYY年MM月DD日 HH:MM), read against the time the response was fetched, in
+    China time.
     """
     value = text.strip()
     try:
@@ -55,6 +59,8 @@ def parse_weibo_time(text: str, fetched_at: datetime) -> str:
     now = fetched_at.astimezone(CHINA)
     if value == "刚刚":
         return now.replace(microsecond=0).isoformat()
+    if match := _SECONDS_AGO.match(value):
+        return (now - timedelta(seconds=int(match[1]))).replace(microsecond=0).isoformat()
     if match := _MINUTES_AGO.match(value):
         return (now - timedelta(minutes=int(match[1]))).replace(second=0, microsecond=0).isoformat()
     if match := _HOURS_AGO.match(value):
@@ -72,10 +78,12 @@ def parse_weibo_time(text: str, fetched_at: datetime) -> str:
     if match := _YEAR_MONTH_DAY.match(value):
         year, month, day, hour, minute = match.groups()
         return _at(int(year), int(month), int(day), hour, minute)
-    if match := _MONTH_DAY.match(value):
-        month, day, hour, minute = match.groups()
-        year = now.year if (int(month), int(day)) <= (now.month, now.day) else now.year - 1
-        return _at(year, int(month), int(day), hour, minute)
+    if match := _MONTH_DAY.match(value) or _CHINESE_DATE.match(value):
+        *year, month, day, hour, minute = match.groups()
+        if year and year[0]:
+            return _at(int(year[0]), int(month), int(day), hour, minute)
+        this_year = (int(month), int(day)) <= (now.month, now.day)
+        return _at(now.year if this_year else now.year - 1, int(month), int(day), hour, minute)
     raise PayloadError(f"unrecognised Weibo time: {text!r}")
 
 

@@ -57,8 +57,8 @@ class WeiboSpider(Spider):
         self.stop_reason = f"{len(self.problems)} problem(s); first: {self.problems[0]}"
 
 
-def json_payload(response: Response) -> Any:
-    """The decoded JSON of a response; PayloadError for a login page or anything not JSON."""
+def checked_text(response: Response) -> str:
+    """The text of a response; PayloadError if it is a login page Weibo redirected to."""
     if response.meta.get("redirect_urls") and any(
         marker in response.url for marker in _LOGIN_MARKERS
     ):
@@ -66,6 +66,15 @@ def json_payload(response: Response) -> Any:
             f"redirected to a login page ({response.url}): Weibo wants a signed-in cookie here"
         )
     try:
-        return json.loads(response.text)
-    except (ValueError, AttributeError) as error:
+        return response.text
+    except AttributeError:  # a binary response has no text
+        raise PayloadError(f"response is not text ({response.url})") from None
+
+
+def json_payload(response: Response) -> Any:
+    """The decoded JSON of a response; PayloadError for a login page or anything not JSON."""
+    text = checked_text(response)
+    try:
+        return json.loads(text)
+    except ValueError as error:
         raise PayloadError(f"response is not JSON ({error})") from None

@@ -1,0 +1,195 @@
+"""Parser for s.weibo.com's keyword search: one result page (HTML) into posts.
+
+A result page lists up to ten cards (`div.card-wrap[mid]`); a card shows the author, the text
+(in full in `p[node-type=feed_list_content_full]` when the post is long), pictures or a video,
+the time and source (`div.from`), the counts (`div.card-act`) and, for a repost, the original in
+`div.card-comment`. The page list (`ul.s-scroll`) says how many pages the query has: Weibo shows
+at most about 50, which is why the spider splits a window that reaches the cap. Pure functions;
+BeautifulSoup (on lxml) reads the HTML.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from bs4 import BeautifulSoup, Tag
+
+from crawler.items import PostItem, RejectItem
+from crawler.parsers.common import (
+    PayloadError,
+    html_to_text,
+    mentions_in,
+    parse_weibo_time,
+    topics_in,
+)
+from crawler.parsers.weibo_posts import PLATFORM
+from smcat.units import parse_count
+
+PARSER_VERSION = "weibo_search/1"
+PAGE_CAP = 50  # the most result pages Weibo lists for one query
+_COUNT = re.compile(r"\d[\d,]*(?:\.\d+)?\s*[万亿]?\+?")
+_VIDEO_SECONDS = re.compile(r"duration:\s*'(?:(\d+):)?(\d+):(\d+)'")
+# links that are part of the card's chrome, not of the text: 展开/收起, and the place or video
+# links whose icon is a wbicon glyph (2 = place, L = video)
+_CHROME_ACTIONS = ("fl_unfold", "fl_fold")
+_PLACE_ICON = "2"
+_CHROME_ICONS = (_PLACE_ICON, "L")
+
+
+@dataclass
+class SearchPage:
+    """One page of results: its posts (reposted originals included), the cards that could not
+    be read, and how many pages the query has (what the page list shows)."""
+
+    posts: list[PostItem] = field(default_factory=list)
+    rejects: list[RejectItem] = field(default_factory=list)
+    page_count: int = 0
+    empty: bool = False
+
+
+def search_timescope(start: datetime, end: datetime) -> str:
+    """The `timescope` query value of a window of whole hours: custom:2025-03-01-0:2025-03-02-0."""
+    return f"custom:{start:%Y-%m-%d}-{start.hour}:{end:%Y-%m-%d}-{end.hour}"
+
+
+def parse_search_page(html: str, fetched_at: datetime) -> SearchPage:
+    """The posts on a result page. PayloadError if the page is not a result page at all (the
+    visitor or login page Weibo serves to a request without a valid cookie)."""
+    soup = BeautifulSoup(html, "lxml")
+    feed = soup.find(id="pl_feedlist_index")
+    if feed is None:
+        title = soup.title.get_text(strip=True) if soup.title else "no title"
+        raise PayloadError(
+            f"not a search result page ({title!r}): Weibo's search wants a signed-in cookie; "
+            "refresh SMCAT_WEIBO_COOKIE"
+        )
+    page = SearchPage(empty=feed.select_one("div.card-no-result") is not None)
+    if page.empty:
+        return page
+    page_list = soup.select("ul.s-scroll li")
+    page.page_count = len(page_list) or 1
+    for card in feed.select("div.card-wrap[mid]"):
+        if card.select_one("div.card-feed") is None:
+            continue  # a "hot topics" or user card among the results, not a post
+        try:
+            page.posts.extend(_posts_of_card(card, fetched_at))
+        except (PayloadError, KeyError, ValueError) as error:
+            reason = f"{type(error).__name__}: {error}"
+            page.rejects.append(RejectItem("weibo_search_card", reason, {"html": str(card)}))
+    return page
+
+
+def _posts_of_card(card: Tag, fetched_at: datetime) -> list[PostItem]:
+    """The post of a card, and the post it reposts (if any) as its own item."""
+    original = card.select_one("div.card-comment")
+    if original is not None:
+        original.extract()  # so that the repost's own selectors do not find the original's parts
+    post = _post(card, str(card["mid"]), card.select_one("div.from"), fetched_at)
+    post.likes = _count(card.select_one("div.card-act .woo-like-count"))
+    post.reposts = _count(card.select_one("div.card-act a[action-type=feed_list_forward]"))
+    post.comments = _count(card.select_one("div.card-act a[action-type=feed_list_comment]"))
+    if original is None or original.select_one("p.txt") is None:
+        return [post]
+    like = original.select_one("a[action-type=feed_list_like]")
+    origin_id = _origin_id(like)
+    embedded = _post(original, origin_id, original.select_one("p.from"), fetched_at)
+    embedded.likes = _count(original.select_one(".woo-like-count"))
+    embedded.reposts = _count(original.select_one("a[action-type=feed_list_forward]"))
+    embedded.comments = _count(original.select_one("a[action-type=feed_list_comment]"))
+    embedded.via_repost = True
+    embedded.is_pinned = None
+    post.is_repost = True
+    post.origin_post_id = origin_id
+    return [post, embedded]
+
+
+def _post(part: Tag, post_id: str, origin_line: Tag | None, fetched_at: datetime) -> PostItem:
+    """The fields a card (or the original inside a repost card) shows."""
+    if not post_id.isdigit():
+        raise ValueError(f"post id {post_id!r} is not numeric")
+    links = origin_line.find_all("a") if origin_line is not None else []
+    if not links:
+        raise PayloadError(f"card {post_id} has no link to its post (no div.from)")
+    account_id, bid = _account_and_bid(links[0].get("href", ""))
+    text_node = part.select_one("p[node-type=feed_list_content_full]") or part.select_one("p.txt")
+    if text_node is None:
+        raise PayloadError(f"card {post_id} has no text")
+    place = _place(text_node)
+    text = _text(text_node)
+    pictures = len(part.select("div.media-piclist li img"))
+    video = part.select_one("video-player")
+    media_type = "video" if video is not None else "picture" if pictures else "text"
+    if "头条文章" in text:
+        media_type = "article"
+    return PostItem(
+        platform=PLATFORM,
+        post_id=post_id,
+        created_at=parse_weibo_time(" ".join(links[0].get_text().split()), fetched_at),
+        observed_at=fetched_at.isoformat(),
+        account_id=account_id,
+        text=text,
+        media_type=media_type,
+        pic_count=pictures,
+        video_seconds=_video_seconds(video),
+        source=links[1].get_text(strip=True) or None if len(links) > 1 else None,
+        region=None,  # the IP region is on the post's own page, not on a search card
+        url=f"https://weibo.com/{account_id}/{bid}",
+        is_long_text=False,  # the full text is on the page already
+        topics=topics_in(text),
+        mentions=mentions_in(text),
+        extra={"bid": bid, "place": place} if place else {"bid": bid},
+    )
+
+
+def _account_and_bid(href: str) -> tuple[str, str]:
+    """uid and mblogid from a post link such as //weibo.com/5001000001/PaBcD0001?refer_flag=..."""
+    parts = [p for p in urlsplit(href).path.split("/") if p]
+    if len(parts) < 2 or not parts[-2].isdigit():
+        raise PayloadError(f"unexpected post link {href!r}")
+    return parts[-2], parts[-1]
+
+
+def _place(node: Tag) -> str | None:
+    """The place the author tagged (a link with the place icon), e.g. 杭州·湖滨银泰in77."""
+    for icon in node.select("a > i.wbicon"):
+        if icon.get_text(strip=True) == _PLACE_ICON:
+            place = icon.parent.get_text(strip=True)[len(_PLACE_ICON) :]
+            return place or None
+    return None
+
+
+def _text(node: Tag) -> str:
+    """The plain text of a card's text paragraph, without the 展开/收起 and place links."""
+    for link in node.find_all("a"):
+        icon = link.find("i", class_="wbicon")
+        chrome_icon = icon is not None and icon.get_text(strip=True) in _CHROME_ICONS
+        if link.get("action-type") in _CHROME_ACTIONS or chrome_icon:
+            link.decompose()
+    return html_to_text(node.decode_contents())
+
+
+def _count(node: Tag | None) -> int | None:
+    """A count shown as "1.2万", "1,024" or a bare label (转发, 评论, 赞: none yet, so 0)."""
+    if node is None:
+        return None
+    match = _COUNT.search(node.get_text())
+    if match is None:
+        return 0
+    return parse_count(match[0])
+
+
+def _origin_id(like: Tag | None) -> str:
+    action = like.get("action-data", "") if like is not None else ""
+    if not action.startswith("mid="):
+        raise PayloadError("the reposted post's card has no mid")
+    return action[len("mid=") :].split("&")[0]
+
+
+def _video_seconds(video: Tag | None) -> float | None:
+    if video is None or not (match := _VIDEO_SECONDS.search(video.get_text())):
+        return None
+    hours, minutes, seconds = match.groups()
+    return float(int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds))

@@ -1,0 +1,213 @@
+"""weibo_search: every post s.weibo.com finds for a keyword or #topic# in a date range.
+
+Weibo shows at most about 50 result pages of a query and drops the rest without saying so.
+So a window whose page list reaches the cap (SMCAT_WEIBO_SEARCH_SPLIT_AT pages) is not read but
+split, into days and then into hours, and each part is searched on its own; posts found in two
+windows (or twice as pages shift) are kept once. An hour that still reaches the cap cannot be
+split further: it is read as far as Weibo goes and counted under "capped_hours".
+
+A window's checkpoint ("split", or "done" once all its pages are stored) lets --resume skip
+what an earlier run finished. Search needs a signed-in Weibo cookie (SMCAT_WEIBO_COOKIE).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.exceptions import CloseSpider
+from scrapy.http import Response
+
+from crawler.items import Checkpoint
+from crawler.middlewares import fetched_at
+from crawler.parsers.common import PayloadError, day_window, window_side
+from crawler.parsers.weibo_search import (
+    PAGE_CAP,
+    PARSER_VERSION,
+    parse_search_page,
+    search_timescope,
+)
+from crawler.spiders.base import WeiboSpider, checked_text
+
+_DAY, _HOUR = timedelta(days=1), timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Window:
+    """A search time window of whole hours, [start, end)."""
+
+    start: datetime
+    end: datetime
+
+    @property
+    def timescope(self) -> str:
+        return search_timescope(self.start, self.end)
+
+    def parts(self) -> list[Window]:
+        """The days of a longer window, the hours of a day; none for an hour."""
+        span = self.end - self.start
+        if span <= _HOUR:
+            return []
+        step = _DAY if span > _DAY else _HOUR
+        count = -(-span // step)  # ceiling division of timedeltas
+        return [Window(self.start + i * step, min(self.start + (i + 1) * step, self.end))
+                for i in range(count)]  # fmt: skip
+
+
+class WeiboSearchSpider(WeiboSpider):
+    """Posts matching keywords within whole days, through s.weibo.com's result pages."""
+
+    name = "weibo_search"
+    parser_version = PARSER_VERSION
+
+    def __init__(
+        self,
+        keywords: str = "",
+        since: str | None = None,
+        until: str | None = None,
+        resume_crawl_id: str | int | None = None,
+        resume_from: str = "",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        # several keywords arrive as a JSON list (a keyword may hold commas or spaces)
+        listed = json.loads(keywords) if keywords.startswith("[") else [keywords]
+        self.keywords = [k for k in listed if k.strip()]
+        if not self.keywords or not since or not until:
+            raise ValueError(
+                "weibo_search needs keywords='[\"KEYWORD\", ...]', since=YYYY-MM-DD and "
+                "until=YYYY-MM-DD"
+            )
+        start, end = day_window(since, until)
+        if start is None or end is None or start > end:
+            raise ValueError(f"weibo_search: since {since} is after until {until}")
+        self.since, self.until = start, end
+        self.days = (since, until)
+        self.top = Window(start, start + _DAY * ((end - start).days + 1))
+        self.resume_crawl_id = int(resume_crawl_id) if resume_crawl_id else None
+        self.checkpoints: dict[str, str] = json.loads(resume_from) if resume_from else {}
+        self.pages_due: dict[str, int] = {}
+        self.seen: set[str] = set()
+        self.split_at = PAGE_CAP
+        self.crawl_args: dict[str, Any] = {}
+        self.cookie = ""
+        self.extra_counts = {
+            "windows": 0,
+            "split": 0,
+            "pages": 0,
+            "repeats": 0,
+            "outside_window": 0,
+            "capped_hours": 0,
+        }
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> WeiboSearchSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.split_at = crawler.settings.getint("SMCAT_WEIBO_SEARCH_SPLIT_AT", PAGE_CAP)
+        if not 2 <= spider.split_at <= PAGE_CAP:
+            raise ValueError(f"weibo_search_split_at must be 2 to {PAGE_CAP}")
+        spider.crawl_args = cls.describe(spider.keywords, *spider.days, spider.split_at)
+        return spider
+
+    @staticmethod
+    def describe(
+        keywords: list[str], since: str | None, until: str | None, split_at: int
+    ) -> dict[str, Any]:
+        """The arguments a crawl is recorded with (and found again by, for --resume)."""
+        return {"keywords": keywords, "since": since, "until": until, "split_at": split_at}
+
+    async def start(self) -> AsyncIterator[Request]:
+        self.cookie = self.settings.get("SMCAT_WEIBO_COOKIE") or ""
+        if not self.cookie:
+            raise CloseSpider(
+                "Weibo's search needs a signed-in cookie: set SMCAT_WEIBO_COOKIE or "
+                "weibo_cookie_file"
+            )
+        for keyword in self.keywords:
+            for request in self._window_requests(keyword, self.top):
+                yield request
+
+    def _window_requests(self, keyword: str, window: Window) -> Iterator[Request]:
+        """The first page of a window, or of its parts where an earlier run split it; nothing
+        for what an earlier run finished."""
+        state = self.checkpoints.get(_part(keyword, window))
+        if state == "done":
+            return
+        if state == "split":
+            for part in window.parts():
+                yield from self._window_requests(keyword, part)
+            return
+        yield self._page_request(keyword, window, 1)
+
+    def _page_request(self, keyword: str, window: Window, page: int) -> Request:
+        base = self.settings.get("WEIBO_SEARCH_URL").rstrip("/")
+        query = {"q": keyword, "typeall": 1, "suball": 1, "timescope": window.timescope}
+        if page > 1:
+            query["page"] = page
+        return Request(
+            f"{base}/weibo?{urlencode(query)}",
+            callback=self.parse_page,
+            errback=self.request_failed,
+            meta={"keyword": keyword, "window": window, "page": page},
+            headers={"Cookie": self.cookie, "Referer": f"{base}/"},
+        )
+
+    def parse_page(self, response: Response) -> Iterator[Any]:
+        keyword, window, number = (response.meta[k] for k in ("keyword", "window", "page"))
+        name = f"search {keyword!r} {window.timescope} page {number}"
+        try:
+            page = parse_search_page(checked_text(response), fetched_at(response))
+        except PayloadError as error:
+            yield self._problem(response, f"{name}: {error}")
+            return
+        self.extra_counts["pages"] += 1
+        part = _part(keyword, window)
+        if number == 1:
+            self.extra_counts["windows"] += 1
+            capped = page.page_count >= self.split_at
+            if capped and window.parts():
+                self.extra_counts["split"] += 1
+                yield Checkpoint(part, "split")
+                for smaller in window.parts():
+                    yield from self._window_requests(keyword, smaller)
+                return
+            if capped:
+                self.extra_counts["capped_hours"] += 1
+                self.logger.warning(
+                    "%s lists %d pages even for one hour: Weibo may hold more than it shows",
+                    name,
+                    page.page_count,
+                )
+            self.pages_due[part] = max(page.page_count, 1)
+            for following in range(2, page.page_count + 1):
+                yield self._page_request(keyword, window, following)
+        yield from page.rejects
+        for post in page.posts:
+            # a reposted original comes with its repost whatever its date; its own card (more
+            # complete) may still come, so only posts found in their own right count as seen
+            if post.post_id in self.seen:
+                self.extra_counts["repeats"] += 1
+            elif post.via_repost:
+                yield post
+            elif window_side(post.created_at, self.since, self.until):
+                self.extra_counts["outside_window"] += 1
+            else:
+                self.seen.add(post.post_id)
+                yield post
+        yield from self._page_done(part)
+
+    def _page_done(self, part: str) -> Iterator[Checkpoint]:
+        self.pages_due[part] = self.pages_due.get(part, 1) - 1
+        if self.pages_due[part] <= 0:
+            yield Checkpoint(part, "done")
+
+
+def _part(keyword: str, window: Window) -> str:
+    """A window's checkpoint name."""
+    return f"{window.timescope} {keyword}"
