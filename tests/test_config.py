@@ -174,6 +174,8 @@ def test_every_field_is_read_from_its_env_variable(tmp_path: Path) -> None:
         "user_agent": "ua-test",
         "weibo_mobile_url": "http://127.0.0.1:1",
         "weibo_url": "http://127.0.0.1:2",
+        "weibo_search_url": "http://127.0.0.1:3",
+        "weibo_search_split_at": 40,
         "weibo_cookie": "SUB=test",
         "weibo_cookie_file": "cookie.txt",
         "pseudonym_salt": "a-project-secret-salt",
