@@ -78,6 +78,15 @@ def weibo_user(
             "interrupted or killed) after the last pages it had stored.",
         ),
     ] = False,
+    new: Annotated[
+        bool,
+        typer.Option(
+            "--new",
+            help="Only posts after each account's crawled-up-to mark (left by the last crawl "
+            "that finished cleanly; see `smcat db export accounts`); accounts without one are "
+            "crawled in full.",
+        ),
+    ] = False,
     db: DbOption = None,
 ) -> None:
     """Profiles and timelines of Weibo accounts, with long texts in full: through m.weibo.cn,
@@ -96,8 +105,16 @@ def weibo_user(
         "max_pages": max_pages,
     }
     resolved = settings(db=db)
+    if new:
+        with Store.open(resolved.db) as store:
+            marks = store.crawled_up_to("weibo", uids)
+        arguments["after"] = json.dumps(marks) if marks else ""
+        for uid in uids:
+            stdout.print(f"{uid}: " + (f"after {marks[uid]}" if uid in marks else "no mark: all"))
     if resume:
-        described = WeiboUserSpider.describe(uids, arguments["since"], arguments["until"])
+        described = WeiboUserSpider.describe(
+            uids, arguments["since"], arguments["until"], arguments.get("after", "")
+        )
         if found := _resumption(resolved.db, WeiboUserSpider.name, described):
             crawl_id, checkpoint = found
             arguments["resume_crawl_id"] = crawl_id

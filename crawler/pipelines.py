@@ -6,6 +6,7 @@ body, so the crawl can be audited and rows rebuilt from what was fetched.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from scrapy import Spider, signals
@@ -72,6 +73,15 @@ class StorePipeline:
             crawl_id=self.crawl_id,
         )
 
+    def _advance_marks(self, spider: Spider) -> None:
+        """Accounts' crawled-up-to marks, after a crawl that finished with nothing rejected."""
+        if self.store is None or not hasattr(spider, "completed_marks"):
+            return
+        record = self.store.crawl(self.crawl_id)
+        known = self.store.crawled_up_to(spider.platform, spider.uids)
+        marks = spider.completed_marks(datetime.fromisoformat(record.started_at), known)
+        self.store.advance_crawled_up_to(spider.platform, marks, self.crawl_id)
+
     def spider_closed(self, spider: Spider, reason: str) -> None:
         if self.store is None or self.writer is None:
             return
@@ -92,5 +102,7 @@ class StorePipeline:
         if status == "finished" and stop_reason:
             status = "stopped"
         self.store.finish_crawl(self.crawl_id, status, stop_reason or reason, counts)
+        if status == "finished" and not self.writer.written.rejected:
+            self._advance_marks(spider)
         self.store.close()
         self.store = None

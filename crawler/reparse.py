@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from crawler.items import PostItem
-from crawler.parsers.common import PayloadError, day_window, window_side
+from crawler.parsers.common import PayloadError, day_window
 from crawler.parsers.weibo_comments import parse_comment_page
 from crawler.parsers.weibo_hot import parse_hot_search
 from crawler.parsers.weibo_mobile import (
@@ -25,7 +25,7 @@ from crawler.parsers.weibo_mobile import (
     parse_profile,
     parse_timeline,
 )
-from crawler.parsers.weibo_posts import with_long_text
+from crawler.parsers.weibo_posts import window_sides, with_long_text
 from crawler.parsers.weibo_search import PAGE_CAP, parse_search_page
 from crawler.parsers.weibo_web import parse_mymblog, parse_profile_info, parse_web_long_text
 from crawler.writer import ItemWriter
@@ -80,10 +80,13 @@ def _weibo_web_long_text(
 
 
 def _in_window(posts: list[PostItem], uid: str, args: Mapping[str, Any]) -> Iterator[PostItem]:
-    """The posts the crawl kept: the account's own inside its --since/--until window."""
+    """The posts the crawl kept: the account's own inside its --since/--until window (or
+    after its crawled-up-to mark, under --new)."""
     start, end = day_window(args.get("since"), args.get("until"))
-    for post in posts:
-        if not (post.account_id == uid and window_side(post.created_at, start, end)):
+    if mark := (args.get("after") or {}).get(uid):
+        start = max(start, datetime.fromisoformat(mark)) if start else datetime.fromisoformat(mark)
+    for post, side in window_sides(posts, start, end):
+        if not side:
             yield post
 
 
@@ -109,9 +112,7 @@ def _weibo_search(
         return  # a window the crawl split instead of reading: its parts hold these posts
     yield from page.rejects
     start, end = day_window(args.get("since"), args.get("until"))
-    for post in page.posts:
-        if post.via_repost or not window_side(post.created_at, start, end):
-            yield post
+    yield from (post for post, side in window_sides(page.posts, start, end) if not side)
 
 
 def _hours(query: Mapping[str, str]) -> float:

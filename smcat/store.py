@@ -253,6 +253,12 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE crawls ADD COLUMN checkpoint TEXT;
     """,
+    # 3: how far an account's posts are known complete: set only by a crawl that finished
+    # cleanly, so that `--new` can fetch just what came after
+    """
+    ALTER TABLE accounts ADD COLUMN crawled_up_to TEXT;
+    ALTER TABLE accounts ADD COLUMN crawled_up_to_crawl INTEGER;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 TABLES: tuple[str, ...] = (
@@ -878,6 +884,30 @@ class Store:
             (crawl_id,),
         )
 
+    def advance_crawled_up_to(self, platform: str, marks: Mapping[str, str], crawl_id: int) -> None:
+        """Record that each account's posts up to its time (ISO) are stored, by this crawl.
+
+        A mark only moves forward, and only for accounts already stored. Marks are kept in UTC
+        so that they compare as text."""
+        rows = [(_utc(up_to), crawl_id, platform, account) for account, up_to in marks.items()]
+        with self.transaction():
+            self.connection.executemany(
+                "UPDATE accounts SET crawled_up_to = ?1, crawled_up_to_crawl = ?2"
+                " WHERE platform = ?3 AND account_id = ?4"
+                " AND (crawled_up_to IS NULL OR crawled_up_to < ?1)",
+                rows,
+            )
+
+    def crawled_up_to(self, platform: str, account_ids: Iterable[str]) -> dict[str, str]:
+        """The marks of those accounts that have one."""
+        ids = list(account_ids)
+        rows = self.connection.execute(
+            "SELECT account_id, crawled_up_to FROM accounts WHERE platform = ?"
+            f" AND crawled_up_to IS NOT NULL AND account_id IN ({', '.join('?' * len(ids))})",
+            (platform, *ids),
+        )
+        return dict(rows.fetchall())
+
     def crawls(self, limit: int = 10) -> list[CrawlRecord]:
         """The latest crawls, newest first."""
         rows = self.connection.execute(
@@ -1255,6 +1285,10 @@ class Store:
 
 
 _CRAWL_COLUMNS = "crawl_id, spider, args, started_at, ended_at, status, reason, counts, version"
+
+
+def _utc(moment: str) -> str:
+    return datetime.fromisoformat(str(iso_time(moment))).astimezone(UTC).isoformat()
 
 
 def _crawl_record(row: tuple) -> CrawlRecord:

@@ -3,12 +3,18 @@ same shape in m.weibo.cn timelines and weibo.com /ajax lists) and a user. Pure f
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
 from crawler.items import AccountItem, PostItem
-from crawler.parsers.common import html_to_text, mentions_in, parse_weibo_time, topics_in
+from crawler.parsers.common import (
+    html_to_text,
+    mentions_in,
+    parse_weibo_time,
+    topics_in,
+    window_side,
+)
 from smcat.units import parse_count
 
 PLATFORM = "weibo"
@@ -112,6 +118,19 @@ def _region(region_name: object) -> str | None:
     if not isinstance(region_name, str) or not region_name.strip():
         return None
     return region_name.replace("发布于", "").strip() or None
+
+
+def window_sides(
+    posts: Iterable[PostItem], start: datetime | None, end: datetime | None
+) -> Iterator[tuple[PostItem, int]]:
+    """Each post of a page with its side of the window (-1 before, 1 after, 0 inside).
+    A reposted original takes the side of the repost it came with, whatever its own date: it
+    is kept when its repost is."""
+    side = 0
+    for post in posts:
+        if not post.via_repost:
+            side = window_side(post.created_at, start, end)
+        yield post, side
 
 
 def with_long_text(post: PostItem, full_text: str) -> PostItem:

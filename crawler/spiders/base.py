@@ -23,6 +23,8 @@ class WeiboSpider(Spider):
     """A spider that records its problems: `stop_reason` names the first, and the pipeline
     marks the crawl stopped with it; `extra_counts` go into the crawl's counts."""
 
+    platform = "weibo"
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.stop_reason: str | None = None

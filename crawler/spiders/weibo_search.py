@@ -26,7 +26,8 @@ from scrapy.http import Response
 
 from crawler.items import Checkpoint
 from crawler.middlewares import fetched_at
-from crawler.parsers.common import PayloadError, day_window, window_side
+from crawler.parsers.common import PayloadError, day_window
+from crawler.parsers.weibo_posts import window_sides
 from crawler.parsers.weibo_search import (
     PAGE_CAP,
     PARSER_VERSION,
@@ -188,17 +189,16 @@ class WeiboSearchSpider(WeiboSpider):
             for following in range(2, page.page_count + 1):
                 yield self._page_request(keyword, window, following)
         yield from page.rejects
-        for post in page.posts:
-            # a reposted original comes with its repost whatever its date; its own card (more
-            # complete) may still come, so only posts found in their own right count as seen
+        for post, side in window_sides(page.posts, self.since, self.until):
+            # a reposted original comes with its repost; its own card (more complete) may
+            # still come, so only posts found in their own right count as seen
             if post.post_id in self.seen:
                 self.extra_counts["repeats"] += 1
-            elif post.via_repost:
-                yield post
-            elif window_side(post.created_at, self.since, self.until):
-                self.extra_counts["outside_window"] += 1
+            elif side:
+                self.extra_counts["outside_window"] += not post.via_repost
             else:
-                self.seen.add(post.post_id)
+                if not post.via_repost:
+                    self.seen.add(post.post_id)
                 yield post
         yield from self._page_done(part)
 

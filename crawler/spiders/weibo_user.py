@@ -8,7 +8,9 @@ page's checkpoint is recorded once its rows are stored, so --resume restarts aft
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -18,7 +20,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from crawler.items import Checkpoint, PostItem, RejectItem
-from crawler.parsers.common import PayloadError, day_window, window_side
+from crawler.parsers.common import PayloadError, day_window
 from crawler.parsers.weibo_mobile import (
     PARSER_VERSION,
     parse_long_text,
@@ -27,7 +29,7 @@ from crawler.parsers.weibo_mobile import (
     profile_containerid,
     timeline_containerid,
 )
-from crawler.parsers.weibo_posts import with_long_text
+from crawler.parsers.weibo_posts import window_sides, with_long_text
 from crawler.parsers.weibo_web import (
     PARSER_VERSION as WEB_PARSER_VERSION,
 )
@@ -54,6 +56,7 @@ class WeiboUserSpider(WeiboSpider):
         resume_crawl_id: str | int | None = None,
         resume_from: str = "",
         api: str = "auto",
+        after: str = "",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -61,13 +64,17 @@ class WeiboUserSpider(WeiboSpider):
         if not self.uids or not all(uid.isdigit() for uid in self.uids):
             raise ValueError("weibo_user needs uids=UID[,UID...] (numeric Weibo user ids)")
         self.since, self.until = day_window(since, until)
+        # --new: per account, only posts after its crawled-up-to mark (JSON {uid: ISO time})
+        self.after = {
+            uid: datetime.fromisoformat(t) for uid, t in json.loads(after or "{}").items()
+        }
         if api not in ("auto", "web", "mobile"):
             raise ValueError("weibo_user api= is auto, web (weibo.com, needs a cookie) or mobile")
         self.api = api
         self.web = False  # decided in start(), once the settings (the cookie) are known
         self.cookie = ""
         self.max_pages = int(max_pages or 0)
-        self.crawl_args = self.describe(self.uids, since, until)
+        self.crawl_args = self.describe(self.uids, since, until, after)
         self.extra_counts = {"accounts": len(self.uids), "pages": 0}
         # --resume: the crawl to continue, and each account's last page fully stored ("done")
         self.resume_crawl_id = int(resume_crawl_id) if resume_crawl_id else None
@@ -79,9 +86,33 @@ class WeiboUserSpider(WeiboSpider):
         self.long_texts_due: dict[tuple[str, int], int] = {}
 
     @staticmethod
-    def describe(uids: list[str], since: str | None, until: str | None) -> dict[str, Any]:
+    def describe(
+        uids: list[str], since: str | None, until: str | None, after: str = ""
+    ) -> dict[str, Any]:
         """The arguments a crawl is recorded with (and found again by, for --resume)."""
-        return {"uids": uids, "since": since, "until": until}
+        described: dict[str, Any] = {"uids": uids, "since": since, "until": until}
+        if after:
+            described["after"] = json.loads(after)
+        return described
+
+    def start_of(self, uid: str) -> datetime | None:
+        """Where an account's window starts: --since, or its mark under --new if later."""
+        starts = [t for t in (self.since, self.after.get(uid)) if t is not None]
+        return max(starts) if starts else None
+
+    def completed_marks(self, started_at: datetime, known: dict[str, str]) -> dict[str, str]:
+        """Once the crawl finished cleanly: for each account, the time up to which its posts
+        are now stored without a gap. A crawl cut short by --max-pages sets none; a window
+        that leaves a gap after an account's earlier mark does not move it."""
+        if self.max_pages:
+            return {}
+        end = min(started_at, self.until) if self.until else started_at
+        marks = {}
+        for uid in self.uids:
+            start, old = self.start_of(uid), known.get(uid)
+            if old is None or start is None or start <= datetime.fromisoformat(old):
+                marks[uid] = end.isoformat()
+        return marks
 
     async def start(self) -> AsyncIterator[Request]:
         cookie = self.settings.get("SMCAT_WEIBO_COOKIE") or ""
@@ -198,12 +229,11 @@ class WeiboUserSpider(WeiboSpider):
         self.extra_counts["pages"] += 1
         yield from rejects
         reached_since, long_texts = False, 0
-        for post in posts:
-            # reposted originals come with their repost, whatever their own date
-            side = window_side(post.created_at, self.since, self.until)
-            if post.account_id == uid and side:
+        for post, side in window_sides(posts, self.start_of(uid), self.until):
+            if side:
                 # a pinned post is old by nature: it must not end a --since crawl early
-                reached_since = reached_since or (side < 0 and not post.is_pinned)
+                pinned = post.is_pinned or post.via_repost
+                reached_since = reached_since or (side < 0 and not pinned)
                 continue
             if post.is_long_text:
                 long_texts += 1
