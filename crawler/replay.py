@@ -118,6 +118,9 @@ class Hit:
     route: str | None
     status: int
     time: float
+    cookie: str | None = None
+    """The Cookie header the request carried: tests check what a crawl sends (the server only
+    ever sees the stand-in cookies of tests, on 127.0.0.1)."""
 
 
 # --- manifest loading -------------------------------------------------------------------------
@@ -402,7 +405,9 @@ class _Router:
         self._hits: list[Hit] = []
         self._hits_per_route: dict[str, int] = {}
 
-    def dispatch(self, method: str, path: str, query_string: str) -> Reply:
+    def dispatch(
+        self, method: str, path: str, query_string: str, cookie: str | None = None
+    ) -> Reply:
         arrived = time.time()
         query = _first_values(query_string)
         route = _best_route(self.routes, method, path, query)
@@ -414,7 +419,7 @@ class _Router:
                 self._hits_per_route[route.name] = nth + 1
                 reply = route.reply(nth)
             name = route.name if route else None
-            self._hits.append(Hit(method, path, query, name, reply.status, arrived))
+            self._hits.append(Hit(method, path, query, name, reply.status, arrived, cookie))
         return reply
 
     def hits(self) -> list[Hit]:
@@ -467,7 +472,8 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command == "GET" and url.path == HITS_PATH:
             self._send(_json_reply(200, [asdict(hit) for hit in self.server.router.hits()]))
         else:
-            self._send(self.server.router.dispatch(self.command, url.path, url.query))
+            cookie = self.headers.get("Cookie")
+            self._send(self.server.router.dispatch(self.command, url.path, url.query, cookie))
 
     do_GET = _serve
     do_HEAD = _serve

@@ -40,6 +40,7 @@ ADDONS = {"crawler.settings.SmcatSettings": 0}
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetry": 550,
+    "crawler.middlewares.VisitorCookie": 560,
     "crawler.middlewares.FetchTime": 950,
 }
 EXTENSIONS = {"crawler.extensions.Progress": 500}
@@ -64,6 +65,7 @@ def from_smcat(settings: Settings) -> dict[str, Any]:
         "SMCAT_WEIBO_SEARCH_SPLIT_AT": settings.weibo_search_split_at,
         # not a Scrapy default, so Scrapy's start-up log of changed settings leaves it out
         "SMCAT_WEIBO_COOKIE": weibo_cookie(settings),
+        "SMCAT_WEIBO_VISITOR": settings.weibo_visitor,
         "LOG_LEVEL": settings.log_level.upper(),
         "SMCAT_PSEUDONYM_SALT": settings.pseudonym_salt,
     }

@@ -58,6 +58,9 @@ class Settings:
     usual place). It is sent to Weibo only: never logged, printed or stored."""
     weibo_cookie_file: str = ""
     """A file holding that Cookie header instead (used when weibo_cookie is empty)."""
+    weibo_visitor: bool = True
+    """Without a cookie, answer Weibo's visitor system with an anonymous visitor cookie (kept in
+    memory only) where Weibo serves visitors."""
     pseudonym_salt: str = ""
     """Secret salt for commenters' pseudonyms (--pseudonymize); keep it out of the database and
     the same for a whole project, so one commenter keeps one pseudonym."""

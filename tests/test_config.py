@@ -178,6 +178,7 @@ def test_every_field_is_read_from_its_env_variable(tmp_path: Path) -> None:
         "weibo_search_split_at": 40,
         "weibo_cookie": "SUB=test",
         "weibo_cookie_file": "cookie.txt",
+        "weibo_visitor": False,
         "pseudonym_salt": "a-project-secret-salt",
         "log_level": "ERROR",
         "keep_raw": False,

@@ -15,6 +15,7 @@ from twisted.python.failure import Failure
 from crawler.items import RejectItem
 from crawler.middlewares import fetched_at
 from crawler.parsers.common import PayloadError
+from crawler.parsers.weibo_visitor import is_visitor_page
 
 _LOGIN_MARKERS = ("/signin", "passport.weibo", "login.sina")
 
@@ -61,8 +62,8 @@ class WeiboSpider(Spider):
 
 def checked_text(response: Response) -> str:
     """The text of a response; PayloadError if it is a login page Weibo redirected to."""
-    if response.meta.get("redirect_urls") and any(
-        marker in response.url for marker in _LOGIN_MARKERS
+    if response.meta.get("redirect_urls") and (
+        any(marker in response.url for marker in _LOGIN_MARKERS) or is_visitor_page(response.url)
     ):
         raise PayloadError(
             f"redirected to a login page ({response.url}): Weibo wants a signed-in cookie here"
