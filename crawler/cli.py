@@ -183,7 +183,8 @@ def weibo_comments(
     max_pages: Annotated[int, typer.Option(help="Stop each post after N pages (0 = all).")] = 0,
     db: DbOption = None,
 ) -> None:
-    """Comments of Weibo posts (m.weibo.cn), every page, replies on request."""
+    """Comments of Weibo posts, every page, replies on request: through m.weibo.cn, or
+    weibo.com's API when a Weibo cookie is configured (SMCAT_WEIBO_COOKIE)."""
     bad = [post_id for post_id in post_ids if not post_id.isdigit()]
     if bad:
         raise typer.BadParameter(f"{bad[0]!r} is not a numeric post id", param_hint="POST_IDS")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -31,7 +31,23 @@ from crawler.parsers.weibo_web import parse_mymblog, parse_profile_info, parse_w
 from crawler.writer import ItemWriter
 from smcat.store import Store
 
-Handler = Callable[[Any, datetime, Mapping[str, str], Mapping[str, Any]], Iterable[Any]]
+
+@dataclass
+class CrawlContext:
+    """What the payloads of one crawl share while they are parsed again: the crawl's arguments,
+    and the post of each comment seen so far (reply pages name only their comment)."""
+
+    args: Mapping[str, Any]
+    comment_posts: dict[str, str] = field(default_factory=dict)
+
+    def post_of(self, comment_id: str) -> str:
+        """The post a comment belongs to, from the crawl's earlier pages."""
+        if comment_id not in self.comment_posts:
+            raise PayloadError(f"replies to comment {comment_id}, which no earlier page holds")
+        return self.comment_posts[comment_id]
+
+
+Handler = Callable[[Any, datetime, Mapping[str, str], CrawlContext], Iterable[Any]]
 
 
 _COUNTS = ("responses", "parsed", "skipped", "failed", "stored", "rejected")
@@ -46,7 +62,7 @@ class ReparseResult:
 
 
 def _weibo_get_index(
-    payload: Any, fetched: datetime, query: Mapping[str, str], args: Mapping[str, Any]
+    payload: Any, fetched: datetime, query: Mapping[str, str], crawl: CrawlContext
 ) -> Iterator[Any]:
     containerid = query.get("containerid", "")
     if containerid.startswith("100505"):
@@ -56,25 +72,25 @@ def _weibo_get_index(
         raise PayloadError(f"no parser for containerid {containerid!r}")
     page = parse_timeline(payload, fetched)
     yield from page.rejects
-    yield from _in_window(page.posts, containerid[len("107603") :], args)
+    yield from _in_window(page.posts, containerid[len("107603") :], crawl.args)
 
 
 def _weibo_profile_info(
-    payload: Any, fetched: datetime, query: Mapping[str, str], args: Mapping[str, Any]
+    payload: Any, fetched: datetime, query: Mapping[str, str], crawl: CrawlContext
 ) -> Iterator[Any]:
     yield parse_profile_info(payload, fetched)
 
 
 def _weibo_mymblog(
-    payload: Any, fetched: datetime, query: Mapping[str, str], args: Mapping[str, Any]
+    payload: Any, fetched: datetime, query: Mapping[str, str], crawl: CrawlContext
 ) -> Iterator[Any]:
     page = parse_mymblog(payload, fetched)
     yield from page.rejects
-    yield from _in_window(page.posts, query.get("uid", ""), args)
+    yield from _in_window(page.posts, query.get("uid", ""), crawl.args)
 
 
 def _weibo_web_long_text(
-    payload: Any, fetched: datetime, query: Mapping[str, str], args: Mapping[str, Any]
+    payload: Any, fetched: datetime, query: Mapping[str, str], crawl: CrawlContext
 ) -> Iterator[Any]:
     yield LongText(query.get("id", ""), parse_web_long_text(payload))
 
@@ -91,27 +107,48 @@ def _in_window(posts: list[PostItem], uid: str, args: Mapping[str, Any]) -> Iter
 
 
 def _weibo_hot(
-    payload: Any, fetched: datetime, query: Mapping[str, str], args: Mapping[str, Any]
+    payload: Any, fetched: datetime, query: Mapping[str, str], crawl: CrawlContext
 ) -> Iterator[Any]:
     yield from parse_hot_search(payload, fetched)
 
 
 def _weibo_comments(
-    payload: Any, fetched: datetime, query: Mapping[str, str], args: Mapping[str, Any]
+    payload: Any, fetched: datetime, query: Mapping[str, str], crawl: CrawlContext
 ) -> Iterator[Any]:
-    page = parse_comment_page(payload, query.get("id", ""), fetched)
+    yield from _comments(payload, fetched, query.get("id", ""), crawl)
+
+
+def _weibo_replies(
+    payload: Any, fetched: datetime, query: Mapping[str, str], crawl: CrawlContext
+) -> Iterator[Any]:
+    yield from _comments(payload, fetched, crawl.post_of(query.get("cid", "")), crawl)
+
+
+def _weibo_build_comments(
+    payload: Any, fetched: datetime, query: Mapping[str, str], crawl: CrawlContext
+) -> Iterator[Any]:
+    # level 1 is asked with the post's mid, level 2 (fetch_level=1) with the comment's id
+    post_id = query.get("id", "")
+    if query.get("fetch_level") == "1":
+        post_id = crawl.post_of(post_id)
+    yield from _comments(payload, fetched, post_id, crawl)
+
+
+def _comments(payload: Any, fetched: datetime, post_id: str, crawl: CrawlContext) -> Iterator[Any]:
+    page = parse_comment_page(payload, post_id, fetched)
+    crawl.comment_posts.update((c.comment_id, post_id) for c in page.comments)
     yield from page.rejects
     yield from page.comments
 
 
 def _weibo_search(
-    payload: Any, fetched: datetime, query: Mapping[str, str], args: Mapping[str, Any]
+    payload: Any, fetched: datetime, query: Mapping[str, str], crawl: CrawlContext
 ) -> Iterator[Any]:
     page = parse_search_page(payload, fetched)
-    if page.page_count >= args.get("split_at", PAGE_CAP) and _hours(query) > 1:
+    if page.page_count >= crawl.args.get("split_at", PAGE_CAP) and _hours(query) > 1:
         return  # a window the crawl split instead of reading: its parts hold these posts
     yield from page.rejects
-    start, end = day_window(args.get("since"), args.get("until"))
+    start, end = day_window(crawl.args.get("since"), crawl.args.get("until"))
     yield from (post for post, side in window_sides(page.posts, start, end) if not side)
 
 
@@ -123,7 +160,7 @@ def _hours(query: Mapping[str, str]) -> float:
 
 
 def _weibo_extend(
-    payload: Any, fetched: datetime, query: Mapping[str, str], args: Mapping[str, Any]
+    payload: Any, fetched: datetime, query: Mapping[str, str], crawl: CrawlContext
 ) -> Iterator[Any]:
     yield LongText(query.get("id", ""), parse_long_text(payload))
 
@@ -145,8 +182,9 @@ HANDLERS: dict[str, Handler] = {
     "/ajax/statuses/mymblog": _weibo_mymblog,
     "/ajax/statuses/longtext": _weibo_web_long_text,
     "/ajax/side/hotSearch": _weibo_hot,
-    # hotFlowChild pages do not name their post, so replies are rebuilt only from hotflow pages
     "/comments/hotflow": _weibo_comments,
+    "/comments/hotFlowChild": _weibo_replies,
+    "/ajax/statuses/buildComments": _weibo_build_comments,
     "/weibo": _weibo_search,  # s.weibo.com's result pages (HTML) of the keyword search
 }
 
@@ -166,7 +204,7 @@ def reparse(store: Store, *, crawl_id: int | None = None) -> ReparseResult:
     counts: Counter[str] = Counter(dict.fromkeys(_COUNTS, 0))
     writer: ItemWriter | None = None
     source: int | None = None
-    args: Mapping[str, Any] = {}
+    crawl = CrawlContext({})
     long_posts: dict[str, PostItem] = {}
     full_texts: dict[str, str] = {}
     for raw in store.raw_responses(crawl_id):
@@ -177,7 +215,7 @@ def reparse(store: Store, *, crawl_id: int | None = None) -> ReparseResult:
             source = raw["crawl_id"]
             writer = ItemWriter(store, run_id)
             record = store.crawl(source) if source is not None else None
-            args = record.args if record else {}
+            crawl = CrawlContext(record.args if record else {})
         handler, query = _handler(raw["url"])
         if raw["status"] != 200 or handler is None:
             counts["skipped"] += 1  # error pages never yield rows
@@ -185,7 +223,7 @@ def reparse(store: Store, *, crawl_id: int | None = None) -> ReparseResult:
         try:
             html = "html" in (raw["content_type"] or "")
             payload = raw["body"].decode("utf-8") if html else json.loads(raw["body"])
-            items = list(handler(payload, datetime.fromisoformat(raw["fetched_at"]), query, args))
+            items = list(handler(payload, datetime.fromisoformat(raw["fetched_at"]), query, crawl))
         except (PayloadError, ValueError, KeyError, TypeError):
             counts["failed"] += 1
             continue

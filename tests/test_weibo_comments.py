@@ -12,6 +12,7 @@ from crawler.items import RejectItem
 from crawler.parsers.common import PayloadError
 from crawler.parsers.weibo_comments import parse_comment_page
 from crawler.pseudonyms import Pseudonymizer
+from crawler.reparse import reparse
 from crawler.replay import ReplayServer
 from crawler.writer import ItemWriter
 from smcat.store import Store
@@ -205,3 +206,61 @@ def test_max_pages_stops_each_post_and_ids_must_be_numeric(smcat, server, tmp_pa
     hits = len(server.hits)
     result = crawl(smcat, server, db, GIVEAWAY, "Q887abc")
     assert result.returncode == 2 and "numeric" in result.stderr and len(server.hits) == hits
+
+
+COMMENT_ROWS = (
+    "SELECT comment_id, post_id, parent_id, root_id, author_id, author_name, created_at, text,"
+    " likes, replies, region FROM comments ORDER BY comment_id"
+)
+COOKIE = "SUB=_2A25smcat-comments-stand-in"
+
+
+@pytest.fixture
+def both_apis():
+    with ReplayServer(FIXTURES / "weibo" / "comments.toml", FIXTURES / "weibo" / "web.toml") as s:
+        yield s
+
+
+def test_with_a_cookie_build_comments_gives_what_hotflow_gives(smcat, both_apis, tmp_path):
+    web, mobile = tmp_path / "web.db", tmp_path / "mobile.db"
+    args = (GIVEAWAY, LAUNCH, "--replies")
+    result = crawl(smcat, both_apis, web, *args, weibo_url=both_apis.url, weibo_cookie=COOKIE)
+    assert result.returncode == 0, result.stderr
+    used = {hit.route for hit in both_apis.hits}
+    assert used and all(route.startswith("weibo-web-") for route in used)
+    assert both_apis.hit_count("weibo-web-replies-p2") == 1  # level 2 paged to its end
+    assert {hit.cookie for hit in both_apis.hits} == {COOKIE}
+    both_apis.reset_hits()
+    assert crawl(smcat, both_apis, mobile, *args).returncode == 0
+    assert not any(hit.route.startswith("weibo-web-") for hit in both_apis.hits)
+    assert query(web, COMMENT_ROWS) == query(mobile, COMMENT_ROWS)
+    assert len(query(web, COMMENT_ROWS)) == len(
+        fixture_comments(*(p.name for p in COMMENTS.glob("*.json") if p.name != "stuck.json"))
+    )
+
+
+def test_an_expired_cookie_on_build_comments_says_refresh_it(smcat, both_apis, tmp_path):
+    db = tmp_path / "expired.db"
+    result = crawl(smcat, both_apis, db, "5210000000000778", weibo_url=both_apis.url,
+                   weibo_cookie=COOKIE)  # fmt: skip
+    assert result.returncode == 1
+    status, reason = query(db, "SELECT status, reason FROM crawls")[0]
+    assert status == "stopped" and "refresh SMCAT_WEIBO_COOKIE" in reason
+    assert query(db, "SELECT count(*) FROM comments") == [(0,)]
+
+
+@pytest.mark.parametrize("cookie", ["", COOKIE])
+def test_reparse_rebuilds_the_comments_and_their_reply_pages(smcat, both_apis, tmp_path, cookie):
+    db = tmp_path / "reparse.db"
+    result = crawl(smcat, both_apis, db, GIVEAWAY, "--replies", weibo_url=both_apis.url,
+                   weibo_cookie=cookie)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    crawled = query(db, COMMENT_ROWS)
+    with Store.open(db) as store:
+        store.connection.execute("DELETE FROM comments")
+        outcome = reparse(store)
+    assert outcome.counts["failed"] == 0 and outcome.counts["skipped"] == 0
+    assert query(db, COMMENT_ROWS) == crawled
+    replies = query(db, "SELECT count(*) FROM comments WHERE root_id = ? AND parent_id IS NOT NULL",
+                    THREAD)  # fmt: skip
+    assert replies[0][0] > 2  # beyond the two inline ones: the reply pages were reparsed too

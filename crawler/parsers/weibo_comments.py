@@ -1,5 +1,6 @@
-"""Parsers for m.weibo.cn comments: comments/hotflow (a post's comments) and
-comments/hotFlowChild (the replies under one comment). Pure functions."""
+"""Parsers for Weibo comments: m.weibo.cn's comments/hotflow (a post's comments) and
+comments/hotFlowChild (the replies under one comment), and weibo.com's statuses/buildComments
+(both levels). The entries are alike; the envelopes differ. Pure functions."""
 
 from __future__ import annotations
 
@@ -9,10 +10,15 @@ from datetime import datetime
 from typing import Any
 
 from crawler.items import CommentItem, RejectItem
-from crawler.parsers.common import PayloadError, html_to_text, parse_weibo_time
+from crawler.parsers.common import (
+    PayloadError,
+    check_not_blocked,
+    html_to_text,
+    parse_weibo_time,
+)
 from smcat.units import parse_count
 
-PARSER_VERSION = "weibo_comments/1"
+PARSER_VERSION = "weibo_comments/2"
 NO_COMMENTS = 0  # ok=0 with no message: the post has no (more) comments
 
 
@@ -30,9 +36,11 @@ class CommentPage:
 
 
 def parse_comment_page(payload: Any, post_id: str, fetched_at: datetime) -> CommentPage:
-    """A hotflow page (`data.data` is the list) or a hotFlowChild page (`data` is the list)."""
+    """A hotflow page (`data.data` is the list) or a hotFlowChild or buildComments page (`data`
+    is the list)."""
     if not isinstance(payload, Mapping):
         raise PayloadError(f"expected a JSON object, got {type(payload).__name__}")
+    check_not_blocked(payload)
     if payload.get("ok") != 1:
         if payload.get("ok") == NO_COMMENTS and not payload.get("msg"):
             return CommentPage(ended=True)
@@ -98,7 +106,7 @@ def _comment(entry: Mapping[str, Any], post_id: str, fetched_at: datetime) -> Co
         author_id=str(user["id"]) if user.get("id") is not None else None,
         author_name=user.get("screen_name"),
         created_at=parse_weibo_time(str(entry["created_at"]), fetched_at),
-        text=html_to_text(entry.get("text")),
+        text=entry.get("text_raw") or html_to_text(entry.get("text")),
         likes=parse_count(entry.get("like_count", entry.get("like_counts"))),
         replies=parse_count(entry.get("total_number")),
         region=source.removeprefix("来自").strip() or None,

@@ -1,5 +1,7 @@
-"""weibo_comments: the comments on Weibo posts (m.weibo.cn comments/hotflow, cursor paging),
-with the replies under each comment on request (comments/hotFlowChild)."""
+"""weibo_comments: the comments on Weibo posts, cursor by cursor, with the replies under each
+comment on request. Through m.weibo.cn (comments/hotflow, comments/hotFlowChild), or through
+weibo.com's API (statuses/buildComments, level 1 for a post, level 2 for a comment's replies)
+when a signed-in cookie is configured."""
 
 from __future__ import annotations
 
@@ -8,11 +10,14 @@ from typing import Any
 from urllib.parse import urlencode
 
 from scrapy import Request
+from scrapy.exceptions import CloseSpider
 from scrapy.http import Response
 
 from crawler.items import RejectItem
 from crawler.parsers.weibo_comments import PARSER_VERSION, CommentPage, parse_comment_page
 from crawler.spiders.base import WeiboSpider
+
+_BUILD_COMMENTS = "/ajax/statuses/buildComments"
 
 
 class WeiboCommentsSpider(WeiboSpider):
@@ -23,7 +28,7 @@ class WeiboCommentsSpider(WeiboSpider):
 
     def __init__(
         self, post_ids: str = "", replies: str | bool = False, max_pages: str | int = 0,
-        **kwargs: Any,
+        api: str = "auto", **kwargs: Any,
     ) -> None:  # fmt: skip
         super().__init__(**kwargs)
         self.post_ids = [p.strip() for p in str(post_ids).split(",") if p.strip()]
@@ -31,6 +36,13 @@ class WeiboCommentsSpider(WeiboSpider):
             raise ValueError("weibo_comments needs post_ids=MID[,MID...] (numeric post ids)")
         self.replies = str(replies).lower() in ("1", "true", "yes")
         self.max_pages = int(max_pages or 0)
+        if api not in ("auto", "web", "mobile"):
+            raise ValueError(
+                "weibo_comments api= is auto, web (weibo.com, needs a cookie) or mobile"
+            )
+        self.api = api
+        self.web = False  # decided in start(), once the settings (the cookie) are known
+        self.cookie = ""
         self.crawl_args = {"post_ids": self.post_ids, "replies": self.replies}
         self.extra_counts = {"posts": len(self.post_ids), "pages": 0}
         self.cursors: set[tuple[str, str, int]] = set()  # (post, thread, max_id) asked for
@@ -40,30 +52,47 @@ class WeiboCommentsSpider(WeiboSpider):
         # the pipeline reads this: pseudonymised crawls keep no raw bodies (they hold real ids)
         self.keep_raw = not self.settings.getbool("SMCAT_PSEUDONYMIZE")
         self.extra_counts["raw_kept"] = int(self.keep_raw)
+        self.cookie = self.settings.get("SMCAT_WEIBO_COOKIE") or ""
+        self.web = self.api == "web" or (self.api == "auto" and bool(self.cookie))
+        if self.web and not self.cookie:
+            raise CloseSpider("api=web needs a Weibo cookie: set SMCAT_WEIBO_COOKIE")
         for post_id in self.post_ids:
             yield self._page(post_id, None, 0, 1)
 
     def _page(self, post_id: str, max_id: int | None, max_id_type: int, number: int) -> Request:
-        query: dict[str, Any] = {"id": post_id, "mid": post_id}
+        query: dict[str, Any]
+        if self.web:
+            query = {"is_reload": 1, "id": post_id, "is_show_bulletin": 2, "is_mix": 0}
+            query["count"] = 20
+            path = _BUILD_COMMENTS
+        else:
+            query, path = {"id": post_id, "mid": post_id}, "/comments/hotflow"
         if max_id:
             query["max_id"] = max_id
-        query["max_id_type"] = max_id_type
+        if not self.web:
+            query["max_id_type"] = max_id_type
         meta = {"post_id": post_id, "page": number, "max_id": max_id}
-        return self._request(f"/comments/hotflow?{urlencode(query)}", self.parse, meta)
+        return self._request(f"{path}?{urlencode(query)}", self.parse, meta)
 
     def _replies(self, post_id: str, root: str, max_id: int, number: int) -> Request:
-        query = urlencode({"cid": root, "max_id": max_id, "max_id_type": 0})
+        if self.web:
+            query = {"is_reload": 1, "id": root, "is_show_bulletin": 2, "is_mix": 1}
+            query.update(fetch_level=1, max_id=max_id, count=20)
+            path = _BUILD_COMMENTS
+        else:
+            query = {"cid": root, "max_id": max_id, "max_id_type": 0}
+            path = "/comments/hotFlowChild"
         meta = {"post_id": post_id, "root": root, "page": number, "max_id": max_id}
-        return self._request(f"/comments/hotFlowChild?{query}", self.parse_replies, meta)
+        return self._request(f"{path}?{urlencode(query)}", self.parse_replies, meta)
 
     def _request(self, path_and_query: str, callback: Any, meta: dict[str, Any]) -> Request:
-        base = self.settings.get("WEIBO_MOBILE_URL").rstrip("/")
-        headers = {
-            "Referer": f"{base}/detail/{meta['post_id']}",
-            "MWeibo-Pwa": "1",
-            "X-Requested-With": "XMLHttpRequest",
-            "Accept": "application/json",
-        }
+        headers = {"X-Requested-With": "XMLHttpRequest", "Accept": "application/json"}
+        if self.web:
+            base = self.settings.get("WEIBO_URL").rstrip("/")
+            headers.update(Referer=f"{base}/", Cookie=self.cookie)
+        else:
+            base = self.settings.get("WEIBO_MOBILE_URL").rstrip("/")
+            headers.update({"Referer": f"{base}/detail/{meta['post_id']}", "MWeibo-Pwa": "1"})
         return Request(f"{base}{path_and_query}", callback=callback, errback=self.request_failed,
                        meta=meta, headers=headers)  # fmt: skip
 
