@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -164,6 +165,15 @@ def weibo_hot(
     report(run_spiders([(WeiboHotSpider, arguments)], settings(db=db)))
 
 
+class CommentsApi(StrEnum):
+    """Where weibo-comments reads comments from."""
+
+    auto = "auto"
+    mobile = "mobile"
+    web = "web"
+    wap = "wap"
+
+
 @crawl_app.command("weibo-comments")
 def weibo_comments(
     post_ids: Annotated[
@@ -181,6 +191,13 @@ def weibo_comments(
         ),
     ] = False,
     max_pages: Annotated[int, typer.Option(help="Stop each post after N pages (0 = all).")] = 0,
+    api: Annotated[
+        CommentsApi,
+        typer.Option(
+            help="auto (weibo.com with a cookie, else m.weibo.cn), mobile, web, or wap "
+            "(weibo.cn's HTML pages; needs a weibo.cn cookie)."
+        ),
+    ] = CommentsApi.auto,
     db: DbOption = None,
 ) -> None:
     """Comments of Weibo posts, every page, replies on request: through m.weibo.cn, or
@@ -189,9 +206,12 @@ def weibo_comments(
     if bad:
         raise typer.BadParameter(f"{bad[0]!r} is not a numeric post id", param_hint="POST_IDS")
     resolved = settings(db=db)
+    if api in (CommentsApi.web, CommentsApi.wap) and not weibo_cookie(resolved):
+        raise SmcatError(f"--api {api.value} needs a Weibo cookie: set SMCAT_WEIBO_COOKIE")
     if pseudonymize:
         Pseudonymizer(resolved.pseudonym_salt)  # a missing salt fails here, before any request
     arguments = {"post_ids": ",".join(post_ids), "replies": replies, "max_pages": max_pages}
+    arguments["api"] = api.value
     overrides = {"SMCAT_PSEUDONYMIZE": pseudonymize}
     report(run_spiders([(WeiboCommentsSpider, arguments)], resolved, overrides))
 

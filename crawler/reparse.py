@@ -9,6 +9,7 @@ of its payload, so observations that are already stored are not added twice.
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from crawler.items import PostItem
 from crawler.parsers.common import PayloadError, day_window
+from crawler.parsers.weibo_cn import parse_wap_comment_page
 from crawler.parsers.weibo_comments import parse_comment_page
 from crawler.parsers.weibo_hot import parse_hot_search
 from crawler.parsers.weibo_mobile import (
@@ -25,7 +27,7 @@ from crawler.parsers.weibo_mobile import (
     parse_profile,
     parse_timeline,
 )
-from crawler.parsers.weibo_posts import window_sides, with_long_text
+from crawler.parsers.weibo_posts import mid_from_bid, window_sides, with_long_text
 from crawler.parsers.weibo_search import PAGE_CAP, parse_search_page
 from crawler.parsers.weibo_web import parse_mymblog, parse_profile_info, parse_web_long_text
 from crawler.writer import ItemWriter
@@ -134,6 +136,15 @@ def _weibo_build_comments(
     yield from _comments(payload, fetched, post_id, crawl)
 
 
+def _weibo_cn_comments(
+    payload: Any, fetched: datetime, query: Mapping[str, str], crawl: CrawlContext
+) -> Iterator[Any]:
+    post_id = mid_from_bid(query["path"].rsplit("/", 1)[-1])
+    page = parse_wap_comment_page(payload, post_id, fetched)
+    yield from page.rejects
+    yield from page.comments
+
+
 def _comments(payload: Any, fetched: datetime, post_id: str, crawl: CrawlContext) -> Iterator[Any]:
     page = parse_comment_page(payload, post_id, fetched)
     crawl.comment_posts.update((c.comment_id, post_id) for c in page.comments)
@@ -174,7 +185,7 @@ class LongText:
     text: str
 
 
-# endpoint path suffix -> parser adapter; a payload of any other endpoint is skipped
+# endpoint path ending (a regular expression) -> parser adapter; other payloads are skipped
 HANDLERS: dict[str, Handler] = {
     "/api/container/getIndex": _weibo_get_index,
     "/statuses/extend": _weibo_extend,
@@ -186,6 +197,7 @@ HANDLERS: dict[str, Handler] = {
     "/comments/hotFlowChild": _weibo_replies,
     "/ajax/statuses/buildComments": _weibo_build_comments,
     "/weibo": _weibo_search,  # s.weibo.com's result pages (HTML) of the keyword search
+    r"/comment/\w+": _weibo_cn_comments,  # weibo.cn's comment pages (HTML)
 }
 
 
@@ -193,8 +205,8 @@ def _handler(url: str) -> tuple[Handler | None, dict[str, str]]:
     parts = urlsplit(url)
     query = dict(parse_qsl(parts.query))
     for suffix, handler in HANDLERS.items():
-        if parts.path.endswith(suffix):
-            return handler, query
+        if re.search(f"{suffix}$", parts.path):
+            return handler, {**query, "path": parts.path}
     return None, query
 
 

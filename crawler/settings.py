@@ -62,6 +62,7 @@ def from_smcat(settings: Settings) -> dict[str, Any]:
         "WEIBO_MOBILE_URL": settings.weibo_mobile_url,
         "WEIBO_URL": settings.weibo_url,
         "WEIBO_SEARCH_URL": settings.weibo_search_url,
+        "WEIBO_CN_URL": settings.weibo_cn_url,
         "SMCAT_WEIBO_SEARCH_SPLIT_AT": settings.weibo_search_split_at,
         # not a Scrapy default, so Scrapy's start-up log of changed settings leaves it out
         "SMCAT_WEIBO_COOKIE": weibo_cookie(settings),

@@ -48,6 +48,8 @@ class Settings:
     """Base URL of Weibo's mobile API (tests and the demo point it at the replay server)."""
     weibo_url: str = "https://weibo.com"
     """Base URL of weibo.com's API (used when a Weibo cookie is configured)."""
+    weibo_cn_url: str = "https://weibo.cn"
+    """Base URL of weibo.cn, Weibo's legacy WAP site (comments with --api wap)."""
     weibo_search_url: str = "https://s.weibo.com"
     """Base URL of Weibo's keyword search (result pages in HTML; needs a Weibo cookie)."""
     weibo_search_split_at: int = 46

@@ -175,6 +175,7 @@ def test_every_field_is_read_from_its_env_variable(tmp_path: Path) -> None:
         "weibo_mobile_url": "http://127.0.0.1:1",
         "weibo_url": "http://127.0.0.1:2",
         "weibo_search_url": "http://127.0.0.1:3",
+        "weibo_cn_url": "http://127.0.0.1:4",
         "weibo_search_split_at": 40,
         "weibo_cookie": "SUB=test",
         "weibo_cookie_file": "cookie.txt",

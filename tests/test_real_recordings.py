@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from crawler.parsers.weibo_cn import parse_wap_comment_page
 from crawler.parsers.weibo_mobile import parse_long_text, parse_profile, parse_timeline
+from crawler.parsers.weibo_posts import bid_from_mid, mid_from_bid
 from crawler.parsers.weibo_web import parse_mymblog
 from tests.conftest import ROOT
 
@@ -138,3 +140,50 @@ def test_real_weibo_com_mymblog_page() -> None:
             origin = embedded[str(mblog["retweeted_status"]["id"])]
             assert origin.media_type == "video" and post.media_type == "text"
             assert origin.video_seconds == float(page_info["media_info"]["duration"])
+
+
+def test_real_weibo_cn_comment_page() -> None:
+    """weibo.cn/comment/J5cVGuUNq as recorded (early 2025: its newest comment says 01月10日)."""
+    html = (SAMPLES / "weibocn_html_comment_page__dataabc-weiboSpider_2020.html").read_text(
+        encoding="utf-8"
+    )
+    fetched = datetime(2025, 2, 1, 12, 0, tzinfo=timezone(timedelta(hours=8)))
+    post_id = mid_from_bid("J5cVGuUNq")
+    page = parse_wap_comment_page(html, post_id, fetched)
+    # expected values straight from the markup: each C_ block, in order, once
+    blocks = re.findall(r'<div class="c" id="C_(\d+)">(.*?)</div>', html, re.DOTALL)
+    unique = dict(blocks)
+    assert [c.comment_id for c in page.comments] == list(unique) and not page.rejects
+    assert page.page_count == int(re.search(r'name="mp" type="hidden" value="(\d+)"', html)[1])
+    for comment in page.comments:
+        block = unique[comment.comment_id]
+        assert comment.post_id == post_id
+        assert comment.likes == int(re.search(r"赞\[(\d+)\]", block)[1])
+        assert comment.author_id == re.search(r"fuid=(\d+)", block)[1]
+        stamp = re.search(r'<span class="ct">(\d{4}-\d\d-\d\d \d\d:\d\d)', block)
+        if stamp:
+            assert comment.created_at == stamp[1].replace(" ", "T") + ":00+08:00"
+        region = re.search(r"来自来自(\S+?)\s", block)
+        assert comment.region == (region[1] if region else None)
+    hot = [c.comment_id for c in page.comments if c.extra.get("hot")]
+    assert len(hot) == html.count("[热门]")
+    first = page.comments[0]
+    assert (first.author_name, first.text) == ("LUX力士", "大家和迪迪一起保护动物[心]")
+    relative = next(c for c in page.comments if c.comment_id == "5121248325535333")
+    assert relative.created_at == "2025-01-10T12:43:00+08:00"  # 01月10日 12:43
+
+
+def test_short_and_numeric_post_ids_convert_both_ways() -> None:
+    html = (SAMPLES / "weibocn_html_comment_page__dataabc-weiboSpider_2020.html").read_text(
+        encoding="utf-8"
+    )
+    # the page's like link names a comment by short id, its reply link by number
+    short = re.search(r"/attitude/(\w+)/update\?object_type=comment", html)[1]
+    number = re.search(r"/comments/reply/J5cVGuUNq/(\d+)", html)[1]
+    assert (mid_from_bid(short), bid_from_mid(number)) == (number, short)
+    payload = json.loads(
+        (SAMPLES / "weibocom_ajax_statuses_mymblog__NBuddha_2022-04.json").read_text()
+    )
+    for mblog in payload["data"]["list"]:
+        assert mid_from_bid(mblog["mblogid"]) == str(mblog["id"])
+        assert bid_from_mid(str(mblog["id"])) == mblog["mblogid"]

@@ -264,3 +264,54 @@ def test_reparse_rebuilds_the_comments_and_their_reply_pages(smcat, both_apis, t
     replies = query(db, "SELECT count(*) FROM comments WHERE root_id = ? AND parent_id IS NOT NULL",
                     THREAD)  # fmt: skip
     assert replies[0][0] > 2  # beyond the two inline ones: the reply pages were reparsed too
+
+
+@pytest.fixture
+def wap():
+    with ReplayServer(FIXTURES / "weibo" / "wap.toml") as server:
+        yield server
+
+
+def wap_blocks() -> dict[str, str]:
+    """Each C_ block of the fixture pages once, by comment id (expected values come from here)."""
+    blocks = {}
+    for page in sorted((FIXTURES / "weibo" / "wap").glob("comment_*.html")):
+        html = page.read_text(encoding="utf-8")
+        blocks.update(re.findall(r'<div class="c" id="C_(\d+)">(.*?)</div>', html))
+    return blocks
+
+
+def test_weibo_cn_pages_give_each_comment_once(smcat, wap, tmp_path):
+    db = tmp_path / "wap.db"
+    result = crawl(smcat, wap, db, GIVEAWAY, "--api", "wap", weibo_cn_url=wap.url,
+                   weibo_cookie=COOKIE)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    rows = query(db, "SELECT comment_id, post_id, author_id, likes FROM comments ORDER BY 1")
+    blocks = wap_blocks()
+    assert [r[0] for r in rows] == sorted(blocks) and {r[1] for r in rows} == {GIVEAWAY}
+    for comment_id, _, author, likes in rows:
+        assert author == re.search(r"fuid=(\d+)", blocks[comment_id])[1]
+        assert likes == int(re.search(r"赞\[(\d+)\]", blocks[comment_id])[1])
+    assert (wap.hit_count("wap-comments-p1"), wap.hit_count("wap-comments-p2")) == (1, 1)
+    assert query(db, "SELECT created_at FROM comments WHERE comment_id = '5210008600900002'") == [
+        ("2025-11-07T22:40:00+08:00",)
+    ]
+
+    crawled = query(db, COMMENT_ROWS)
+    with Store.open(db) as store:
+        store.connection.execute("DELETE FROM comments")
+        assert reparse(store).counts["failed"] == 0
+    assert query(db, COMMENT_ROWS) == crawled
+
+
+def test_weibo_cn_without_a_signed_in_cookie_says_so(smcat, wap, tmp_path):
+    db = tmp_path / "wap-login.db"
+    result = crawl(smcat, wap, db, "5210000000000778", "--api", "wap", weibo_cn_url=wap.url,
+                   weibo_cookie=COOKIE)  # fmt: skip
+    assert result.returncode == 1
+    status, reason = query(db, "SELECT status, reason FROM crawls")[0]
+    assert status == "stopped" and "refresh SMCAT_WEIBO_COOKIE" in reason
+    missing = crawl(smcat, wap, tmp_path / "none.db", GIVEAWAY, "--api", "wap",
+                    weibo_cn_url=wap.url)  # fmt: skip
+    assert missing.returncode == 1 and "needs a Weibo cookie" in missing.stderr
+    assert wap.hit_count("wap-comments-p1") == 0  # refused before any request

@@ -18,7 +18,36 @@ from crawler.parsers.common import (
 from smcat.units import parse_count
 
 PLATFORM = "weibo"
+# Weibo's short post ids (mblogid/bid) are the numeric mid in base 62, 4 characters per 7 digits
+_BASE62 = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _MEDIA_BY_PAGE_TYPE = {"video": "video", "article": "article", "live": "live"}
+
+
+def mid_from_bid(bid: str) -> str:
+    """The numeric id (mid) of a post from its short id: J5cVGuUNq -> 4512413447368168."""
+    if not bid or any(ch not in _BASE62 for ch in bid):
+        raise ValueError(f"not a Weibo short id: {bid!r}")
+    # groups from the right; every group but the leftmost stands for exactly 7 digits
+    groups = [bid[max(0, end - 4) : end] for end in range(len(bid), 0, -4)]
+    digits = [str(sum(_BASE62.index(ch) * 62**i for i, ch in enumerate(reversed(g))))
+              for g in groups]  # fmt: skip
+    return digits[-1] + "".join(d.zfill(7) for d in reversed(digits[:-1]))
+
+
+def bid_from_mid(mid: str) -> str:
+    """The short id of a post from its numeric id: 4512413447368168 -> J5cVGuUNq."""
+    if not mid.isdigit():
+        raise ValueError(f"not a numeric Weibo id: {mid!r}")
+    groups = [mid[max(0, end - 7) : end] for end in range(len(mid), 0, -7)]
+    encoded = []
+    for i, group in enumerate(groups):
+        number, chars = int(group), ""
+        while number:
+            number, rest = divmod(number, 62)
+            chars = _BASE62[rest] + chars
+        last = i == len(groups) - 1
+        encoded.append(chars if last else chars.rjust(4, "0"))
+    return "".join(reversed(encoded))
 
 
 def account_from_user(user: Mapping[str, Any], fetched_at: datetime) -> AccountItem:

@@ -1,7 +1,8 @@
 """weibo_comments: the comments on Weibo posts, cursor by cursor, with the replies under each
 comment on request. Through m.weibo.cn (comments/hotflow, comments/hotFlowChild), or through
 weibo.com's API (statuses/buildComments, level 1 for a post, level 2 for a comment's replies)
-when a signed-in cookie is configured."""
+when a signed-in cookie is configured, or through weibo.cn's HTML pages (/comment/{bid}) with
+api=wap."""
 
 from __future__ import annotations
 
@@ -14,8 +15,12 @@ from scrapy.exceptions import CloseSpider
 from scrapy.http import Response
 
 from crawler.items import RejectItem
+from crawler.middlewares import fetched_at
+from crawler.parsers.common import PayloadError
+from crawler.parsers.weibo_cn import parse_wap_comment_page
 from crawler.parsers.weibo_comments import PARSER_VERSION, CommentPage, parse_comment_page
-from crawler.spiders.base import WeiboSpider
+from crawler.parsers.weibo_posts import bid_from_mid
+from crawler.spiders.base import WeiboSpider, checked_text
 
 _BUILD_COMMENTS = "/ajax/statuses/buildComments"
 
@@ -36,9 +41,10 @@ class WeiboCommentsSpider(WeiboSpider):
             raise ValueError("weibo_comments needs post_ids=MID[,MID...] (numeric post ids)")
         self.replies = str(replies).lower() in ("1", "true", "yes")
         self.max_pages = int(max_pages or 0)
-        if api not in ("auto", "web", "mobile"):
+        if api not in ("auto", "web", "mobile", "wap"):
             raise ValueError(
-                "weibo_comments api= is auto, web (weibo.com, needs a cookie) or mobile"
+                "weibo_comments api= is auto, web (weibo.com, needs a cookie), mobile, or wap "
+                "(weibo.cn, needs a weibo.cn cookie)"
             )
         self.api = api
         self.web = False  # decided in start(), once the settings (the cookie) are known
@@ -54,10 +60,37 @@ class WeiboCommentsSpider(WeiboSpider):
         self.extra_counts["raw_kept"] = int(self.keep_raw)
         self.cookie = self.settings.get("SMCAT_WEIBO_COOKIE") or ""
         self.web = self.api == "web" or (self.api == "auto" and bool(self.cookie))
-        if self.web and not self.cookie:
-            raise CloseSpider("api=web needs a Weibo cookie: set SMCAT_WEIBO_COOKIE")
+        if self.api in ("web", "wap") and not self.cookie:
+            raise CloseSpider(f"api={self.api} needs a Weibo cookie: set SMCAT_WEIBO_COOKIE")
         for post_id in self.post_ids:
-            yield self._page(post_id, None, 0, 1)
+            yield (
+                self._wap_page(post_id, 1) if self.api == "wap" else self._page(post_id, None, 0, 1)
+            )
+
+    def _wap_page(self, post_id: str, number: int) -> Request:
+        base = self.settings.get("WEIBO_CN_URL").rstrip("/")
+        url = f"{base}/comment/{bid_from_mid(post_id)}?page={number}"
+        headers = {"Cookie": self.cookie, "Referer": f"{base}/"}
+        meta = {"post_id": post_id, "page": number}
+        return Request(url, callback=self.parse_wap, errback=self.request_failed, meta=meta,
+                       headers=headers)  # fmt: skip
+
+    def parse_wap(self, response: Response) -> Iterator[Any]:
+        """A weibo.cn comment page; the first one says how many there are. Replies are among
+        the comments there (回复@...), so --replies asks for nothing more."""
+        post_id, number = response.meta["post_id"], response.meta["page"]
+        try:
+            page = parse_wap_comment_page(checked_text(response), post_id, fetched_at(response))
+        except PayloadError as error:
+            yield self._problem(response, f"comments of {post_id}, page {number}: {error}")
+            return
+        self.extra_counts["pages"] += 1
+        yield from page.rejects
+        yield from page.comments
+        if number == 1:
+            last = min(page.page_count, self.max_pages) if self.max_pages else page.page_count
+            for following in range(2, last + 1):
+                yield self._wap_page(post_id, following)
 
     def _page(self, post_id: str, max_id: int | None, max_id_type: int, number: int) -> Request:
         query: dict[str, Any]
