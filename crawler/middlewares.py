@@ -109,7 +109,7 @@ class VisitorCookie:
     def from_crawler(cls, crawler: Crawler) -> VisitorCookie:
         settings = crawler.settings
         if not settings.getbool("SMCAT_WEIBO_VISITOR", True) or settings.get("SMCAT_WEIBO_COOKIE"):
-            raise NotConfigured("a signed-in cookie is configured, or visitor cookies are off")
+            raise NotConfigured  # no message: Scrapy would log one as a warning
         return cls(crawler)
 
     def process_request(self, request: Request) -> None:

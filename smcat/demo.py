@@ -63,7 +63,10 @@ def run_demo(settings: Settings) -> DemoResult:
         crawls = run_spiders(
             [
                 (WeiboUserSpider, {"uids": ",".join(DEMO_ACCOUNTS), "api": "mobile"}),
-                (WeiboCommentsSpider, {"post_ids": ",".join(DEMO_COMMENTED), "replies": True}),
+                (
+                    WeiboCommentsSpider,
+                    {"post_ids": ",".join(DEMO_COMMENTED), "replies": True, "api": "mobile"},
+                ),
                 (WeiboSearchSpider, DEMO_SEARCH),
                 (WeiboHotSpider, {"every": HOT_EVERY, "duration": 1.5 * HOT_EVERY}),
             ],
