@@ -315,3 +315,26 @@ def test_weibo_cn_without_a_signed_in_cookie_says_so(smcat, wap, tmp_path):
                     weibo_cn_url=wap.url)  # fmt: skip
     assert missing.returncode == 1 and "needs a Weibo cookie" in missing.stderr
     assert wap.hit_count("wap-comments-p1") == 0  # refused before any request
+
+
+def test_weibo_cn_is_read_to_its_fifty_page_cap_and_says_what_is_left(smcat, tmp_path):
+    template = (FIXTURES / "weibo/wap/comment_Q4cmNCBnc_p2.html").read_text(encoding="utf-8")
+    template = template.replace(
+        'name="mp" type="hidden" value="2"', 'name="mp" type="hidden" value="120"'
+    )
+    routes = []
+    for number in range(1, 52):
+        page = tmp_path / f"p{number}.html"
+        page.write_text(template.replace("5210008600900000", f"52100086{number:08d}"), "utf-8")
+        routes.append(f'[[route]]\nname = "p{number}"\npath = "/comment/Q4cmNCBnc"\n'
+                      f'query = {{ page = "{number}" }}\nbody_file = "{page}"\n')  # fmt: skip
+    (tmp_path / "cap.toml").write_text("\n".join(routes), encoding="utf-8")
+    db = tmp_path / "cap.db"
+    with ReplayServer(tmp_path / "cap.toml") as server:
+        result = crawl(smcat, server, db, GIVEAWAY, "--api", "wap", weibo_cn_url=server.url,
+                       weibo_cookie=COOKIE)  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        assert [server.hit_count(f"p{n}") for n in (1, 50, 51)] == [1, 1, 0]
+    assert query(db, "SELECT count(*) FROM comments") == [(50,)]
+    counts = json.loads(query(db, "SELECT counts FROM crawls")[0][0])
+    assert counts["wap_pages_out_of_reach"] == 70

@@ -23,6 +23,7 @@ from crawler.parsers.weibo_posts import bid_from_mid
 from crawler.spiders.base import WeiboSpider, checked_text
 
 _BUILD_COMMENTS = "/ajax/statuses/buildComments"
+WAP_PAGE_CAP = 50  # weibo.cn lists a post's newest 50 comment pages, however many it has
 
 
 class WeiboCommentsSpider(WeiboSpider):
@@ -87,10 +88,16 @@ class WeiboCommentsSpider(WeiboSpider):
         self.extra_counts["pages"] += 1
         yield from page.rejects
         yield from page.comments
-        if number == 1:
-            last = min(page.page_count, self.max_pages) if self.max_pages else page.page_count
-            for following in range(2, last + 1):
-                yield self._wap_page(post_id, following)
+        last = min(page.page_count, self.max_pages or WAP_PAGE_CAP, WAP_PAGE_CAP)
+        if number == 1 and page.page_count > WAP_PAGE_CAP:
+            self.extra_counts["wap_pages_out_of_reach"] = page.page_count - WAP_PAGE_CAP
+            self.logger.warning(
+                "weibo.cn shows only the newest %d of %d comment pages of %s: "
+                "use --api mobile or web for the rest", WAP_PAGE_CAP, page.page_count, post_id,
+            )  # fmt: skip
+        # one page after another: past its cap weibo.cn answers with empty pages, not an error
+        if page.comments and number < last:
+            yield self._wap_page(post_id, number + 1)
 
     def _page(self, post_id: str, max_id: int | None, max_id_type: int, number: int) -> Request:
         query: dict[str, Any]
