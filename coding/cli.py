@@ -1,9 +1,100 @@
 """`smcat code`: the codebook, machine tags, coder exchange and reliability."""
 
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
 import typer
+from rich.markup import escape
+from rich.table import Table
+
+from coding.reliability import reliability_table
+from smcat.cli_common import DbOption, settings, stdout
+from smcat.errors import SmcatError
+from smcat.store import Store
 
 app = typer.Typer(
     help="Code posts into the 21-subcategory codebook: auto-tags, coder export/import, "
-    "reliability and accuracy (commands arrive with the coding issue).",
+    "reliability and accuracy.",
     no_args_is_help=True,
 )
+
+DEFAULT_CODEBOOK = "brand_posts"
+GOLD = "gold"
+MACHINE_PREFIX = "auto:"
+
+
+@app.command("reliability")
+def reliability_command(
+    codebook: Annotated[str, typer.Option(help="The codebook whose codes are compared.")] = (
+        DEFAULT_CODEBOOK
+    ),
+    coder: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--coder",
+            help="A coder to compare (repeat the option); default: every person who coded, "
+            "not the machine and not gold.",
+            show_default=False,
+        ),
+    ] = None,
+    boot: Annotated[
+        int, typer.Option(help="Bootstrap draws for alpha's 95% interval (0 = none).", min=0)
+    ] = 1000,
+    seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 0,
+    csv: Annotated[
+        Path | None,
+        typer.Option(help="Also write the full table (with Cohen's kappa per pair) as CSV."),
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Inter-coder reliability per subcategory and per level: Krippendorff's alpha (nominal)
+    with a bootstrap 95% interval, percent agreement, Gwet's AC1, Cohen's kappa per pair of
+    coders, and n. Flags alpha below .800 and .667, and high agreement with low alpha (a rare
+    code: the prevalence problem)."""
+    with Store.open(settings(db=db).db, readonly=True) as store:
+        known = store.coders(codebook)
+        people = [c for c in known if c != GOLD and not c.startswith(MACHINE_PREFIX)]
+        chosen = coder or people
+        unknown = [c for c in chosen if c not in known]
+        if unknown:
+            raise SmcatError(
+                f"no codes of coder {unknown[0]!r} with codebook {codebook}: coders are "
+                f"{', '.join(known) or 'none yet'} (see `smcat code import`)"
+            )
+        if len(chosen) < 2:
+            raise SmcatError(
+                f"reliability needs two coders of the same posts; codebook {codebook} has "
+                f"{', '.join(chosen) or 'none'}: export an overlap sample to a second coder"
+            )
+        rows = pd.DataFrame(
+            store.code_rows(codebook, chosen),
+            columns=["platform", "post_id", "item", "coder", "value"],
+        )
+    rows["unit"] = rows["platform"] + ":" + rows["post_id"]
+    table = reliability_table(rows[["unit", "coder", "item", "value"]], n_boot=boot, seed=seed)
+    _print_reliability(table, chosen)
+    if csv is not None:
+        table.to_csv(csv, index=False)
+        stdout.print(f"wrote {escape(str(csv))}")
+
+
+def _print_reliability(table: pd.DataFrame, coders: list[str]) -> None:
+    shown = Table(
+        "", "alpha", "95% CI", "agree", "AC1", "n", "flags",
+        box=None, pad_edge=False, title=f"coders: {', '.join(coders)}", title_justify="left",
+    )  # fmt: skip
+    for row in table.itertuples():
+        name = f"[bold]{row.name}[/]" if row.scope == "level" else row.name
+        interval = "" if pd.isna(row.ci_low) else f"{row.ci_low:.3f}–{row.ci_high:.3f}"
+        shown.add_row(
+            name, _number(row.alpha), interval, _number(row.percent_agreement),
+            _number(row.ac1), str(row.n_units), escape(row.flags),
+        )  # fmt: skip
+    stdout.print(shown)
+
+
+def _number(value: float) -> str:
+    return "–" if pd.isna(value) else f"{value:.3f}"

@@ -674,6 +674,23 @@ _STREAMER_STATS = _table(
     },
 )
 
+_CODES = _table(
+    "codes",
+    ("platform", "post_id", "codebook", "subcategory", "coder"),
+    {
+        "platform": _TEXT,
+        "post_id": _TEXT,
+        "codebook": _TEXT,
+        "subcategory": _TEXT,
+        "coder": _TEXT,
+        "codebook_version": _TEXT,
+        "value": _INT,
+        "evidence": _JSON,
+        "coded_at": _TIME,
+    },
+    required=("codebook_version", "value", "coded_at"),
+)
+
 
 @dataclass
 class WriteResult:
@@ -1189,6 +1206,57 @@ class Store:
         return self._write(_STREAMER_STATS, rows, None, imported_at)
 
     # -- samples -----------------------------------------------------------------------------
+
+    def save_codebook(self, codebook: str, version: str, yaml_text: str) -> None:
+        """Keep the text of a codebook version that codes name. A version is kept once; a
+        different text under a version already kept is refused (give the edit a new version)."""
+        row = self.connection.execute(
+            "SELECT yaml FROM codebooks WHERE codebook = ? AND version = ?", (codebook, version)
+        ).fetchone()
+        if row is not None and row[0] != yaml_text:
+            raise StoreError(
+                f"codebook {codebook} version {version} is already stored with other rules: "
+                "give the edited codebook a new version"
+            )
+        if row is None:
+            with self.transaction():
+                self.connection.execute(
+                    "INSERT INTO codebooks (codebook, version, yaml, stored_at)"
+                    " VALUES (?, ?, ?, ?)",
+                    (codebook, version, yaml_text, _now()),
+                )
+
+    def codebook_text(self, codebook: str, version: str) -> str | None:
+        """The YAML of a stored codebook version, or None."""
+        row = self.connection.execute(
+            "SELECT yaml FROM codebooks WHERE codebook = ? AND version = ?", (codebook, version)
+        ).fetchone()
+        return row[0] if row else None
+
+    def upsert_codes(self, rows: Iterable[Mapping[str, Any]]) -> WriteResult:
+        """Codes (platform, post_id, codebook, subcategory, coder, codebook_version, value,
+        evidence, coded_at); a coder's code for a post and subcategory is replaced."""
+        return self._write(_CODES, rows, None)
+
+    def code_rows(
+        self, codebook: str, coders: Iterable[str] | None = None
+    ) -> Iterator[tuple[str, str, str, str, int]]:
+        """(platform, post_id, subcategory, coder, value) of a codebook's codes, of some coders."""
+        sql = "SELECT platform, post_id, subcategory, coder, value FROM codes WHERE codebook = ?"
+        params: list[Any] = [codebook]
+        if coders is not None:
+            chosen = list(coders)
+            sql += f" AND coder IN ({', '.join('?' * len(chosen))})"
+            params += chosen
+        yield from self.connection.execute(sql + " ORDER BY platform, post_id", params)
+
+    def coders(self, codebook: str) -> dict[str, int]:
+        """Who coded with a codebook (people, "gold", and "auto:..." taggers): codes each."""
+        rows = self.connection.execute(
+            "SELECT coder, count(*) FROM codes WHERE codebook = ? GROUP BY coder ORDER BY coder",
+            (codebook,),
+        )
+        return dict(rows.fetchall())
 
     def posts_by_account_month(
         self,

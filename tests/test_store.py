@@ -919,3 +919,26 @@ def test_json_and_mistyped_text_columns_are_converted(store: Store):
         ("n1", "12345", "1.5", None),
         ("n2", None, None, '{"bid": "Q1", "edit_count": null}'),
     ]
+
+
+def test_a_codebook_version_is_kept_once_and_never_silently_changed(store: Store):
+    store.save_codebook("brand_posts", "1", "codebook: brand_posts\nversion: '1'\n")
+    store.save_codebook("brand_posts", "1", "codebook: brand_posts\nversion: '1'\n")
+    assert store.codebook_text("brand_posts", "1") == "codebook: brand_posts\nversion: '1'\n"
+    with pytest.raises(StoreError, match="new version"):
+        store.save_codebook("brand_posts", "1", "codebook: brand_posts\nversion: '1'\n# edited\n")
+    assert store.count("codebooks") == 1 and store.codebook_text("brand_posts", "2") is None
+
+
+def test_codes_are_replaced_per_coder_and_bad_ones_rejected(store: Store):
+    code = {"platform": "weibo", "post_id": "1", "codebook": "brand_posts", "subcategory": "B3",
+            "coder": "ann", "codebook_version": "1", "value": 1,
+            "evidence": {"rule": "B3.cue", "terms": ["抽奖"], "offsets": [[4, 6]]},
+            "coded_at": "2025-12-01T10:00:00+08:00"}  # fmt: skip
+    assert store.upsert_codes([code, {**code, "coder": "auto:brand_posts@1"}]).stored == 2
+    assert store.upsert_codes([{**code, "value": 0}, {**code, "value": "yes"}]).rejected == 1
+    assert sorted(store.code_rows("brand_posts")) == [
+        ("weibo", "1", "B3", "ann", 0), ("weibo", "1", "B3", "auto:brand_posts@1", 1),
+    ]  # fmt: skip
+    assert store.coders("brand_posts") == {"ann": 1, "auto:brand_posts@1": 1}
+    assert list(store.code_rows("brand_posts", ["ann"])) == [("weibo", "1", "B3", "ann", 0)]

@@ -1,0 +1,51 @@
+"""`smcat code reliability` on codes in the store: the published worked examples end to end."""
+
+from __future__ import annotations
+
+import csv
+
+import pandas as pd
+
+from smcat.store import Store
+from tests.test_reliability import KRIPPENDORFF_4, KRIPPENDORFF_BINARY
+
+CODED_AT = "2025-12-01T10:00:00+08:00"
+
+
+def store_codes(db, item: str, matrix: pd.DataFrame) -> None:
+    rows = [
+        {"platform": "weibo", "post_id": f"{item}-{unit}", "codebook": "brand_posts",
+         "subcategory": item, "coder": coder, "codebook_version": "1", "value": int(value),
+         "coded_at": CODED_AT}
+        for unit, row in matrix.iterrows() for coder, value in row.items() if pd.notna(value)
+    ]  # fmt: skip
+    with Store.open(db) as store:
+        assert store.upsert_codes(rows).stored == len(rows)
+
+
+def test_reliability_reproduces_krippendorffs_examples(smcat, tmp_path):
+    db = tmp_path / "codes.db"
+    store_codes(db, "B1", KRIPPENDORFF_4)
+    store_codes(db, "B2", KRIPPENDORFF_BINARY)
+    store_codes(db, "X1", KRIPPENDORFF_BINARY.rename(columns={"A": "auto:brand_posts@1"}))
+    out = tmp_path / "reliability.csv"
+    result = smcat("code", "reliability", "--db", str(db), "--csv", str(out), "--boot", "200")
+    assert result.returncode == 0, result.stderr
+    with open(out, encoding="utf-8") as handle:
+        rows = {row["name"]: row for row in csv.DictReader(handle)}
+    assert round(float(rows["B1"]["alpha"]), 3) == 0.743  # Krippendorff 2011, section C
+    assert round(float(rows["B2"]["alpha"]), 3) == 0.095  # section A
+    assert "unacceptable" in rows["B2"]["flags"] and "tentative" in rows["B1"]["flags"]
+    assert rows["B"]["scope"] == "level" and int(rows["B"]["n_units"]) == 11 + 10
+    # the machine's codes are not a coder's: X1 has only B's codes, so nothing to compare
+    assert rows["X1"]["flags"] == "no pairable units"
+    assert "B1" in result.stdout and "0.743" in result.stdout
+
+
+def test_reliability_says_what_is_missing(smcat, tmp_path):
+    db = tmp_path / "one.db"
+    store_codes(db, "B2", KRIPPENDORFF_BINARY[["A"]])
+    alone = smcat("code", "reliability", "--db", str(db))
+    assert alone.returncode == 1 and "two coders" in alone.stderr
+    unknown = smcat("code", "reliability", "--db", str(db), "--coder", "A", "--coder", "Z")
+    assert unknown.returncode == 1 and "'Z'" in unknown.stderr and "coders are A" in unknown.stderr
