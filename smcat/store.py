@@ -259,6 +259,20 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE accounts ADD COLUMN crawled_up_to TEXT;
     ALTER TABLE accounts ADD COLUMN crawled_up_to_crawl INTEGER;
     """,
+    # 4: which posts a coder (above all the machine, which stores only the codes that apply)
+    # has coded, so that a 0 is told from "not coded" and `code auto` is incremental
+    """
+    CREATE TABLE coded_posts (
+        platform TEXT NOT NULL,
+        post_id TEXT NOT NULL,
+        codebook TEXT NOT NULL,
+        coder TEXT NOT NULL,
+        codebook_version TEXT NOT NULL,
+        coded_at TEXT NOT NULL,
+        PRIMARY KEY (platform, post_id, codebook, coder)
+    ) WITHOUT ROWID;
+    CREATE INDEX coded_posts_coder ON coded_posts (codebook, coder);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 TABLES: tuple[str, ...] = (
@@ -277,6 +291,7 @@ TABLES: tuple[str, ...] = (
     "streamer_stats",
     "codebooks",
     "codes",
+    "coded_posts",
     "samples",
     "sample_posts",
     "rejects",
@@ -690,6 +705,38 @@ _CODES = _table(
     },
     required=("codebook_version", "value", "coded_at"),
 )
+
+_CODED_POSTS = _table(
+    "coded_posts",
+    ("platform", "post_id", "codebook", "coder"),
+    {
+        "platform": _TEXT,
+        "post_id": _TEXT,
+        "codebook": _TEXT,
+        "coder": _TEXT,
+        "codebook_version": _TEXT,
+        "coded_at": _TIME,
+    },
+    required=("codebook_version", "coded_at"),
+)
+_UNIT_SEPARATOR = "\x1f"  # joins a post's topics in one column; never inside a topic
+
+
+@dataclass(frozen=True)
+class PostToCode:
+    """What a coder (the machine) reads of a post."""
+
+    platform: str
+    post_id: str
+    account_id: str | None
+    created_at: str
+    text: str
+    is_repost: bool
+    media_type: str | None
+    pic_count: int | None
+    video_seconds: float | None
+    topics: tuple[str, ...]
+    mention_count: int
 
 
 @dataclass
@@ -1249,6 +1296,57 @@ class Store:
             sql += f" AND coder IN ({', '.join('?' * len(chosen))})"
             params += chosen
         yield from self.connection.execute(sql + " ORDER BY platform, post_id", params)
+
+    def posts_to_code(
+        self, codebook: str, coder: str, *, batch: int = 10_000
+    ) -> Iterator[list[PostToCode]]:
+        """The posts this coder has not coded with this codebook, in batches (by platform and
+        id). Each batch is read afresh, so codes written between batches are safe."""
+        sql = (
+            "SELECT p.platform, p.post_id, p.account_id, p.created_at, coalesce(p.text, ''),"
+            " coalesce(p.is_repost, 0), p.media_type, p.pic_count, p.video_seconds,"
+            f" (SELECT group_concat(t.value, '{_UNIT_SEPARATOR}') FROM post_topics t"
+            "   WHERE t.platform = p.platform AND t.post_id = p.post_id),"
+            " (SELECT count(*) FROM post_mentions m"
+            "   WHERE m.platform = p.platform AND m.post_id = p.post_id)"
+            " FROM posts p WHERE (p.platform, p.post_id) > (?, ?) AND NOT EXISTS"
+            " (SELECT 1 FROM coded_posts c WHERE c.platform = p.platform"
+            "  AND c.post_id = p.post_id AND c.codebook = ? AND c.coder = ?)"
+            " ORDER BY p.platform, p.post_id LIMIT ?"
+        )
+        after = ("", "")
+        while rows := self.connection.execute(sql, (*after, codebook, coder, batch)).fetchall():
+            yield [
+                PostToCode(
+                    *row[:5],
+                    bool(row[5]),
+                    *row[6:9],
+                    tuple(row[9].split(_UNIT_SEPARATOR)) if row[9] else (),
+                    row[10],
+                )
+                for row in rows
+            ]
+            after = (rows[-1][0], rows[-1][1])
+
+    def add_coded(
+        self, codes: Iterable[Mapping[str, Any]], coded_posts: Iterable[Mapping[str, Any]]
+    ) -> WriteResult:
+        """A coder's codes and the posts it coded (platform, post_id, codebook, coder,
+        codebook_version, coded_at), in one transaction: a post counts as coded only with its
+        codes stored."""
+        with self.transaction():
+            result = self._write(_CODES, codes, None)
+            result.add(self._write(_CODED_POSTS, coded_posts, None))
+        return result
+
+    def hot_words(self, platform: str = "weibo") -> list[tuple[str, str]]:
+        """(word, observed_at) of every hot-search entry, ads left out, oldest first."""
+        rows = self.connection.execute(
+            "SELECT word, observed_at FROM hot_search WHERE platform = ?"
+            " AND coalesce(is_ad, 0) = 0 ORDER BY observed_at",
+            (platform,),
+        )
+        return rows.fetchall()
 
     def coders(self, codebook: str) -> dict[str, int]:
         """Who coded with a codebook (people, "gold", and "auto:..." taggers): codes each."""

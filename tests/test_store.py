@@ -942,3 +942,40 @@ def test_codes_are_replaced_per_coder_and_bad_ones_rejected(store: Store):
     ]  # fmt: skip
     assert store.coders("brand_posts") == {"ann": 1, "auto:brand_posts@1": 1}
     assert list(store.code_rows("brand_posts", ["ann"])) == [("weibo", "1", "B3", "ann", 0)]
+
+
+def test_posts_to_code_skip_what_the_coder_coded_and_come_in_batches(store: Store):
+    store.upsert_posts(
+        [post(f"p{i}", text=f"第{i}条", topics=["新品", "双11"] if i == 1 else [],
+              mentions=["澜蔻护肤"] if i == 2 else [], pic_count=i, media_type="picture")
+         for i in range(1, 6)]
+    )  # fmt: skip
+    batches = list(store.posts_to_code("brand_posts", "auto:brand_posts@1", batch=2))
+    assert [len(b) for b in batches] == [2, 2, 1]
+    first = batches[0][0]
+    assert (first.post_id, first.text, first.pic_count, first.mention_count) == (
+        "p1",
+        "第1条",
+        1,
+        0,
+    )
+    assert sorted(first.topics) == ["双11", "新品"] and batches[0][1].mention_count == 1
+    coded = {"platform": "weibo", "codebook": "brand_posts", "coder": "auto:brand_posts@1",
+             "codebook_version": "1", "coded_at": "2025-12-01T10:00:00+08:00"}  # fmt: skip
+    code = {**coded, "post_id": "p2", "subcategory": "B1", "value": 1, "evidence": {"rule": "x"}}
+    result = store.add_coded([code], [{**coded, "post_id": p} for p in ("p1", "p2")])
+    assert (result.stored, result.rejected) == (3, 0)
+    left = [p.post_id for b in store.posts_to_code("brand_posts", "auto:brand_posts@1") for p in b]
+    assert left == ["p3", "p4", "p5"]
+    assert [p.post_id for b in store.posts_to_code("brand_posts", "ann") for p in b][:2] == [
+        "p1", "p2",
+    ]  # fmt: skip
+
+
+def test_hot_words_leave_ads_out(store: Store):
+    seen = "2025-12-01T10:00:00+08:00"
+    store.add_hot_search(
+        [{"platform": "weibo", "observed_at": seen, "rank": 1, "word": "澜蔻新品"},
+         {"platform": "weibo", "observed_at": seen, "rank": 2, "word": "广告", "is_ad": True}]
+    )  # fmt: skip
+    assert store.hot_words() == [("澜蔻新品", seen)]
