@@ -10,6 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from coding.codebook import default_codebook_path, parse_codebook, validate_codebook
 from coding.reliability import reliability_table
 from smcat.cli_common import DbOption, settings, stdout
 from smcat.errors import SmcatError
@@ -21,9 +22,42 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
+codebook_app = typer.Typer(
+    help="Check and inspect codebooks (YAML; the default is coding/codebooks/brand_posts_v1.yaml).",
+    no_args_is_help=True,
+)
+app.add_typer(codebook_app, name="codebook")
+
 DEFAULT_CODEBOOK = "brand_posts"
 GOLD = "gold"
 MACHINE_PREFIX = "auto:"
+
+
+@codebook_app.command("validate")
+def validate_command(
+    file: Annotated[
+        Path | None,
+        typer.Argument(help="The codebook to check (default: the bundled one).", dir_okay=False),
+    ] = None,
+) -> None:
+    """Check a codebook and explain each mistake with its line: FILE:LINE:COL: what to fix."""
+    path = file or default_codebook_path()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise SmcatError(f"cannot read {path}: {error.strerror}") from None
+    problems = validate_codebook(text, str(path), path.parent)
+    for problem in problems:
+        stdout.print(escape(str(problem)))
+    if problems:
+        raise SmcatError(f"{path}: {len(problems)} problem(s) to fix, listed above")
+    codebook = parse_codebook(text, str(path), path.parent)
+    rules = sum(len(s.rules) for s in codebook.subcategories)
+    stdout.print(
+        f"{escape(str(path))}: codebook {codebook.name} version {codebook.version} is valid: "
+        f"{len(codebook.subcategories)} subcategories ({len(codebook.coded())} coded), "
+        f"{rules} rules"
+    )
 
 
 @app.command("reliability")

@@ -6,6 +6,7 @@ import csv
 
 import pandas as pd
 
+from coding.codebook import default_codebook_path
 from smcat.store import Store
 from tests.test_reliability import KRIPPENDORFF_4, KRIPPENDORFF_BINARY
 
@@ -49,3 +50,20 @@ def test_reliability_says_what_is_missing(smcat, tmp_path):
     assert alone.returncode == 1 and "two coders" in alone.stderr
     unknown = smcat("code", "reliability", "--db", str(db), "--coder", "A", "--coder", "Z")
     assert unknown.returncode == 1 and "'Z'" in unknown.stderr and "coders are A" in unknown.stderr
+
+
+def test_codebook_validate_lists_every_problem_by_line(smcat, tmp_path):
+    bundled = smcat("code", "codebook", "validate")
+    assert bundled.returncode == 0, bundled.stderr
+    assert "codebook brand_posts version 1 is valid: 21 subcategories (18 coded)" in bundled.stdout
+    text = default_codebook_path().read_text(encoding="utf-8")
+    broken = text.replace('version: "1"', "version: 1").replace("field: pic_count", "field: pics")
+    path = tmp_path / "mine.yaml"
+    path.write_text(broken, encoding="utf-8")
+    (tmp_path / "hot_words_lexicon.txt").write_text("yyds\n", encoding="utf-8")
+    result = smcat("code", "codebook", "validate", str(path))
+    assert result.returncode == 1 and "2 problem(s)" in result.stderr
+    lines = result.stdout.splitlines()
+    version_line = broken.splitlines().index("version: 1") + 1
+    assert lines[0].startswith(f"{path}:{version_line}:") and 'quote it: "1"' in lines[0]
+    assert "unknown field 'pics'" in lines[1]
