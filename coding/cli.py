@@ -8,11 +8,19 @@ from typing import Annotated
 import pandas as pd
 import typer
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from coding.codebook import default_codebook_path, parse_codebook, validate_codebook
+from coding.codebook import (
+    Codebook,
+    default_codebook_path,
+    load_codebook,
+    parse_codebook,
+    validate_codebook,
+)
 from coding.reliability import reliability_table
-from smcat.cli_common import DbOption, settings, stdout
+from coding.tagger import auto_code
+from smcat.cli_common import DbOption, settings, stderr, stdout
 from smcat.errors import SmcatError
 from smcat.store import Store
 
@@ -58,6 +66,52 @@ def validate_command(
         f"{len(codebook.subcategories)} subcategories ({len(codebook.coded())} coded), "
         f"{rules} rules"
     )
+
+
+@app.command("auto")
+def auto_command(
+    codebook_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--codebook",
+            help="The codebook's YAML (default: the bundled brand_posts_v1.yaml).",
+            dir_okay=False,
+        ),
+    ] = None,
+    batch: Annotated[int, typer.Option(help="Posts read and written per batch.", min=1)] = 10_000,
+    db: DbOption = None,
+) -> None:
+    """Machine-code every post not yet coded with this codebook version: each code is stored
+    with its evidence (rule, matched terms, character offsets) as coder
+    auto:<codebook>@<version>. Hot words come from the crawled hot_search table."""
+    codebook = load_codebook(codebook_file or default_codebook_path())
+    with Store.open(settings(db=db).db) as store:
+        done = store.coded_post_count(codebook.name, codebook.coder)
+        total = store.count("posts")
+        with Progress(
+            TextColumn("coding"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+            console=stderr, transient=True, disable=not stderr.is_terminal,
+        ) as progress:  # fmt: skip
+            task = progress.add_task("coding", total=total - done)
+            result = auto_code(
+                store, codebook, batch=batch, on_batch=lambda n: progress.advance(task, n)
+            )
+        print_code_counts(store, codebook)
+    stdout.print(f"{result.coder}: coded {result.posts} new posts ({done} before), "
+                 f"{result.codes} codes")  # fmt: skip
+
+
+def print_code_counts(store: Store, codebook: Codebook) -> None:
+    """How many posts each coded subcategory got from the machine coder, out of all it coded."""
+    counts = store.code_counts(codebook.name, codebook.coder)
+    coded = store.coded_post_count(codebook.name, codebook.coder)
+    shown = Table("", "", "posts", "share", box=None, pad_edge=False,
+                  title=f"{codebook.coder}: {coded} posts", title_justify="left")  # fmt: skip
+    for sub in codebook.coded():
+        got = counts.get(sub.id, 0)
+        share = f"{got / coded:.0%}" if coded else "–"
+        shown.add_row(sub.id, f"{sub.name_zh} {sub.name_en}", str(got), share)
+    stdout.print(shown)
 
 
 @app.command("reliability")

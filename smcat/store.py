@@ -1348,6 +1348,22 @@ class Store:
         )
         return rows.fetchall()
 
+    def code_counts(self, codebook: str, coder: str) -> dict[str, int]:
+        """How many posts a coder gave each subcategory (value 1), by subcategory."""
+        rows = self.connection.execute(
+            "SELECT subcategory, count(*) FROM codes WHERE codebook = ? AND coder = ?"
+            " AND value = 1 GROUP BY subcategory",
+            (codebook, coder),
+        )
+        return dict(rows.fetchall())
+
+    def coded_post_count(self, codebook: str, coder: str) -> int:
+        """How many posts a coder has coded with a codebook."""
+        row = self.connection.execute(
+            "SELECT count(*) FROM coded_posts WHERE codebook = ? AND coder = ?", (codebook, coder)
+        ).fetchone()
+        return int(row[0])
+
     def coders(self, codebook: str) -> dict[str, int]:
         """Who coded with a codebook (people, "gold", and "auto:..." taggers): codes each."""
         rows = self.connection.execute(

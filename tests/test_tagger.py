@@ -1,0 +1,114 @@
+"""The machine coder: the bundled codebook's rules on posts, with evidence, incrementally."""
+
+from __future__ import annotations
+
+import pytest
+
+from coding.codebook import default_codebook_path, load_codebook, parse_codebook
+from coding.hot_words import HotWordIndex
+from coding.tagger import Tagger, auto_code
+from smcat.store import PostToCode, Store
+
+CODEBOOK = load_codebook(default_codebook_path())
+WHEN = "2025-03-05T10:00:00+08:00"
+
+
+def a_post(text: str, **fields: object) -> PostToCode:
+    values = {"platform": "weibo", "post_id": "1", "account_id": "5001000001", "created_at": WHEN,
+              "text": text, "is_repost": False, "media_type": "text", "pic_count": 0,
+              "video_seconds": None, "topics": (), "mention_count": 0}  # fmt: skip
+    values.update(fields)
+    return PostToCode(**values)
+
+
+def codes(tagger: Tagger, post: PostToCode) -> dict[str, list[dict]]:
+    return {code.subcategory: code.evidence for code in tagger.tag(post)}
+
+
+@pytest.fixture(scope="module")
+def tagger() -> Tagger:
+    return Tagger(CODEBOOK, HotWordIndex([("澜蔻新品", "2025-03-02T12:00:00+08:00")]))
+
+
+@pytest.mark.parametrize("sub", [s for s in CODEBOOK.coded() if s.id != "A5"], ids=str)
+def test_each_example_gets_its_subcategory(tagger, sub):
+    for example in sub.examples:
+        assert sub.id in codes(tagger, a_post(example)), example
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["转发抽一位宝子", "评论抽3位送正装", "今晚8点抽奖", "微博抽奖平台已公证", "关注并转发，抽2名"],
+)
+def test_giveaways_in_their_usual_wordings(tagger, text):
+    assert "B3" in codes(tagger, a_post(text))
+
+
+def test_evidence_names_rules_terms_and_offsets_into_the_text(tagger):
+    text = "【新品首发】关注+转发本条，抽3位送正装！双11到手价299元 #澜蔻春日焕新# http://t.cn/x"
+    found = codes(tagger, a_post(text))
+    assert {"B1", "B2", "B3", "C3", "C6"} <= set(found) and "C4" not in found
+    for evidence in found.values():
+        for entry in evidence:
+            for term, (start, end) in zip(entry.get("terms", []), entry.get("offsets", []),
+                                          strict=True):  # fmt: skip
+                assert text[start:end] == term, entry
+    assert {e["rule"] for e in found["B2"]} == {"B2.cue", "B2.price"}
+    assert "到手价" in found["B2"][0]["terms"] and found["B2"][1]["terms"] == ["299元"]
+
+
+def test_hot_words_are_hot_within_seven_days_of_the_post(tagger):
+    text = "澜蔻新品今天开卖"
+    hot = codes(tagger, a_post(text))["B5"][0]
+    assert (hot["terms"], hot["offsets"], hot["count"]) == (["澜蔻新品"], [[0, 4]], 1)
+    assert "B5" not in codes(tagger, a_post(text, created_at="2025-03-10T10:00:00+08:00"))
+    lexicon = codes(tagger, a_post("这个颜色绝绝子"))["B5"][0]
+    assert lexicon["terms"] == ["绝绝子"] and lexicon["offsets"] == [[4, 7]]
+
+
+def test_metadata_rules(tagger):
+    found = codes(tagger, a_post("新装上市", pic_count=3, media_type="live", is_repost=True,
+                                 mention_count=2))  # fmt: skip
+    assert {"A4", "C1", "C2", "C5"} <= set(found)
+    assert found["C1"] == [{"rule": "C1.pictures", "field": "pic_count", "value": 3}]
+    assert "A5" in codes(tagger, a_post("字" * 141)) and "A5" not in codes(
+        tagger, a_post("字" * 140)
+    )
+    assert codes(tagger, a_post("今天天气不错")) == {}
+
+
+def test_topics_are_counted_and_hot_ones_noted(tagger):
+    post = a_post("#澜蔻新品# #春日#", topics=("澜蔻新品", "春日"))
+    topics = next(e for e in codes(tagger, post)["C3"] if e["rule"] == "C3.topics")
+    assert (topics["count"], topics["hot"]) == (2, ["澜蔻新品"])
+
+
+def store_posts(db, texts: list[str]) -> None:
+    with Store.open(db) as store:
+        store.upsert_posts([
+            {"platform": "weibo", "post_id": str(i), "account_id": "a", "created_at": WHEN,
+             "observed_at": WHEN, "text": text}
+            for i, text in enumerate(texts, start=1)
+        ])  # fmt: skip
+
+
+def test_auto_code_is_incremental_and_records_posts_without_codes(tmp_path):
+    db = tmp_path / "auto.db"
+    store_posts(db, ["今天抽奖啦", "今天天气不错"])
+    with Store.open(db) as store:
+        first = auto_code(store, CODEBOOK, batch=1)
+        assert (first.posts, first.codes) == (2, 1)
+        assert store.coded_post_count("brand_posts", CODEBOOK.coder) == 2
+        assert store.code_counts("brand_posts", CODEBOOK.coder) == {"B3": 1}
+        assert store.codebook_text("brand_posts", "1") == CODEBOOK.yaml_text
+        assert auto_code(store, CODEBOOK).posts == 0
+    store_posts(db, ["今天抽奖啦", "今天天气不错", "新品上市"])
+    with Store.open(db) as store:
+        assert auto_code(store, CODEBOOK).posts == 1  # only the new post
+        edited = parse_codebook(
+            CODEBOOK.yaml_text.replace('version: "1"', 'version: "2"'), "v2",
+            default_codebook_path().parent,
+        )  # fmt: skip
+        again = auto_code(store, edited)
+        assert (again.coder, again.posts) == ("auto:brand_posts@2", 3)
+        assert store.coders("brand_posts") == {"auto:brand_posts@1": 2, "auto:brand_posts@2": 2}
