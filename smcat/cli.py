@@ -11,12 +11,14 @@ from rich.markup import escape
 
 from analysis.cli import app as analyze_app
 from coding.cli import app as code_app
+from coding.cli import print_code_counts
 from crawler.cli import crawl_app, import_app
 from smcat import __version__
 from smcat.cli_common import print_error, settings, stdout
 from smcat.db_cli import app as db_app
 from smcat.demo import run_demo
 from smcat.errors import SmcatError
+from smcat.store import Store
 
 app = typer.Typer(
     name="smcat",
@@ -54,7 +56,8 @@ def demo(
         Path, typer.Option("--db", help="Where to write the demo database.", dir_okay=False)
     ] = Path("smcat-demo.db"),
 ) -> None:
-    """Run the main job on the bundled fixtures, no network: replay server -> crawl -> store."""
+    """Run the main job on the bundled fixtures, no network: replay server -> crawl -> store
+    -> machine coding."""
     result = run_demo(settings(db=db))
     stdout.print(
         f"[bold]smcat demo[/] wrote {escape(str(result.db))} from {result.pages_served} responses"
@@ -65,6 +68,8 @@ def demo(
     for table, rows in result.row_counts.items():
         if rows:
             stdout.print(f"  {table:18s} {rows:>6,} rows")
+    with Store.open(result.db, readonly=True) as store:
+        print_code_counts(store, result.codebook)
     stdout.print(
         f"next: smcat db info --db {result.db}   |   smcat db export posts --db {result.db}"
     )

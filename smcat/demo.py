@@ -2,8 +2,9 @@
 
 A replay server on 127.0.0.1 serves the fictional brand accounts and hot-search lists of
 fixtures/demo.toml; the Weibo spiders crawl the accounts' timelines, the comments on two of
-their posts, a keyword search, and two snapshots of the hot-search list into the demo database.
-Later stages (coding, models, report) join here as their issues land.
+their posts, a keyword search, and two snapshots of the hot-search list into the demo database;
+then the machine coder codes the posts with the bundled codebook. Later stages (models,
+report) join here as their issues land.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
+from coding.codebook import Codebook, default_codebook_path, load_codebook
+from coding.tagger import AutoCodeResult, auto_code
 from crawler.replay import ReplayServer
 from crawler.runner import run_spiders
 from crawler.spiders.weibo_comments import WeiboCommentsSpider
@@ -34,12 +37,15 @@ DEMO_COOKIE = "SUB=smcat-demo"
 
 @dataclass(frozen=True)
 class DemoResult:
-    """What the demo wrote: the database, its row counts, the crawls and the pages served."""
+    """What the demo wrote: the database, its row counts, the crawls, the pages served and the
+    machine coding."""
 
     db: Path
     row_counts: dict[str, int]
     crawls: list[CrawlRecord]
     pages_served: int
+    codebook: Codebook
+    coded: AutoCodeResult
 
 
 def run_demo(settings: Settings) -> DemoResult:
@@ -73,6 +79,8 @@ def run_demo(settings: Settings) -> DemoResult:
             replay,
         )
         pages = len(server.hits)
-    with Store.open(settings.db, readonly=True) as store:
+    codebook = load_codebook(default_codebook_path())
+    with Store.open(settings.db) as store:
+        coded = auto_code(store, codebook)
         counts = store.info().row_counts
-    return DemoResult(settings.db, counts, crawls, pages)
+    return DemoResult(settings.db, counts, crawls, pages, codebook, coded)

@@ -26,6 +26,13 @@ def test_demo_twice_gives_the_same_posts_and_twice_the_observations(smcat, tmp_p
         assert commented.fetchone()[0] == 2
         searched = connection.execute("SELECT count(*) FROM posts WHERE post_id LIKE '51401%'")
         assert searched.fetchone()[0] == 7  # the keyword search's posts
+        coded = connection.execute("SELECT count(*) FROM coded_posts").fetchone()[0]
+        assert coded == posts  # every post machine-coded, once
+    # the summary shows how many posts each subcategory got, e.g. the giveaways (B3)
+    giveaways = next(line for line in first.stdout.splitlines() if line.startswith("B3 "))
+    with sqlite3.connect(db) as connection:
+        b3 = connection.execute("SELECT count(*) FROM codes WHERE subcategory = 'B3'").fetchone()
+    assert giveaways.split()[-2] == str(b3[0]) and b3[0] > 0
 
     again = smcat("demo", "--db", str(db))
     assert again.returncode == 0, again.stderr
