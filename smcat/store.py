@@ -1334,9 +1334,22 @@ class Store:
         """A coder's codes and the posts it coded (platform, post_id, codebook, coder,
         codebook_version, coded_at), in one transaction: a post counts as coded only with its
         codes stored."""
-        with self.transaction():
-            result = self._write(_CODES, codes, None)
-            result.add(self._write(_CODED_POSTS, coded_posts, None))
+        result = WriteResult()
+        converted: dict[_Table, list[tuple]] = {_CODES: [], _CODED_POSTS: []}
+        sources: list[Mapping[str, Any]] = []
+        for table, rows in ((_CODES, codes), (_CODED_POSTS, coded_posts)):
+            convert = table.converter()
+            for row in rows:
+                try:
+                    converted[table].append(convert(row))
+                    sources.append(row)
+                except ValueError as error:
+                    self._reject_row(table.name, str(error), row, None, result)
+
+        def write_one(row: Mapping[str, Any]) -> WriteResult:
+            return self._write(_CODES if "subcategory" in row else _CODED_POSTS, [row], None)
+
+        self._write_batches("codes", converted, sources, write_one, None, result)
         return result
 
     def hot_words(self, platform: str = "weibo") -> list[tuple[str, str]]:

@@ -1,0 +1,95 @@
+"""Machine-coding benchmark: `auto_code` over N posts read from SQLite, codes written back.
+
+Fills a new database with N generated brand posts (texts drawn from fixtures/coding's corpus,
+with varied numbers, topics and pictures) and a month of hot-search snapshots, then times the
+whole `smcat code auto` job: reading posts in batches, tokenizing (rjieba, HMM off), tagging
+with the bundled codebook, writing codes and coded marks. The yardstick is the same tagger on
+stock jieba with HMM on, timed on a slice of the posts (it is too slow for all of them).
+Run: `python bench/bench_tag.py [--posts 1000000] [--yardstick 50000]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import random
+import sqlite3
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from coding.codebook import default_codebook_path, load_codebook
+from coding.hot_words import HotWordIndex
+from coding.tagger import Tagger, auto_code
+from coding.tokenize import read_word_list
+from smcat.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+CHINA = timezone(timedelta(hours=8))
+START = datetime(2025, 3, 1, tzinfo=CHINA)
+HOT = ["澜蔻新品", "春日焕新", "打工人", "跑步", "面膜", "双11", "国货", "秋天的第一杯奶茶"]
+
+
+def fill(db: Path, posts: int, seed: int = 7) -> None:
+    """N posts over 90 days and a hot-search snapshot a day."""
+    texts = read_word_list(ROOT / "fixtures" / "coding" / "brand_texts.txt")
+    rng = random.Random(seed)
+    with Store.open(db) as store:
+        store.add_hot_search(
+            {"platform": "weibo", "observed_at": (START + timedelta(days=d)).isoformat(),
+             "rank": rank, "word": word}
+            for d in range(90) for rank, word in enumerate(rng.sample(HOT, 5), start=1)
+        )  # fmt: skip
+        batch = []
+        for i in range(posts):
+            when = START + timedelta(seconds=rng.randrange(90 * 86400))
+            topics = rng.sample(HOT, rng.randrange(3))
+            text = rng.choice(texts) + "".join(f" #{t}#" for t in topics) + f" {i % 997}"
+            batch.append({
+                "platform": "weibo", "post_id": str(10**15 + i), "account_id": str(i % 50),
+                "created_at": when.isoformat(), "observed_at": when.isoformat(), "text": text,
+                "pic_count": rng.choice((0, 0, 1, 3, 9)), "media_type": "picture",
+                "topics": topics,
+            })  # fmt: skip
+            if len(batch) == 50_000:
+                store.upsert_posts(batch)
+                batch = []
+        store.upsert_posts(batch)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--posts", type=int, default=1_000_000)
+    parser.add_argument("--yardstick", type=int, default=50_000, help="posts for stock jieba")
+    args = parser.parse_args()
+    codebook = load_codebook(default_codebook_path())
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, python "
+          f"{platform.python_version()}, sqlite {sqlite3.sqlite_version}")  # fmt: skip
+    with tempfile.TemporaryDirectory() as folder:
+        db = Path(folder) / "bench.db"
+        began = time.perf_counter()
+        fill(db, args.posts)
+        print(f"filled {args.posts:,} posts in {time.perf_counter() - began:.0f} s")
+        with Store.open(db) as store:
+            began = time.perf_counter()
+            result = auto_code(store, codebook)
+            seconds = time.perf_counter() - began
+            print(f"smcat code auto (rjieba, HMM off): {result.posts:,} posts, {result.codes:,} "
+                  f"codes in {seconds:.1f} s = {result.posts / seconds:,.0f} posts/s")  # fmt: skip
+            posts = [p for chunk in store.posts_to_code(codebook.name, "nobody", batch=10_000)
+                     for p in chunk][: args.yardstick]  # fmt: skip
+            hot = HotWordIndex(store.hot_words())
+        for backend, hmm in (("rjieba", False), ("jieba", True)):
+            tagger = Tagger(codebook, hot, tokenizer_backend=backend, hmm=hmm)
+            began = time.perf_counter()
+            for post in posts:
+                tagger.tag(post)
+            rate = len(posts) / (time.perf_counter() - began)
+            print(f"tagging alone, {backend} HMM {'on' if hmm else 'off'}: {len(posts):,} posts, "
+                  f"{rate:,.0f} posts/s")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
