@@ -150,12 +150,12 @@ def reliability_command(
         if unknown:
             raise SmcatError(
                 f"no codes of coder {unknown[0]!r} with codebook {codebook}: coders are "
-                f"{', '.join(known) or 'none yet'} (see `smcat code import`)"
+                f"{', '.join(known) or 'none yet'}"
             )
         if len(chosen) < 2:
             raise SmcatError(
                 f"reliability needs two coders of the same posts; codebook {codebook} has "
-                f"{', '.join(chosen) or 'none'}: export an overlap sample to a second coder"
+                f"{', '.join(chosen) or 'none'}: have two people code the same posts"
             )
         rows = pd.DataFrame(
             store.code_rows(codebook, chosen),
