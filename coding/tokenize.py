@@ -2,16 +2,35 @@
 tokenizer instance, with user words (brand names, cue words, hot words) and stop words.
 
 The fast backend is rjieba (the jieba-rs binding), with HMM off by default so that new words
-come only from the dictionaries the researcher controls. Stock jieba (`backend="jieba"`) gives
-the same tokens (tests/test_tokenize.py pins the two to each other) and is the benchmark's
-yardstick. Latin brand names with spaces or hyphens (SK-II, iPhone 15) are not words to a
-Chinese segmenter; `LatinNames` finds them in the raw text instead.
+come only from the dictionaries the researcher controls. Stock jieba (`backend="jieba"`) is the
+reference and the benchmark's yardstick; tests/test_tokenize.py pins the two to identical tokens
+(HMM off) on our brand texts and on real Weibo recordings, with and without user words.
+
+What it takes for the two to agree, and where they would otherwise differ:
+
+- Frequencies. jieba counts the duplicated dictionary entry B超 twice in its total, adds a
+  re-added word's new frequency to the total without taking the old one off, and suggests a
+  frequency for a user word by multiplying ratios, which rounds 1 away from jieba-rs's log-space
+  sum now and then. The jieba backend keeps jieba's segmentation (dictionary, regular
+  expressions, DAG, route, HMM) and follows jieba-rs in this bookkeeping (`_StockJieba`).
+- Word characters. jieba-rs counts CJK Extension A-F, compatibility ideographs and U+9FD6-9FFF
+  as Han; jieba's class ends at U+9FD5. No dictionary word holds such a character, so the tokens
+  are the same, unless a user word does: user words with a character outside jieba's word class
+  (these, spaces, `·`, full-width letters, emoji) could never be one jieba token, so neither
+  backend gets them; they are listed in `Tokenizer.untokenizable`, to be matched on the raw text.
+- Lone surrogates (from broken JSON escapes) cannot cross into Rust; rjieba's text is cut around
+  them, which gives jieba's tokens because jieba makes each one a token of its own.
+
+Latin brand names with spaces or hyphens (SK-II, iPhone 15) are not words to a Chinese
+segmenter; `LatinNames` finds them in the raw text instead.
 """
 
 from __future__ import annotations
 
+import math
+import os
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,13 +39,16 @@ import rjieba
 
 BACKENDS = ("rjieba", "jieba")
 DEFAULT_STOP_WORDS = Path(__file__).resolve().parent / "dicts" / "stopwords_zh.txt"
-_PUNCTUATION_ONLY = re.compile(r"^[\W_]+$")
+# jieba's re_han_default: only runs of these characters are segmented with the dictionary
+_JIEBA_WORD = re.compile(r"[\u4E00-\u9FD5a-zA-Z0-9+#&._%\-]+")
+_NO_WORD = re.compile(r"[\W_]+")
+_LONE_SURROGATE = re.compile(r"([\ud800-\udfff])")
+# `# ` starts a comment; `#话题#` is a Weibo topic, and # is in jieba's word class
+_COMMENT = re.compile(r"#(\s|$)")
+_FREQ = re.compile(r"[0-9]+")
+_TAG = re.compile(r"[a-z]+")
 _HYPHENS = "-－‐‑–—"
-_HYPHEN = f"[{re.escape(_HYPHENS)}]"
-_SPACE_OR_HYPHEN = re.compile(rf"[\s{re.escape(_HYPHENS)}]")
-# Latin letters or digits on either side would make a match part of a longer name (iPhone 150)
-_LATIN_EDGE_BEFORE = r"(?<![A-Za-z0-9])"
-_LATIN_EDGE_AFTER = r"(?![A-Za-z0-9])"
+_WEIBO_SPACES = str.maketrans({"\u200b": None, "\ufeff": None, "\u3000": " ", "\xa0": " "})
 
 
 @dataclass(frozen=True)
@@ -38,89 +60,146 @@ class UserWord:
     tag: str | None = None
 
 
-def read_user_dict(path: Path) -> list[UserWord]:
-    """The entries of a user dictionary file (UTF-8, one `word [freq] [tag]` per line; blank
-    lines and lines starting with # are skipped). ValueError names the file and line."""
+def read_user_dict(path: str | Path) -> list[UserWord]:
+    """The entries of a user dictionary in jieba's format: UTF-8, one `word [freq] [tag]` a line
+    (freq a whole number of 1 or more, tag lowercase letters), blank lines and `# ` comments
+    skipped. A bad line raises a one-line ValueError with the file, the line number and the fix.
+    """
     entries = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    text = Path(path).read_text(encoding="utf-8-sig")
+    for number, line in enumerate(text.splitlines(), start=1):
         parts = line.split()
-        if not parts or parts[0].startswith("#"):
+        if not parts or _COMMENT.match(parts[0]):
             continue
-        if len(parts) > 3 or (len(parts) >= 2 and not parts[1].isdigit()):
+        freq = tag = None
+        rest = parts[1:]
+        if rest and _FREQ.fullmatch(rest[0]) and int(rest[0]) > 0:
+            freq = int(rest.pop(0))
+        if rest and _TAG.fullmatch(rest[0]):
+            tag = rest.pop(0)
+        if rest:
             raise ValueError(
-                f"{path}:{number}: {line.strip()!r} is not `word [freq] [tag]`: write the "
-                "frequency as a whole number after the word (or leave it out)"
+                f"{path}:{number}: {line.strip()!r} is not `word [freq] [tag]`: write one word "
+                "without spaces, then optionally a frequency of 1 or more and a lowercase tag "
+                "(match names with spaces on the raw text with LatinNames)"
             )
-        freq = int(parts[1]) if len(parts) >= 2 else None
-        entries.append(UserWord(parts[0], freq, parts[2] if len(parts) == 3 else None))
+        entries.append(UserWord(parts[0], freq, tag))
     return entries
 
 
-def read_word_list(path: Path) -> list[str]:
-    """The words of a plain list (one per line; blank lines and # comments skipped)."""
-    lines = path.read_text(encoding="utf-8").splitlines()
-    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+def read_word_list(path: str | Path) -> list[str]:
+    """The lines of a plain list (one word or text a line), stripped; blank lines and `# `
+    comments skipped, while a line starting `#话题#` is kept."""
+    lines = Path(path).read_text(encoding="utf-8-sig").splitlines()
+    return [line.strip() for line in lines if line.strip() and not _COMMENT.match(line.strip())]
+
+
+class _StockJieba:
+    """Stock jieba on a private `jieba.Tokenizer` (never `jieba.dt`), with rjieba's interface
+    and jieba-rs's frequency bookkeeping (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self._jieba = jieba.Tokenizer()
+        self._jieba.initialize()
+        # prefixes are stored with frequency 0, so this counts each word once, as jieba-rs does
+        self._jieba.total = sum(self._jieba.FREQ.values())
+
+    def suggest_freq(self, word: str) -> int:
+        """jieba-rs's `suggest_freq`, step by step: a sum of logs, then truncated, plus 1."""
+        freqs, logtotal = self._jieba.FREQ, math.log(self._jieba.total)
+        logfreq = 0.0
+        for token in self._jieba.cut(word, HMM=False):
+            logfreq = logfreq + math.log(freqs.get(token) or 1) - logtotal
+        return max(int(math.exp(logfreq + logtotal)) + 1, freqs.get(word) or 1)
+
+    def add_word(self, word: str, freq: int | None, tag: str | None) -> int:
+        freq = self.suggest_freq(word) if freq is None else freq
+        old = self._jieba.FREQ.get(word, 0)
+        self._jieba.add_word(word, freq, tag)
+        self._jieba.total -= old  # jieba adds the new frequency on top of the old one
+        return freq
+
+    def cut(self, text: str, hmm: bool) -> list[str]:
+        return list(self._jieba.cut(text, HMM=hmm))
 
 
 class Tokenizer:
     """A private segmenter: its user words change no other Tokenizer and no global state.
 
-    `user_dicts` are files in jieba's format; `words` are extra words (e.g. hot words from the
-    hot_search table), added with jieba's suggested frequency; `stop_words` are left out by
-    `words()` (not by `cut()`). `hmm` turns on jieba's HMM for unknown words (off by default).
+    `user_dicts` are files in jieba's format (`read_user_dict`); `words` are extra words (e.g.
+    hot words from the hot_search table), given jieba-rs's suggested frequency when added.
+    `stop_words` (a file of one word a line, or the words) are left out by `words()`, not by
+    `cut()`. `hmm` turns on jieba's HMM for unknown words (off by default). `backend` is
+    "rjieba" (fast) or "jieba" (the stock reference).
+
+    After construction, `user_words` maps each user word added to the frequency it got, and
+    `untokenizable` lists the user words left out because no jieba token can hold them.
     """
 
     def __init__(
         self,
         *,
-        user_dicts: Sequence[Path] = (),
+        user_dicts: Iterable[str | Path] = (),
         words: Iterable[str] = (),
-        stop_words: Iterable[str] = (),
+        stop_words: str | Path | Iterable[str] = (),
         hmm: bool = False,
         backend: str = "rjieba",
     ) -> None:
         if backend not in BACKENDS:
             raise ValueError(f"backend {backend!r} is not one of {', '.join(BACKENDS)}")
+        if isinstance(words, str):
+            raise TypeError("words takes a list of words, not one string: wrap it in a list")
         self.backend, self.hmm = backend, hmm
+        if isinstance(stop_words, str | os.PathLike):
+            stop_words = read_word_list(stop_words)
         self.stop_words = frozenset(stop_words)
         entries = [entry for path in user_dicts for entry in read_user_dict(path)]
         entries += [UserWord(word.strip()) for word in words if word.strip()]
-        if backend == "rjieba":
-            self._rjieba = rjieba.Jieba()
-            for entry in entries:
-                self._rjieba.add_word(entry.word, entry.freq, entry.tag)
-            self._cut = self._rjieba_cut
-        else:
-            self._jieba = jieba.Tokenizer()
-            for entry in entries:
-                self._jieba.add_word(entry.word, entry.freq, entry.tag)
-            self._cut = self._jieba_cut
-
-    def _rjieba_cut(self, text: str) -> list[str]:
-        return self._rjieba.cut(text, self.hmm)
-
-    def _jieba_cut(self, text: str) -> list[str]:
-        return list(self._jieba.cut(text, HMM=self.hmm))
+        segmenter = rjieba.Jieba() if backend == "rjieba" else _StockJieba()
+        self.user_words: dict[str, int] = {}
+        untokenizable = []
+        for entry in entries:
+            if _JIEBA_WORD.fullmatch(entry.word):
+                self.user_words[entry.word] = segmenter.add_word(entry.word, entry.freq, entry.tag)
+            else:
+                untokenizable.append(entry.word)
+        self.untokenizable = tuple(dict.fromkeys(untokenizable))
+        self._segment = segmenter.cut
 
     def cut(self, text: str) -> list[str]:
         """Every token of the text, whitespace and punctuation included, in order."""
-        return self._cut(text)
+        try:
+            return self._segment(text, self.hmm)
+        except UnicodeEncodeError:  # a lone surrogate, which Rust's UTF-8 strings cannot hold
+            tokens = []
+            # split() puts the surrogates at the odd places; each is a token, as in jieba
+            for i, piece in enumerate(_LONE_SURROGATE.split(text)):
+                if i % 2:
+                    tokens.append(piece)
+                elif piece:
+                    tokens += self._segment(piece, self.hmm)
+            return tokens
 
     def cut_many(self, texts: Iterable[str]) -> list[list[str]]:
-        """`cut` of each text."""
-        cut = self._cut
+        """`cut` of each text: the batch call for coding many posts."""
+        cut = self.cut
         return [cut(text) for text in texts]
 
     def words(self, text: str) -> list[str]:
         """The tokens that carry words: no stop words, no whitespace or punctuation."""
         stop = self.stop_words
-        return [t for t in self._cut(text) if t not in stop and not _PUNCTUATION_ONLY.match(t)]
+        return [t for t in self.cut(text) if t not in stop and not _NO_WORD.fullmatch(t)]
 
 
 def normalise_text(text: str) -> str:
-    """Weibo text made ready for segmentation: zero-width spaces removed (Weibo puts them around
-    links and topics), full-width and non-breaking spaces made plain spaces."""
-    return text.replace("\u200b", "").replace("\u3000", " ").replace("\xa0", " ")
+    """Weibo text made ready for segmentation: zero-width spaces and byte-order marks removed
+    (Weibo puts zero-width spaces around links and topics, where they split words), full-width
+    and non-breaking spaces made plain spaces.
+
+    A separate step that `Tokenizer` never applies by itself, so that both backends always see
+    the same input: call it on the text before `cut` when you want it.
+    """
+    return text.translate(_WEIBO_SPACES)
 
 
 @dataclass(frozen=True)
@@ -133,43 +212,36 @@ class NameMatch:
 
 
 class LatinNames:
-    """Finds Latin brand and product names in raw text, case-insensitively, with any hyphen
-    (SK-II, sk－ii) and an optional space (iPhone 15, iphone15), but not inside longer names
-    (iPhone 150). One compiled alternation, longest names first."""
+    """Finds Latin brand and product names in the raw text (not in tokens), case-insensitively.
+
+    A space or hyphen in a name matches any run of spaces and hyphens, ASCII or full-width, or
+    none: "SK-II" finds "sk－ii" and "SKII", "iPhone 15" finds "iphone15". A match cannot start
+    or end inside a longer Latin word or number ("iPhone 15" is not in "iPhone 150"). All names
+    are one compiled alternation, longer names first, so "iPhone 15 Pro" wins over "iPhone 15"
+    where both fit.
+    """
 
     def __init__(self, names: Iterable[str]) -> None:
-        canonical = sorted({n.strip() for n in names if n.strip()}, key=len, reverse=True)
-        self._by_key = {self._key(name): name for name in canonical}
-        alternatives = "|".join(self._pattern(name) for name in canonical)
-        self._regex = (
-            re.compile(f"{_LATIN_EDGE_BEFORE}(?:{alternatives}){_LATIN_EDGE_AFTER}", re.IGNORECASE)
-            if canonical
-            else None
+        unique = {n.strip() for n in names if re.search(r"[^\W_]", n)}
+        self.names = sorted(unique, key=lambda name: (-len(name), name))
+        # one group per name: the group that matched (lastindex) names the canonical spelling
+        alternatives = "|".join(f"({self._pattern(name)})" for name in self.names)
+        self._regex = re.compile(
+            f"(?<![A-Za-z0-9])(?:{alternatives})(?![A-Za-z0-9])", re.IGNORECASE
         )
 
     @staticmethod
     def _pattern(name: str) -> str:
-        parts = []
-        for char in name:
-            if char in _HYPHENS:
-                parts.append(_HYPHEN)
-            elif char.isspace():
-                parts.append(r"\s?")
-            else:
-                parts.append(re.escape(char))
-        return "".join(parts)
-
-    @staticmethod
-    def _key(text: str) -> str:
-        return _SPACE_OR_HYPHEN.sub("", text).casefold()
+        separator = f"[\\s{re.escape(_HYPHENS)}]*"
+        parts = re.split(f"[\\s{re.escape(_HYPHENS)}]+", name)
+        return separator.join(re.escape(part) for part in parts)
 
     def find(self, text: str) -> list[NameMatch]:
-        """Every occurrence, in order."""
-        return list(self.iter(text))
-
-    def iter(self, text: str) -> Iterator[NameMatch]:
-        """Every occurrence, in order, lazily."""
-        if self._regex is None:
-            return
-        for match in self._regex.finditer(text):
-            yield NameMatch(self._by_key[self._key(match[0])], match.start(), match.end())
+        """Every occurrence, in order, with its canonical name and character offsets."""
+        if not self.names:
+            return []
+        names = self.names
+        return [
+            NameMatch(names[m.lastindex - 1], m.start(), m.end())
+            for m in self._regex.finditer(text)
+        ]
