@@ -3,18 +3,22 @@
 A codebook is a YAML file (see coding/codebooks/brand_posts_v1.yaml, whose header documents
 the format). `validate_codebook` reports every mistake with its line and column, so that a
 researcher editing a copy can fix them all at once; `load_codebook` gives the checked codebook
-as frozen dataclasses, with regular expressions compiled and lexicon paths resolved.
+as frozen dataclasses, with regular expressions compiled and lexicon paths resolved, ready for
+the tagger.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import yaml
+from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from smcat.errors import SmcatError
@@ -27,7 +31,10 @@ SUBCATEGORY_KEYS = (
 )  # fmt: skip
 REQUIRED_SUBCATEGORY_KEYS = ("id", "level", "name_zh", "name_en", "definition")
 RULE_KINDS = ("cues", "regex", "metadata", "hot_words", "topics")
-# post fields a metadata rule may test, and the Python types their values take
+RULE_KEYS = ("id", *RULE_KINDS, "match")
+CUE_MATCHES = ("text", "tokens")
+MEDIA_TYPES = ("text", "picture", "video", "article", "live")
+# post fields a metadata rule may test (named as in the store), and the types their values take
 METADATA_FIELDS: dict[str, tuple[type, ...]] = {
     "media_type": (str,),
     "pic_count": (int,),
@@ -39,14 +46,38 @@ METADATA_FIELDS: dict[str, tuple[type, ...]] = {
     "created_hour": (int,),
     "created_weekday": (int,),
 }
+_FIELD_RANGES = {"created_hour": (0, 23), "created_weekday": (0, 6)}  # weekday 0 = Monday
 OPERATORS = ("==", "!=", "<", "<=", ">", ">=", "in")
 _ID = re.compile(r"^([A-Z])(\d{1,2})$")
+_LEVEL = re.compile(r"^[A-Z]$")
+# the name and version become the coder name auto:NAME@VERSION, so they must not hold : or @
+_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+_NULL = "tag:yaml.org,2002:null"
 _TAG_TYPES = {
     "tag:yaml.org,2002:str": str,
     "tag:yaml.org,2002:int": int,
     "tag:yaml.org,2002:float": float,
     "tag:yaml.org,2002:bool": bool,
 }
+_TYPE_NAMES = {str: "a string", int: "a whole number", float: "a number", bool: "true or false"}
+# the fix for the commonest mistakes, by the start of PyYAML's or re's own message
+_YAML_FIXES = (
+    ("found character '\\t'", "indent with spaces, not tabs"),
+    ("mapping values are not allowed", "quote a value that holds ': ', or fix the indentation"),
+    ("could not find expected ':'", "add ': ' after the key, or fix the indentation"),
+    ("expected ',' or ']'", "close the list with ]"),
+    ("expected ',' or '}'", "close the mapping with }"),
+    ("found unexpected end of stream", "close the quote or bracket"),
+)
+_REGEX_FIXES = (
+    ("missing ), unterminated subpattern", "close the group with )"),
+    ("unbalanced parenthesis", "remove the extra ) or write it as \\)"),
+    ("unterminated character set", "close the set with ]"),
+    ("nothing to repeat", "write the quantifier as \\* \\+ \\? or put something before it"),
+    ("multiple repeat", "remove one of the quantifiers, or escape it"),
+    ("bad escape", "remove the backslash, or double it to match a backslash"),
+    ("bad character range", "write the range low-high, or put - last in the set"),
+)
 
 
 class CodebookError(SmcatError):
@@ -55,7 +86,7 @@ class CodebookError(SmcatError):
 
 @dataclass(frozen=True)
 class CodebookProblem:
-    """One mistake in a codebook file, where it is, and how to fix it."""
+    """One mistake in a codebook file, where it is (1-based), and how to fix it."""
 
     source: str
     line: int
@@ -68,10 +99,12 @@ class CodebookProblem:
 
 @dataclass(frozen=True)
 class CueRule:
-    """Matches when the text contains one of the cue words."""
+    """Matches when the text holds one of the cue words: as a substring (`match` "text"), or
+    as a whole token of the segmented text (`match` "tokens")."""
 
     id: str
     cues: tuple[str, ...]
+    match: str = "text"
 
 
 @dataclass(frozen=True)
@@ -84,7 +117,7 @@ class RegexRule:
 
 @dataclass(frozen=True)
 class MetadataRule:
-    """Matches when a field of the post satisfies `field op value`."""
+    """Matches when a field of the post satisfies `field op value` (a tuple for `in`)."""
 
     id: str
     field: str
@@ -114,6 +147,15 @@ Rule = CueRule | RegexRule | MetadataRule | HotWordsRule | TopicsRule
 
 
 @dataclass(frozen=True)
+class Level:
+    """A level of the codebook (A 基本信息, ...)."""
+
+    id: str
+    name_zh: str
+    name_en: str
+
+
+@dataclass(frozen=True)
 class Subcategory:
     """One subcategory: a 0/1 code, unless `coded` is false (a control from the data)."""
 
@@ -133,7 +175,7 @@ class Codebook:
 
     name: str
     version: str
-    levels: dict[str, str]
+    levels: Mapping[str, Level]
     subcategories: tuple[Subcategory, ...]
     yaml_text: str
     source: str
@@ -153,8 +195,12 @@ def default_codebook_path() -> Path:
     return CODEBOOKS / "brand_posts_v1.yaml"
 
 
-def load_codebook(path: Path) -> Codebook:
-    """Read and check a codebook file; CodebookError if it has mistakes."""
+def load_codebook(source: Path | str) -> Codebook:
+    """A checked codebook from a file (a Path, or a one-line str naming one) or from YAML text
+    (a str of several lines); CodebookError naming the first mistake if it has any."""
+    if isinstance(source, str) and "\n" in source:  # a codebook's text is never one line
+        return parse_codebook(source)
+    path = Path(source)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
@@ -163,7 +209,8 @@ def load_codebook(path: Path) -> Codebook:
 
 
 def parse_codebook(text: str, source: str = "<text>", base: Path | None = None) -> Codebook:
-    """Check a codebook's YAML text and build it; `base` resolves lexicon paths."""
+    """Check a codebook's YAML text and build it; `base` resolves lexicon paths (default: the
+    working directory)."""
     problems = validate_codebook(text, source, base)
     if problems:
         more = (
@@ -173,9 +220,13 @@ def parse_codebook(text: str, source: str = "<text>", base: Path | None = None) 
         )
         raise CodebookError(f"{problems[0]}{more}")
     data = yaml.safe_load(text)
+    levels = {
+        key: Level(key, value["name_zh"], value["name_en"]) for key, value in data["levels"].items()
+    }
     subcategories = tuple(_subcategory(entry, base) for entry in data["subcategories"])
-    levels = {key: value["name_zh"] for key, value in data["levels"].items()}
-    return Codebook(data["codebook"], data["version"], levels, subcategories, text, source)
+    return Codebook(
+        data["codebook"], data["version"], MappingProxyType(levels), subcategories, text, source
+    )
 
 
 def _subcategory(entry: dict[str, Any], base: Path | None) -> Subcategory:
@@ -194,12 +245,18 @@ def _subcategory(entry: dict[str, Any], base: Path | None) -> Subcategory:
 def _rule(rule: dict[str, Any], base: Path | None) -> Rule:
     rule_id = rule["id"]
     if "cues" in rule:
-        return CueRule(rule_id, tuple(str(cue) for cue in rule["cues"]))
+        return CueRule(rule_id, tuple(str(cue) for cue in rule["cues"]), rule.get("match", "text"))
     if "regex" in rule:
         return RegexRule(rule_id, re.compile(rule["regex"]))
     if "metadata" in rule:
         condition = rule["metadata"]
-        return MetadataRule(rule_id, condition["field"], condition["op"], condition["value"])
+        value = condition["value"]
+        return MetadataRule(
+            rule_id,
+            condition["field"],
+            condition["op"],
+            tuple(value) if isinstance(value, list) else value,
+        )
     if "hot_words" in rule:
         options = rule["hot_words"] or {}
         lexicon = options.get("lexicon")
@@ -217,56 +274,86 @@ def _rule(rule: dict[str, Any], base: Path | None) -> Rule:
 def validate_codebook(
     text: str, source: str = "<text>", base: Path | None = None
 ) -> list[CodebookProblem]:
-    """Every mistake in a codebook's YAML text, in file order, each with its line and fix."""
-    checker = _Checker(source, base)
+    """Every mistake in a codebook's YAML text, in file order, each with its line, column and
+    fix; `str(problem)` is "SOURCE:LINE:COL: message". Lexicon files are looked for in `base`
+    (the codebook's folder) when it is given."""
     try:
         root = yaml.compose(text)
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        reason = error.problem or "not valid YAML"
-        return [CodebookProblem(source, line, column, f"YAML syntax: {reason}: fix the markup")]
+        return [_syntax_problem(error, source)]
+    except yaml.reader.ReaderError as error:  # a character YAML does not allow
+        line = text.count("\n", 0, error.position) + 1
+        column = error.position - (text.rfind("\n", 0, error.position) + 1) + 1
+        code = error.character if isinstance(error.character, int) else ord(error.character)
+        message = f"YAML: the control character U+{code:04X} is not allowed: remove it"
+        return [CodebookProblem(source, line, column, message)]
     if root is None:
         return [CodebookProblem(source, 1, 1, f"the codebook is empty: give {', '.join(TOP_KEYS)}")]
+    checker = _Checker(text, source, base)
     checker.check_root(root)
     return sorted(checker.problems, key=lambda p: (p.line, p.column))
+
+
+def _syntax_problem(error: yaml.MarkedYAMLError, source: str) -> CodebookProblem:
+    mark = error.problem_mark or error.context_mark
+    line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    reason = error.problem or "not valid YAML"
+    # an unclosed quote or bracket is reported at the end; where it opened is what to fix
+    if error.context and error.context_mark and error.context_mark.line + 1 != line:
+        reason += f" ({error.context} on line {error.context_mark.line + 1})"
+    fix = next((fix for start, fix in _YAML_FIXES if reason.startswith(start)), "fix the markup")
+    return CodebookProblem(source, line, column, f"YAML syntax: {reason}: {fix}")
+
+
+def _peek(node: Node, key: str) -> str | None:
+    """The text of a mapping node's scalar `key`, to name the mapping before it is checked."""
+    if isinstance(node, MappingNode):
+        for name, value in node.value:
+            if name.value == key and isinstance(value, ScalarNode):
+                return str(value.value)
+    return None
 
 
 class _Checker:
     """Walks the composed YAML nodes, so that every problem knows its line."""
 
-    def __init__(self, source: str, base: Path | None) -> None:
-        self.source, self.base = source, base
+    def __init__(self, text: str, source: str, base: Path | None) -> None:
+        self.text, self.source, self.base = text, source, base
         self.problems: list[CodebookProblem] = []
+        self.constructor = SafeConstructor()
         self.ids: dict[str, int] = {}
         self.rule_ids: dict[str, int] = {}
         self.levels: set[str] = set()
 
-    def problem(self, node: Node, message: str) -> None:
+    def problem(self, node: Node, message: str, offset: int = 0) -> None:
         mark = node.start_mark
-        self.problems.append(CodebookProblem(self.source, mark.line + 1, mark.column + 1, message))
+        line, column = mark.line + 1, mark.column + 1 + offset
+        self.problems.append(CodebookProblem(self.source, line, column, message))
 
     def mapping(
         self, node: Node, what: str, allowed: tuple[str, ...], required: tuple[str, ...] = ()
     ) -> dict[str, Node]:
-        """The entries of a mapping node by key; unknown and missing keys reported."""
+        """The entries of a mapping node by key (values are nodes); unknown, repeated and
+        missing keys reported. `allowed` empty: any key."""
         if not isinstance(node, MappingNode):
             self.problem(node, f"{what} must be a mapping of keys to values")
             return {}
         entries: dict[str, Node] = {}
+        meant: set[str] = set()  # keys a misspelling stands for: not reported missing as well
         for key, value in node.value:
             name = str(key.value)
             if name in entries:
                 self.problem(key, f"{what}: {name!r} is given twice: keep one")
             elif allowed and name not in allowed:
                 close = difflib.get_close_matches(name, allowed, n=1)
+                meant.update(close)
                 hint = (
                     f": did you mean {close[0]!r}?" if close else f" (known: {', '.join(allowed)})"
                 )
                 self.problem(key, f"{what}: unknown key {name!r}{hint}")
             entries[name] = value
         for name in required:
-            if name not in entries:
+            if name not in entries and name not in meant:
                 self.problem(node, f"{what}: {name!r} is missing: add it")
         return entries
 
@@ -277,13 +364,28 @@ class _Checker:
         kinds = kind if isinstance(kind, tuple) else (kind,)
         found = _TAG_TYPES.get(node.tag) if isinstance(node, ScalarNode) else None
         if found is None or found not in kinds:
-            wanted = " or ".join(k.__name__ for k in kinds)
-            hint = ' (quote it: "1")' if str in kinds and found in (int, float) else ""
-            self.problem(node, f"{what} must be a {wanted}{hint}")
+            # a float field takes whole numbers too, so "a number" says it all
+            wanted = " or ".join(_TYPE_NAMES[k] for k in kinds if not (k is int and float in kinds))
+            hint = ""
+            if node.tag == _NULL:
+                hint = ": give a value"
+            elif str in kinds and isinstance(node, ScalarNode):
+                # YAML reads 1, 3.8, yes, 2025-03-08 as numbers, booleans, dates
+                hint = f' (quote it: "{node.value}")'
+            self.problem(node, f"{what} must be {wanted}{hint}")
             return None
-        return yaml.safe_load(yaml.serialize(node))
+        return self.constructor.construct_object(node)
+
+    def text_value(self, node: Node | None, what: str) -> str | None:
+        """A string that must not be blank."""
+        value = self.scalar(node, what, str)
+        if node is not None and value is not None and not value.strip():
+            self.problem(node, f"{what} is empty: write it")
+            return None
+        return value
 
     def sequence(self, node: Node | None, what: str) -> list[Node]:
+        """The items of a sequence node (none if the node is absent or not a list)."""
         if node is None:
             return []
         if not isinstance(node, SequenceNode):
@@ -293,12 +395,18 @@ class _Checker:
 
     def check_root(self, root: Node) -> None:
         top = self.mapping(root, "the codebook", TOP_KEYS, TOP_KEYS)
-        self.scalar(top.get("codebook"), "codebook (its name)", str)
-        self.scalar(top.get("version"), "version", str)
+        for key, what in (("codebook", "codebook (its name)"), ("version", "version")):
+            value = self.text_value(top.get(key), what)
+            if value is not None and not _NAME.match(value):
+                self.problem(top[key], f"{what} {value!r}: use only letters, digits, _ . -")
         if "levels" in top:
             levels = self.mapping(top["levels"], "levels", ())
             for name, node in levels.items():
-                self.mapping(node, f"level {name}", LEVEL_KEYS, LEVEL_KEYS)
+                entry = self.mapping(node, f"level {name}", LEVEL_KEYS, LEVEL_KEYS)
+                for key in LEVEL_KEYS:
+                    self.text_value(entry.get(key), f"level {name}: {key}")
+                if not _LEVEL.match(name):
+                    self.problem(node, f"level {name!r}: name a level by one capital letter: A")
                 self.levels.add(name)
         subcategories = self.sequence(top.get("subcategories"), "subcategories")
         if "subcategories" in top and not subcategories:
@@ -307,24 +415,29 @@ class _Checker:
             self.check_subcategory(node)
 
     def check_subcategory(self, node: Node) -> None:
-        entry = self.mapping(node, "a subcategory", SUBCATEGORY_KEYS, REQUIRED_SUBCATEGORY_KEYS)
-        sub_id = self.scalar(entry.get("id"), "id", str) or "?"
-        what = f"subcategory {sub_id}"
-        match = _ID.match(sub_id)
-        if sub_id != "?" and match is None:
+        label = f"subcategory {_peek(node, 'id') or '?'}"
+        entry = self.mapping(node, label, SUBCATEGORY_KEYS, REQUIRED_SUBCATEGORY_KEYS)
+        what = label
+        sub_id = self.scalar(entry.get("id"), f"{what}: id", str)
+        match = _ID.match(sub_id) if sub_id is not None else None
+        if sub_id is not None and match is None:
             self.problem(entry["id"], f"{what}: an id is a level letter and a number, like B3")
         if sub_id in self.ids:
-            self.problem(entry["id"], f"{what}: id already used on line {self.ids[sub_id]}")
-        elif "id" in entry:
+            line = self.ids[sub_id]
+            self.problem(entry["id"], f"{what}: id already used on line {line}: renumber one")
+        elif sub_id is not None:
             self.ids[sub_id] = entry["id"].start_mark.line + 1
         level = self.scalar(entry.get("level"), f"{what}: level", str)
         if level is not None and self.levels and level not in self.levels:
             known = ", ".join(sorted(self.levels))
             self.problem(entry["level"], f"{what}: level {level!r} is not one of {known}")
         elif level is not None and match and match[1] != level:
-            self.problem(entry["level"], f"{what}: the id says level {match[1]}, not {level}")
+            self.problem(
+                entry["level"],
+                f"{what}: the id says level {match[1]}, not {level}: change the level or the id",
+            )
         for key in ("name_zh", "name_en", "definition"):
-            self.scalar(entry.get(key), f"{what}: {key}", str)
+            self.text_value(entry.get(key), f"{what}: {key}")
         coded = self.scalar(entry.get("coded"), f"{what}: coded", bool)
         rules = self.sequence(entry.get("rules"), f"{what}: rules")
         examples = self.sequence(entry.get("examples"), f"{what}: examples")
@@ -333,40 +446,69 @@ class _Checker:
         if coded is not False and len(examples) < 2:
             self.problem(node, f"{what}: give at least two examples")
         for example in examples:
-            self.scalar(example, f"{what}: an example", str)
+            self.text_value(example, f"{what}: an example")
+        cues: dict[str, int] = {}  # a cue listed twice in one subcategory is a slip
+        prefix = f"{sub_id}." if match else None
         for rule in rules:
-            self.check_rule(rule, what)
+            self.check_rule(rule, what, prefix, cues)
 
-    def check_rule(self, node: Node, what: str) -> None:
-        entry = self.mapping(node, f"{what}: a rule", ("id", *RULE_KINDS), ("id",))
-        rule_id = self.scalar(entry.get("id"), f"{what}: rule id", str)
+    def check_rule(self, node: Node, what: str, prefix: str | None, cues: dict[str, int]) -> None:
+        entry = self.mapping(node, f"{what}: a rule", RULE_KEYS, ("id",))
+        rule_id = self.text_value(entry.get("id"), f"{what}: rule id")
         if rule_id in self.rule_ids:
             line = self.rule_ids[rule_id]
-            self.problem(entry["id"], f"{what}: rule id {rule_id} already used on line {line}")
+            self.problem(
+                entry["id"], f"{what}: rule id {rule_id} already used on line {line}: rename one"
+            )
         elif rule_id is not None:
             self.rule_ids[rule_id] = entry["id"].start_mark.line + 1
+            # evidence names the rule, so its id must say which subcategory it belongs to
+            if prefix is not None and not rule_id.startswith(prefix):
+                self.problem(
+                    entry["id"],
+                    f"{what}: rule id {rule_id!r} must start with {prefix!r}: rename it, "
+                    f"like {prefix}cue",
+                )
         kinds = [kind for kind in RULE_KINDS if kind in entry]
         if len(kinds) != 1:
-            self.problem(node, f"{what}: a rule has exactly one of {', '.join(RULE_KINDS)}")
+            # no kind but an unknown key: a misspelt kind, already reported with its suggestion
+            if kinds or set(entry) <= set(RULE_KEYS):
+                fix = f"it has {', '.join(kinds)}: make one rule of each" if kinds else "add one"
+                self.problem(
+                    node, f"{what}: a rule has exactly one of {', '.join(RULE_KINDS)}: {fix}"
+                )
             return
         kind, value = kinds[0], entry[kinds[0]]
         where = f"{what}: rule {rule_id}"
-        getattr(self, f"check_{kind}")(value, where)
+        if kind == "cues":
+            self.check_cues(value, where, cues)
+            self.check_match(entry.get("match"), where)
+        else:
+            if "match" in entry:
+                self.problem(entry["match"], f"{where}: match applies to cues only: remove it")
+            getattr(self, f"check_{kind}")(value, where)
 
-    def check_cues(self, node: Node, where: str) -> None:
+    def check_cues(self, node: Node, where: str, seen: dict[str, int]) -> None:
         cues = self.sequence(node, f"{where}: cues")
         if isinstance(node, SequenceNode) and not cues:
             self.problem(node, f"{where}: the cue list is empty: add cue words")
-        seen: set[str] = set()
         for cue in cues:
             value = self.scalar(cue, f"{where}: a cue", (str, int))
             if value is None:
                 continue
-            if not str(value).strip():
+            word, line = str(value), cue.start_mark.line + 1
+            if not word.strip():
                 self.problem(cue, f"{where}: an empty cue matches everything: remove it")
-            elif str(value) in seen:
-                self.problem(cue, f"{where}: cue {value!r} is listed twice: keep one")
-            seen.add(str(value))
+            elif word in seen:
+                self.problem(cue, f"{where}: cue {word!r} is already listed on line {seen[word]}")
+            else:
+                seen[word] = line
+
+    def check_match(self, node: Node | None, where: str) -> None:
+        value = self.scalar(node, f"{where}: match", str)
+        if node is not None and value is not None and value not in CUE_MATCHES:
+            known = ", ".join(CUE_MATCHES)
+            self.problem(node, f"{where}: match {value!r} is not one of {known}")
 
     def check_regex(self, node: Node, where: str) -> None:
         pattern = self.scalar(node, f"{where}: regex", str)
@@ -375,10 +517,24 @@ class _Checker:
         try:
             compiled = re.compile(pattern)
         except re.error as error:
-            self.problem(node, f"{where}: regex {pattern!r} does not compile: {error}")
+            fix = next((f for start, f in _REGEX_FIXES if error.msg.startswith(start)), "fix it")
+            at = error.pos or 0
+            self.problem(
+                node,
+                f"{where}: regex '{pattern}' does not compile: {error.msg} at character "
+                f"{at + 1}: {fix}",
+                self.offset_in_line(node, pattern, at),
+            )
             return
         if compiled.match(""):
             self.problem(node, f"{where}: regex {pattern!r} matches empty text: tighten it")
+
+    def offset_in_line(self, node: Node, value: str, at: int) -> int:
+        """Columns from a scalar's start to its character `at`, when the source spells the value
+        literally on one line (no escapes); else 0, so the column is the scalar's start."""
+        raw = self.text[node.start_mark.index : node.end_mark.index]
+        quote = 1 if raw[:1] in ("'", '"') else 0
+        return quote + at if raw[quote : len(raw) - quote] == value else 0
 
     def check_metadata(self, node: Node, where: str) -> None:
         keys = ("field", "op", "value")
@@ -387,7 +543,8 @@ class _Checker:
         op = self.scalar(entry.get("op"), f"{where}: op", str)
         if field is not None and field not in METADATA_FIELDS:
             close = difflib.get_close_matches(field, METADATA_FIELDS, n=1)
-            hint = f": did you mean {close[0]!r}?" if close else ""
+            known = ", ".join(METADATA_FIELDS)
+            hint = f": did you mean {close[0]!r}?" if close else f" (known: {known})"
             self.problem(entry["field"], f"{where}: unknown field {field!r}{hint}")
             return
         if op is not None and op not in OPERATORS:
@@ -395,25 +552,44 @@ class _Checker:
             return
         if field is None or op is None or "value" not in entry:
             return
-        kinds = METADATA_FIELDS[field]
         if op == "in":
-            for item in self.sequence(entry["value"], f"{where}: value of in"):
-                self.scalar(item, f"{where}: each value of {field}", kinds)
+            items = self.sequence(entry["value"], f"{where}: the value of in")
+            if isinstance(entry["value"], SequenceNode) and not items:
+                self.problem(entry["value"], f"{where}: the value of in is empty: list values")
         else:
-            self.scalar(entry["value"], f"{where}: value of {field}", kinds)
+            items = [entry["value"]]
+        for item in items:
+            self.check_field_value(item, field, where)
+
+    def check_field_value(self, node: Node, field: str, where: str) -> None:
+        value = self.scalar(node, f"{where}: a value of {field}", METADATA_FIELDS[field])
+        if field == "media_type" and value is not None and value not in MEDIA_TYPES:
+            known = ", ".join(MEDIA_TYPES)
+            self.problem(node, f"{where}: media_type {value!r} is not one of {known}")
+        low, high = _FIELD_RANGES.get(field, (None, None))
+        if value is not None and low is not None and not low <= value <= high:
+            self.problem(node, f"{where}: {field} runs from {low} to {high}, not {value}")
 
     def check_hot_words(self, node: Node, where: str) -> None:
+        if node.tag == _NULL:  # no options: the defaults
+            return
         entry = self.mapping(node, f"{where}: hot_words", ("window_days", "lexicon"))
         days = self.scalar(entry.get("window_days"), f"{where}: window_days", int)
         if days is not None and days < 0:
             self.problem(entry["window_days"], f"{where}: window_days must be 0 or more")
         lexicon = entry.get("lexicon")
-        if lexicon is not None and lexicon.tag != "tag:yaml.org,2002:null":
+        if lexicon is not None and lexicon.tag != _NULL:
             name = self.scalar(lexicon, f"{where}: lexicon", str)
             if name is not None and self.base is not None and not (self.base / name).is_file():
-                self.problem(lexicon, f"{where}: lexicon {name!r} not found next to the codebook")
+                self.problem(
+                    lexicon,
+                    f"{where}: lexicon {name!r} not found next to the codebook: "
+                    f"give its path relative to the codebook, or null",
+                )
 
     def check_topics(self, node: Node, where: str) -> None:
+        if node.tag == _NULL:
+            return
         entry = self.mapping(node, f"{where}: topics", ("min_count", "on_hot_list"))
         count = self.scalar(entry.get("min_count"), f"{where}: min_count", int)
         if count is not None and count < 1:
