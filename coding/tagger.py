@@ -4,8 +4,8 @@ Multi-label: a post gets every coded subcategory one of whose rules matches, and
 says which rules matched, on which terms, at which character offsets of the text. Cue words
 of all subcategories are found in one pass of one compiled alternation; the text is segmented
 (rjieba, HMM off, with the hot words, lexicon words and cues as user words) only when the
-codebook has a hot-word rule. Only the codes that apply are returned; the caller records which
-posts were coded, so that no code means 0.
+codebook has a hot-word rule or cues matched as whole tokens (`match: tokens`). Only the codes
+that apply are returned; the caller records which posts were coded, so that no code means 0.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ _OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
     "in": lambda value, allowed: value in allowed,
 }
 TOPIC_HOT_WINDOW_DAYS = 7  # a topic counts as hot if on the list within a week of the post
+_Hit = Callable[[str, dict[str, Any]], None]
 
 
 @dataclass
@@ -63,6 +64,7 @@ class Tagger:
         self.codebook = codebook
         self.hot = hot or HotWordIndex(())
         self._cue_owner: dict[str, list[tuple[str, str]]] = {}  # cue -> [(subcategory, rule)]
+        self._token_cue_owner: dict[str, list[tuple[str, str]]] = {}  # the same, whole tokens
         self._regexes: list[tuple[str, str, re.Pattern[str]]] = []
         self._metadata: list[tuple[str, str, str, Callable[[Any, Any], bool], Any]] = []
         self._hot_rules: list[tuple[str, HotWordsRule, frozenset[str]]] = []
@@ -73,16 +75,19 @@ class Tagger:
         cues = sorted(self._cue_owner, key=len, reverse=True)  # longest first: 转发抽 before 转发
         self._cue_regex = re.compile("|".join(map(re.escape, cues))) if cues else None
         self._tokenizer: Tokenizer | None = None
-        if self._hot_rules:
+        if self._hot_rules or self._token_cue_owner:
             lexicons = [word for _, _, words in self._hot_rules for word in words]
             self._tokenizer = Tokenizer(
-                words=[*self.hot.words, *lexicons, *cues], hmm=hmm, backend=tokenizer_backend
+                words=[*self.hot.words, *lexicons, *cues, *self._token_cue_owner],
+                hmm=hmm,
+                backend=tokenizer_backend,
             )
 
     def _add(self, subcategory: str, rule: Any) -> None:
         if isinstance(rule, CueRule):
+            owners = self._token_cue_owner if rule.match == "tokens" else self._cue_owner
             for cue in rule.cues:
-                self._cue_owner.setdefault(cue, []).append((subcategory, rule.id))
+                owners.setdefault(cue, []).append((subcategory, rule.id))
         elif isinstance(rule, RegexRule):
             self._regexes.append((subcategory, rule.id, rule.pattern))
         elif isinstance(rule, MetadataRule):
@@ -103,14 +108,8 @@ class Tagger:
             codes.setdefault(subcategory, Code(subcategory)).evidence.append(evidence)
 
         if self._cue_regex is not None:
-            found: dict[tuple[str, str], dict[str, Any]] = {}
-            for match in self._cue_regex.finditer(text):
-                for owner in self._cue_owner[match[0]]:
-                    entry = found.setdefault(owner, {"rule": owner[1], "terms": [], "offsets": []})
-                    entry["terms"].append(match[0])
-                    entry["offsets"].append([match.start(), match.end()])
-            for (subcategory, _), entry in found.items():
-                hit(subcategory, entry)
+            found = [(m[0], m.start()) for m in self._cue_regex.finditer(text)]
+            _hit_cues(found, self._cue_owner, hit)
         for subcategory, rule_id, pattern in self._regexes:
             matches = list(pattern.finditer(text))
             if matches:
@@ -126,7 +125,12 @@ class Tagger:
                 if actual is not None and compare(actual, value):
                     hit(subcategory, {"rule": rule_id, "field": name, "value": actual})
         if self._tokenizer is not None:
-            self._tag_hot_words(self._tokenizer.cut(text), post, hit)
+            tokens = _with_starts(self._tokenizer.cut(text))
+            if self._token_cue_owner:
+                owners = self._token_cue_owner
+                _hit_cues([t for t in tokens if t[0] in owners], owners, hit)
+            if self._hot_rules:
+                self._tag_hot_words(tokens, post, hit)
         for subcategory, rule in self._topic_rules:
             if len(post.topics) >= rule.min_count:
                 evidence: dict[str, Any] = {"rule": rule.id, "terms": list(post.topics)}
@@ -138,17 +142,15 @@ class Tagger:
                 hit(subcategory, evidence)
         return list(codes.values())
 
-    def _tag_hot_words(
-        self, tokens: list[str], post: PostToCode, hit: Callable[[str, dict[str, Any]], None]
-    ) -> None:
+    def _tag_hot_words(self, tokens: list[tuple[str, int]], post: PostToCode, hit: _Hit) -> None:
+        words = [token for token, _ in tokens]
         for subcategory, rule, lexicon in self._hot_rules:
-            hot = set(self.hot.hot_near(tokens, post.created_at, rule.window_days))
-            terms, offsets, start = [], [], 0
-            for token in tokens:
+            hot = set(self.hot.hot_near(words, post.created_at, rule.window_days))
+            terms, offsets = [], []
+            for token, start in tokens:
                 if token in hot or token in lexicon:
                     terms.append(token)
                     offsets.append([start, start + len(token)])
-                start += len(token)
             if terms:
                 hit(subcategory, {
                     "rule": rule.id, "terms": terms, "offsets": offsets, "count": len(terms),
@@ -192,6 +194,29 @@ def auto_code(
         if on_batch is not None:
             on_batch(len(chunk))
     return AutoCodeResult(coder, posts, written)
+
+
+def _with_starts(tokens: list[str]) -> list[tuple[str, int]]:
+    """Each token with its character offset in the text it was cut from."""
+    starts, start = [], 0
+    for token in tokens:
+        starts.append((token, start))
+        start += len(token)
+    return starts
+
+
+def _hit_cues(
+    found: list[tuple[str, int]], owners: dict[str, list[tuple[str, str]]], hit: _Hit
+) -> None:
+    """One evidence entry per (subcategory, rule) for the cues found at their offsets."""
+    entries: dict[tuple[str, str], dict[str, Any]] = {}
+    for cue, start in found:
+        for owner in owners[cue]:
+            entry = entries.setdefault(owner, {"rule": owner[1], "terms": [], "offsets": []})
+            entry["terms"].append(cue)
+            entry["offsets"].append([start, start + len(cue)])
+    for (subcategory, _), entry in entries.items():
+        hit(subcategory, entry)
 
 
 def _fields(post: PostToCode) -> dict[str, Any]:

@@ -57,6 +57,32 @@ def test_evidence_names_rules_terms_and_offsets_into_the_text(tagger):
     assert "到手价" in found["B2"][0]["terms"] and found["B2"][1]["terms"] == ["299元"]
 
 
+TOKEN_CUES = """\
+codebook: tokens
+version: "1"
+levels:
+  B: {name_zh: 内容类别, name_en: content}
+subcategories:
+  - id: B1
+    level: B
+    name_zh: 新品
+    name_en: new product
+    definition: A new product.
+    rules:
+      - id: B1.word
+        cues: [上新]
+        match: tokens
+    examples: [本周上新三款, 上新啦]
+"""
+
+
+def test_token_cues_match_whole_words_only():
+    tagger = Tagger(parse_codebook(TOKEN_CUES))
+    word = codes(tagger, a_post("本周上新三款，上新啦"))["B1"]
+    assert word == [{"rule": "B1.word", "terms": ["上新", "上新"], "offsets": [[2, 4], [7, 9]]}]
+    assert codes(tagger, a_post("马上新品到店")) == {}  # 马上 | 新品: 上新 is no token here
+
+
 def test_hot_words_are_hot_within_seven_days_of_the_post(tagger):
     text = "澜蔻新品今天开卖"
     hot = codes(tagger, a_post(text))["B5"][0]
