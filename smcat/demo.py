@@ -55,6 +55,14 @@ def run_demo(settings: Settings) -> DemoResult:
             f"demo fixtures not found at {DEMO_MANIFEST}: install smcat from its source checkout "
             "(pip install -e .) as the README says"
         )
+    codebook = load_codebook(default_codebook_path())
+    with Store.open(settings.db) as store:
+        stored = store.codebook_text(codebook.name, codebook.version)
+    if stored is not None and stored != codebook.yaml_text:
+        raise SmcatError(
+            f"{settings.db} was coded with another text of the bundled codebook "
+            f"{codebook.name}@{codebook.version}: delete it or pass --db NEW.db"
+        )
     with ReplayServer(DEMO_MANIFEST) as server:
         replay = dataclasses.replace(
             settings,
@@ -79,7 +87,6 @@ def run_demo(settings: Settings) -> DemoResult:
             replay,
         )
         pages = len(server.hits)
-    codebook = load_codebook(default_codebook_path())
     with Store.open(settings.db) as store:
         coded = auto_code(store, codebook)
         counts = store.info().row_counts

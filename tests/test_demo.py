@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import sqlite3
 
+from coding.codebook import default_codebook_path, load_codebook
+from smcat.store import Store
+
 
 def counts(db) -> tuple[int, int]:
     with sqlite3.connect(db) as connection:
@@ -42,3 +45,16 @@ def test_demo_twice_gives_the_same_posts_and_twice_the_observations(smcat, tmp_p
     assert info.returncode == 0
     lines = {line.split()[0]: line.split()[1] for line in info.stdout.splitlines() if line.strip()}
     assert lines["posts"] == str(posts) and lines["post_observations"] == str(2 * observations)
+
+
+def test_a_demo_db_coded_with_another_text_of_the_codebook_is_refused_before_crawling(
+    smcat, tmp_path
+):
+    db = tmp_path / "old.db"
+    codebook = load_codebook(default_codebook_path())
+    with Store.open(db) as store:
+        store.save_codebook(codebook.name, codebook.version, codebook.yaml_text + "# older\n")
+    result = smcat("demo", "--db", str(db))
+    assert result.returncode != 0
+    assert "delete it or pass --db" in result.stderr and "Traceback" not in result.stderr
+    assert counts(db) == (0, 0)  # nothing crawled into it
