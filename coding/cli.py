@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -11,12 +12,24 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from coding.accuracy import accuracy_table, gold_pairs
 from coding.codebook import (
     Codebook,
     default_codebook_path,
     load_codebook,
     parse_codebook,
     validate_codebook,
+)
+from coding.exchange import (
+    GOLD,
+    MACHINE_PREFIX,
+    ImportResult,
+    SheetProblems,
+    compare_coders,
+    export_disagreements,
+    export_for_coder,
+    import_decisions,
+    import_sheet,
 )
 from coding.reliability import reliability_table
 from coding.tagger import auto_code
@@ -36,9 +49,20 @@ codebook_app = typer.Typer(
 )
 app.add_typer(codebook_app, name="codebook")
 
+adjudicate_app = typer.Typer(
+    help="Settle the coders' disagreements: export them for a third person, import the "
+    "decisions as coder gold.",
+    no_args_is_help=True,
+)
+app.add_typer(adjudicate_app, name="adjudicate")
+
 DEFAULT_CODEBOOK = "brand_posts"
-GOLD = "gold"
-MACHINE_PREFIX = "auto:"
+SheetOption = Annotated[
+    Path,
+    typer.Option(
+        "--output", "-o", help="The sheet to write: FILE.xlsx or FILE.csv.", dir_okay=False
+    ),
+]
 
 
 @codebook_app.command("validate")
@@ -48,7 +72,9 @@ def validate_command(
         typer.Argument(help="The codebook to check (default: the bundled one).", dir_okay=False),
     ] = None,
 ) -> None:
-    """Check a codebook and explain each mistake with its line: FILE:LINE:COL: what to fix."""
+    """Check a codebook and explain each mistake with its line.
+
+    Each problem is printed as FILE:LINE:COL: what to fix."""
     path = file or default_codebook_path()
     try:
         text = path.read_text(encoding="utf-8")
@@ -81,8 +107,9 @@ def auto_command(
     batch: Annotated[int, typer.Option(help="Posts read and written per batch.", min=1)] = 10_000,
     db: DbOption = None,
 ) -> None:
-    """Machine-code every post not yet coded with this codebook version: each code is stored
-    with its evidence (rule, matched terms, character offsets) as coder
+    """Machine-code the posts not yet coded with this codebook version.
+
+    Each code is stored with its evidence (rule, matched terms, character offsets) as coder
     auto:<codebook>@<version>. Hot words come from the crawled hot_search table."""
     codebook = load_codebook(codebook_file or default_codebook_path())
     with Store.open(settings(db=db).db) as store:
@@ -114,6 +141,212 @@ def print_code_counts(store: Store, codebook: Codebook) -> None:
     stdout.print(shown)
 
 
+@app.command("export")
+def export_command(
+    coder: Annotated[str, typer.Option(help="Who codes this sheet (their coder name).")],
+    sample: Annotated[int, typer.Option(help="Posts in the sheet.", min=1)],
+    output: SheetOption,
+    seed: Annotated[
+        int, typer.Option(help="Seed of the draw; give every coder of a study the same one.")
+    ] = 0,
+    overlap: Annotated[
+        float,
+        typer.Option(
+            help="Share of the sample that every coder with this seed gets, for reliability.",
+            min=0.0,
+            max=1.0,
+        ),
+    ] = 0.2,
+    blind: Annotated[
+        bool, typer.Option("--blind", help="Empty cells and no machine suggestions.")
+    ] = False,
+    within: Annotated[
+        str | None,
+        typer.Option(help="Draw only from this recorded sample (e.g. a --sample-per-month one)."),
+    ] = None,
+    codebook_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--codebook", help="The codebook's YAML (default: the bundled one).", dir_okay=False
+        ),
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Write a coding sheet (XLSX or CSV) for one coder.
+
+    One row per post with its text, and one 0/1 column per coded subcategory (drop-downs in XLSX),
+    prefilled with the machine's codes and their evidence unless --blind. The first round(overlap x
+    sample) posts go to every coder who exports with the same seed; the rest are the coder's own.
+    The sample is recorded in the database, and exporting again for the same coder gives the same
+    posts."""
+    codebook = load_codebook(codebook_file or default_codebook_path())
+    with Store.open(settings(db=db).db) as store:
+        result = export_for_coder(
+            store, codebook, output, coder=coder, n=sample, seed=seed, overlap=overlap,
+            blind=blind, within=within,
+        )  # fmt: skip
+    suggestions = "blind" if result.blind else f"with {codebook.coder}'s suggestions"
+    stdout.print(
+        f"wrote {escape(str(result.path))}: {result.shared + result.own} posts for {coder} "
+        f"({result.shared} shared with every coder of seed {seed}, {result.own} their own), "
+        f"{suggestions}; sample {result.sample_id}"
+    )
+
+
+@app.command("import")
+def import_command(
+    file: Annotated[Path, typer.Argument(help="A coded sheet (.xlsx or .csv).", dir_okay=False)],
+    coder: Annotated[str, typer.Option(help="Whose codes these are (as exported).")],
+    blank_as_zero: Annotated[
+        bool,
+        typer.Option("--blank-as-zero", help="Read every empty code cell as 0, empty rows too."),
+    ] = False,
+    db: DbOption = None,
+) -> None:
+    """Check a coder's sheet and store its codes.
+
+    Every cell is checked: a problem is listed with its row and column, and a sheet with any
+    problem imports nothing. Rows whose code cells are all empty are not coded yet and are skipped.
+    Importing again replaces the coder's codes of the same posts."""
+    with Store.open(settings(db=db).db) as store:
+        result = _reporting_problems(lambda: import_sheet(store, file, coder=coder,
+                                                          blank_as_zero=blank_as_zero))  # fmt: skip
+    stdout.print(
+        f"imported {result.posts} posts ({result.codes} codes) of {result.coder} with "
+        f"{result.codebook} version {result.version}"
+        + (f"; {result.blank_rows} rows left blank are not coded yet" if result.blank_rows else "")
+    )
+
+
+def _reporting_problems(work: Callable[[], ImportResult]) -> ImportResult:
+    """Run an import, listing a sheet's problems one a line before its one-line error."""
+    try:
+        return work()
+    except SheetProblems as error:
+        for problem in error.problems:
+            stdout.print(escape(str(problem)))
+        raise
+
+
+@adjudicate_app.command("export")
+def adjudicate_export_command(
+    output: SheetOption,
+    codebook: Annotated[str, typer.Option(help="The codebook whose codes are compared.")] = (
+        DEFAULT_CODEBOOK
+    ),
+    coder: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--coder",
+            help="A coder to compare (repeat); default: every person.",
+            show_default=False,
+        ),
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Write the coders' disagreements as a sheet for a third person.
+
+    The posts two or more coders coded differently: the cells they agree on are filled, disputed
+    cells are empty, and a column says who gave what. Import the decisions with `smcat code
+    adjudicate import`."""
+    with Store.open(settings(db=db).db) as store:
+        chosen = _people(store, codebook, coder)
+        comparison = compare_coders(store, codebook, chosen)
+        rows = export_disagreements(store, comparison, output)
+    stdout.print(
+        f"wrote {escape(str(output))}: {rows} posts with disagreements among "
+        f"{', '.join(chosen)} ({len(comparison.consensus)} posts all agree on)"
+    )
+
+
+@adjudicate_app.command("import")
+def adjudicate_import_command(
+    file: Annotated[Path, typer.Argument(help="The decided sheet.", dir_okay=False)],
+    db: DbOption = None,
+) -> None:
+    """Import an adjudicator's decisions as coder gold.
+
+    Checked as `smcat code import` checks, and stored together with the codes of every post the
+    coders all agreed on."""
+    with Store.open(settings(db=db).db) as store:
+        result = _reporting_problems(lambda: import_decisions(store, file))
+    stdout.print(
+        f"gold: {result.posts} decided posts and {result.consensus} agreed posts "
+        f"({result.codes} codes) with {result.codebook} version {result.version}"
+        + (
+            f"; {result.blank_rows} rows left blank are not decided yet"
+            if result.blank_rows
+            else ""
+        )
+    )
+
+
+def _people(store: Store, codebook: str, chosen: list[str] | None) -> list[str]:
+    """The coders to compare: those chosen, checked, or every person who coded."""
+    known = store.coders(codebook)
+    people = [c for c in known if c != GOLD and not c.startswith(MACHINE_PREFIX)]
+    chosen = chosen or people
+    unknown = [c for c in chosen if c not in known]
+    if unknown:
+        raise SmcatError(
+            f"no codes of coder {unknown[0]!r} with codebook {codebook}: coders are "
+            f"{', '.join(known) or 'none yet'}"
+        )
+    if len(chosen) < 2:
+        raise SmcatError(
+            f"this needs two coders of the same posts; codebook {codebook} has "
+            f"{', '.join(chosen) or 'none'}: have two people code the same posts"
+        )
+    return chosen
+
+
+@app.command("accuracy")
+def accuracy_command(
+    codebook: Annotated[str, typer.Option(help="The codebook whose codes are scored.")] = (
+        DEFAULT_CODEBOOK
+    ),
+    machine: Annotated[
+        str | None,
+        typer.Option(help="The machine coder (default: the only auto: coder of the codebook)."),
+    ] = None,
+    csv: Annotated[Path | None, typer.Option(help="Also write the table as CSV.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Score the machine's codes against gold: precision, recall, F1.
+
+    On the posts both coded: precision, recall and F1 per subcategory, with their counts, and micro
+    and macro averages."""
+    with Store.open(settings(db=db).db, readonly=True) as store:
+        machine = machine or _machine_coder(store, codebook)
+        pairs = gold_pairs(store, codebook, machine)
+    table = accuracy_table(pairs)
+    shown = Table("", "P", "R", "F1", "tp", "fp", "fn", "support", box=None, pad_edge=False,
+                  title=f"{machine} vs gold: {pairs['unit'].nunique()} posts",
+                  title_justify="left")  # fmt: skip
+    for row in table.itertuples():
+        counts = [] if row.name == "macro" else [row.tp, row.fp, row.fn, row.support]
+        name = row.name if row.scope == "item" else f"[bold]{row.name}[/]"
+        shown.add_row(
+            name, _number(row.precision), _number(row.recall), _number(row.f1),
+            *(f"{count:.0f}" for count in counts),
+        )  # fmt: skip
+    stdout.print(shown)
+    if csv is not None:
+        table.to_csv(csv, index=False)
+        stdout.print(f"wrote {escape(str(csv))}")
+
+
+def _machine_coder(store: Store, codebook: str) -> str:
+    machines = [c for c in store.coders(codebook) if c.startswith(MACHINE_PREFIX)]
+    if len(machines) != 1:
+        raise SmcatError(
+            f"codebook {codebook} has machine coders {', '.join(machines)}: pick one with --machine"
+            if machines
+            else f"no machine codes of codebook {codebook}: run `smcat code auto` first"
+        )
+    return machines[0]
+
+
 @app.command("reliability")
 def reliability_command(
     codebook: Annotated[str, typer.Option(help="The codebook whose codes are compared.")] = (
@@ -138,25 +371,13 @@ def reliability_command(
     ] = None,
     db: DbOption = None,
 ) -> None:
-    """Inter-coder reliability per subcategory and per level: Krippendorff's alpha (nominal)
-    with a bootstrap 95% interval, percent agreement, Gwet's AC1, Cohen's kappa per pair of
-    coders, and n. Flags alpha below .800 and .667, and high agreement with low alpha (a rare
-    code: the prevalence problem)."""
+    """Inter-coder reliability: Krippendorff's alpha, agreement, AC1, kappa.
+
+    Per subcategory and per level: Krippendorff's alpha (nominal) with a bootstrap 95% interval,
+    percent agreement, Gwet's AC1, Cohen's kappa per pair of coders, and n. Flags alpha below .800
+    and .667, and high agreement with low alpha (a rare code: the prevalence problem)."""
     with Store.open(settings(db=db).db, readonly=True) as store:
-        known = store.coders(codebook)
-        people = [c for c in known if c != GOLD and not c.startswith(MACHINE_PREFIX)]
-        chosen = coder or people
-        unknown = [c for c in chosen if c not in known]
-        if unknown:
-            raise SmcatError(
-                f"no codes of coder {unknown[0]!r} with codebook {codebook}: coders are "
-                f"{', '.join(known) or 'none yet'}"
-            )
-        if len(chosen) < 2:
-            raise SmcatError(
-                f"reliability needs two coders of the same posts; codebook {codebook} has "
-                f"{', '.join(chosen) or 'none'}: have two people code the same posts"
-            )
+        chosen = _people(store, codebook, coder)
         rows = pd.DataFrame(
             store.code_rows(codebook, chosen),
             columns=["platform", "post_id", "item", "coder", "value"],

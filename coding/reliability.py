@@ -186,12 +186,12 @@ def reliability_table(
         )
 
     rows = []
-    for item, frame in sorted(long.groupby("item"), key=lambda group: _natural(group[0])):
+    for item, frame in sorted(long.groupby("item"), key=lambda group: natural_order(group[0])):
         level = level_of(item) if level_of else None
         rows.append(_table_row("item", item, level, score(frame, ["unit"])))
     if level_of:
         levels = long["item"].map(level_of)
-        for level, frame in sorted(long.groupby(levels), key=lambda group: _natural(group[0])):
+        for level, frame in sorted(long.groupby(levels), key=lambda group: natural_order(group[0])):
             rows.append(_table_row("level", level, level, score(frame, ["unit", "item"])))
     return pd.DataFrame(rows)
 
@@ -214,7 +214,8 @@ def _table_row(scope: str, name: str, level: str | None, result: Reliability) ->
     return row
 
 
-def _natural(name: str) -> list[str | int]:
+def natural_order(name: str) -> list[str | int]:
+    """A sort key that puts "B2" before "B10"."""
     # "B2" before "B10"; re.split alternates text and digits, so lists compare element-wise.
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", str(name))]
 

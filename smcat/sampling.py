@@ -1,5 +1,6 @@
 """Reproducible samples of posts: K per account and calendar month, as the source studies draw
-them (three months of each brand's posts, a fixed number a month, coded by hand)."""
+them (three months of each brand's posts, a fixed number a month, coded by hand), and the
+coders' samples, with a share common to every coder for reliability."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from smcat.errors import SmcatError
 from smcat.store import Store
 
 
@@ -68,3 +70,82 @@ def monthly_sample(
         posts=posts,
     )
     return MonthlySample(sample_id, {key: len(v) for key, v in sorted(drawn.items())}, posts)
+
+
+@dataclass(frozen=True)
+class CodingSample:
+    """Posts drawn for one coder: the overlap shared with every coder, then the coder's own."""
+
+    sample_id: str
+    shared: list[tuple[str, str]]
+    own: list[tuple[str, str]]
+
+    @property
+    def posts(self) -> list[tuple[str, str]]:
+        """Every post of the sample, shared ones first, in the drawn order."""
+        return self.shared + self.own
+
+
+def coding_sample_prefix(codebook: str, seed: int) -> str:
+    """The sample id prefix of every coder's sample of one codebook and seed."""
+    return f"coding-{codebook}-seed{seed}-"
+
+
+def coding_sample(
+    store: Store,
+    *,
+    codebook: str,
+    coder: str,
+    n: int,
+    seed: int,
+    overlap: float,
+    within: str | None = None,
+) -> CodingSample:
+    """Draw N posts for a coder and record them as a sample.
+
+    The posts (all stored posts, or those of the sample `within`) are shuffled by the seed.
+    The first round(overlap * N) go to every coder who draws with this seed, so that their
+    reliability can be measured; the rest are the next posts of the shuffled order that no
+    other coder of this seed has as their own. Drawing again for the same coder gives the
+    same posts.
+    """
+    if n < 1:
+        raise SmcatError("--sample must be at least 1")
+    if not 0 <= overlap <= 1:
+        raise SmcatError(f"--overlap is a share of the sample, from 0 to 1, not {overlap}")
+    order = store.post_keys(within)
+    if not order:
+        where = f"sample {within!r} has" if within else "the database has"
+        raise SmcatError(f"{where} no posts to draw from: crawl posts first")
+    random.Random(f"coding:{seed}").shuffle(order)
+    rank = {key: at for at, key in enumerate(order)}
+    prefix = coding_sample_prefix(codebook, seed)
+    sample_id = prefix + coder
+    taken: set[tuple[str, str]] = set()
+    for other, params in store.samples_like(prefix).items():
+        if other != sample_id:
+            shared = int(params.get("shared", 0))
+            taken.update(k for k in store.sample_posts(other) if rank.get(k, 0) >= shared)
+    pool = order[: round(overlap * n)]
+    own = [key for key in order[len(pool) :] if key not in taken][: n - len(pool)]
+    if len(pool) + len(own) < n:
+        raise SmcatError(
+            f"only {len(pool) + len(own)} posts are left that no other coder of seed {seed} "
+            f"has: ask for --sample {len(pool) + len(own)} or fewer, or use another --seed"
+        )
+    store.save_sample(
+        sample_id,
+        purpose=f"coding sample of {coder} ({codebook})",
+        seed=seed,
+        params={
+            "kind": "coding",
+            "codebook": codebook,
+            "coder": coder,
+            "n": n,
+            "overlap": overlap,
+            "shared": len(pool),
+            "within": within,
+        },
+        posts=pool + own,
+    )
+    return CodingSample(sample_id, pool, own)

@@ -739,6 +739,18 @@ class PostToCode:
     mention_count: int
 
 
+@dataclass(frozen=True)
+class PostForCoder:
+    """What a person coding a post reads of it in a coding sheet."""
+
+    platform: str
+    post_id: str
+    account: str | None
+    created_at: str
+    text: str
+    url: str | None
+
+
 @dataclass
 class WriteResult:
     """What a write did: rows stored (inserted or updated) and rows sent to `rejects`."""
@@ -1385,6 +1397,65 @@ class Store:
         )
         return dict(rows.fetchall())
 
+    def coded_posts(self, codebook: str, coder: str) -> dict[tuple[str, str], str]:
+        """The posts a coder has coded with a codebook: (platform, post_id) -> codebook
+        version."""
+        rows = self.connection.execute(
+            "SELECT platform, post_id, codebook_version FROM coded_posts"
+            " WHERE codebook = ? AND coder = ?",
+            (codebook, coder),
+        )
+        return {(platform, post_id): version for platform, post_id, version in rows}
+
+    def coder_codes(
+        self, codebook: str, coder: str
+    ) -> dict[tuple[str, str], dict[str, tuple[int, str | None]]]:
+        """A coder's codes by post: (platform, post_id) -> {subcategory: (value, evidence
+        JSON)}."""
+        rows = self.connection.execute(
+            "SELECT platform, post_id, subcategory, value, evidence FROM codes"
+            " WHERE codebook = ? AND coder = ?",
+            (codebook, coder),
+        )
+        codes: dict[tuple[str, str], dict[str, tuple[int, str | None]]] = {}
+        for platform, post_id, subcategory, value, evidence in rows:
+            codes.setdefault((platform, post_id), {})[subcategory] = (value, evidence)
+        return codes
+
+    def post_keys(self, sample_id: str | None = None) -> list[tuple[str, str]]:
+        """(platform, post_id) of every stored post, or of a sample's stored posts, sorted."""
+        if sample_id is None:
+            sql, params = "SELECT platform, post_id FROM posts", ()
+        else:
+            sql = (
+                "SELECT p.platform, p.post_id FROM sample_posts s JOIN posts p"
+                " ON p.platform = s.platform AND p.post_id = s.post_id WHERE s.sample_id = ?"
+            )
+            params = (sample_id,)
+        return self.connection.execute(sql + " ORDER BY 1, 2", params).fetchall()
+
+    def missing_posts(self, keys: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+        """The keys among these that name no stored post."""
+        sql = "SELECT 1 FROM posts WHERE platform = ? AND post_id = ?"
+        return [key for key in keys if self.connection.execute(sql, key).fetchone() is None]
+
+    def posts_for_coders(
+        self, keys: Iterable[tuple[str, str]]
+    ) -> dict[tuple[str, str], PostForCoder]:
+        """What a person coding a post reads of it, for the stored posts among the keys."""
+        sql = (
+            "SELECT p.platform, p.post_id, coalesce(a.screen_name, p.account_id),"
+            " p.created_at, coalesce(p.text, ''), p.url FROM posts p LEFT JOIN accounts a"
+            " ON a.platform = p.platform AND a.account_id = p.account_id"
+            " WHERE p.platform = ? AND p.post_id = ?"
+        )
+        found = {}
+        for key in keys:
+            row = self.connection.execute(sql, key).fetchone()
+            if row is not None:
+                found[key] = PostForCoder(*row)
+        return found
+
     def posts_by_account_month(
         self,
         platform: str,
@@ -1450,6 +1521,14 @@ class Store:
             " ORDER BY platform, post_id",
             (sample_id,),
         ).fetchall()
+
+    def samples_like(self, prefix: str) -> dict[str, dict[str, Any]]:
+        """The recorded samples whose id starts with a prefix: sample_id -> params."""
+        rows = self.connection.execute(
+            "SELECT sample_id, params FROM samples WHERE substr(sample_id, 1, ?) = ?",
+            (len(prefix), prefix),
+        )
+        return {sample_id: json.loads(params or "{}") for sample_id, params in rows}
 
     # -- reading -----------------------------------------------------------------------------
 

@@ -1,0 +1,354 @@
+"""Coding sheets: the XLSX or CSV files that people code posts in, written and read back.
+
+A sheet has one row per post: the post (platform, id, account, time, link, text), a note
+column (the machine's evidence, or the coders' disagreements), one 0/1 column per coded
+subcategory headed "<id> <Chinese name>", and the hidden columns that say which codebook
+version and coder the sheet is for. Reading is checked cell by cell, and every problem names
+its row and column as a spreadsheet shows them; nothing about the store is known here.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import zipfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import openpyxl
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from coding.codebook import Subcategory
+from smcat.errors import SmcatError
+from smcat.store import PostForCoder
+
+POST_COLUMNS = ("platform", "post_id", "account", "created_at", "url", "text")
+META_COLUMNS = ("codebook", "codebook_version", "coder", "coders")
+EVIDENCE_COLUMN = "machine_evidence"
+DISAGREEMENT_COLUMN = "disagreements"
+FORMATS = (".xlsx", ".csv")
+SHEET = "coding"
+_WIDTHS = {"platform": 8, "post_id": 18, "account": 14, "created_at": 20, "url": 12, "text": 60}
+_FORMULA_START = ("=", "+", "-", "@")  # a spreadsheet would run such a cell as a formula
+
+
+class SheetError(SmcatError):
+    """A coding sheet that cannot be read or is not one."""
+
+
+@dataclass(frozen=True)
+class SheetMeta:
+    """Whose sheet it is: the codebook version, the coder, and (for adjudication) the coders
+    whose disagreements it holds."""
+
+    codebook: str
+    version: str
+    coder: str
+    coders: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SheetRow:
+    """A post, its prefilled values by subcategory id (None leaves the cell empty) and its
+    note."""
+
+    post: PostForCoder
+    values: dict[str, int | None]
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class SheetProblem:
+    """A mistake in a sheet, where a spreadsheet shows it."""
+
+    row: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"row {self.row}" + (f", column {self.column}" if self.column else "")
+        return f"{where}: {self.message}"
+
+
+@dataclass(frozen=True)
+class RawSheet:
+    """A sheet's header and rows as text ("" for an empty cell), with each row's number as a
+    spreadsheet counts it (the header is row 1)."""
+
+    path: Path
+    header: list[str]
+    rows: list[tuple[int, list[str]]]
+
+    def column(self, index: int) -> str:
+        """A column as a spreadsheet names it, with its header: "H (B3 抽奖福利)"."""
+        return f"{get_column_letter(index + 1)} ({self.header[index]})"
+
+
+@dataclass
+class SheetCodes:
+    """The codes read from a sheet: post -> {subcategory id: 0/1}, and what was wrong."""
+
+    values: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
+    blank_rows: int = 0
+    problems: list[SheetProblem] = field(default_factory=list)
+
+
+def code_header(sub: Subcategory) -> str:
+    """A subcategory's column header: its id (what is read back) and Chinese name."""
+    return f"{sub.id} {sub.name_zh}"
+
+
+def sheet_format(path: Path) -> str:
+    """The sheet format a file name asks for, or a SheetError naming the ones there are."""
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise SheetError(f"{path}: name the file .xlsx or .csv (the coding sheet formats)")
+    return suffix
+
+
+def write_sheet(
+    path: Path,
+    meta: SheetMeta,
+    subcategories: Sequence[Subcategory],
+    rows: Iterable[SheetRow],
+    *,
+    note_column: str | None,
+) -> int:
+    """Write a coding sheet as XLSX (0/1 drop-downs, the codebook on a second sheet) or CSV
+    (UTF-8 with a byte-order mark, which Excel needs to show Chinese). Returns the rows."""
+    header = [*POST_COLUMNS, *([note_column] if note_column else [])]
+    header += [code_header(sub) for sub in subcategories] + list(META_COLUMNS)
+    meta_cells = [meta.codebook, meta.version, meta.coder, " ".join(meta.coders)]
+    table = [
+        [*_post_cells(row.post), *([row.note] if note_column else []),
+         *(row.values.get(sub.id) for sub in subcategories), *meta_cells]
+        for row in rows
+    ]  # fmt: skip
+    shown = len(header) - len(subcategories) - len(META_COLUMNS)  # the post and its note
+    if sheet_format(path) == ".csv":
+        _write_csv(path, header, table, shown)
+    else:
+        _write_xlsx(path, header, table, shown, subcategories)
+    return len(table)
+
+
+def _post_cells(post: PostForCoder) -> list[str]:
+    return [post.platform, post.post_id, post.account or "", post.created_at, post.url or "",
+            post.text]  # fmt: skip
+
+
+def _write_csv(path: Path, header: list[str], table: list[list], shown: int) -> None:
+    with open(path, "w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        for cells in table:
+            writer.writerow([_inert(c) for c in cells[:shown]] +
+                            ["" if c is None else c for c in cells[shown:]])  # fmt: skip
+
+
+def _inert(cell: object) -> object:
+    """A text cell that a spreadsheet would take for a formula, quoted so it stays text."""
+    if isinstance(cell, str) and cell.startswith(_FORMULA_START):
+        return "'" + cell
+    return cell
+
+
+def _write_xlsx(
+    path: Path,
+    header: list[str],
+    table: list[list],
+    shown: int,
+    subcategories: Sequence[Subcategory],
+) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = SHEET
+    sheet.append(header)
+    for cells in table:
+        sheet.append([_xlsx_text(c) for c in cells])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    first_code = shown + 1
+    for index, name in enumerate(header, start=1):
+        letter = get_column_letter(index)
+        dimension = sheet.column_dimensions[letter]
+        dimension.width = _WIDTHS.get(name, 40 if index < first_code else 8)
+        dimension.hidden = name in META_COLUMNS
+        if name in ("text", EVIDENCE_COLUMN, DISAGREEMENT_COLUMN):
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for row in sheet.iter_rows(min_row=2):
+        for cell in row[:shown]:
+            cell.data_type = "s"  # a text that starts with "=" is text, not a formula
+    if subcategories and table:
+        choice = DataValidation(
+            type="list", formula1='"0,1"', allow_blank=True, showErrorMessage=True,
+            errorTitle="0 or 1", error="Code 1 if the subcategory applies, else 0.",
+        )  # fmt: skip
+        last = get_column_letter(shown + len(subcategories))
+        choice.add(f"{get_column_letter(first_code)}2:{last}{len(table) + 1}")
+        sheet.add_data_validation(choice)
+    sheet.freeze_panes = sheet.cell(row=2, column=3)
+    guide = book.create_sheet("codebook")
+    guide.append(["id", "name_zh", "name_en", "definition"])
+    for sub in subcategories:
+        guide.append([sub.id, sub.name_zh, sub.name_en, sub.definition])
+    guide.column_dimensions["D"].width = 80
+    book.save(path)
+
+
+def _xlsx_text(cell: object) -> object:
+    if isinstance(cell, str):
+        return ILLEGAL_CHARACTERS_RE.sub("", cell)  # control characters that XLSX cannot hold
+    return cell
+
+
+def read_sheet(path: Path) -> RawSheet:
+    """A coding sheet's cells as text; a SheetError if the file cannot be read as one."""
+    suffix = sheet_format(path)
+    try:
+        lines = _read_csv(path) if suffix == ".csv" else _read_xlsx(path)
+    except FileNotFoundError:
+        raise SheetError(f"{path}: no such file") from None
+    except UnicodeDecodeError:
+        raise SheetError(
+            f"{path}: not UTF-8 text: save it as 'CSV UTF-8' and import again"
+        ) from None
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError) as error:
+        raise SheetError(
+            f"{path}: not a readable XLSX workbook ({error}): save it from your spreadsheet "
+            "as .xlsx, or export the sheet again"
+        ) from None
+    numbered = [(number, cells) for number, cells in enumerate(lines, start=1) if any(cells)]
+    if not numbered or numbered[0][0] != 1:
+        raise SheetError(f"{path}: the first row must be the header row of an exported sheet")
+    header = [cell.strip() for cell in numbered[0][1]]
+    width = len(header)
+    rows = [(n, (cells + [""] * width)[:width]) for n, cells in numbered[1:]]
+    return RawSheet(path, header, rows)
+
+
+def _read_csv(path: Path) -> list[list[str]]:
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        return [[cell.strip() for cell in line] for line in csv.reader(handle)]
+
+
+def _read_xlsx(path: Path) -> list[list[str]]:
+    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        sheet = book[SHEET] if SHEET in book.sheetnames else book.worksheets[0]
+        return [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+    finally:
+        book.close()
+
+
+def _cell_text(value: object) -> str:
+    """A cell's value as the text it shows: 1 for a number 1 or 1.0, TRUE as 1."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(int(value))
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def sheet_meta(raw: RawSheet) -> SheetMeta:
+    """Whose sheet it is, from its hidden columns; a SheetError if it is not an smcat sheet or
+    its rows disagree."""
+    missing = [name for name in (*POST_COLUMNS[:2], *META_COLUMNS[:3]) if name not in raw.header]
+    if missing:
+        raise SheetError(
+            f"{raw.path}: not a coding sheet of smcat (no column {missing[0]!r}): code in a "
+            "sheet written by `smcat code export`"
+        )
+    if not raw.rows:
+        raise SheetError(f"{raw.path}: the sheet has no posts")
+    at = {name: raw.header.index(name) for name in META_COLUMNS if name in raw.header}
+    seen = {tuple(cells[at[name]] for name in at) for _, cells in raw.rows}
+    if len(seen) > 1:
+        raise SheetError(
+            f"{raw.path}: rows of different sheets ({', '.join(sorted(s[2] for s in seen))}) "
+            "are mixed: import each coder's sheet on its own"
+        )
+    values = dict(zip(at, seen.pop(), strict=True))
+    if not values["codebook"] or not values["codebook_version"] or not values["coder"]:
+        raise SheetError(f"{raw.path}: the hidden codebook and coder columns were emptied: "
+                         "export the sheet again")  # fmt: skip
+    return SheetMeta(
+        values["codebook"], values["codebook_version"], values["coder"],
+        tuple(values.get("coders", "").split()),
+    )  # fmt: skip
+
+
+_CODE_ID = re.compile(r"\S+")
+
+
+def sheet_codes(
+    raw: RawSheet, subcategories: Sequence[str], *, blank_as_zero: bool, blank_hint: str = ""
+) -> SheetCodes:
+    """Read the 0/1 cells of the subcategories' columns, checking every cell.
+
+    A row whose code cells are all empty has not been coded yet and is counted, not read
+    (unless blank_as_zero, which makes every empty cell a 0). Problems: a missing column, a
+    post named twice, an empty post id, a cell that is not 0 or 1, an empty cell in a row that
+    has other cells filled (its message ends with `blank_hint`).
+    """
+    result = SheetCodes()
+    columns: dict[str, int] = {}
+    for index, name in enumerate(raw.header):
+        found = _CODE_ID.match(name)
+        if found and found.group() in subcategories:
+            columns.setdefault(found.group(), index)
+    for sub in subcategories:
+        if sub not in columns:
+            message = f"no column for subcategory {sub}: keep every code column of the export"
+            result.problems.append(SheetProblem(1, "", message))
+    if result.problems:
+        return result
+    platform_at, post_at = raw.header.index("platform"), raw.header.index("post_id")
+    first_row: dict[tuple[str, str], int] = {}
+    for number, cells in raw.rows:
+        key = (cells[platform_at], cells[post_at])
+        if not all(key):
+            message = "platform and post_id must not be empty"
+            result.problems.append(SheetProblem(number, raw.column(post_at), message))
+            continue
+        if key in first_row:
+            message = f"post {key[1]} is also on row {first_row[key]}: keep one row per post"
+            result.problems.append(SheetProblem(number, raw.column(post_at), message))
+            continue
+        first_row[key] = number
+        cells_of = {sub: cells[at] for sub, at in columns.items()}
+        if not blank_as_zero and not any(cells_of.values()):
+            result.blank_rows += 1
+            continue
+        values = {}
+        for sub, text in cells_of.items():
+            value = _zero_one(text, blank_as_zero)
+            if value is None:
+                message = (
+                    f"empty: code 0 or 1{blank_hint}" if not text else f"{text!r} is not 0 or 1"
+                )
+                result.problems.append(SheetProblem(number, raw.column(columns[sub]), message))
+            else:
+                values[sub] = value
+        if len(values) == len(columns):
+            result.values[key] = values
+    return result
+
+
+def _zero_one(text: str, blank_as_zero: bool) -> int | None:
+    if text in ("0", "1"):
+        return int(text)
+    if not text and blank_as_zero:
+        return 0
+    return None
