@@ -54,7 +54,8 @@ def accuracy_table(pairs: pd.DataFrame) -> pd.DataFrame:
         scores = [0.0 if np.isnan(row[key]) else row[key] for row in present]
         macro[key] = float(np.mean(scores)) if scores else np.nan
     rows.append(macro)
-    return pd.DataFrame(rows)
+    counts = ("n", "tp", "fp", "fn", "tn", "support")
+    return pd.DataFrame(rows).astype(dict.fromkeys(counts, "Int64"))  # the macro row has none
 
 
 def _scores(scope: str, name: str, level: str | None, counts: pd.Series) -> dict:
