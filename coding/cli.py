@@ -57,6 +57,17 @@ adjudicate_app = typer.Typer(
 app.add_typer(adjudicate_app, name="adjudicate")
 
 DEFAULT_CODEBOOK = "brand_posts"
+CodebookName = Annotated[str, typer.Option(help="The codebook (its name) whose codes are used.")]
+Coders = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--coder",
+        help="A coder to compare (repeat the option); default: every person who coded, "
+        "not the machine and not gold.",
+        show_default=False,
+    ),
+]
+ForceOption = Annotated[bool, typer.Option("--force", help="Replace the output file if it exists.")]
 SheetOption = Annotated[
     Path,
     typer.Option(
@@ -146,6 +157,7 @@ def export_command(
     coder: Annotated[str, typer.Option(help="Who codes this sheet (their coder name).")],
     sample: Annotated[int, typer.Option(help="Posts in the sheet.", min=1)],
     output: SheetOption,
+    force: ForceOption = False,
     seed: Annotated[
         int, typer.Option(help="Seed of the draw; give every coder of a study the same one.")
     ] = 0,
@@ -183,7 +195,7 @@ def export_command(
     with Store.open(settings(db=db).db) as store:
         result = export_for_coder(
             store, codebook, output, coder=coder, n=sample, seed=seed, overlap=overlap,
-            blind=blind, within=within,
+            blind=blind, within=within, overwrite=force,
         )  # fmt: skip
     suggestions = "blind" if result.blind else f"with {codebook.coder}'s suggestions"
     stdout.print(
@@ -231,17 +243,9 @@ def _reporting_problems(work: Callable[[], ImportResult]) -> ImportResult:
 @adjudicate_app.command("export")
 def adjudicate_export_command(
     output: SheetOption,
-    codebook: Annotated[str, typer.Option(help="The codebook whose codes are compared.")] = (
-        DEFAULT_CODEBOOK
-    ),
-    coder: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--coder",
-            help="A coder to compare (repeat); default: every person.",
-            show_default=False,
-        ),
-    ] = None,
+    force: ForceOption = False,
+    codebook: CodebookName = DEFAULT_CODEBOOK,
+    coder: Coders = None,
     db: DbOption = None,
 ) -> None:
     """Write the coders' disagreements as a sheet for a third person.
@@ -252,7 +256,7 @@ def adjudicate_export_command(
     with Store.open(settings(db=db).db) as store:
         chosen = _people(store, codebook, coder)
         comparison = compare_coders(store, codebook, chosen)
-        rows = export_disagreements(store, comparison, output)
+        rows = export_disagreements(store, comparison, output, overwrite=force)
     stdout.print(
         f"wrote {escape(str(output))}: {rows} posts with disagreements among "
         f"{', '.join(chosen)} ({len(comparison.consensus)} posts all agree on)"
@@ -302,9 +306,7 @@ def _people(store: Store, codebook: str, chosen: list[str] | None) -> list[str]:
 
 @app.command("accuracy")
 def accuracy_command(
-    codebook: Annotated[str, typer.Option(help="The codebook whose codes are scored.")] = (
-        DEFAULT_CODEBOOK
-    ),
+    codebook: CodebookName = DEFAULT_CODEBOOK,
     machine: Annotated[
         str | None,
         typer.Option(help="The machine coder (default: the only auto: coder of the codebook)."),
@@ -349,18 +351,8 @@ def _machine_coder(store: Store, codebook: str) -> str:
 
 @app.command("reliability")
 def reliability_command(
-    codebook: Annotated[str, typer.Option(help="The codebook whose codes are compared.")] = (
-        DEFAULT_CODEBOOK
-    ),
-    coder: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--coder",
-            help="A coder to compare (repeat the option); default: every person who coded, "
-            "not the machine and not gold.",
-            show_default=False,
-        ),
-    ] = None,
+    codebook: CodebookName = DEFAULT_CODEBOOK,
+    coder: Coders = None,
     boot: Annotated[
         int, typer.Option(help="Bootstrap draws for alpha's 95% interval (0 = none).", min=0)
     ] = 1000,

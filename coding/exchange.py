@@ -23,9 +23,9 @@ from coding.sheets import (
     SheetMeta,
     SheetProblem,
     SheetRow,
+    check_new_sheet,
     read_sheet,
     sheet_codes,
-    sheet_format,
     sheet_meta,
     write_sheet,
 )
@@ -99,11 +99,12 @@ def export_for_coder(
     overlap: float,
     blind: bool,
     within: str | None = None,
+    overwrite: bool = False,
 ) -> ExportResult:
     """Draw a coder's sample (see smcat.sampling.coding_sample) and write it as a sheet,
     prefilled with the machine's codes and their evidence unless blind."""
     check_coder_name(coder)
-    sheet_format(path)
+    check_new_sheet(path, overwrite=overwrite)
     store.save_codebook(codebook.name, codebook.version, codebook.yaml_text)
     sample = coding_sample(
         store, codebook=codebook.name, coder=coder, n=n, seed=seed, overlap=overlap, within=within
@@ -275,10 +276,12 @@ def compare_coders(store: Store, codebook: str, coders: Sequence[str]) -> Compar
     return Comparison(book, tuple(coders), consensus, disagreements)
 
 
-def export_disagreements(store: Store, comparison: Comparison, path: Path) -> int:
+def export_disagreements(
+    store: Store, comparison: Comparison, path: Path, *, overwrite: bool = False
+) -> int:
     """Write the posts the coders disagree on for an adjudicator: agreed cells filled, disputed
     cells empty, and a column saying who gave what. Returns the rows written."""
-    sheet_format(path)
+    check_new_sheet(path, overwrite=overwrite)
     posts = store.posts_for_coders(d.key for d in comparison.disagreements)
     rows = []
     for item in comparison.disagreements:

@@ -112,6 +112,15 @@ def sheet_format(path: Path) -> str:
     return suffix
 
 
+def check_new_sheet(path: Path, *, overwrite: bool) -> None:
+    """Refuse a sheet name of another format, or of a file that exists (it may hold a coder's
+    work) unless overwriting was asked for."""
+    sheet_format(path)
+    if path.exists() and not overwrite:
+        raise SheetError(f"{path} exists and may hold coded work: name another file, or pass "
+                         "--force to replace it")  # fmt: skip
+
+
 def write_sheet(
     path: Path,
     meta: SheetMeta,
