@@ -32,9 +32,18 @@ from coding.exchange import (
     import_sheet,
 )
 from coding.reliability import reliability_table
+from coding.review import (
+    LOOPBACK,
+    adjudication_review,
+    check_port_free,
+    coder_review,
+    create_app,
+    serve,
+)
 from coding.tagger import auto_code
 from smcat.cli_common import DbOption, settings, stderr, stdout
 from smcat.errors import SmcatError
+from smcat.sampling import coding_sample
 from smcat.store import Store
 
 app = typer.Typer(
@@ -347,6 +356,81 @@ def _machine_coder(store: Store, codebook: str) -> str:
             else f"no machine codes of codebook {codebook}: run `smcat code auto` first"
         )
     return machines[0]
+
+
+@app.command("review")
+def review_command(
+    coder: Annotated[
+        str | None, typer.Option(help="Who codes (their coder name); or use --adjudicate.")
+    ] = None,
+    adjudicate: Annotated[
+        bool,
+        typer.Option("--adjudicate", help="Settle the coders' disagreements; answers are gold."),
+    ] = False,
+    between: Annotated[
+        list[str] | None,
+        typer.Option(help="With --adjudicate: a coder to compare (repeat); default: everyone."),
+    ] = None,
+    sample: Annotated[
+        str | None, typer.Option(help="Code the posts of this recorded sample (default: all).")
+    ] = None,
+    draw: Annotated[
+        int | None,
+        typer.Option(help="Draw N posts for this coder, as `code export --sample N` does.", min=1),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of --draw; the same for every coder.")] = 0,
+    overlap: Annotated[
+        float, typer.Option(help="Share of --draw every coder of the seed gets.", min=0, max=1)
+    ] = 0.2,
+    blind: Annotated[
+        bool, typer.Option("--blind", help="Hide the machine's suggestions and its evidence.")
+    ] = False,
+    codebook_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--codebook", help="The codebook's YAML (default: the bundled one).", dir_okay=False
+        ),
+    ] = None,
+    host: Annotated[str, typer.Option(help="Address to listen on (keep it local).")] = LOOPBACK,
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8765,
+    db: DbOption = None,
+) -> None:
+    """Code posts in the browser, by keyboard, or settle disagreements.
+
+    Serves the review screen on 127.0.0.1 and prints its address. One post at a time: its
+    text with the machine's evidence highlighted, its metadata, and the coded subcategories
+    by level with the machine's suggestions pre-selected (none with --blind). A key toggles a
+    subcategory, Enter saves the answer and goes on, arrows move, u undoes; every answer is
+    stored at once. With --adjudicate, it shows only the posts the coders disagree on, each
+    coder's answer beside it, and stores the decisions as coder gold (the posts they all
+    agreed on are stored as gold at the start). Several coders can each run one, on other
+    ports, against the same database. Ctrl+C stops it."""
+    if adjudicate == (coder is not None):
+        raise SmcatError("name the coder with --coder NAME, or pass --adjudicate (not both)")
+    if sample is not None and draw is not None:
+        raise SmcatError("pass --sample ID or --draw N, not both")
+    address = check_port_free(host, port)
+    store = Store.open(settings(db=db).db)
+    try:
+        if adjudicate:
+            codebook = load_codebook(codebook_file or default_codebook_path()).name
+            session, agreed = adjudication_review(
+                store, codebook, _people(store, codebook, between)
+            )
+            stdout.print(f"{agreed} posts all coders agreed on are stored as gold; "
+                         f"{len(session.posts)} to decide")  # fmt: skip
+        else:
+            book = load_codebook(codebook_file or default_codebook_path())
+            if draw is not None:
+                posts = coding_sample(store, codebook=book.name, coder=coder, n=draw, seed=seed,
+                                      overlap=overlap).posts  # fmt: skip
+            else:
+                posts = store.post_keys(sample)
+            session = coder_review(store, book, posts, coder=coder, blind=blind)
+        stdout.print(f"review screen for {session.coder}: {address} (Ctrl+C to stop)")
+        serve(create_app(session, hosts=[host]), host, port)
+    finally:
+        store.close()
 
 
 @app.command("reliability")

@@ -741,7 +741,7 @@ class PostToCode:
 
 @dataclass(frozen=True)
 class PostForCoder:
-    """What a person coding a post reads of it in a coding sheet."""
+    """What a person coding a post reads of it: in a coding sheet or on the review screen."""
 
     platform: str
     post_id: str
@@ -749,6 +749,24 @@ class PostForCoder:
     created_at: str
     text: str
     url: str | None
+    media_type: str | None = None
+    pic_count: int | None = None
+    video_seconds: float | None = None
+    is_repost: bool = False
+    likes: int | None = None
+    comments: int | None = None
+    reposts: int | None = None
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One coder's codes of one post: the version, when, and 0/1 with evidence per subcategory
+    (the machine keeps only its 1s)."""
+
+    coder: str
+    version: str
+    coded_at: str
+    codes: dict[str, tuple[int, str | None]]
 
 
 @dataclass
@@ -1445,15 +1463,38 @@ class Store:
         """What a person coding a post reads of it, for the stored posts among the keys."""
         sql = (
             "SELECT p.platform, p.post_id, coalesce(a.screen_name, p.account_id),"
-            " p.created_at, coalesce(p.text, ''), p.url FROM posts p LEFT JOIN accounts a"
+            " p.created_at, coalesce(p.text, ''), p.url, p.media_type, p.pic_count,"
+            " p.video_seconds, coalesce(p.is_repost, 0), o.likes, o.comments, o.reposts"
+            " FROM posts p LEFT JOIN accounts a"
             " ON a.platform = p.platform AND a.account_id = p.account_id"
+            " LEFT JOIN post_observations o ON o.platform = p.platform AND o.post_id = p.post_id"
+            " AND o.observed_at = (SELECT max(observed_at) FROM post_observations"
+            "  WHERE platform = p.platform AND post_id = p.post_id)"
             " WHERE p.platform = ? AND p.post_id = ?"
         )
         found = {}
         for key in keys:
             row = self.connection.execute(sql, key).fetchone()
             if row is not None:
-                found[key] = PostForCoder(*row)
+                found[key] = PostForCoder(*row[:9], bool(row[9]), *row[10:])
+        return found
+
+    def answers(self, key: tuple[str, str], codebook: str) -> dict[str, Answer]:
+        """Every coder's codes of one post with a codebook, by coder."""
+        marks = self.connection.execute(
+            "SELECT coder, codebook_version, coded_at FROM coded_posts"
+            " WHERE platform = ? AND post_id = ? AND codebook = ?",
+            (*key, codebook),
+        ).fetchall()
+        found = {coder: Answer(coder, version, at, {}) for coder, version, at in marks}
+        rows = self.connection.execute(
+            "SELECT coder, subcategory, value, evidence FROM codes"
+            " WHERE platform = ? AND post_id = ? AND codebook = ?",
+            (*key, codebook),
+        )
+        for coder, subcategory, value, evidence in rows:
+            if coder in found:
+                found[coder].codes[subcategory] = (value, evidence)
         return found
 
     def posts_by_account_month(

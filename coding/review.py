@@ -1,0 +1,313 @@
+"""The review screen: a local web app where people code posts by keyboard, with the machine's
+suggestions pre-selected (unless blind), and where a third person settles disagreements.
+
+One process serves one coder (or the adjudicator) on 127.0.0.1; several coders run one each
+against the same database, which SQLite's WAL mode lets them share. Pages are rendered on
+the server; a little JavaScript handles the keys and sends each answer as JSON, which is
+checked here before it is stored: the post must be the one on that page, every coded
+subcategory must be there with 0 or 1, and the answer must build on what is stored (a second
+tab that saves an older answer is refused).
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from coding.codebook import Codebook, Subcategory
+from coding.exchange import GOLD, check_coder_name, compare_coders, write_codes
+from smcat.errors import SmcatError
+from smcat.store import Answer, Store
+
+LOOPBACK = "127.0.0.1"
+KEY_ROWS = ("1234567890", "qwertyiop", "asdfghjkl", "zxcvbnm")  # no u: u is undo
+KEY_POOL = "".join(KEY_ROWS)
+LOCAL_HOSTS = ["127.0.0.1", "localhost"]  # refuse DNS-rebinding Host headers
+_STATIC = Path(__file__).parent / "review_static"
+_TEMPLATES = Environment(
+    loader=PackageLoader("coding", "templates"), autoescape=select_autoescape(["html"])
+)
+
+
+class AnswerError(ValueError):
+    """An answer from the page that cannot be stored, with the HTTP status to answer."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def subcategory_keys(subcategories: Sequence[Subcategory]) -> dict[str, str]:
+    """The key that toggles each coded subcategory, a keyboard row per level: the largest
+    level that fits gets the digits (B1-B10 on 1-0), the others the letter rows in codebook
+    order (A on q w, C on a s d ...); a level too long for a row runs on into the next."""
+    levels: dict[str, list[str]] = {}
+    for sub in subcategories:
+        levels.setdefault(sub.level, []).append(sub.id)
+    fitting = [level for level, ids in levels.items() if len(ids) <= len(KEY_ROWS[0])]
+    first = max(fitting, key=lambda level: len(levels[level]), default=None)
+    order = ([first] if first else []) + [level for level in levels if level != first]
+    keys, row = {}, 0
+    for level in order:
+        pool = "".join(KEY_ROWS[row:])
+        if len(levels[level]) > len(pool):
+            raise ValueError(f"the review screen has keys for {len(KEY_POOL)} subcategories")
+        keys.update(zip(levels[level], pool, strict=False))
+        used = len(levels[level])
+        while used > 0:
+            used -= len(KEY_ROWS[row])
+            row += 1
+    return keys
+
+
+def highlight(text: str, spans: Sequence[tuple[int, int, str]]) -> list[tuple[str, list[str]]]:
+    """The text cut at every span boundary: (piece, subcategories whose evidence covers it).
+
+    Spans are (start, end, subcategory) character offsets; overlapping spans give a piece
+    every subcategory that covers it, and neighbours covered alike are one piece. Offsets
+    outside the text are ignored.
+    """
+    cuts = sorted({0, len(text)} | {o for s, e, _ in spans for o in (s, e) if 0 <= o <= len(text)})
+    pieces: list[tuple[str, list[str]]] = []
+    for start, end in pairwise(cuts):
+        covering = sorted({sub for s, e, sub in spans if s <= start and end <= e})
+        if pieces and pieces[-1][1] == covering:
+            pieces[-1] = (pieces[-1][0] + text[start:end], covering)
+        else:
+            pieces.append((text[start:end], covering))
+    return pieces
+
+
+def evidence_spans(answer: Answer | None) -> list[tuple[int, int, str]]:
+    """The character spans the machine's evidence points at, with their subcategory."""
+    spans = []
+    for sub, (value, evidence) in (answer.codes if answer else {}).items():
+        for entry in json.loads(evidence or "[]") if value else []:
+            spans += [(start, end, sub) for start, end in entry.get("offsets", [])]
+    return spans
+
+
+def evidence_notes(answer: Answer | None) -> dict[str, str]:
+    """What the machine matched for each subcategory it coded 1: terms, or field = value."""
+    notes = {}
+    for sub, (value, evidence) in (answer.codes if answer else {}).items():
+        parts = []
+        for entry in json.loads(evidence or "[]") if value else []:
+            if "terms" in entry:
+                parts.append(", ".join(dict.fromkeys(entry["terms"])))
+            else:
+                parts.append(f"{entry.get('field')} = {entry.get('value')}")
+        notes[sub] = "; ".join(parts)
+    return notes
+
+
+@dataclass
+class Review:
+    """One review session: who codes which posts with which codebook, and how."""
+
+    store: Store
+    codebook: Codebook
+    posts: list[tuple[str, str]]
+    coder: str = GOLD
+    blind: bool = False
+    coders: tuple[str, ...] = ()  # adjudication: whose disagreements are settled
+    keys: dict[str, str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.keys = subcategory_keys(self.codebook.coded())
+
+    @property
+    def adjudicating(self) -> bool:
+        """Whether this session settles disagreements (and writes gold)."""
+        return self.coder == GOLD
+
+    def coded(self) -> int:
+        """How many posts of the batch this coder has answered."""
+        done = self.store.coded_posts(self.codebook.name, self.coder)
+        return sum(key in done for key in self.posts)
+
+    def first_open(self) -> int:
+        """The first post of the batch not answered yet (the last one if all are)."""
+        done = self.store.coded_posts(self.codebook.name, self.coder)
+        return next((n for n, key in enumerate(self.posts) if key not in done), len(self.posts) - 1)
+
+    def page_state(self, n: int) -> dict[str, Any]:
+        """Everything the page of the batch's n-th post shows and its script needs."""
+        key = self.posts[n]
+        answers = self.store.answers(key, self.codebook.name)
+        mine = answers.get(self.coder)
+        machine = None if self.blind else answers.get(self.codebook.coder)
+        if mine is not None:
+            values = {sub: mine.codes.get(sub, (0, None))[0] for sub in self.keys}
+        elif self.adjudicating:
+            values = _agreed(answers, self.coders, self.keys)
+        else:
+            values = {sub: int(machine is not None and sub in machine.codes) for sub in self.keys}
+        others = {c: answers[c] for c in self.coders if c in answers} if self.adjudicating else {}
+        given = {c: {s: a.codes.get(s, (0, None))[0] for s in self.keys} for c, a in others.items()}
+        return {
+            "n": n, "total": len(self.posts), "post": f"{key[0]}:{key[1]}",
+            "values": values, "based_on": mine.coded_at if mine else "",
+            "suggested": sorted(machine.codes) if machine else [],
+            "others": given,
+            "disputed": [s for s in self.keys if len({v[s] for v in given.values()}) > 1],
+            "keys": self.keys, "coder": self.coder, "coded": self.coded(),
+            "mode": "adjudicate" if self.adjudicating else ("blind" if self.blind else "correct"),
+        }  # fmt: skip
+
+    def save(self, n: int, payload: Any) -> str:
+        """Check an answer from the page of post n and store it; the new coded_at."""
+        if not 0 <= n < len(self.posts):
+            raise AnswerError(404, f"there is no post {n + 1} in this batch of {len(self.posts)}")
+        if not isinstance(payload, dict):
+            raise AnswerError(400, "send the answer as a JSON object")
+        key = self.posts[n]
+        if payload.get("post") != f"{key[0]}:{key[1]}":
+            raise AnswerError(400, f"unknown post {payload.get('post')!r} for page {n + 1}: "
+                                   "reload the page")  # fmt: skip
+        values = payload.get("values")
+        if not isinstance(values, dict):
+            raise AnswerError(400, "the answer has no values: reload the page")
+        unknown = sorted(set(values) - set(self.keys))
+        if unknown:
+            raise AnswerError(400, f"unknown subcategory {unknown[0]!r} in codebook "
+                                   f"{self.codebook.name} {self.codebook.version}")  # fmt: skip
+        missing = [sub for sub in self.keys if sub not in values]
+        if missing:
+            raise AnswerError(400, f"no value for subcategory {missing[0]}: reload the page")
+        if any(values[sub] not in (0, 1) or isinstance(values[sub], bool) for sub in self.keys):
+            raise AnswerError(400, "each subcategory's value must be 0 or 1")
+        stored = self.store.answers(key, self.codebook.name).get(self.coder)
+        if (stored.coded_at if stored else "") != payload.get("based_on", ""):
+            when = stored.coded_at[:19].replace("T", " ") if stored else "never"
+            raise AnswerError(409, f"this post's answer was saved elsewhere (at {when} UTC), "
+                                   "perhaps in another tab: reload to see it")  # fmt: skip
+        write_codes(self.store, self.codebook, self.coder, {key: dict(values)})
+        return self.store.answers(key, self.codebook.name)[self.coder].coded_at
+
+
+def _agreed(answers: dict[str, Answer], coders: Sequence[str], subs: dict) -> dict[str, int]:
+    """The value every coder gave where they agree, else 0 (the adjudicator decides)."""
+    given = [answers[c] for c in coders if c in answers]
+    values = {}
+    for sub in subs:
+        seen = {a.codes.get(sub, (0, None))[0] for a in given}
+        values[sub] = seen.pop() if len(seen) == 1 else 0
+    return values
+
+
+def coder_review(
+    store: Store, codebook: Codebook, posts: list[tuple[str, str]], *, coder: str, blind: bool
+) -> Review:
+    """A coder's session over a batch of posts (the codebook version is stored for them)."""
+    check_coder_name(coder)
+    if not posts:
+        raise SmcatError("the batch has no posts: crawl posts first, or name another --sample")
+    store.save_codebook(codebook.name, codebook.version, codebook.yaml_text)
+    return Review(store, codebook, posts, coder=coder, blind=blind)
+
+
+def adjudication_review(store: Store, codebook: str, coders: Sequence[str]) -> tuple[Review, int]:
+    """A session over the posts the coders disagree on, and how many posts they all agreed
+    on, which are stored as gold at once (as `smcat code adjudicate import` does)."""
+    comparison = compare_coders(store, codebook, coders)
+    if not comparison.disagreements:
+        raise SmcatError(f"{', '.join(coders)} agree on every post they all coded: "
+                         "nothing to adjudicate")  # fmt: skip
+    write_codes(store, comparison.codebook, GOLD, comparison.consensus)
+    posts = [item.key for item in comparison.disagreements]
+    review = Review(store, comparison.codebook, posts, coders=tuple(coders))
+    return review, len(comparison.consensus)
+
+
+def create_app(review: Review, hosts: Sequence[str] = ()) -> Starlette:
+    """The web app of a review session; it answers only requests addressed to this machine
+    (or to `hosts`)."""
+    page = _TEMPLATES.get_template("review.html")
+    subcategories = {sub.id: sub for sub in review.codebook.coded()}
+
+    async def home(request: Request) -> Response:
+        return RedirectResponse(f"/post/{review.first_open() + 1}", status_code=303)
+
+    async def show(request: Request) -> Response:
+        n = request.path_params["n"] - 1
+        if not 0 <= n < len(review.posts):
+            return HTMLResponse(f"there is no post {n + 1} in this batch", status_code=404)
+        state = review.page_state(n)
+        post = review.store.posts_for_coders([review.posts[n]])[review.posts[n]]
+        answers = review.store.answers(review.posts[n], review.codebook.name)
+        machine = None if review.blind else answers.get(review.codebook.coder)
+        html = page.render(
+            state=state, post=post, pieces=highlight(post.text, evidence_spans(machine)),
+            notes=evidence_notes(machine), codebook=review.codebook,
+            levels=_by_level(review.codebook, subcategories), keys=review.keys,
+        )  # fmt: skip
+        return HTMLResponse(html)
+
+    async def save(request: Request) -> Response:
+        if request.headers.get("content-type", "").split(";")[0] != "application/json":
+            return JSONResponse({"error": "send the answer as application/json"}, 415)
+        try:
+            payload = await request.json()
+        except json.JSONDecodeError:
+            return JSONResponse({"error": "the answer is not JSON: reload the page"}, 400)
+        try:
+            coded_at = review.save(request.path_params["n"] - 1, payload)
+        except AnswerError as error:
+            return JSONResponse({"error": str(error)}, error.status)
+        return JSONResponse({"coded_at": coded_at, "coded": review.coded()})
+
+    return Starlette(
+        routes=[
+            Route("/", home),
+            Route("/post/{n:int}", show),
+            Route("/post/{n:int}", save, methods=["POST"]),
+            Mount("/static", StaticFiles(directory=_STATIC), name="static"),
+        ],
+        middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=[*LOCAL_HOSTS, *hosts])],
+    )
+
+
+def _by_level(
+    codebook: Codebook, coded: dict[str, Subcategory]
+) -> list[tuple[str, list[Subcategory]]]:
+    """The coded subcategories grouped by level, in codebook order, with the level's name."""
+    groups = []
+    for level in codebook.levels.values():
+        members = [sub for sub in coded.values() if sub.level == level.id]
+        if members:
+            groups.append((f"{level.id} {level.name_zh} {level.name_en}", members))
+    return groups
+
+
+def check_port_free(host: str, port: int) -> str:
+    """The review screen's address, once the port is known to be free to listen on."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise SmcatError(
+                f"cannot listen on {host}:{port} ({error.strerror}): another review screen may "
+                f"be running there; pass --port {port + 1}"
+            ) from None
+    return f"http://{host}:{port}/"
+
+
+def serve(app: Starlette, host: str, port: int) -> None:
+    """Serve the app until Ctrl+C."""
+    uvicorn.run(app, host=host, port=port, log_level="warning")

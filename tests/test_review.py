@@ -1,0 +1,247 @@
+"""The review screen: its checks over HTTP, and coders working it by keyboard in Chromium."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from coding.accuracy import accuracy_table, gold_pairs
+from coding.codebook import default_codebook_path, load_codebook
+from coding.exchange import GOLD
+from coding.review import (
+    Review,
+    adjudication_review,
+    coder_review,
+    create_app,
+    highlight,
+    subcategory_keys,
+)
+from smcat.store import Store
+from tests.test_exchange import make_posts
+
+CODEBOOK = load_codebook(default_codebook_path())
+SUBS = [sub.id for sub in CODEBOOK.coded()]
+KEYS = subcategory_keys(CODEBOOK.coded())
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def test_each_level_gets_a_keyboard_row() -> None:
+    assert [KEYS[f"B{i}"] for i in range(1, 11)] == list("1234567890")
+    assert (KEYS["A4"], KEYS["A5"]) == ("q", "w")
+    assert [KEYS[f"C{i}"] for i in range(1, 7)] == list("asdfgh")
+    assert "u" not in KEYS.values() and len(set(KEYS.values())) == len(SUBS)
+
+
+def test_highlight_cuts_the_text_at_every_evidence_boundary() -> None:
+    pieces = highlight("转发抽奖送礼", [(0, 3, "B3"), (2, 4, "B3"), (2, 4, "C4"), (9, 12, "X")])
+    assert pieces == [("转发", ["B3"]), ("抽奖", ["B3", "C4"]), ("送礼", [])]  # 抽 and 奖 alike
+    assert highlight("", []) == []
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    with make_posts(tmp_path / "review.db", n=12) as store:
+        yield store
+
+
+def post(address: str, path: str, body: object, content_type: str = "application/json"):
+    """POST a body to the app: (status, JSON reply)."""
+    data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+    request = urllib.request.Request(address + path, data, {"Content-Type": content_type})
+    try:
+        with urllib.request.urlopen(request) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as error:
+        return error.code, json.load(error)
+
+
+def answer(address: str, n: int, state: dict, **changes: object):
+    body = {"post": state["post"], "values": dict(state["values"]),
+            "based_on": state["based_on"], **changes}  # fmt: skip
+    return post(address, f"/post/{n}", body)
+
+
+def get(address: str, path: str, host: str | None = None) -> tuple[int, str]:
+    """GET a page without following redirects: (status, Location or body)."""
+    connection = http.client.HTTPConnection(address.removeprefix("http://"))
+    connection.request("GET", path, headers={"Host": host} if host else {})
+    response = connection.getresponse()
+    return response.status, response.getheader("location") or response.read().decode()
+
+
+def test_answers_are_checked_before_they_are_stored(store: Store) -> None:
+    review = coder_review(store, CODEBOOK, store.post_keys(), coder="ann", blind=False)
+    state = review.page_state(0)
+    with serving(review) as address:
+        assert get(address, "/") == (303, "/post/1")
+        wrong = [
+            (answer(address, 1, state, post="weibo:nope"), 400, "unknown post 'weibo:nope'"),
+            (answer(address, 1, state, values={**state["values"], "Z9": 1}), 400, "unknown sub"),
+            (answer(address, 1, state, values={"B1": 1}), 400, "no value for subcategory"),
+            (answer(address, 1, state, values={**state["values"], "B1": 2}), 400, "0 or 1"),
+            (answer(address, 99, state), 404, "no post 99"),
+            (post(address, "/post/1", "values=1", "text/plain"), 415, "application/json"),
+        ]
+        for (status, reply), expected, message in wrong:
+            assert status == expected and message in reply["error"]
+        assert store.coded_posts(CODEBOOK.name, "ann") == {}
+        status, reply = answer(address, 1, state)
+        assert status == 200 and reply["coded"] == 1
+        status, reply = answer(address, 1, state)  # a second tab, still on the answer before
+        assert status == 409 and "reload" in reply["error"]
+        assert get(address, "/") == (303, "/post/2")
+        # a page on another site that rebinds its name to 127.0.0.1 is not answered
+        assert get(address, "/post/1", host="evil.example")[0] == 400
+
+
+@contextmanager
+def serving(review: Review) -> Iterator[str]:
+    """The review app on a free loopback port, in a thread; its address."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(review), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(5)
+
+
+@pytest.fixture
+def browser():
+    if CHROMIUM is None:
+        if os.environ.get("SMCAT_REQUIRE_BROWSER"):
+            pytest.fail("chromium is not installed: apt-get install chromium")
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield chromium
+        chromium.close()
+
+
+def checked(page) -> set[str]:
+    return set(
+        page.eval_on_selector_all("input[data-sub]:checked", "els => els.map(e => e.dataset.sub)")
+    )
+
+
+def values_of(store: Store, coder: str, key) -> dict[str, int]:
+    return {sub: v for sub, (v, _) in store.coder_codes(CODEBOOK.name, coder)[key].items()}
+
+
+def test_a_coder_codes_by_keyboard_and_finds_the_answers_kept(store: Store, browser) -> None:
+    posts = store.post_keys()[:3]
+    review = coder_review(store, CODEBOOK, posts, coder="ann", blind=False)
+    suggested = [review.page_state(n)["suggested"] for n in range(3)]
+    with serving(review) as address:
+        page = browser.new_page()
+        page.goto(address)
+        page.wait_for_url("**/post/1")
+        assert checked(page) == set(suggested[0])
+        assert page.locator("mark").count() > 0  # the evidence is highlighted
+        page.keyboard.press(KEYS["B9"])
+        page.keyboard.press(KEYS["C6"])
+        page.keyboard.press("u")  # takes C6 back
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/post/2")
+        page.keyboard.press("Enter")  # the suggestion as it is
+        page.wait_for_url("**/post/3")
+        page.keyboard.press(KEYS["A5"])
+        page.reload()  # a toggle not saved yet survives a reload
+        assert "restored" in page.locator("#message").inner_text()
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#message:has-text('last post of the batch')")
+        assert page.locator("#coded").inner_text() == "3"
+        page.goto(f"{address}/post/1")
+        assert checked(page) == set(suggested[0]) ^ {"B9"}
+    expected = [set(suggested[0]) ^ {"B9"}, set(suggested[1]), set(suggested[2]) ^ {"A5"}]
+    for key, ones in zip(posts, expected, strict=True):
+        assert values_of(store, "ann", key) == {sub: int(sub in ones) for sub in SUBS}
+
+
+def test_blind_double_coding_then_adjudication_gives_gold(store: Store, browser) -> None:
+    posts = store.post_keys()[:3]
+    plans = {"ann": [["B1"], ["B2"], []], "bo": [["B1"], ["B7"], []]}  # post 2 disputed
+    for coder, toggles in plans.items():
+        review = coder_review(store, CODEBOOK, posts, coder=coder, blind=True)
+        with serving(review) as address:
+            page = browser.new_page()
+            page.goto(address)
+            assert page.locator("mark").count() == 0 and checked(page) == set()
+            assert page.locator("tr.suggested").count() == 0
+            for n, keys in enumerate(toggles, start=1):
+                page.wait_for_url(f"**/post/{n}")
+                for sub in keys:
+                    page.keyboard.press(KEYS[sub])
+                page.keyboard.press("Enter")
+            page.wait_for_selector("#message:has-text('last post')")
+    review, agreed = adjudication_review(store, CODEBOOK.name, ["ann", "bo"])
+    assert agreed == 2 and review.posts == [posts[1]]
+    with serving(review) as address:
+        page = browser.new_page()
+        page.goto(address)
+        page.wait_for_url("**/post/1")
+        disputed = page.locator("td.other.disputed")
+        assert sorted(disputed.all_inner_texts()) == ["ann=0", "ann=1", "bo=0", "bo=1"]
+        assert checked(page) == set()  # disputed cells start empty, agreed ones as agreed
+        page.keyboard.press(KEYS["B2"])
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#message:has-text('last post')")
+    gold = {key: values_of(store, GOLD, key) for key in posts}
+    assert gold[posts[0]]["B1"] == 1 and gold[posts[1]]["B2"] == 1 and gold[posts[1]]["B7"] == 0
+    assert sum(map(sum, (v.values() for v in gold.values()))) == 2
+    scores = accuracy_table(gold_pairs(store, CODEBOOK.name, CODEBOOK.coder))
+    assert scores.set_index("name").loc["micro", "n"] == 3 * len(SUBS)
+
+
+def test_the_review_command_serves_and_says_what_is_wrong(smcat, tmp_path: Path) -> None:
+    make_posts(tmp_path / "study.db", n=5).close()
+    both = smcat("code", "review", "--coder", "ann", "--adjudicate", "--db", "study.db")
+    assert both.returncode == 1 and "--coder NAME, or pass --adjudicate" in both.stderr
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        busy = smcat("code", "review", "--coder", "ann", "--port", port, "--db", "study.db")
+        assert busy.returncode == 1 and f"pass --port {int(port) + 1}" in busy.stderr
+    server = subprocess.Popen(
+        [sys.executable, "-m", "smcat", "code", "review", "--coder", "ann", "--port", port,
+         "--db", "study.db"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        line = server.stdout.readline()
+        assert f"review screen for ann: http://127.0.0.1:{port}/" in line
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                assert get(f"http://127.0.0.1:{port}", "/") == (303, "/post/1")
+                break
+            except ConnectionRefusedError:
+                assert time.monotonic() < deadline, server.stderr.read()
+                time.sleep(0.1)
+    finally:
+        server.terminate()
+        server.wait(10)
