@@ -239,6 +239,7 @@ def create_app(review: Review, hosts: Sequence[str] = ()) -> Starlette:
     """The web app of a review session; it answers only requests addressed to this machine
     (or to `hosts`)."""
     page = _TEMPLATES.get_template("review.html")
+    overview = _TEMPLATES.get_template("batch.html")
     subcategories = {sub.id: sub for sub in review.codebook.coded()}
 
     async def home(request: Request) -> Response:
@@ -259,6 +260,13 @@ def create_app(review: Review, hosts: Sequence[str] = ()) -> Starlette:
         )  # fmt: skip
         return HTMLResponse(html)
 
+    async def batch(request: Request) -> Response:
+        done = review.store.coded_posts(review.codebook.name, review.coder)
+        posts = review.store.posts_for_coders(review.posts)
+        rows = [(n + 1, posts[key], key in done) for n, key in enumerate(review.posts)]
+        html = overview.render(review=review, rows=rows, coded=sum(d for *_, d in rows))
+        return HTMLResponse(html)
+
     async def save(request: Request) -> Response:
         if request.headers.get("content-type", "").split(";")[0] != "application/json":
             return JSONResponse({"error": "send the answer as application/json"}, 415)
@@ -275,6 +283,7 @@ def create_app(review: Review, hosts: Sequence[str] = ()) -> Starlette:
     return Starlette(
         routes=[
             Route("/", home),
+            Route("/batch", batch),
             Route("/post/{n:int}", show),
             Route("/post/{n:int}", save, methods=["POST"]),
             Mount("/static", StaticFiles(directory=_STATIC), name="static"),

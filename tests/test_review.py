@@ -105,6 +105,8 @@ def test_answers_are_checked_before_they_are_stored(store: Store) -> None:
         status, reply = answer(address, 1, state)  # a second tab, still on the answer before
         assert status == 409 and "reload" in reply["error"]
         assert get(address, "/") == (303, "/post/2")
+        status, listing = get(address, "/batch")
+        assert status == 200 and listing.count("<tr") == 12 and listing.count("✓") == 1
         # a page on another site that rebinds its name to 127.0.0.1 is not answered
         assert get(address, "/post/1", host="evil.example")[0] == 400
 
