@@ -251,11 +251,14 @@ def fit_nb(
             "NB2 went to alpha = 0 (no over-dispersion given the regressors): use --model poisson"
         )
     lr = max(2.0 * (result.llf - poisson.llf), 0.0)
+    # with fixed effects the intercept is the first level's effect: not reported, as in the
+    # demeaned fits
+    terms = [c for c in design.X.columns if not (fe and c == INTERCEPT)]
     return _statsmodels_result(
         result,
         "nb",
         design,
-        list(design.X.columns),
+        terms,
         cov_type=_cov_label(cluster, "observed information"),
         fe=fe,
         alpha=(alpha, float(result.bse["alpha"])),
