@@ -769,6 +769,14 @@ class Answer:
     codes: dict[str, tuple[int, str | None]]
 
 
+@dataclass(frozen=True)
+class Rows:
+    """Rows of a read for analysis: the column names and the tuples, ready for a DataFrame."""
+
+    columns: tuple[str, ...]
+    rows: list[tuple]
+
+
 @dataclass
 class WriteResult:
     """What a write did: rows stored (inserted or updated) and rows sent to `rejects`."""
@@ -1415,6 +1423,15 @@ class Store:
         )
         return dict(rows.fetchall())
 
+    def coded_post_counts(self, codebook: str) -> dict[str, int]:
+        """Who coded posts with a codebook (people, "gold", "auto:..." taggers): posts each."""
+        rows = self.connection.execute(
+            "SELECT coder, count(*) FROM coded_posts WHERE codebook = ? GROUP BY coder"
+            " ORDER BY coder",
+            (codebook,),
+        )
+        return dict(rows.fetchall())
+
     def coded_posts(self, codebook: str, coder: str) -> dict[tuple[str, str], str]:
         """The posts a coder has coded with a codebook: (platform, post_id) -> codebook
         version."""
@@ -1570,6 +1587,64 @@ class Store:
             (len(prefix), prefix),
         )
         return {sample_id: json.loads(params or "{}") for sample_id, params in rows}
+
+    # -- the model frame (analysis/frame.py) ---------------------------------------------------
+
+    def posts_for_model(self, *, include_reposts: bool = False) -> Rows:
+        """One row per post (original posts only unless `include_reposts`): platform, post_id,
+        account_id, created_at, text_length (characters), media_type, pic_count, is_repost,
+        topic_count."""
+        sql = (
+            "SELECT p.platform, p.post_id, p.account_id, p.created_at,"
+            " length(coalesce(p.text, '')), p.media_type, p.pic_count, coalesce(p.is_repost, 0),"
+            " (SELECT count(*) FROM post_topics t"
+            "   WHERE t.platform = p.platform AND t.post_id = p.post_id)"
+            " FROM posts p"
+        )
+        if not include_reposts:
+            sql += " WHERE coalesce(p.is_repost, 0) = 0"
+        columns = ("platform", "post_id", "account_id", "created_at", "text_length",
+                   "media_type", "pic_count", "is_repost", "topic_count")  # fmt: skip
+        return Rows(columns, self.connection.execute(sql).fetchall())
+
+    def post_engagement(self, at_age_days: float | None = None) -> Rows:
+        """One observation of each observed post: the latest, or with `at_age_days` the one
+        nearest that age of the post (the earlier on a tie): platform, post_id, observed_at,
+        age_days (at that observation), likes, comments, reposts."""
+        age = "julianday(o.observed_at) - julianday(p.created_at)"
+        when = "julianday(o.observed_at)"
+        order = f"{when} DESC" if at_age_days is None else f"abs({age} - ?), {when}"
+        sql = (
+            "SELECT platform, post_id, observed_at, age_days, likes, comments, reposts FROM ("
+            f" SELECT o.platform, o.post_id, o.observed_at, {age} AS age_days, o.likes,"
+            " o.comments, o.reposts, row_number() OVER (PARTITION BY o.platform, o.post_id"
+            f"  ORDER BY {order}) AS nth"
+            " FROM post_observations o JOIN posts p"
+            " ON p.platform = o.platform AND p.post_id = o.post_id) WHERE nth = 1"
+        )
+        params = () if at_age_days is None else (at_age_days,)
+        columns = ("platform", "post_id", "observed_at", "age_days", "likes", "comments",
+                   "reposts")  # fmt: skip
+        return Rows(columns, self.connection.execute(sql, params).fetchall())
+
+    def follower_snapshots(self) -> Rows:
+        """Every account snapshot with a follower count: platform, account_id, observed_at,
+        followers."""
+        sql = (
+            "SELECT platform, account_id, observed_at, followers FROM account_snapshots"
+            " WHERE followers IS NOT NULL"
+        )
+        columns = ("platform", "account_id", "observed_at", "followers")
+        return Rows(columns, self.connection.execute(sql).fetchall())
+
+    def topics_by_post(self) -> dict[tuple[str, str], list[str]]:
+        """(platform, post_id) -> the post's #micro-topics#, for the posts that have any."""
+        topics: dict[tuple[str, str], list[str]] = {}
+        for platform, post_id, value in self.connection.execute(
+            "SELECT platform, post_id, value FROM post_topics"
+        ):
+            topics.setdefault((platform, post_id), []).append(value)
+        return topics
 
     # -- reading -----------------------------------------------------------------------------
 

@@ -1,0 +1,226 @@
+"""The model frame: one row per original brand post, read from the store.
+
+Columns:
+
+- engagement = likes + comments (and likes, comments, reposts one by one), at the latest
+  observation, or with `at_age_days` at the observation nearest that age of the post (counts
+  keep growing, so posts of different ages compare at one age); `age_days` is the age of the
+  observation used.
+- hot_words: how many hot words the machine coder found in the text (hot-search words within
+  7 days either side of the post, plus the lexicon: the count in its B5 evidence). With codes
+  of a person or gold, their B5 decides whether there is any: 0 where they coded B5 = 0, the
+  machine's count (at least 1) where they coded 1, since people code presence, not counts.
+- giveaway (B3) and promotion (B2): the chosen coder's 0/1 codes; a post the coder did not
+  code has them missing, so the models leave it out.
+- topic_count (#micro-topics#) and hot_topic (1 if one of them was on the hot-search list
+  within 7 days of the post).
+- controls: log_followers (log(1 + followers) at the account snapshot nearest the post time),
+  media_type, length_band (<=50, 51-140, >140 characters), weekday, hour_band, month (the
+  post's own clock), and account.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from coding.exchange import GOLD, MACHINE_PREFIX
+from coding.hot_words import HotWordIndex
+from coding.tagger import TOPIC_HOT_WINDOW_DAYS
+from smcat.errors import SmcatError
+from smcat.store import Rows, Store
+
+DEFAULT_CODEBOOK = "brand_posts"
+HOT_WORDS, GIVEAWAY, PROMOTION = "B5", "B3", "B2"
+CODED = {HOT_WORDS: "hot_word", GIVEAWAY: "giveaway", PROMOTION: "promotion"}
+DEFAULT_REGRESSORS = (
+    "hot_words",
+    "giveaway",
+    "promotion",
+    "topic_count",
+    "hot_topic",
+    "log_followers",
+    "media_type",
+    "length_band",
+    "weekday",
+    "hour_band",
+    "month",
+)
+DVS = ("engagement", "likes", "comments", "reposts")
+LENGTH_BANDS = ("<=50", "51-140", ">140")
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+# reference band first: the working morning, against which the others are compared
+HOUR_BANDS = ("07-11", "12-17", "18-23", "00-06")
+# reference first: a text-only post, against which pictures and video are compared
+MEDIA_TYPES = ("text", "picture", "video", "article", "live")
+
+
+@dataclass(frozen=True)
+class ModelFrame:
+    """The frame and where it came from: the coder whose codes it holds and the machine coder
+    whose hot-word counts it holds (None if the machine has not coded)."""
+
+    data: pd.DataFrame
+    coder: str
+    machine: str | None
+    at_age_days: float | None
+
+
+def resolve_coder(store: Store, codes: str, codebook: str = DEFAULT_CODEBOOK) -> str:
+    """The stored coder that `--codes` names: `auto` (the machine coder of the codebook, if
+    one version coded), `gold`, a person's name, or a full `auto:<codebook>@<version>`."""
+    coders = set(store.coded_post_counts(codebook))
+    if codes == "auto":
+        machines = sorted(_machine_coders(store, codebook))
+        if not machines:
+            raise SmcatError(
+                f"no machine codes of codebook {codebook} in this database: run `smcat code auto`"
+            )
+        if len(machines) > 1:
+            raise SmcatError(
+                f"several machine coders coded {codebook} ({', '.join(machines)}): "
+                "name one with --codes"
+            )
+        return machines[0]
+    if codes not in coders:
+        known = ", ".join(sorted(coders)) or "none"
+        hint = "import adjudicated decisions first" if codes == GOLD else "check the name"
+        raise SmcatError(f"no codes of coder {codes!r} for {codebook} (coders: {known}): {hint}")
+    return codes
+
+
+def model_frame(
+    store: Store,
+    *,
+    codes: str = "auto",
+    codebook: str = DEFAULT_CODEBOOK,
+    at_age_days: float | None = None,
+    include_reposts: bool = False,
+) -> ModelFrame:
+    """The model frame of the stored posts with the chosen coder's codes (see the module doc)."""
+    coder = resolve_coder(store, codes, codebook)
+    machines = sorted(_machine_coders(store, codebook))
+    machine = coder if coder.startswith(MACHINE_PREFIX) else (machines[-1] if machines else None)
+    posts = _frame(store.posts_for_model(include_reposts=include_reposts))
+    if posts.empty:
+        raise SmcatError("no posts in this database: crawl or load posts first")
+    engagement = _frame(store.post_engagement(at_age_days))
+    data = posts.merge(engagement, on=["platform", "post_id"], how="left")
+    data["engagement"] = data["likes"] + data["comments"]
+    created = pd.to_datetime(data["created_at"], utc=True, format="ISO8601")
+    data["log_followers"] = _followers_at(store, data, created)
+    data = data.join(_coded(store, codebook, coder, data), how="left")
+    data["hot_words"] = _hot_word_counts(store, codebook, coder, machine, data)
+    data["hot_topic"] = _hot_topics(store, data)
+    # the post's own clock: the text before the offset, read as a naive time
+    local = pd.to_datetime(data["created_at"].str.slice(0, 19), format="%Y-%m-%dT%H:%M:%S")
+    data["weekday"] = pd.Categorical.from_codes(local.dt.day_of_week, categories=WEEKDAYS)
+    data["hour_band"] = pd.Categorical(
+        pd.cut(
+            local.dt.hour, [-1, 6, 11, 17, 23], labels=["00-06", "07-11", "12-17", "18-23"]
+        ).astype(str),
+        categories=HOUR_BANDS,
+    )
+    data["month"] = data["created_at"].str.slice(0, 7)
+    data["length_band"] = pd.Categorical(
+        pd.cut(data["text_length"], [-1, 50, 140, np.inf], labels=LENGTH_BANDS).astype(str),
+        categories=LENGTH_BANDS,
+    )
+    others = sorted(set(data["media_type"].dropna()) - set(MEDIA_TYPES))
+    data["media_type"] = pd.Categorical(data["media_type"], categories=[*MEDIA_TYPES, *others])
+    data = data.rename(columns={"account_id": "account"})
+    return ModelFrame(data, coder, machine, at_age_days)
+
+
+def _frame(rows: Rows) -> pd.DataFrame:
+    return pd.DataFrame(rows.rows, columns=list(rows.columns))
+
+
+def _machine_coders(store: Store, codebook: str) -> set[str]:
+    prefix = f"{MACHINE_PREFIX}{codebook}@"
+    return {c for c in store.coded_post_counts(codebook) if c.startswith(prefix)}
+
+
+def _followers_at(store: Store, data: pd.DataFrame, created: pd.Series) -> pd.Series:
+    """log(1 + followers) at the snapshot of the post's account nearest the post time."""
+    snapshots = _frame(store.follower_snapshots())
+    if snapshots.empty:
+        return pd.Series(np.nan, index=data.index)
+    snapshots["when"] = pd.to_datetime(snapshots["observed_at"], utc=True, format="ISO8601")
+    snapshots["key"] = snapshots["platform"] + "\x1f" + snapshots["account_id"].astype(str)
+    left = pd.DataFrame(
+        {"when": created, "key": data["platform"] + "\x1f" + data["account_id"].astype(str)}
+    )
+    left["row"] = np.arange(len(left))
+    merged = pd.merge_asof(
+        left.sort_values("when"),
+        snapshots[["when", "key", "followers"]].sort_values("when"),
+        on="when",
+        by="key",
+        direction="nearest",
+    ).sort_values("row")
+    return pd.Series(np.log1p(merged["followers"].to_numpy(dtype=float)), index=data.index)
+
+
+def _coded(store: Store, codebook: str, coder: str, data: pd.DataFrame) -> pd.DataFrame:
+    """The coder's 0/1 codes of B5, B3, B2 (as hot_word, giveaway, promotion); missing for
+    the posts the coder did not code (a coded post without a code has 0)."""
+    coded = store.coded_posts(codebook, coder)
+    codes = store.coder_codes(codebook, coder)
+    keys = list(zip(data["platform"], data["post_id"], strict=True))
+    columns = {}
+    for subcategory, name in CODED.items():
+        columns[name] = [
+            float(codes.get(key, {}).get(subcategory, (0, None))[0]) if key in coded else np.nan
+            for key in keys
+        ]
+    return pd.DataFrame(columns, index=data.index)
+
+
+def _hot_word_counts(
+    store: Store, codebook: str, coder: str, machine: str | None, data: pd.DataFrame
+) -> pd.Series:
+    """Hot words per post: the machine's B5 count, gated by the chosen coder's B5 (see the
+    module doc); without machine codes, the coder's B5 itself."""
+    if machine is None:
+        return data["hot_word"]
+    machine_codes = store.coder_codes(codebook, machine)
+    counts = np.array(
+        [
+            _evidence_count(machine_codes.get(key, {}).get(HOT_WORDS))
+            for key in zip(data["platform"], data["post_id"], strict=True)
+        ],
+        dtype=float,
+    )
+    if coder == machine:
+        return pd.Series(counts, index=data.index).where(data["hot_word"].notna())
+    present = data["hot_word"]
+    return pd.Series(np.where(present == 1, np.maximum(counts, 1), 0.0), index=data.index).where(
+        present.notna()
+    )
+
+
+def _evidence_count(code: tuple[int, str | None] | None) -> int:
+    """The number of hot words in a machine B5 code's evidence (0 without the code)."""
+    if code is None or not code[0]:
+        return 0
+    entries = json.loads(code[1]) if code[1] else []
+    return max(sum(int(entry.get("count", 0)) for entry in entries), 1)
+
+
+def _hot_topics(store: Store, data: pd.DataFrame) -> pd.Series:
+    """1 if one of the post's topics was on the hot-search list within a week of the post."""
+    index = HotWordIndex(store.hot_words())
+    topics = store.topics_by_post()
+    flags = [
+        float(bool(index.hot_near(topics[key], created, TOPIC_HOT_WINDOW_DAYS)))
+        if key in topics
+        else 0.0
+        for key, created in zip(
+            zip(data["platform"], data["post_id"], strict=True), data["created_at"], strict=True
+        )
+    ]
+    return pd.Series(flags, index=data.index)

@@ -1,0 +1,128 @@
+"""The model frame read from a store, and the planted effects of the analyst fixture."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+import shutil
+from pathlib import Path
+
+import pytest
+
+from analysis.effects import fit_nb
+from analysis.frame import DEFAULT_REGRESSORS, model_frame, resolve_coder
+from smcat.errors import SmcatError
+from smcat.store import Store
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "analysis"
+MACHINE = "auto:brand_posts@1"
+CODED = {"codebook": "brand_posts", "codebook_version": "1", "coded_at": "2025-05-01T00:00:00Z"}
+
+
+def _post(post_id: str, account: str, created: str, **extra: object) -> dict[str, object]:
+    return {"platform": "weibo", "post_id": post_id, "account_id": account,
+            "created_at": created, "text": "好" * 60, "media_type": "picture", **extra}  # fmt: skip
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    store = Store.open(tmp_path / "small.db")
+    store.upsert_accounts([
+        {"platform": "weibo", "account_id": "a1", "observed_at": "2025-03-01T00:00:00+08:00",
+         "followers": 999},
+        {"platform": "weibo", "account_id": "a1", "observed_at": "2025-03-20T00:00:00+08:00",
+         "followers": 9999},
+    ])  # fmt: skip
+    observations = [("2025-03-11T10:00:00+08:00", 5, 1), ("2025-03-17T10:00:00+08:00", 20, 4),
+                    ("2025-04-30T10:00:00+08:00", 50, 9)]  # fmt: skip
+    topics = ["春日焕新", "新品"]
+    store.upsert_posts(
+        [_post("p1", "a1", "2025-03-10T09:30:00+08:00", observed_at=when, likes=likes,
+               comments=comments, topics=topics) for when, likes, comments in observations]
+        + [_post("p2", "a1", "2025-03-18T22:00:00+08:00", observed_at="2025-04-30T10:00:00+08:00",
+                 likes=3, comments=0),
+           _post("p3", "a1", "2025-03-19T12:00:00+08:00", is_repost=1,
+                 observed_at="2025-04-30T10:00:00+08:00", likes=1, comments=0)]
+    )  # fmt: skip
+    store.add_hot_search([{"platform": "weibo", "observed_at": "2025-03-14T12:00:00+08:00",
+                           "rank": 1, "word": "春日焕新"}])  # fmt: skip
+    hot = [{"rule": "B5.hot", "terms": ["绝绝子", "春日焕新"], "count": 2}]
+    store.add_coded(
+        [{"platform": "weibo", "post_id": "p1", "subcategory": "B5", "coder": MACHINE,
+          "value": 1, "evidence": hot, **CODED},
+         {"platform": "weibo", "post_id": "p1", "subcategory": "B3", "coder": MACHINE,
+          "value": 1, **CODED},
+         {"platform": "weibo", "post_id": "p1", "subcategory": "B5", "coder": "alice",
+          "value": 0, **CODED},
+         {"platform": "weibo", "post_id": "p1", "subcategory": "B3", "coder": "alice",
+          "value": 1, **CODED}],
+        [{"platform": "weibo", "post_id": p, "coder": MACHINE, **CODED} for p in ("p1", "p2")]
+        + [{"platform": "weibo", "post_id": "p1", "coder": "alice", **CODED}],
+    )  # fmt: skip
+    yield store
+    store.close()
+
+
+def test_frame_reads_engagement_followers_codes_and_time(store: Store) -> None:
+    frame = model_frame(store, codes="auto")
+    data = frame.data.set_index("post_id")
+    assert frame.coder == MACHINE and list(data.index) == ["p1", "p2"]  # the repost is left out
+    assert data.loc["p1", "engagement"] == 59 and data.loc["p2", "engagement"] == 3  # latest
+    # p1 (March 10) is nearer the March 1 snapshot, p2 (March 18) the March 20 one
+    assert data.loc["p1", "log_followers"] == pytest.approx(math.log(1000))
+    assert data.loc["p2", "log_followers"] == pytest.approx(math.log(10000))
+    assert data.loc["p1", "hot_words"] == 2 and data.loc["p2", "hot_words"] == 0
+    assert data.loc["p1", "giveaway"] == 1 and data.loc["p2", "giveaway"] == 0
+    assert data.loc["p1", "topic_count"] == 2 and data.loc["p1", "hot_topic"] == 1
+    assert data.loc["p2", "hot_topic"] == 0
+    assert data.loc["p1", "weekday"] == "Mon" and data.loc["p1", "hour_band"] == "07-11"
+    assert data.loc["p2", "hour_band"] == "18-23" and data.loc["p1", "month"] == "2025-03"
+    assert data.loc["p1", "length_band"] == "51-140"
+
+
+def test_frame_at_age_takes_the_nearest_observation(store: Store) -> None:
+    data = model_frame(store, codes="auto", at_age_days=7).data.set_index("post_id")
+    assert data.loc["p1", "engagement"] == 24  # observed at 7.02 days, not 1 or 51
+    assert data.loc["p1", "age_days"] == pytest.approx(7 + 0.5 / 24)
+
+
+def test_a_persons_codes_gate_the_machines_hot_word_count(store: Store) -> None:
+    data = model_frame(store, codes="alice").data.set_index("post_id")
+    assert data.loc["p1", "hot_words"] == 0  # alice coded no hot word
+    assert data.loc["p1", "giveaway"] == 1
+    assert math.isnan(data.loc["p2", "giveaway"])  # alice did not code p2: left out of models
+
+
+def test_unknown_coders_are_refused_with_the_known_ones(store: Store) -> None:
+    with pytest.raises(SmcatError, match=r"coder 'bob'.*alice"):
+        resolve_coder(store, "bob")
+    with pytest.raises(SmcatError, match="import adjudicated decisions"):
+        resolve_coder(store, "gold")
+    with pytest.raises(SmcatError, match="smcat code auto"):
+        resolve_coder(store, "auto", codebook="other_book")
+
+
+@pytest.fixture(scope="module")
+def analyst_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("analyst") / "brand_posts.db"
+    with gzip.open(FIXTURES / "brand_posts.db.gz", "rb") as source, path.open("wb") as sink:
+        shutil.copyfileobj(source, sink)
+    return path
+
+
+def test_nb2_recovers_the_planted_effects_of_the_analyst_fixture(analyst_db: Path) -> None:
+    planted = json.loads((FIXTURES / "brand_posts.json").read_text(encoding="utf-8"))["irr"]
+    with Store.open(analyst_db, readonly=True) as store:
+        frame = model_frame(store, codes="gold")
+    assert len(frame.data) >= 5000 and frame.data["account"].nunique() >= 30
+    engagement = frame.data["engagement"]
+    assert engagement.var() > 10 * engagement.mean()  # over-dispersed
+    result = fit_nb(frame.data, "engagement", list(DEFAULT_REGRESSORS))
+    irr = result.irr()
+    # the study's variables and the form controls; media against text
+    checked = ["hot_words", "giveaway", "promotion", "topic_count", "hot_topic",
+               "media_type[picture]", "media_type[video]", "length_band[51-140]",
+               "length_band[>140]"]  # fmt: skip
+    for term in checked:
+        assert irr.loc[term, "lower"] < planted[term] < irr.loc[term, "upper"], term
