@@ -22,6 +22,19 @@ DEMO_MANIFEST = FIXTURES / "demo.toml"
 FAULTS_MANIFEST = FIXTURES / "weibo" / "faults.toml"
 
 
+def _shared_folder() -> Path:
+    """The shared folder beside the repository; from a git worktree, beside its main checkout
+    (the worktree's .git file names <main>/.git/worktrees/<name>)."""
+    git = ROOT / ".git"
+    if git.is_file():
+        gitdir = Path(git.read_text(encoding="utf-8").split(":", 1)[1].strip())
+        return gitdir.parents[2].parent / "shared"
+    return ROOT.parent / "shared"
+
+
+SHARED = _shared_folder()
+
+
 @pytest.fixture
 def demo_server() -> Iterator[ReplayServer]:
     with ReplayServer(DEMO_MANIFEST) as server:
