@@ -12,10 +12,7 @@ from crawler.parsers.common import CHINA, PayloadError
 PLATFORM = "douyin"
 LOGIN_REQUIRED = 2483
 # Both remedies, named in every refusal: which one applies cannot be told from the answer.
-FIX = (
-    "configure a signer (SMCAT_DOUYIN_SIGNER) or refresh the cookie (SMCAT_DOUYIN_COOKIE), "
-    "then run the same command again"
-)
+FIX = "configure a signer (SMCAT_DOUYIN_SIGNER) or refresh the cookie (SMCAT_DOUYIN_COOKIE)"
 _LOGIN_MESSAGES = ("用户未登录", "请先登录")
 
 
