@@ -6,11 +6,13 @@ server runs in the test process on 127.0.0.1, so tests can check which routes we
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -33,6 +35,23 @@ def _shared_folder() -> Path:
 
 
 SHARED = _shared_folder()
+
+
+def samples_of(platform: str) -> Path:
+    """The folder of a platform's real public recordings, in the shared folder."""
+    return SHARED / "samples" / platform
+
+
+def needs_samples(platform: str) -> pytest.MarkDecorator:
+    """Skip where the platform's recordings are not at hand (the shared folder is absent)."""
+    return pytest.mark.skipif(
+        not samples_of(platform).is_dir(), reason="shared samples not beside the repo"
+    )
+
+
+def read_sample(platform: str, name: str) -> Any:
+    """A recording's decoded JSON, read in place."""
+    return json.loads((samples_of(platform) / name).read_text(encoding="utf-8"))
 
 
 @pytest.fixture

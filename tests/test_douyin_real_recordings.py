@@ -1,28 +1,20 @@
-"""The Douyin parsers on real public recordings they were not built on.
-
-The recordings live in the shared folder beside the project (see its SOURCES.txt); the tests
-read them in place and are skipped where that folder is absent. Expected values are read from
-the raw JSON here, independently of the parsers.
-"""
+"""The Douyin parsers on real public recordings they were not built on, read in place as
+tests/test_real_recordings.py reads Weibo's; expected values come from the raw JSON."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta, timezone
-
-import pytest
 
 from crawler.parsers.douyin_live import room_from_object
 from crawler.parsers.douyin_user import parse_post_list, parse_profile
-from tests.conftest import SHARED
+from tests.conftest import needs_samples, read_sample
 
-SAMPLES = SHARED / "samples" / "douyin"
 FETCHED = datetime(2023, 3, 18, 21, 10, tzinfo=timezone(timedelta(hours=8)))
-pytestmark = pytest.mark.skipif(not SAMPLES.is_dir(), reason="shared samples not beside the repo")
+pytestmark = needs_samples("douyin")
 
 
 def sample(name: str) -> dict:
-    return json.loads((SAMPLES / name).read_text(encoding="utf-8"))
+    return read_sample("douyin", name)
 
 
 def test_real_profile() -> None:
