@@ -15,6 +15,9 @@ from crawler.pseudonyms import Pseudonymizer
 from crawler.reparse import reparse
 from crawler.runner import run_spiders
 from crawler.settings import weibo_cookie
+from crawler.signing import load_signer
+from crawler.spiders.douyin_live import DouyinLiveSpider
+from crawler.spiders.douyin_user import DouyinUserSpider
 from crawler.spiders.weibo_comments import WeiboCommentsSpider
 from crawler.spiders.weibo_hot import WeiboHotSpider
 from crawler.spiders.weibo_search import WeiboSearchSpider
@@ -25,7 +28,7 @@ from smcat.sampling import monthly_sample
 from smcat.store import CrawlRecord, Store
 
 crawl_app = typer.Typer(
-    help="Run crawls into the project database (Weibo now; Douyin with its issue). A crawl "
+    help="Run crawls of Weibo and Douyin into the project database. A crawl "
     "records how it ended in `smcat db info`; re-running adds observations, never duplicates.",
     no_args_is_help=True,
 )
@@ -264,6 +267,60 @@ def weibo_search(
     report(run_spiders([(WeiboSearchSpider, arguments)], resolved))
 
 
+@crawl_app.command("douyin-user")
+def douyin_user(
+    sec_uids: Annotated[
+        list[str],
+        typer.Argument(
+            help="Creators' sec_uids (the MS4wLjABAAAA... in douyin.com/user/<sec_uid>).",
+            show_default=False,
+        ),
+    ],
+    max_pages: Annotated[
+        int, typer.Option(help="Stop each post list after N pages (0 = all).")
+    ] = 0,
+    db: DbOption = None,
+) -> None:
+    """Profiles and posts of Douyin creators through douyin.com's web API, with the counts of
+    each post; a creator whose list falls short of the posts their profile counts is counted
+    under `shortfall`. Douyin wants signed requests: see douyin_signer in the README."""
+    resolved = settings(db=db)
+    load_signer(resolved.douyin_signer)  # a signer that cannot load fails before any request
+    arguments = {"sec_uids": ",".join(sec_uids), "max_pages": max_pages}
+    report(run_spiders([(DouyinUserSpider, arguments)], resolved))
+
+
+@crawl_app.command("douyin-live")
+def douyin_live(
+    web_rid: Annotated[
+        str,
+        typer.Argument(help="The room's number in live.douyin.com/<web_rid>.", show_default=False),
+    ],
+    every: Annotated[
+        str | None,
+        typer.Option(
+            "--every", help="Observe the room this often (30s, 1m) until it goes off air."
+        ),
+    ] = None,
+    for_: Annotated[
+        str | None,
+        typer.Option("--for", help="Stop observing after this long (2h), at the latest."),
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """A Douyin live room's state (status, title, viewers now and in total, likes) into
+    live_rooms and live_observations: once, or --every N until the room goes off air."""
+    if not web_rid.isdigit():
+        raise typer.BadParameter(f"{web_rid!r} is not a numeric web_rid", param_hint="WEB_RID")
+    if for_ is not None and every is None:
+        raise typer.BadParameter("--for needs --every", param_hint="--for")
+    resolved = settings(db=db)
+    load_signer(resolved.douyin_signer)
+    duration = _seconds(for_, "--for")
+    arguments = {"web_rid": web_rid, "every": _seconds(every, "--every"), "duration": duration}
+    report(run_spiders([(DouyinLiveSpider, arguments)], resolved))
+
+
 @crawl_app.command("reparse")
 def reparse_command(
     crawl: Annotated[
@@ -303,7 +360,9 @@ def report(records: list[CrawlRecord]) -> None:
             stdout.print(f"  why: {record.reason}")
     unfinished = [r for r in records if r.status != "finished"]
     if unfinished:
+        first = unfinished[0]
+        why = " ".join(str(first.reason).split())  # the error stays one line
         raise SmcatError(
-            f"crawl {unfinished[0].crawl_id} {unfinished[0].status}: see `smcat db info` and "
-            "the rejects table, then run the same command again"
+            f"crawl {first.crawl_id} {first.status} ({why}): see `smcat db info` and the rejects "
+            "table, then run the same command again"
         )

@@ -100,6 +100,23 @@ class HotSearchItem:
 
 
 @dataclass
+class LiveRoomItem:
+    """A live room's state and its audience counts as seen at `observed_at`."""
+
+    platform: str
+    room_id: str
+    observed_at: str
+    status: str
+    account_id: str | None = None
+    title: str | None = None
+    started_at: str | None = None
+    viewers_now: int | None = None
+    viewers_total: int | None = None
+    likes: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
 class Checkpoint:
     """How far one part of a crawl got: written only once all rows before it are stored."""
 

@@ -22,14 +22,21 @@ from crawler.parsers.weibo_visitor import (
     is_visitor_page,
     parse_visitor_cookie,
 )
+from crawler.signing import Sign, load_signer
 
 logger = logging.getLogger(__name__)
 
-# how sites say "too fast": Weibo answers 418, and 432 to anonymous clients it throttles
-TOO_FAST = frozenset({418, 429, 432})
+# how sites say "too fast": Weibo answers 418, and 432 to anonymous clients it throttles;
+# Douyin's firewall answers 403 (spiders that do not retry 403 never get here with it)
+TOO_FAST = frozenset({403, 418, 429, 432})
 
 FETCHED_AT = "smcat_fetched_at"
+RETRY_EMPTY = "smcat_retry_empty"
+"""Request meta: an empty 200 answer is retried like a "too fast" one (Douyin's risk control)."""
+SIGN = "smcat_sign"
+"""Request meta: the request goes out signed by the configured signer."""
 _VISITOR_TRIED = "smcat_visitor_tried"
+_UNSIGNED = "smcat_unsigned_url"
 _REDIRECT_KEYS = ("redirect_urls", "redirect_times", "redirect_ttl", "redirect_reasons")
 
 
@@ -64,8 +71,10 @@ class BackoffRetry(RetryMiddleware):
         self, request: Request, response: Response
     ) -> Request | Response:
         result = super().process_response(request, response)
+        if result is response and _empty(request, response):
+            result = self._retry(request, "empty body") or response
         if isinstance(result, Request):
-            if response.status in TOO_FAST:
+            if response.status in TOO_FAST or not response.body:
                 self._slow_down(request)
             await self._wait(result)
         return result
@@ -88,6 +97,54 @@ class BackoffRetry(RetryMiddleware):
         slot = downloader.slots.get(key) if downloader else None
         if slot is not None:
             slot.delay = min(max(slot.delay * 2, self.backoff), self.backoff_max)
+
+
+def _empty(request: Request, response: Response) -> bool:
+    return (
+        request.meta.get(RETRY_EMPTY, False)
+        and not request.meta.get("dont_retry", False)
+        and response.status == 200
+        and not response.body.strip()
+    )
+
+
+class Signer:
+    """Signs the requests whose meta asks for it (SIGN) with the signer that SMCAT_DOUYIN_SIGNER
+    names (see crawler.signing), just before they are sent.
+
+    The request carries the signed URL only while it is downloaded: its unsigned URL is put
+    back before any other middleware, the spider, the logs or the raw store see it, because a
+    signer may add tokens (msToken) that must not be logged or stored, and so that each retry
+    is signed afresh. Scrapy has no public way to change a request's URL without sending it
+    through the scheduler again, hence Request._set_url.
+    """
+
+    def __init__(self, sign: Sign) -> None:
+        self.sign = sign
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Signer:
+        sign = load_signer(crawler.settings.get("SMCAT_DOUYIN_SIGNER") or "")
+        if sign is None:
+            raise NotConfigured  # no message: Scrapy would log one as a warning
+        return cls(sign)
+
+    async def process_request(self, request: Request) -> None:
+        if request.meta.get(SIGN):
+            unsigned = request.url
+            request._set_url(await self.sign(unsigned))
+            request.meta[_UNSIGNED] = unsigned
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        unsigned = request.meta.pop(_UNSIGNED, None)
+        if unsigned is None:
+            return response
+        request._set_url(unsigned)
+        return response.replace(url=unsigned)
+
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        if (unsigned := request.meta.pop(_UNSIGNED, None)) is not None:
+            request._set_url(unsigned)
 
 
 class VisitorCookie:

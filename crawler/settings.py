@@ -22,6 +22,8 @@ CONCURRENT_REQUESTS = 4
 AUTOTHROTTLE_MAX_DELAY = 60.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 DOWNLOAD_TIMEOUT = 30
+# each wait is 0.5 to 1.5 times DOWNLOAD_DELAY, so the requests keep no machine-like beat
+DOWNLOAD_DELAY_JITTER = 0.5
 
 # 418 and 432 are how Weibo says "too fast" or "not without a cookie"
 RETRY_ENABLED = True
@@ -41,6 +43,8 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetry": 550,
     "crawler.middlewares.VisitorCookie": 560,
+    # last before the download, first after it: nothing else sees a signed URL
+    "crawler.middlewares.Signer": 900,
     "crawler.middlewares.FetchTime": 950,
 }
 EXTENSIONS = {"crawler.extensions.Progress": 500}
@@ -64,6 +68,10 @@ def from_smcat(settings: Settings) -> dict[str, Any]:
         "WEIBO_SEARCH_URL": settings.weibo_search_url,
         "WEIBO_CN_URL": settings.weibo_cn_url,
         "SMCAT_WEIBO_SEARCH_SPLIT_AT": settings.weibo_search_split_at,
+        "DOUYIN_URL": settings.douyin_url,
+        "DOUYIN_LIVE_URL": settings.douyin_live_url,
+        "SMCAT_DOUYIN_COOKIE": settings.douyin_cookie.strip(),
+        "SMCAT_DOUYIN_SIGNER": settings.douyin_signer,
         # not a Scrapy default, so Scrapy's start-up log of changed settings leaves it out
         "SMCAT_WEIBO_COOKIE": weibo_cookie(settings),
         "SMCAT_WEIBO_VISITOR": settings.weibo_visitor,

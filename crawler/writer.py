@@ -11,6 +11,7 @@ from crawler.items import (
     Checkpoint,
     CommentItem,
     HotSearchItem,
+    LiveRoomItem,
     PostItem,
     RejectItem,
 )
@@ -42,6 +43,7 @@ class ItemWriter:
         self._accounts: list[dict[str, Any]] = []
         self._comments: list[dict[str, Any]] = []
         self._hot_search: list[dict[str, Any]] = []
+        self._live_rooms: list[dict[str, Any]] = []
         self._seen: dict[tuple[str, ...], bool] = {}  # key -> seen only via a repost so far
         self._buffered_posts: dict[tuple[str, ...], int] = {}  # key -> index in self._posts
 
@@ -60,6 +62,11 @@ class ItemWriter:
             self._comments.append(asdict(item))
         elif isinstance(item, HotSearchItem):
             self._hot_search.append(asdict(item))
+        elif isinstance(item, LiveRoomItem):
+            # a room is seen once a minute or so: stored at once, so that a session cut short
+            # keeps every observation made
+            self._live_rooms.append(asdict(item))
+            self.flush()
         elif isinstance(item, AccountItem):
             self._accounts.append(asdict(item))
         elif isinstance(item, RejectItem):
@@ -112,6 +119,7 @@ class ItemWriter:
             (self._posts, self.store.upsert_posts),
             (self._comments, self.store.upsert_comments),
             (self._hot_search, self.store.add_hot_search),
+            (self._live_rooms, self.store.upsert_live_rooms),
         )
         for rows, write in writes:
             if rows:

@@ -63,6 +63,16 @@ class Settings:
     weibo_visitor: bool = True
     """Without a cookie, answer Weibo's visitor system with an anonymous visitor cookie (kept in
     memory only) where Weibo serves visitors."""
+    douyin_url: str = "https://www.douyin.com"
+    """Base URL of Douyin's web API (creators' profiles and posts)."""
+    douyin_live_url: str = "https://live.douyin.com"
+    """Base URL of Douyin's live rooms (webcast/room/web/enter)."""
+    douyin_cookie: str = dataclasses.field(default="", repr=False)
+    """The Cookie header of a douyin.com browser session (ttwid, msToken and the like). It is
+    sent to Douyin only: never logged, printed or stored."""
+    douyin_signer: str = ""
+    """What signs Douyin requests: "" or none, a command that reads a URL on stdin and prints it
+    signed, or a Python function as module:function (see crawler/signing.py and the README)."""
     pseudonym_salt: str = ""
     """Secret salt for commenters' pseudonyms (--pseudonymize); keep it out of the database and
     the same for a whole project, so one commenter keeps one pseudonym."""

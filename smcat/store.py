@@ -1276,8 +1276,23 @@ class Store:
     def upsert_live_rooms(
         self, rows: Iterable[Mapping[str, Any]], *, crawl_id: int | None = None
     ) -> WriteResult:
-        """Insert or update live rooms (latest state)."""
-        return self._write(_LIVE_ROOMS, rows, crawl_id, _seen_defaults(_LIVE_ROOMS))
+        """Insert or update live rooms (latest state).
+
+        A row holds the `live_rooms` columns and may carry `observed_at` with the status and
+        counts seen then (viewers_now, viewers_total, likes), which become a
+        `live_observations` row, as an account's counts become a snapshot.
+        """
+        rows = list(rows)
+        result = self._write(_LIVE_ROOMS, rows, crawl_id, _seen_defaults(_LIVE_ROOMS))
+        seen = [
+            row
+            for row in rows
+            if row.get("room_id") is not None and row.get("observed_at") is not None
+        ]
+        observations = self._write(_LIVE_OBSERVATIONS, seen, crawl_id)
+        result.rejected += observations.rejected
+        result.reasons.extend(observations.reasons)
+        return result
 
     def add_live_observations(
         self, rows: Iterable[Mapping[str, Any]], *, crawl_id: int | None = None

@@ -6,11 +6,13 @@ server runs in the test process on 127.0.0.1, so tests can check which routes we
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,6 +22,36 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 DEMO_MANIFEST = FIXTURES / "demo.toml"
 FAULTS_MANIFEST = FIXTURES / "weibo" / "faults.toml"
+
+
+def _shared_folder() -> Path:
+    """The shared folder beside the repository; from a git worktree, beside its main checkout
+    (the worktree's .git file names <main>/.git/worktrees/<name>)."""
+    git = ROOT / ".git"
+    if git.is_file():
+        gitdir = Path(git.read_text(encoding="utf-8").split(":", 1)[1].strip())
+        return gitdir.parents[2].parent / "shared"
+    return ROOT.parent / "shared"
+
+
+SHARED = _shared_folder()
+
+
+def samples_of(platform: str) -> Path:
+    """The folder of a platform's real public recordings, in the shared folder."""
+    return SHARED / "samples" / platform
+
+
+def needs_samples(platform: str) -> pytest.MarkDecorator:
+    """Skip where the platform's recordings are not at hand (the shared folder is absent)."""
+    return pytest.mark.skipif(
+        not samples_of(platform).is_dir(), reason="shared samples not beside the repo"
+    )
+
+
+def read_sample(platform: str, name: str) -> Any:
+    """A recording's decoded JSON, read in place."""
+    return json.loads((samples_of(platform) / name).read_text(encoding="utf-8"))
 
 
 @pytest.fixture

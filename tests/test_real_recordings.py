@@ -18,15 +18,16 @@ from crawler.parsers.weibo_cn import parse_wap_comment_page
 from crawler.parsers.weibo_mobile import parse_long_text, parse_profile, parse_timeline
 from crawler.parsers.weibo_posts import bid_from_mid, mid_from_bid
 from crawler.parsers.weibo_web import parse_mymblog
-from tests.conftest import ROOT
+from tests.conftest import needs_samples, read_sample, samples_of
 
-SAMPLES = ROOT.parent / "shared" / "samples" / "weibo"
+SAMPLES = samples_of("weibo")
+
 FETCHED = datetime(2022, 3, 1, 12, 0, tzinfo=timezone(timedelta(hours=8)))
-pytestmark = pytest.mark.skipif(not SAMPLES.is_dir(), reason="shared samples not beside the repo")
+pytestmark = needs_samples("weibo")
 
 
 def sample(name: str) -> dict:
-    return json.loads((SAMPLES / name).read_text(encoding="utf-8"))
+    return read_sample("weibo", name)
 
 
 def mblogs(payload: dict) -> list[dict]:

@@ -628,6 +628,16 @@ def test_live_rooms_and_observations(store: Store):
     assert [r[0] for r in rejects(store)] == ["live_rooms", "live_observations"]
 
 
+def test_a_live_room_seen_at_a_time_adds_its_observation(store: Store):
+    seen = {"platform": "douyin", "room_id": "r1", "title": "开播", "observed_at": SEEN_1}
+    store.upsert_live_rooms([{**seen, "status": "live", "viewers_now": "1.2万", "likes": 5}])
+    store.upsert_live_rooms([{**seen, "observed_at": SEEN_2, "status": "ended", "likes": 9}])
+    assert one(store, "SELECT title, status FROM live_rooms") == ("开播", "ended")
+    assert select(
+        store, "SELECT status, viewers_now, likes FROM live_observations ORDER BY observed_at"
+    ) == [("live", 12_000, 5), ("ended", None, 9)]
+
+
 def test_upsert_streamer_stats(store: Store):
     good = {
         "source": "chanmama",

@@ -1,5 +1,6 @@
-"""What smcat's Weibo spiders share: reading JSON answers (and seeing login pages for what they
-are), and recording problems so that the crawl ends as "stopped" with the first one named."""
+"""What smcat's spiders share: recording problems so that the crawl ends as "stopped" with the
+first one named; and for Weibo's, reading JSON answers (and seeing login pages for what they
+are)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from scrapy import Spider
+from scrapy.exceptions import CloseSpider
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
@@ -20,11 +22,14 @@ from crawler.parsers.weibo_visitor import is_visitor_page
 _LOGIN_MARKERS = ("/signin", "passport.weibo", "login.sina")
 
 
-class WeiboSpider(Spider):
+class SmcatSpider(Spider):
     """A spider that records its problems: `stop_reason` names the first, and the pipeline
-    marks the crawl stopped with it; `extra_counts` go into the crawl's counts."""
+    marks the crawl stopped with it; `extra_counts` go into the crawl's counts. Subclasses
+    name their `platform` and read a response's payload with `payload`."""
 
-    platform = "weibo"
+    platform = ""
+    fatal: tuple[type[PayloadError], ...] = ()
+    """Problems after which no later request can fare better: the crawl closes at once."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -37,7 +42,7 @@ class WeiboSpider(Spider):
         request = failure.request
         reason = f"{request.url}: {failure.type.__name__}: {failure.getErrorMessage()}"
         self._note(reason)
-        yield RejectItem("weibo_request", reason, {"url": request.url})
+        yield RejectItem(f"{self.platform}_request", reason, {"url": request.url})
 
     def _parsed(
         self, response: Response, parse: Callable[[Any, datetime], Any], what: str
@@ -45,19 +50,37 @@ class WeiboSpider(Spider):
         """`parse(payload, fetched_at)` of the response; or, if the answer is not what the parser
         expects, the reject (yielded) and None (returned): `page = yield from ...`."""
         try:
-            return parse(json_payload(response), fetched_at(response))
+            return parse(self.payload(response), fetched_at(response))
         except PayloadError as error:
             yield self._problem(response, f"{what}: {error}")
+            if isinstance(error, self.fatal):
+                # the crawl stopped for this reason, whatever problems came before it
+                self.stop_reason = f"{what}: {error}"
+                raise CloseSpider(self.stop_reason) from None
             return None
 
     def _problem(self, response: Response, reason: str) -> RejectItem:
         self._note(reason)
         payload = {"url": response.url, "status": response.status, "body": response.text}
-        return RejectItem("weibo_response", reason, payload)
+        return RejectItem(f"{self.platform}_response", reason, payload)
 
     def _note(self, reason: str) -> None:
         self.problems.append(reason)
         self.stop_reason = f"{len(self.problems)} problem(s); first: {self.problems[0]}"
+
+    def payload(self, response: Response) -> Any:
+        """The decoded payload of a response; PayloadError if it is not what it should be."""
+        raise NotImplementedError
+
+
+class WeiboSpider(SmcatSpider):
+    """A spider of Weibo's: JSON answers, with login pages seen for what they are."""
+
+    platform = "weibo"
+
+    def payload(self, response: Response) -> Any:
+        """The decoded JSON of a response; PayloadError for a login page or anything not JSON."""
+        return json_payload(response)
 
 
 def checked_text(response: Response) -> str:

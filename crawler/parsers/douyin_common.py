@@ -1,0 +1,58 @@
+"""What Douyin's web API answers share: the status envelope, the ways it refuses a client, and
+epoch times. Pure functions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from crawler.parsers.common import CHINA, PayloadError
+
+PLATFORM = "douyin"
+LOGIN_REQUIRED = 2483
+# Both remedies, named in every refusal: which one applies cannot be told from the answer.
+FIX = "configure a signer (SMCAT_DOUYIN_SIGNER) or refresh the cookie (SMCAT_DOUYIN_COOKIE)"
+_LOGIN_MESSAGES = ("用户未登录", "请先登录")
+
+
+class DouyinBlocked(PayloadError):
+    """Douyin refused the client (unsigned or stale request, login wanted, a verification
+    ticket): no later request of the crawl will fare better, so the crawl stops."""
+
+
+def checked(payload: Any, what: str) -> Mapping[str, Any]:
+    """The payload if it is a successful answer (status_code 0); DouyinBlocked if Douyin
+    refused the client, PayloadError for any other error."""
+    if not isinstance(payload, Mapping):
+        raise PayloadError(f"{what}: expected a JSON object, got {type(payload).__name__}")
+    if _verify_ticket(payload):
+        raise DouyinBlocked(f"{what}: Douyin asks for a verification (verify_ticket): {FIX}")
+    status = payload.get("status_code")
+    message = str(payload.get("status_msg") or "")
+    if status == LOGIN_REQUIRED or any(m in message for m in _LOGIN_MESSAGES):
+        raise DouyinBlocked(
+            f"{what}: Douyin wants a signed-in client (status_code {status}): {FIX}"
+        )
+    if status != 0:
+        raise PayloadError(f"{what}: status_code {status!r}: {message or 'no message'}")
+    return payload
+
+
+def _verify_ticket(payload: Mapping[str, Any]) -> bool:
+    # the ticket arrives at the top level or inside the risk-control block of the envelope
+    blocks = (payload, payload.get("extra"), payload.get("not_login_module"))
+    return any(isinstance(b, Mapping) and b.get("verify_ticket") for b in blocks)
+
+
+def epoch_time(seconds: Any) -> str | None:
+    """An epoch time in seconds as ISO 8601 in China time; None for a missing or zero time."""
+    if seconds in (None, "", 0, "0"):
+        return None
+    return datetime.fromtimestamp(int(seconds), CHINA).isoformat()
+
+
+def first_url(image: Any) -> str | None:
+    """The first address of one of Douyin's image objects ({uri, url_list})."""
+    urls = image.get("url_list") if isinstance(image, Mapping) else None
+    return urls[0] if urls else None

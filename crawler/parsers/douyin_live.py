@@ -1,0 +1,85 @@
+"""Parser for a Douyin live room's state (live.douyin.com/webcast/room/web/enter/, asked by the
+web_rid in live.douyin.com/<web_rid>). Pure functions.
+
+The room object is read by `room_from_object`, which also takes the room of the app API's room
+info (the same object with plain-number counts), so one reading serves both."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from crawler.items import LiveRoomItem
+from crawler.parsers.common import PayloadError
+from crawler.parsers.douyin_common import PLATFORM, checked, epoch_time
+from smcat.units import parse_count
+
+PARSER_VERSION = "douyin_live/1"
+LIVE = "live"
+ENDED = "ended"
+# room.status: 2 on air, 4 ended (f2's DY_LIVE_STATUS_MAPPING); others are kept as numbers
+_ROOM_STATUS = {2: LIVE, 4: ENDED}
+# data.room_status, a different scale, for answers that carry no room object: 0 on air, 2 ended
+_ENTER_STATUS = {0: LIVE, 2: ENDED}
+_ROOM_EXTRA = ("has_commerce_goods", "share_url")
+
+
+def parse_enter(payload: Any, fetched_at: datetime) -> LiveRoomItem:
+    """The room's state and counts from a webcast/room/web/enter answer. A room that is not on
+    air may come without a room object: then only its id and status are known."""
+    data = checked(payload, "live room").get("data")
+    if not isinstance(data, Mapping):
+        raise PayloadError("live room answer has no data object")
+    rooms = data.get("data") or []
+    if rooms and isinstance(rooms[0], Mapping):
+        return room_from_object(rooms[0], fetched_at)
+    room_id = data.get("enter_room_id")
+    status = data.get("room_status")
+    if not room_id or status not in _ENTER_STATUS:
+        raise PayloadError("live room answer has neither a room nor a room id with its status")
+    return LiveRoomItem(PLATFORM, str(room_id), fetched_at.isoformat(), _ENTER_STATUS[status])
+
+
+def room_from_object(room: Mapping[str, Any], fetched_at: datetime) -> LiveRoomItem:
+    """A room and its counts from a webcast room object. The web answer gives the counts as
+    display strings (stats.user_count_str "1.2万"), the app answer as numbers."""
+    room_id = room.get("id_str") or room.get("id")
+    if not room_id:
+        raise PayloadError("live room has no id_str")
+    stats = room.get("stats") or {}
+    owner = room.get("owner") or {}
+    extra: dict[str, Any] = {k: room[k] for k in _ROOM_EXTRA if room.get(k) not in (None, "", 0)}
+    if finished := epoch_time(room.get("finish_time")):
+        extra["finished_at"] = finished
+    if owner.get("nickname"):
+        extra["owner_nickname"] = owner["nickname"]
+    if followers := (owner.get("follow_info") or {}).get("follower_count"):
+        extra["owner_followers"] = parse_count(followers)
+    category = (room.get("partition_road_map") or {}).get("partition") or {}
+    if category.get("title"):
+        extra["category"] = category["title"]
+    return LiveRoomItem(
+        platform=PLATFORM,
+        room_id=str(room_id),
+        observed_at=fetched_at.isoformat(),
+        status=_ROOM_STATUS.get(room.get("status"), str(room.get("status"))),
+        account_id=owner.get("sec_uid") or None,
+        title=room.get("title") or None,
+        started_at=epoch_time(room.get("create_time")),
+        viewers_now=_first_count(stats.get("user_count_str"), room.get("user_count")),
+        viewers_total=_first_count(stats.get("total_user_str"), stats.get("total_user")),
+        # the app's stats.like_count stays 0 while room.like_count counts: read that first
+        likes=_first_count(
+            stats.get("like_count_str"), room.get("like_count"), stats.get("like_count")
+        ),
+        extra=extra,
+    )
+
+
+def _first_count(*values: Any) -> int | None:
+    """The first of the values that is given, as a count."""
+    for value in values:
+        if value not in (None, ""):
+            return parse_count(value)
+    return None

@@ -1,0 +1,141 @@
+"""Parsers for a Douyin creator on the web API: the profile (/aweme/v1/web/user/profile/other/)
+and the list of their posts (/aweme/v1/web/aweme/post/, paged by max_cursor). Pure functions:
+a decoded JSON payload and the time it was fetched in, items out.
+
+Accounts are keyed by sec_uid, the id the web API is asked with; the numeric uid and the
+handle (unique_id, or short_id when unset) are kept in `extra`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from crawler.items import AccountItem, PostItem, RejectItem
+from crawler.parsers.common import PayloadError, mentions_in
+from crawler.parsers.douyin_common import PLATFORM, checked, epoch_time, first_url
+from smcat.units import parse_count
+
+PARSER_VERSION = "douyin_user/1"
+IMAGE_POST = 68  # aweme_type of an image post (图文); videos are 0, 4, 51, 55, 61 and others
+_GENDER = {1: "m", 2: "f"}
+_ACCOUNT_EXTRA = (
+    "uid", "unique_id", "short_id", "ip_location", "favoriting_count", "mix_count",
+    "is_star", "live_commerce", "with_commerce_entry", "enterprise_verify_reason",
+)  # fmt: skip
+_AWEME_EXTRA = ("aweme_type", "group_id", "preview_title")
+
+
+@dataclass
+class PostPage:
+    """One page of a creator's post list: its posts, what could not be parsed, and the cursor
+    of the next page (asked for only while `has_more`)."""
+
+    posts: list[PostItem] = field(default_factory=list)
+    rejects: list[RejectItem] = field(default_factory=list)
+    has_more: bool = False
+    max_cursor: int = 0
+
+
+def parse_profile(payload: Any, fetched_at: datetime) -> AccountItem:
+    """A creator's account and counts from a user/profile/other answer."""
+    user = checked(payload, "profile").get("user")
+    if not isinstance(user, Mapping) or not user.get("sec_uid"):
+        raise PayloadError("profile answer has no user with a sec_uid")
+    sec_uid = str(user["sec_uid"])
+    verified_reason = user.get("custom_verify") or user.get("enterprise_verify_reason") or None
+    place = [user.get(k) for k in ("country", "province", "city") if user.get(k)]
+    # short_id "0" is Douyin's "no numeric handle"
+    extra = {k: user[k] for k in _ACCOUNT_EXTRA if user.get(k) not in (None, "", "0")}
+    if star_atlas := (user.get("commerce_user_info") or {}).get("star_atlas"):
+        extra["star_atlas"] = star_atlas  # a 星图 (paid promotion) creator
+    return AccountItem(
+        platform=PLATFORM,
+        account_id=sec_uid,
+        observed_at=fetched_at.isoformat(),
+        screen_name=user.get("nickname"),
+        description=user.get("signature") or None,
+        gender=_GENDER.get(user.get("gender")),
+        location=" ".join(place) or None,
+        verified=bool(verified_reason),
+        verified_type=user.get("verification_type"),
+        verified_reason=verified_reason,
+        url=f"https://www.douyin.com/user/{sec_uid}",
+        avatar_url=first_url(user.get("avatar_larger") or user.get("avatar_thumb")),
+        followers=parse_count(user.get("follower_count")),
+        following=parse_count(user.get("following_count")),
+        posts=parse_count(user.get("aweme_count")),
+        total_likes=parse_count(user.get("total_favorited")),
+        extra=extra,
+    )
+
+
+def parse_post_list(payload: Any, fetched_at: datetime) -> PostPage:
+    """A page of a creator's posts from an aweme/post answer; an aweme that cannot be read
+    becomes a reject, and the rest of the page is kept."""
+    data = checked(payload, "post list")
+    page = PostPage(
+        has_more=bool(data.get("has_more")), max_cursor=int(data.get("max_cursor") or 0)
+    )
+    for aweme in data.get("aweme_list") or []:
+        try:
+            page.posts.append(post_from_aweme(aweme, fetched_at))
+        except (PayloadError, KeyError, TypeError, ValueError) as error:
+            reason = f"{type(error).__name__}: {error}"
+            page.rejects.append(RejectItem("douyin_aweme", reason, aweme))
+    return page
+
+
+def post_from_aweme(aweme: Mapping[str, Any], fetched_at: datetime) -> PostItem:
+    """A post and its counts from an aweme object (a post list's entry, or a detail)."""
+    aweme_id = str(aweme["aweme_id"])
+    created_at = epoch_time(aweme.get("create_time"))
+    if created_at is None:
+        raise PayloadError(f"aweme {aweme_id} has no create_time")
+    stats = aweme.get("statistics") or {}
+    images = aweme.get("images") or []
+    is_image = aweme.get("aweme_type") == IMAGE_POST or bool(images)
+    duration_ms = aweme.get("duration") or (aweme.get("video") or {}).get("duration")
+    text = aweme.get("desc") or ""
+    extra = {k: aweme[k] for k in _AWEME_EXTRA if aweme.get(k) not in (None, "")}
+    if tags := [t["tag_name"] for t in aweme.get("video_tag") or [] if t.get("tag_name")]:
+        extra["video_tags"] = tags  # Douyin's own content categories, broadest first
+    if music := (aweme.get("music") or {}).get("title"):
+        extra["music"] = music
+    if admired := parse_count(stats.get("admire_count")):
+        extra["admire_count"] = admired
+    return PostItem(
+        platform=PLATFORM,
+        post_id=aweme_id,
+        created_at=created_at,
+        observed_at=fetched_at.isoformat(),
+        account_id=(aweme.get("author") or {}).get("sec_uid"),
+        text=text,
+        media_type="image" if is_image else "video",
+        pic_count=len(images) if is_image else None,
+        video_seconds=None if is_image or not duration_ms else duration_ms / 1000,
+        region=aweme.get("ip_label") or None,
+        url=f"https://www.douyin.com/{'note' if is_image else 'video'}/{aweme_id}",
+        is_pinned=bool(aweme.get("is_top")),
+        likes=parse_count(stats.get("digg_count")),
+        comments=parse_count(stats.get("comment_count")),
+        shares=parse_count(stats.get("share_count")),
+        collects=parse_count(stats.get("collect_count")),
+        # the web API answers 0 for every post it does not tell the plays of
+        plays=parse_count(stats.get("play_count")) or None,
+        topics=hashtags(aweme),
+        mentions=mentions_in(text),
+        extra=extra,
+    )
+
+
+def hashtags(aweme: Mapping[str, Any]) -> list[str]:
+    """The #hashtags of an aweme, from its text_extra, in order and without repeats."""
+    names = (
+        str(entry["hashtag_name"]).strip()
+        for entry in aweme.get("text_extra") or []
+        if entry.get("hashtag_name")  # @mentions in text_extra carry a user id instead
+    )
+    return list(dict.fromkeys(n for n in names if n))

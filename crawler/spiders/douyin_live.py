@@ -1,0 +1,64 @@
+"""douyin_live: a Douyin live room's state (live.douyin.com/webcast/room/web/enter/) into
+live_rooms and live_observations, once or every N seconds: the session as a time series of
+viewers and likes, ending cleanly when the room goes off the air."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+from scrapy import Request
+from scrapy.http import Response
+
+from crawler.parsers.douyin_live import LIVE, PARSER_VERSION, parse_enter
+from crawler.spiders.douyin_base import LIVE_QUERY, DouyinSpider
+
+
+class DouyinLiveSpider(DouyinSpider):
+    """Observations of one live room: one, or one every `every` seconds until the room goes
+    off the air (or `duration` seconds have passed, if given)."""
+
+    name = "douyin_live"
+    parser_version = PARSER_VERSION
+
+    def __init__(
+        self, web_rid: str = "", every: str | float = 0, duration: str | float = 0, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.web_rid = str(web_rid).strip()
+        if not self.web_rid.isdigit():
+            raise ValueError("douyin_live needs web_rid=N (the number in live.douyin.com/<N>)")
+        self.every, self.duration = float(every), float(duration)
+        if self.every < 0 or self.duration < 0 or (self.duration and not self.every):
+            raise ValueError("douyin_live takes every= (seconds), and duration= only with it")
+        self.crawl_args = {"web_rid": self.web_rid, "every": self.every, "duration": self.duration}
+        self.extra_counts = {"observations": 0, "off_air": 0}
+        self.on_air = True
+
+    async def start(self) -> AsyncIterator[Request]:
+        live_url = self.settings.get("DOUYIN_LIVE_URL").rstrip("/")
+        url, referer = f"{live_url}/webcast/room/web/enter/", f"{live_url}/{self.web_rid}"
+        query = {**LIVE_QUERY, "web_rid": self.web_rid}
+        ends = time.monotonic() + (self.duration or math.inf)
+        while True:
+            yield self.douyin_request(url, query, self.parse, {}, referer)
+            if not self.every or time.monotonic() + self.every > ends:
+                return
+            await asyncio.sleep(self.every)
+            # the answer to the last request has come in meanwhile, unless it is being retried
+            if not self.on_air:
+                return
+
+    def parse(self, response: Response) -> Iterator[Any]:
+        room = yield from self._parsed(response, parse_enter, f"live room {self.web_rid}")
+        if room is None:
+            return
+        room.extra["web_rid"] = self.web_rid  # the room's address: live.douyin.com/<web_rid>
+        self.extra_counts["observations"] += 1
+        yield room
+        if room.status != LIVE:
+            self.on_air = False
+            self.extra_counts["off_air"] = 1

@@ -1,0 +1,95 @@
+"""The Douyin parsers on our own fictional fixtures and on the error envelopes Douyin sends."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from crawler.parsers.common import PayloadError
+from crawler.parsers.douyin_common import DouyinBlocked, checked
+from crawler.parsers.douyin_live import parse_enter
+from crawler.parsers.douyin_user import parse_post_list, parse_profile
+from tests.conftest import FIXTURES
+
+FETCHED = datetime(2025, 11, 3, 4, 0, tzinfo=UTC)
+LANKOU = "MS4wLjABAAAAfictional_LANKOU_beauty_0001"
+
+
+def fixture(name: str) -> dict:
+    return json.loads((FIXTURES / "douyin" / name).read_text(encoding="utf-8"))
+
+
+def test_profile_keys_the_account_by_sec_uid_and_keeps_the_other_ids():
+    account = parse_profile(fixture("user/profile_xiaoyu.json"), FETCHED)
+    assert account.account_id.startswith("MS4wLjABAAAA")
+    assert (account.followers, account.posts, account.total_likes) == (214171, 40, 5123456)
+    assert account.extra["uid"] == "91000000000002"
+    assert account.extra["short_id"] == "830360786" and "unique_id" not in account.extra
+    assert (account.gender, account.location, account.verified) == ("f", "中国 浙江 杭州", False)
+    lankou = parse_profile(fixture("user/profile_lankou.json"), FETCHED)
+    assert (lankou.verified, lankou.verified_reason) == (True, "澜蔻护肤官方账号")
+    assert "short_id" not in lankou.extra  # "0" means none
+    assert lankou.extra["star_atlas"] == 1
+
+
+def test_post_list_page_reads_counts_media_topics_and_paging():
+    page = parse_post_list(fixture("user/posts_lankou_p1.json"), FETCHED)
+    assert (page.has_more, page.max_cursor, page.rejects) == (True, 1761811200000, [])
+    pinned, sale, note = page.posts
+    assert pinned.is_pinned and not sale.is_pinned
+    assert pinned.created_at == "2024-09-01T12:00:00+08:00"
+    assert pinned.topics == ["澜蔻小蓝瓶", "敏感肌护肤"] and pinned.extra["admire_count"] == 36
+    assert sale.topics == ["双十一", "澜蔻小蓝瓶"] and sale.mentions == ["澜蔻直播间"]
+    assert (sale.media_type, sale.video_seconds, sale.pic_count) == ("video", 15.2, None)
+    assert (note.media_type, note.pic_count, note.video_seconds) == ("image", 4, None)
+    assert note.url == "https://www.douyin.com/note/7430000000000000103"
+    assert (sale.likes, sale.comments, sale.shares, sale.collects) == (23456, 1890, 902, 3310)
+    assert sale.plays is None and sale.region == "广东"
+    assert sale.account_id == LANKOU and sale.extra["video_tags"] == ["美妆", "护肤"]
+    played = parse_post_list(fixture("user/posts_lankou_p2.json"), FETCHED).posts[0]
+    assert played.plays == 385000
+
+
+def test_an_aweme_without_a_time_is_rejected_and_the_page_kept():
+    page = parse_post_list(fixture("user/posts_bad_aweme.json"), FETCHED)
+    assert len(page.posts) == 2 and len(page.rejects) == 1
+    assert "create_time" in page.rejects[0].reason
+    assert page.rejects[0].payload["aweme_id"] == "7430000000000000202"
+
+
+def test_live_room_counts_come_from_display_strings():
+    room = parse_enter(fixture("live/enter_live_1.json"), FETCHED)
+    assert (room.room_id, room.status, room.account_id) == ("7431000000000000555", "live", LANKOU)
+    assert (room.viewers_now, room.viewers_total, room.likes) == (12000, 351000, 86000)
+    assert room.started_at == "2025-11-03T19:00:00+08:00" and room.extra["category"] == "美妆"
+    ended = parse_enter(fixture("live/enter_ended.json"), FETCHED)
+    assert (ended.status, ended.viewers_total) == ("ended", 460000)
+
+
+def test_an_offline_room_without_a_room_object_is_still_observed():
+    room = parse_enter(fixture("live/enter_offline.json"), FETCHED)
+    assert (room.room_id, room.status, room.viewers_now) == ("7431000000000000555", "ended", None)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"status_code": 2483, "status_msg": ""},
+        {"status_code": 8, "status_msg": "请先登录"},
+        {"status_code": 0, "aweme_list": [], "verify_ticket": "t"},
+        {"status_code": 0, "extra": {"verify_ticket": "t"}},
+    ],
+)
+def test_refusals_are_told_apart_and_name_the_fix(payload):
+    with pytest.raises(DouyinBlocked, match=r"configure a signer .* or refresh the cookie"):
+        checked(payload, "post list")
+
+
+def test_other_errors_are_payload_errors_not_refusals():
+    with pytest.raises(PayloadError, match="status_code 2096") as caught:
+        checked({"status_code": 2096, "status_msg": "私密账号"}, "post list")
+    assert not isinstance(caught.value, DouyinBlocked)
+    with pytest.raises(PayloadError, match="JSON object"):
+        checked([], "profile")
