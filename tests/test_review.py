@@ -14,15 +14,17 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import uvicorn
 
 from coding.accuracy import accuracy_table, gold_pairs
 from coding.codebook import default_codebook_path, load_codebook
 from coding.exchange import GOLD
+from coding.reliability import reliability_table
 from coding.review import (
     Review,
     adjudication_review,
@@ -186,19 +188,30 @@ def test_a_coder_codes_by_keyboard_and_finds_the_answers_kept(store: Store, brow
 def test_blind_double_coding_then_adjudication_gives_gold(store: Store, browser) -> None:
     posts = store.post_keys()[:3]
     plans = {"ann": [["B1"], ["B2"], []], "bo": [["B1"], ["B7"], []]}  # post 2 disputed
-    for coder, toggles in plans.items():
-        review = coder_review(store, CODEBOOK, posts, coder=coder, blind=True)
-        with serving(review) as address:
-            page = browser.new_page()
-            page.goto(address)
-            assert page.locator("mark").count() == 0 and checked(page) == set()
-            assert page.locator("tr.suggested").count() == 0
-            for n, keys in enumerate(toggles, start=1):
-                page.wait_for_url(f"**/post/{n}")
-                for sub in keys:
+    with ExitStack() as running:
+        pages = {}
+        for coder in plans:  # both at once, each on a connection of its own, as two processes
+            own = running.enter_context(Store.open(store.path))
+            address = running.enter_context(
+                serving(coder_review(own, CODEBOOK, posts, coder=coder, blind=True))
+            )
+            pages[coder] = browser.new_page()
+            pages[coder].goto(address)
+            assert pages[coder].locator("mark").count() == 0 and checked(pages[coder]) == set()
+            assert pages[coder].locator("tr.suggested").count() == 0
+        for n in range(3):  # their answers interleave
+            for coder, page in pages.items():
+                page.wait_for_url(f"**/post/{n + 1}")
+                for sub in plans[coder][n]:
                     page.keyboard.press(KEYS[sub])
                 page.keyboard.press("Enter")
+        for page in pages.values():
             page.wait_for_selector("#message:has-text('last post')")
+    rows = pd.DataFrame(store.code_rows(CODEBOOK.name, ["ann", "bo"]),
+                        columns=["platform", "unit", "item", "coder", "value"])  # fmt: skip
+    table = reliability_table(rows, n_boot=0).set_index("name")
+    assert table.loc["B1", "n_units"] == 3 and table.loc["B1", "percent_agreement"] == 1
+    assert table.loc["B2", "percent_agreement"] == pytest.approx(2 / 3)
     review, agreed = adjudication_review(store, CODEBOOK.name, ["ann", "bo"])
     assert agreed == 2 and review.posts == [posts[1]]
     with serving(review) as address:
