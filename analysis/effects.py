@@ -403,6 +403,11 @@ def fit(
     return fitters[model](data, dv, regressors, fe=fe, cluster=cluster, reference=reference)
 
 
+def model_label(model: str, fe: str | None = None) -> str:
+    """How a model is named in tables: "NB2", "Poisson, account FE" and so on."""
+    return MODEL_LABELS.get(model, model) + (f", {fe} FE" if fe else "")
+
+
 def vif(X: pd.DataFrame) -> pd.Series:
     """Variance inflation factors of the columns of a design with an intercept column.
 
@@ -537,10 +542,9 @@ def _result(
 ) -> EffectResult:
     n = len(design.y) if nobs is None else nobs
     conf = pd.DataFrame(np.asarray(conf), index=params.index, columns=["lower", "upper"])
-    label = MODEL_LABELS[model] + (f", {fe} FE" if fe else "")
     return EffectResult(
         model=model,
-        label=label,
+        label=model_label(model, fe),
         dv=design.dv,
         params=params.astype(float).rename_axis(None),
         bse=bse.astype(float).rename_axis(None),
