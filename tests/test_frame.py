@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from analysis.effects import fit_nb
-from analysis.frame import DEFAULT_REGRESSORS, model_frame, resolve_coder
+from analysis.frame import DEFAULT_REGRESSORS, model_frame, resolve_coder, subcategory_flags
 from smcat.errors import SmcatError
 from smcat.store import Store
 
@@ -79,6 +79,16 @@ def test_frame_reads_engagement_followers_codes_and_time(store: Store) -> None:
     assert data.loc["p1", "weekday"] == "Mon" and data.loc["p1", "hour_band"] == "07-11"
     assert data.loc["p2", "hour_band"] == "18-23" and data.loc["p1", "month"] == "2025-03"
     assert data.loc["p1", "length_band"] == "51-140"
+
+
+def test_subcategory_flags_are_the_coders_codes_of_the_frames_posts(store: Store) -> None:
+    frame = model_frame(store, codes="auto")
+    flags = subcategory_flags(store, frame)
+    # no codebook text stored in this database: the subcategories the coder used, by id
+    assert list(flags.columns) == ["B3", "B5"]
+    assert flags["B3"].tolist() == [1.0, 0.0] and flags["B5"].tolist() == [1.0, 0.0]
+    alice = subcategory_flags(store, model_frame(store, codes="alice"))
+    assert alice["B5"].iloc[0] == 0 and math.isnan(alice["B3"].iloc[1])  # p2: not coded
 
 
 def test_frame_at_age_takes_the_nearest_observation(store: Store) -> None:
