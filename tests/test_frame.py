@@ -136,3 +136,5 @@ def test_nb2_recovers_the_planted_effects_of_the_analyst_fixture(analyst_db: Pat
                "length_band[>140]"]  # fmt: skip
     for term in checked:
         assert irr.loc[term, "lower"] < planted[term] < irr.loc[term, "upper"], term
+    # the hour bands are not checked: this seed's NB2 noise happens to run 10% high in the
+    # reference band (07-11), a z = -3.4 draw; fixtures/analysis/README.md has the figures
