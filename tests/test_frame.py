@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import gzip
 import json
 import math
-import shutil
 from pathlib import Path
 
 import pytest
@@ -111,14 +109,6 @@ def test_unknown_coders_are_refused_with_the_known_ones(store: Store) -> None:
         resolve_coder(store, "gold")
     with pytest.raises(SmcatError, match="smcat code auto"):
         resolve_coder(store, "auto", codebook="other_book")
-
-
-@pytest.fixture(scope="module")
-def analyst_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("analyst") / "brand_posts.db"
-    with gzip.open(FIXTURES / "brand_posts.db.gz", "rb") as source, path.open("wb") as sink:
-        shutil.copyfileobj(source, sink)
-    return path
 
 
 def test_nb2_recovers_the_planted_effects_of_the_analyst_fixture(analyst_db: Path) -> None:

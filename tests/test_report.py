@@ -3,9 +3,7 @@ result objects and the published bioChemists figures."""
 
 from __future__ import annotations
 
-import gzip
 import io
-import shutil
 import struct
 from pathlib import Path
 
@@ -124,14 +122,6 @@ def test_subcategory_summary_counts_posts_and_means() -> None:
     assert summary.loc[ALL_POSTS].tolist() == [4, 11.5]
     assert summary.loc["B3 giveaway"].tolist() == [2, 20.0]
     assert summary.loc["B2 price", "posts"] == 0
-
-
-@pytest.fixture(scope="module")
-def analyst_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("analyst") / "brand_posts.db"
-    with gzip.open(FIXTURES / "brand_posts.db.gz", "rb") as source, path.open("wb") as sink:
-        shutil.copyfileobj(source, sink)
-    return path
 
 
 def test_suite_lists_a_failing_fit_when_asked_to_keep_going(analyst_db: Path) -> None:
