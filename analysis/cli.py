@@ -9,11 +9,10 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from analysis.effects import fit
-from analysis.frame import DEFAULT_CODEBOOK, DEFAULT_REGRESSORS, DVS, model_frame
-from analysis.report import Column, side_by_side, to_markdown, write_tables
+from analysis.frame import DEFAULT_CODEBOOK, DVS
+from analysis.report import side_by_side, to_markdown, write_report
+from analysis.suite import SUITE, run_suite
 from smcat.cli_common import DbOption, settings, stdout
-from smcat.errors import SmcatError
 from smcat.store import Store
 
 app = typer.Typer(
@@ -21,7 +20,6 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-SUITE = ("nb", "poisson", "ols")
 _AGE = re.compile(r"(\d+(?:\.\d+)?)([dh])")
 
 
@@ -37,7 +35,7 @@ def parse_age(text: str) -> float:
 @app.command("effects")
 def effects_command(
     output: Annotated[
-        Path, typer.Option("--output", "-o", help="Folder for the tables.", file_okay=False)
+        Path, typer.Option("--output", "-o", help="Folder for the report.", file_okay=False)
     ] = Path("report"),
     dv: Annotated[str, typer.Option(help=f"The outcome: one of {', '.join(DVS)}.")] = "engagement",
     model: Annotated[
@@ -62,26 +60,20 @@ def effects_command(
     db: DbOption = None,
 ) -> None:
     """Fit NB2, Poisson (SEs clustered by account) and OLS of log(1+y) (HC3) of engagement on
-    hot words, giveaway, promotion, topics and the controls; write effects.md and effects.csv."""
+    hot words, giveaway, promotion, topics and the controls; write the side-by-side table
+    (Markdown, CSV, LaTeX, HTML), the IRR and descriptive plots, and index.html with them all."""
     if dv not in DVS:
         raise typer.BadParameter(f"choose one of {', '.join(DVS)}", param_hint="--dv")
-    models = SUITE if model == "all" else (model,)
-    age = parse_age(at_age) if at_age else None
-    columns = []
     with Store.open(settings(db=db).db, readonly=True) as store:
-        frames = [
-            model_frame(store, codes=c, codebook=codebook, at_age_days=age)
-            for c in (codes or ["auto"])
-        ]
-    for frame in frames:
-        for name in models:
-            # Poisson is the QMLE whose SEs need clustering; with fixed effects, every fit
-            # clusters by the fixed-effect column
-            cluster = fe or ("account" if name == "poisson" else None)
-            result = fit(name, frame.data, dv, list(DEFAULT_REGRESSORS), fe=fe, cluster=cluster)
-            columns.append(Column(result, frame.coder))
-    if not columns:
-        raise SmcatError("no model was fitted: check --model")
-    written = write_tables(columns, output)
-    stdout.print(escape(to_markdown(side_by_side(columns))))
+        report = run_suite(
+            store,
+            codes=codes or ["auto"],
+            models=SUITE if model == "all" else (model,),
+            dv=dv,
+            fe=fe,
+            at_age_days=parse_age(at_age) if at_age else None,
+            codebook=codebook,
+        )
+    written = write_report(report, output)
+    stdout.print(escape(to_markdown(side_by_side(report.columns))))
     stdout.print(f"wrote {', '.join(escape(str(p)) for p in written)}")

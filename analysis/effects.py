@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
-from scipy import stats
+from scipy import optimize, special, stats
 from statsmodels.base.model import LikelihoodModel, LikelihoodModelResults
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, HessianInversionWarning
 
@@ -183,7 +183,10 @@ def build_design(
     for name in regressors:
         values = rows[name]
         if _is_categorical(values):
-            levels = _levels(values)
+            # integer codes, not text: comparing a million strings per level is slow
+            codes, names = _factor(values)
+            used = np.bincount(codes, minlength=len(names)) > 0
+            levels = [level for level, present in zip(names, used, strict=True) if present]
             base = reference.get(name, levels[0])
             if base not in levels:
                 raise EffectsError(
@@ -194,10 +197,9 @@ def build_design(
                     f"regressor {name!r} has one level ({base!r}) in the rows used: drop it"
                 )
             references[name] = base
-            text = values.astype(str).to_numpy()
-            for level in levels:
-                if level != base:
-                    columns[f"{name}[{level}]"] = (text == level).astype(float)
+            for code, level in enumerate(names):
+                if used[code] and level != base:
+                    columns[f"{name}[{level}]"] = (codes == code).astype(float)
         else:
             numbers = values.astype(float).to_numpy()
             if np.ptp(numbers) == 0:
@@ -234,9 +236,18 @@ def fit_nb(
         X = _with_dummies(design, "NB2")
     groups = design.groups if cluster else None
     steps = (("newton", maxiter), ("bfgs", max(maxiter, 1000)))
-    poisson = _fit_statsmodels(sm.Poisson(design.y, X), "Poisson (NB2 start)", steps=steps)
-    start = np.append(poisson.params.to_numpy(), 0.1)
-    model = sm.NegativeBinomial(design.y, X, loglike_method="nb2")
+    # build_design has checked the rank without the dummies; statsmodels' own check (a QR of
+    # the whole design, seconds on a million rows) is kept for the dummies
+    check_rank = bool(fe)
+    poisson = _fit_statsmodels(
+        sm.Poisson(design.y, X, check_rank=check_rank), "Poisson (NB2 start)", steps=steps
+    )
+    # alpha starts at its moment estimate from the Poisson fit (the slope of Cameron and
+    # Trivedi's auxiliary regression), which saves Newton steps on large data
+    y, mu = design.y.to_numpy(), np.asarray(poisson.predict())
+    alpha_start = max(float(((y - mu) ** 2 - y).sum() / (mu**2).sum()), 0.01)
+    start = np.append(poisson.params.to_numpy(), alpha_start)
+    model = sm.NegativeBinomial(design.y, X, loglike_method="nb2", check_rank=check_rank)
     result = _fit_statsmodels(
         model,
         "NB2",
@@ -265,6 +276,7 @@ def fit_nb(
         dispersion=DispersionTest(
             "LR test of alpha = 0 (chi-bar-squared)", lr, 0.5 * stats.chi2.sf(lr, 1)
         ),
+        llnull=nb2_null_llf(y),
     )
 
 
@@ -403,6 +415,11 @@ def fit(
     return fitters[model](data, dv, regressors, fe=fe, cluster=cluster, reference=reference)
 
 
+def model_label(model: str, fe: str | None = None) -> str:
+    """How a model is named in tables: "NB2", "Poisson, account FE" and so on."""
+    return MODEL_LABELS.get(model, model) + (f", {fe} FE" if fe else "")
+
+
 def vif(X: pd.DataFrame) -> pd.Series:
     """Variance inflation factors of the columns of a design with an intercept column.
 
@@ -416,6 +433,32 @@ def vif(X: pd.DataFrame) -> pd.Series:
         return pd.Series(1.0, index=terms.columns)
     corr = np.corrcoef(terms.to_numpy(), rowvar=False)
     return pd.Series(np.diag(np.linalg.pinv(corr)), index=terms.columns)
+
+
+def nb2_null_llf(y: np.ndarray) -> float:
+    """The log-likelihood of the intercept-only NB2 at its maximum: the mean is the sample mean
+    exactly (the intercept's score), so only alpha is searched, on the distinct counts weighted
+    by their frequency, which is fast on millions of rows. The Poisson limit (alpha -> 0)
+    bounds it from below."""
+    values, freq = np.unique(y, return_counts=True)
+    mu = float(y.mean())
+
+    def minus_llf(log_alpha: float) -> float:
+        r = math.exp(-log_alpha)  # 1 / alpha
+        terms = (
+            special.gammaln(values + r)
+            - special.gammaln(r)
+            - special.gammaln(values + 1)
+            + r * math.log(r / (r + mu))
+            + values * math.log(mu / (r + mu))
+        )
+        return -float(freq @ terms)
+
+    best = optimize.minimize_scalar(
+        minus_llf, bounds=(-25.0, 10.0), method="bounded", options={"xatol": 1e-10}
+    )
+    poisson = float(freq @ (values * math.log(mu) - mu - special.gammaln(values + 1)))
+    return max(-float(best.fun), poisson)
 
 
 def cameron_trivedi(y: np.ndarray, mu: np.ndarray) -> DispersionTest:
@@ -490,10 +533,15 @@ def _statsmodels_result(
     alpha: tuple[float, float] | None = None,
     dispersion: DispersionTest | None = None,
     vif_of: pd.DataFrame | None = None,
+    llnull: float | None = None,
 ) -> EffectResult:
+    """The EffectResult of a statsmodels fit; McFadden's pseudo-R² against `llnull`, else
+    against the null model statsmodels fits."""
     conf = result.conf_int()
-    with _quiet():  # prsquared fits the null model
-        pseudo_r2 = float(result.prsquared)
+    if llnull is None:
+        with _quiet():  # llnull fits the null model
+            llnull = float(result.llnull)
+    pseudo_r2 = 1.0 - float(result.llf) / llnull
     return _result(
         model,
         design,
@@ -537,10 +585,9 @@ def _result(
 ) -> EffectResult:
     n = len(design.y) if nobs is None else nobs
     conf = pd.DataFrame(np.asarray(conf), index=params.index, columns=["lower", "upper"])
-    label = MODEL_LABELS[model] + (f", {fe} FE" if fe else "")
     return EffectResult(
         model=model,
-        label=label,
+        label=model_label(model, fe),
         dv=design.dv,
         params=params.astype(float).rename_axis(None),
         bse=bse.astype(float).rename_axis(None),
@@ -598,9 +645,9 @@ def _fit_pyfixest(
         warnings.filterwarnings("ignore", module="pyfixest")
         try:
             if model == "ols":
-                fitted = pf.feols(formula, data=frame, vcov=vcov, fixef_rm="none")
+                fitted = pf.feols(formula, data=frame, vcov=vcov, fixef_rm="none", copy_data=False)
             else:
-                fitted = pf.fepois(formula, data=frame, vcov=vcov, fixef_rm="none")
+                fitted = pf.fepois(formula, data=frame, vcov=vcov, fixef_rm="none", copy_data=False)
         except ValueError as error:
             raise EffectsError(f"the fixed-effect {model} fit failed: {error}") from None
     if model == "poisson" and not getattr(fitted, "_convergence", True):
@@ -660,12 +707,13 @@ def _is_categorical(values: pd.Series) -> bool:
     )
 
 
-def _levels(values: pd.Series) -> list[str]:
-    """The observed levels: in category order for a Categorical, else sorted."""
-    present = set(values.astype(str).unique())
+def _factor(values: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Integer codes of a categorical column (no missing values) and the level each code
+    stands for: in category order for a Categorical, else sorted."""
     if isinstance(values.dtype, pd.CategoricalDtype):
-        return [str(c) for c in values.cat.categories if str(c) in present]
-    return sorted(present)
+        return values.cat.codes.to_numpy(), [str(c) for c in values.cat.categories]
+    codes, uniques = pd.factorize(values, sort=True)
+    return codes, [str(u) for u in uniques]
 
 
 def _check_rank(X: pd.DataFrame) -> None:

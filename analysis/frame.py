@@ -22,11 +22,13 @@ Columns:
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from coding.codebook import parse_codebook
 from coding.exchange import GOLD, MACHINE_PREFIX
 from coding.hot_words import HotWordIndex
 from coding.tagger import TOPIC_HOT_WINDOW_DAYS
@@ -135,6 +137,25 @@ def model_frame(
     return ModelFrame(data, coder, machine, at_age_days)
 
 
+def subcategory_flags(
+    store: Store, frame: ModelFrame, codebook: str = DEFAULT_CODEBOOK
+) -> pd.DataFrame:
+    """The frame coder's 0/1 code of every coded subcategory of the codebook, one row per post
+    of the frame (missing where the coder did not code the post). Columns are labelled
+    "ID English name" in codebook order, from the codebook text stored with the codes; without
+    it, the subcategory ids the coder used."""
+    # the version most of the coder's posts were coded with (a machine coder has one)
+    versions = Counter(store.coded_posts(codebook, frame.coder).values()).most_common(1)
+    text = store.codebook_text(codebook, versions[0][0]) if versions else None
+    if text is not None:
+        labels = {s.id: f"{s.id} {s.name_en}" for s in parse_codebook(text).coded()}
+    else:
+        used = {sub for codes in store.coder_codes(codebook, frame.coder).values() for sub in codes}
+        labels = {sub: sub for sub in sorted(used)}
+    flags = _flags(store, codebook, frame.coder, frame.data, list(labels))
+    return flags.rename(columns=labels)
+
+
 def _frame(rows: Rows) -> pd.DataFrame:
     return pd.DataFrame(rows.rows, columns=list(rows.columns))
 
@@ -166,14 +187,21 @@ def _followers_at(store: Store, data: pd.DataFrame, created: pd.Series) -> pd.Se
 
 
 def _coded(store: Store, codebook: str, coder: str, data: pd.DataFrame) -> pd.DataFrame:
-    """The coder's 0/1 codes of B5, B3, B2 (as hot_word, giveaway, promotion); missing for
-    the posts the coder did not code (a coded post without a code has 0)."""
+    """The coder's 0/1 codes of B5, B3, B2 (as hot_word, giveaway, promotion)."""
+    return _flags(store, codebook, coder, data, list(CODED)).rename(columns=CODED)
+
+
+def _flags(
+    store: Store, codebook: str, coder: str, data: pd.DataFrame, subcategories: list[str]
+) -> pd.DataFrame:
+    """The coder's 0/1 codes of these subcategories per post of `data`; missing for the posts
+    the coder did not code (a coded post without a code has 0)."""
     coded = store.coded_posts(codebook, coder)
     codes = store.coder_codes(codebook, coder)
     keys = list(zip(data["platform"], data["post_id"], strict=True))
     columns = {}
-    for subcategory, name in CODED.items():
-        columns[name] = [
+    for subcategory in subcategories:
+        columns[subcategory] = [
             float(codes.get(key, {}).get(subcategory, (0, None))[0]) if key in coded else np.nan
             for key in keys
         ]

@@ -55,10 +55,18 @@ def demo(
     db: Annotated[
         Path, typer.Option("--db", help="Where to write the demo database.", dir_okay=False)
     ] = Path("smcat-demo.db"),
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            "--report",
+            help="Folder for the HTML report (default: next to the database, DB-NAME-report).",
+            file_okay=False,
+        ),
+    ] = None,
 ) -> None:
     """Run the main job on the bundled fixtures, no network: replay server -> crawl -> store
-    -> machine coding."""
-    result = run_demo(settings(db=db))
+    -> machine coding -> effect models -> HTML report."""
+    result = run_demo(settings(db=db), report)
     stdout.print(
         f"[bold]smcat demo[/] wrote {escape(str(result.db))} from {result.pages_served} responses"
         " of the replay server on 127.0.0.1"
@@ -70,6 +78,11 @@ def demo(
             stdout.print(f"  {table:18s} {rows:>6,} rows")
     with Store.open(result.db, readonly=True) as store:
         print_code_counts(store, result.codebook)
+    fitted = ", ".join(c.title for c in result.report.columns) or "none"
+    stdout.print(f"models fitted: {escape(fitted)}")
+    for failure in result.report.failures:
+        stdout.print(f"  not fitted: {escape(failure.model)}: {escape(failure.message)}")
+    stdout.print(f"report: {escape(str(result.report_files[-1]))} (open it in a browser)")
     stdout.print(
         f"next: smcat db info --db {result.db}   |   smcat db export posts --db {result.db}"
     )

@@ -6,8 +6,10 @@ server runs in the test process on 127.0.0.1, so tests can check which routes we
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -89,3 +91,13 @@ def smcat(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
         )
 
     return run
+
+
+@pytest.fixture(scope="session")
+def analyst_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The analyst fixture database, unpacked once per session (open it read-only)."""
+    path = tmp_path_factory.mktemp("analyst") / "brand_posts.db"
+    packed = FIXTURES / "analysis" / "brand_posts.db.gz"
+    with gzip.open(packed, "rb") as source, path.open("wb") as sink:
+        shutil.copyfileobj(source, sink)
+    return path

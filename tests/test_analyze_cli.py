@@ -11,6 +11,7 @@ from subprocess import CompletedProcess
 import pandas as pd
 
 from analysis.cli import parse_age
+from tests.test_report import html_table, png_size
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "analysis" / "brand_posts.db.gz"
 
@@ -36,6 +37,16 @@ def test_effects_writes_side_by_side_tables(
     assert set(tidy["coder"]) == {"auto:brand_posts@1", "gold"}
     giveaway = tidy[tidy["term"] == "giveaway"].set_index("coder")
     assert (giveaway["exp_coef"] > 1.4).all()  # planted 1.80, attenuated by log(1+y) and coding
+    # the page's table shows the CSV's estimates; the LaTeX table escapes the term names
+    table = html_table(tmp_path / "out" / "index.html")
+    cell = table.loc["giveaway", "OLS log(1+y), account FE (gold)"]
+    assert cell.split()[0].rstrip("*") == f"{giveaway.loc['gold', 'exp_coef']:.3f}"
+    latex = (tmp_path / "out" / "effects.tex").read_text(encoding="utf-8")
+    assert r"length\_band[\textgreater{}140] &" in latex
+    for name in ("irr.png", "distribution.png", "subcategories.png"):
+        width, height = png_size(tmp_path / "out" / name)
+        assert width >= 600 and height >= 300, name
+        assert f"out/{name}" in run.stdout  # it says what it wrote
 
 
 def test_unknown_coder_is_one_line_and_exit_1(

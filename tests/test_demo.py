@@ -6,6 +6,7 @@ import sqlite3
 
 from coding.codebook import default_codebook_path, load_codebook
 from smcat.store import Store
+from tests.test_report import html_table, png_size
 
 
 def counts(db) -> tuple[int, int]:
@@ -36,9 +37,20 @@ def test_demo_twice_gives_the_same_posts_and_twice_the_observations(smcat, tmp_p
     with sqlite3.connect(db) as connection:
         b3 = connection.execute("SELECT count(*) FROM codes WHERE subcategory = 'B3'").fetchone()
     assert giveaways.split()[-2] == str(b3[0]) and b3[0] > 0
+    # it ends with the effects report next to the database, and says where
+    page = tmp_path / "smcat-demo-report" / "index.html"
+    assert f"report: {page.relative_to(tmp_path)}" in first.stdout
+    table = html_table(page)
+    assert list(table.columns) == ["NB2 (auto:brand_posts@1)", "Poisson (auto:brand_posts@1)"]
+    assert {"giveaway", "hot_words", "topic_count", "N"} <= set(table.index)
+    fitted = table.loc["N"].astype(int)  # original posts whose account has a follower count
+    assert 30 <= fitted.min() == fitted.max() < posts
+    for name in ("irr.png", "distribution.png", "subcategories.png"):
+        assert png_size(page.parent / name)[0] >= 600
 
-    again = smcat("demo", "--db", str(db))
+    again = smcat("demo", "--db", str(db), "--report", "elsewhere")
     assert again.returncode == 0, again.stderr
+    assert (tmp_path / "elsewhere" / "index.html").exists()
     assert counts(db) == (posts, 2 * observations)
 
     info = smcat("db", "info", "--db", str(db))

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
+from scipy import special
 
 from analysis.effects import (
     ConvergenceError,
@@ -24,6 +25,7 @@ from analysis.effects import (
     fit_ols,
     fit_poisson,
     fit_zinb,
+    nb2_null_llf,
     vif,
 )
 
@@ -190,3 +192,26 @@ def test_nb2_on_under_dispersed_counts_raises_rather_than_returns() -> None:
 def test_unknown_model_is_named(biochemists: pd.DataFrame) -> None:
     with pytest.raises(EffectsError, match="unknown model 'logit'"):
         fit("logit", biochemists, "art", ["kid5"])
+
+
+def test_nb2_pseudo_r2_uses_the_null_nb2_maximum(biochemists: pd.DataFrame) -> None:
+    # the intercept-only NB2 is fitted on the distinct counts; statsmodels' own null fit
+    # (Nelder-Mead, then its optimum) is the independent check. LR chi2 = 97.96 and pseudo-R²
+    # 0.0304 are Stata nbreg's figures for this model (Long & Freese)
+    from statsmodels.discrete.discrete_model import NegativeBinomial
+
+    result = fit_nb(biochemists, "art", LONG_REGRESSORS, reference=LONG_REFERENCE)
+    null = NegativeBinomial(biochemists["art"], np.ones(len(biochemists))).fit(
+        method="newton", disp=0
+    )
+    assert nb2_null_llf(biochemists["art"].to_numpy(float)) == pytest.approx(null.llf, abs=1e-6)
+    assert result.pseudo_r2 == pytest.approx(1 - result.llf / null.llf, abs=1e-9)
+    assert 2 * (result.llf - null.llf) == pytest.approx(97.96, abs=5e-3)
+    assert result.pseudo_r2 == pytest.approx(0.0304, abs=5e-5)
+
+
+def test_nb2_null_of_equidispersed_counts_is_the_poisson_null() -> None:
+    y = np.array([2, 2, 2, 3, 3, 1])  # variance below the mean: alpha at its lower bound
+    mu = y.mean()
+    poisson = float(np.sum(y * np.log(mu) - mu - special.gammaln(y + 1)))
+    assert nb2_null_llf(y) == pytest.approx(poisson, abs=1e-6)

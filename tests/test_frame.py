@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import gzip
 import json
 import math
-import shutil
 from pathlib import Path
 
 import pytest
 
 from analysis.effects import fit_nb
-from analysis.frame import DEFAULT_REGRESSORS, model_frame, resolve_coder
+from analysis.frame import DEFAULT_REGRESSORS, model_frame, resolve_coder, subcategory_flags
 from smcat.errors import SmcatError
 from smcat.store import Store
 
@@ -81,6 +79,16 @@ def test_frame_reads_engagement_followers_codes_and_time(store: Store) -> None:
     assert data.loc["p1", "length_band"] == "51-140"
 
 
+def test_subcategory_flags_are_the_coders_codes_of_the_frames_posts(store: Store) -> None:
+    frame = model_frame(store, codes="auto")
+    flags = subcategory_flags(store, frame)
+    # no codebook text stored in this database: the subcategories the coder used, by id
+    assert list(flags.columns) == ["B3", "B5"]
+    assert flags["B3"].tolist() == [1.0, 0.0] and flags["B5"].tolist() == [1.0, 0.0]
+    alice = subcategory_flags(store, model_frame(store, codes="alice"))
+    assert alice["B5"].iloc[0] == 0 and math.isnan(alice["B3"].iloc[1])  # p2: not coded
+
+
 def test_frame_at_age_takes_the_nearest_observation(store: Store) -> None:
     data = model_frame(store, codes="auto", at_age_days=7).data.set_index("post_id")
     assert data.loc["p1", "engagement"] == 24  # observed at 7.02 days, not 1 or 51
@@ -103,14 +111,6 @@ def test_unknown_coders_are_refused_with_the_known_ones(store: Store) -> None:
         resolve_coder(store, "auto", codebook="other_book")
 
 
-@pytest.fixture(scope="module")
-def analyst_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("analyst") / "brand_posts.db"
-    with gzip.open(FIXTURES / "brand_posts.db.gz", "rb") as source, path.open("wb") as sink:
-        shutil.copyfileobj(source, sink)
-    return path
-
-
 def test_nb2_recovers_the_planted_effects_of_the_analyst_fixture(analyst_db: Path) -> None:
     planted = json.loads((FIXTURES / "brand_posts.json").read_text(encoding="utf-8"))["irr"]
     with Store.open(analyst_db, readonly=True) as store:
@@ -126,3 +126,5 @@ def test_nb2_recovers_the_planted_effects_of_the_analyst_fixture(analyst_db: Pat
                "length_band[>140]"]  # fmt: skip
     for term in checked:
         assert irr.loc[term, "lower"] < planted[term] < irr.loc[term, "upper"], term
+    # the hour bands are not checked: this seed's NB2 noise happens to run 10% high in the
+    # reference band (07-11), a z = -3.4 draw; fixtures/analysis/README.md has the figures

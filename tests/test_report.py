@@ -1,0 +1,141 @@
+"""The report: tables in four formats, plots and the HTML page, checked against the fitted
+result objects and the published bioChemists figures."""
+
+from __future__ import annotations
+
+import io
+import struct
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from analysis.effects import EffectsError, fit_nb, fit_poisson
+from analysis.frame import model_frame
+from analysis.report import (
+    ALL_POSTS,
+    Column,
+    Failure,
+    Report,
+    side_by_side,
+    subcategory_summary,
+    to_latex,
+    write_report,
+)
+from analysis.suite import run_suite
+from smcat.store import Store
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "analysis"
+LONG_REGRESSORS = ["fem", "mar", "kid5", "phd", "ment"]
+LONG_REFERENCE = {"fem": "Men", "mar": "Single"}
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    """Width and height from a PNG's IHDR chunk, after checking the signature."""
+    head = path.read_bytes()[:24]
+    assert head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR", path
+    return struct.unpack(">II", head[16:24])
+
+
+def html_table(path: Path) -> pd.DataFrame:
+    """The page's effects table, terms as the index."""
+    text = path.read_text(encoding="utf-8")
+    (table,) = pd.read_html(io.StringIO(text), attrs={"class": "effects"})
+    return table.set_index(table.columns[0])
+
+
+@pytest.fixture(scope="module")
+def long_columns() -> list[Column]:
+    data = pd.read_csv(FIXTURES / "bioChemists.csv")
+    return [
+        Column(fit(data, "art", LONG_REGRESSORS, reference=LONG_REFERENCE), "Long")
+        for fit in (fit_nb, fit_poisson)
+    ]
+
+
+def test_report_cells_equal_the_results_and_the_published_irrs(
+    long_columns: list[Column], tmp_path: Path
+) -> None:
+    outcome = pd.read_csv(FIXTURES / "bioChemists.csv")["art"]
+    report = Report("Long's bioChemists", "art", long_columns, outcome=outcome)
+    written = write_report(report, tmp_path)
+    assert [p.name for p in written][-1] == "index.html"
+    nb = long_columns[0]
+    table = html_table(tmp_path / "index.html")
+    assert list(table.columns) == [c.title for c in long_columns]
+    for term in ("fem[Women]", "kid5", "ment"):
+        irr = nb.result.irr().loc[term]
+        cell = table.loc[term, nb.title]
+        assert cell.split()[0].rstrip("*") == f"{irr['irr']:.3f}"
+        assert cell.endswith(f"[{irr['lower']:.3f}, {irr['upper']:.3f}]")
+    # Long's NB2 IRRs (stats.md 3.1): women 0.8054, kid5 0.8383, mentor 1.0295
+    assert table.loc["fem[Women]", nb.title].startswith("0.805**")
+    assert table.loc["kid5", nb.title].startswith("0.838***")
+    assert table.loc["ment", nb.title].startswith("1.030***")
+    assert table.loc["alpha", nb.title] == "0.4416" and table.loc["N", nb.title] == "915"
+    # the standalone HTML table holds the same cells
+    assert html_table(tmp_path / "effects.html").equals(table)
+    latex = (tmp_path / "effects.tex").read_text(encoding="utf-8")
+    row = next(line for line in latex.splitlines() if line.startswith("kid5 &"))
+    assert row.split(" & ")[1] == table.loc["kid5", nb.title]
+    assert r"\toprule" in latex and latex.count(r"\midrule") == 2
+    tidy = pd.read_csv(tmp_path / "effects.csv").set_index(["model", "term"])
+    assert tidy.loc[("NB2", "ment"), "exp_coef"] == pytest.approx(1.0295, abs=1e-4)
+    # the PNGs are real images of a readable size; no subcategories, so no such plot
+    for name in ("irr.png", "distribution.png"):
+        width, height = png_size(tmp_path / name)
+        assert width >= 600 and height >= 300, name
+        assert (tmp_path / name).stat().st_size > 10_000
+    assert not (tmp_path / "subcategories.png").exists()
+    page = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert 'src="irr.png"' in page and 'src="distribution.png"' in page
+    assert "<style>" in page and "LR test of alpha = 0" in page
+
+
+def test_latex_escapes_special_characters() -> None:
+    table = pd.DataFrame({"a_b & c": ["1.100* [1.0, 1.2]", "50%"]}, index=["x[>140]", "R²"])
+    latex = to_latex(table)
+    assert r"a\_b \& c" in latex and r"x[\textgreater{}140] &" in latex
+    assert r"50\%" in latex and r"R\textsuperscript{2}" in latex
+
+
+def test_a_failed_model_is_named_in_the_page(long_columns: list[Column], tmp_path: Path) -> None:
+    failure = Failure("NB2", "gold", "NB2 did not converge (newton: not converged)")
+    write_report(Report("t", "art", long_columns[1:], failures=[failure]), tmp_path)
+    page = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert "Not fitted" in page and "NB2 did not converge" in page
+    assert list(html_table(tmp_path / "index.html").columns) == [long_columns[1].title]
+
+
+def test_a_report_without_fits_is_a_page_of_failures(tmp_path: Path) -> None:
+    failure = Failure("Poisson", "auto", "no rows left")
+    written = write_report(Report("t", "y", [], failures=[failure]), tmp_path)
+    assert [p.name for p in written] == ["index.html"]
+    assert "no rows left" in (tmp_path / "index.html").read_text(encoding="utf-8")
+
+
+def test_subcategory_summary_counts_posts_and_means() -> None:
+    flags = pd.DataFrame({"B3 giveaway": [1, 0, 1, None], "B2 price": [0, 0, 0, 0]})
+    outcome = pd.Series([10.0, 2.0, 30.0, 4.0])
+    summary = subcategory_summary(flags, outcome)
+    assert list(summary.index) == [ALL_POSTS, "B3 giveaway", "B2 price"]
+    assert summary.loc[ALL_POSTS].tolist() == [4, 11.5]
+    assert summary.loc["B3 giveaway"].tolist() == [2, 20.0]
+    assert summary.loc["B2 price", "posts"] == 0
+
+
+def test_suite_lists_a_failing_fit_when_asked_to_keep_going(analyst_db: Path) -> None:
+    with Store.open(analyst_db, readonly=True) as store:
+        report = run_suite(store, codes=["gold"], models=["ols", "zinb"], fe="account",
+                           keep_going=True)  # fmt: skip
+        with pytest.raises(EffectsError, match="ZINB takes no fixed effects"):
+            run_suite(store, codes=["gold"], models=["zinb"], fe="account")
+        data = model_frame(store, codes="gold").data
+    assert [c.title for c in report.columns] == ["OLS log(1+y), account FE (gold)"]
+    assert [(f.model, f.coder) for f in report.failures] == [("ZINB, account FE", "gold")]
+    assert "ZINB takes no fixed effects" in report.failures[0].message
+    assert side_by_side(report.columns).loc["N"].tolist() == ["6,000"]
+    # the descriptives: posts per subcategory, named from the stored codebook
+    giveaways = data["engagement"][data["giveaway"] == 1]
+    assert report.subcategories.loc["B3 giveaway"].tolist() == [len(giveaways), giveaways.mean()]
+    assert report.subcategories.loc["B1 product information", "posts"] == 0  # not in the fixture
