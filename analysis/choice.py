@@ -269,8 +269,9 @@ def fit_choices(choices: pd.DataFrame, *, test_share: float = 0.3, seed: int = 0
     choice_id, alternative, chosen and one column per attribute."""
     if choices.empty:
         raise SmcatError("there are no choices: import them with `smcat import choices FILE`")
-    attributes = [c for c in choices.columns if c not in ("choice_id", "alternative", "chosen",
-                                                          "customer_id")]  # fmt: skip
+    attributes = [
+        c for c in choices.columns if c not in ("choice_id", "alternative", "chosen", "customer_id")
+    ]
     if not attributes:
         raise SmcatError("the choices have no attribute columns: add the brands' attributes")
     if choices.groupby("choice_id").size().max() == 1:

@@ -109,8 +109,9 @@ def import_commerce(
         "choices": store.upsert_choices,
     }[kind]
     result = write(rows)
-    rejects = [
+    # rows refused by SQLite's checks come after those refused by the converters: list by row
+    rejects = sorted(
         (int(row[_ROW]), reason)
         for row, reason in zip(result.rejected_rows, result.reasons, strict=True)
-    ]
+    )
     return ImportReport(kind, path, result.stored, rejects, attributes)
