@@ -6,17 +6,30 @@ import re
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 from rich.markup import escape
 
+from analysis.basket import association, baskets_of
+from analysis.choice import fit_choices
+from analysis.commerce import choice_table, order_lines
+from analysis.commerce_report import Page, bar_plot, calibration_plot, formatted, heatmap, line_plot
 from analysis.frame import DEFAULT_CODEBOOK, DVS
+from analysis.imports import import_commerce
+from analysis.lifecycle import churn_models, rfm, silent_customers
+from analysis.pricing import parse_bands, price_bands, price_sensitivity
+from analysis.recommend import holdout_hit_rate, item_similarity, purchase_matrix, recommend
 from analysis.report import side_by_side, to_markdown, write_report
+from analysis.segments import kmeans_segments, shopper_features
 from analysis.suite import SUITE, run_suite
 from smcat.cli_common import DbOption, settings, stdout
+from smcat.errors import SmcatError
 from smcat.store import Store
 
 app = typer.Typer(
-    help="Fit effect models of hot words, activities and micro-topics on engagement.",
+    help="Fit effect models of hot words, activities and micro-topics on engagement, and "
+    "analyse imported orders and choices: basket rules, brand choice, segments, RFM, churn, "
+    "recommendations, price bands.",
     no_args_is_help=True,
 )
 
@@ -77,3 +90,266 @@ def effects_command(
     written = write_report(report, output)
     stdout.print(escape(to_markdown(side_by_side(report.columns))))
     stdout.print(f"wrote {', '.join(escape(str(p)) for p in written)}")
+
+
+# -- commerce: imports and the analyses of shoppers -------------------------------------------
+
+import_app = typer.Typer()
+OutputOption = Annotated[
+    Path,
+    typer.Option("--output", "-o", help="Folder for the tables, plots and page.", file_okay=False),
+]
+SeedOption = Annotated[int, typer.Option(help="Seed of the random draws (splits, k-means).")]
+
+
+def _import_command(kind: str, what: str) -> None:
+    def command(
+        file: Annotated[Path, typer.Argument(help="A .csv (UTF-8) or .xlsx file.", dir_okay=False)],
+        utc_offset: Annotated[
+            str, typer.Option(help="The offset of times written without one (China: +08:00).")
+        ] = "+08:00",
+        db: DbOption = None,
+    ) -> None:
+        with Store.open(settings(db=db).db) as store:
+            report = import_commerce(store, kind, file, utc_offset=utc_offset)
+        stdout.print(f"stored {report.stored:,} {kind} rows from {escape(str(file))}")
+        if report.attributes:
+            stdout.print(f"attributes: {escape(', '.join(report.attributes))}")
+        for row, reason in report.rejects:
+            stdout.print(f"  row {row} rejected: {escape(reason)}")
+        if report.rejects:
+            raise SmcatError(
+                f"{len(report.rejects)} rows of {file} were rejected (listed above; kept in the "
+                "rejects table): correct them and import the file again"
+            )
+
+    command.__doc__ = f"Import {what} from a CSV or XLSX file; rejected rows are named by row."
+    import_app.command(kind)(command)
+
+
+_import_command("orders", "order lines (order_id, customer_id, product_id, ordered_at, price)")
+_import_command("products", "products (product_id; name, brand, category, list_price, attributes)")
+_import_command("choices", "brand choices (choice_id, alternative, chosen; attributes)")
+
+
+def _finish(page: Page, output: Path, *shown: str) -> None:
+    """Write the page and print the tables named in `shown`."""
+    for key in shown:
+        caption, table = page.tables[key]
+        stdout.print(f"\n{escape(caption)}\n{escape(to_markdown(formatted(table)))}")
+    written = page.write(output)
+    stdout.print(f"\nwrote {len(written)} files; open {escape(str(output / f'{page.name}.html'))}")
+
+
+def _lines(db: Path | None) -> pd.DataFrame:
+    with Store.open(settings(db=db).db, readonly=True) as store:
+        return order_lines(store)
+
+
+@app.command("basket")
+def basket_command(
+    min_support: Annotated[float, typer.Option(help="Smallest share of baskets of a rule.")] = 0.0,
+    min_confidence: Annotated[float, typer.Option(help="Smallest confidence of a rule.")] = 0.0,
+    max_len: Annotated[int | None, typer.Option(help="Largest itemset size.")] = None,
+    output: OutputOption = Path("report"),
+    db: DbOption = None,
+) -> None:
+    """Association rules of the items bought together in an order: the pair co-occurrence and
+    confidence tables, frequent itemsets, and rules with support, confidence and lift."""
+    result = association(
+        baskets_of(_lines(db)),
+        min_support=min_support,
+        min_confidence=min_confidence,
+        max_len=max_len,
+    )
+    page = Page("basket", "Items bought together")
+    page.notes.append(f"{result.baskets:,} baskets (orders).")
+    counts = result.pair_counts.astype(object)
+    page.table("pairs", "Baskets holding both items (diagonal: the item)", counts)
+    page.table("confidence", "Confidence of row -> column: P(column | row)", result.confidence)
+    page.table("itemsets", "Frequent itemsets", result.itemsets.set_index("itemset"))
+    page.table("rules", "Association rules", result.rules)
+    page.plot(
+        "confidence", "Confidence of row -> column", heatmap(result.confidence, label="confidence")
+    )
+    page.notes.append(f"{len(result.rules):,} rules, in basket-rules.md and .csv.")
+    _finish(page, output, "pairs", "confidence")
+
+
+@app.command("choice")
+def choice_command(
+    test_share: Annotated[float, typer.Option(help="Share of choices held out for testing.")] = 0.3,
+    seed: SeedOption = 0,
+    output: OutputOption = Path("report"),
+    db: DbOption = None,
+) -> None:
+    """Brand choice: a multinomial logit (one row per choice) or conditional logit (every
+    alternative offered) on the attributes, fitted on 70% and tested on 30%."""
+    with Store.open(settings(db=db).db, readonly=True) as store:
+        result = fit_choices(choice_table(store), test_share=test_share, seed=seed)
+    page = Page("choice", f"Brand choice: {result.kind}")
+    page.table("fit", "Fit, likelihood-ratio test and hit rate", result.summary())
+    page.table("coefficients", "Coefficients", result.coefficients)
+    page.plot(
+        "coefficients",
+        "Coefficients",
+        bar_plot(
+            result.coefficients.set_index(
+                result.coefficients["alternative"]
+                .str.cat(result.coefficients["term"], sep=" ")
+                .str.strip()
+            )["coef"],
+            xlabel="term",
+            ylabel="coefficient",
+        ),
+    )
+    _finish(page, output, "fit", "coefficients")
+
+
+@app.command("segments")
+def segments_command(
+    max_k: Annotated[int, typer.Option(help="Largest number of segments tried.")] = 8,
+    seed: SeedOption = 0,
+    output: OutputOption = Path("report"),
+    db: DbOption = None,
+) -> None:
+    """Consumer segments: k-means on scaled shopper features (mean price, discount share,
+    items per order, orders per month), k by silhouette, a profile per segment."""
+    segments = kmeans_segments(shopper_features(_lines(db)), ks=range(2, max_k + 1), seed=seed)
+    page = Page("segments", f"Consumer segments (k = {segments.k})")
+    page.table("profile", "Profile of each segment (means)", segments.profile)
+    page.table("silhouette", "Mean silhouette by k", segments.silhouettes.to_frame())
+    page.table("customers", "Segment of each customer", segments.labels.to_frame())
+    page.plot(
+        "silhouette",
+        "Mean silhouette by k",
+        line_plot(segments.silhouettes, xlabel="k", ylabel="mean silhouette"),
+    )
+    _finish(page, output, "profile", "silhouette")
+
+
+@app.command("rfm")
+def rfm_command(
+    silent_days: Annotated[
+        float, typer.Option(help="Days without an order before a repeat customer is silent.")
+    ] = 90,
+    output: OutputOption = Path("report"),
+    db: DbOption = None,
+) -> None:
+    """RFM scores and segments per customer, price-sensitivity segments, and the silent
+    customers to win back."""
+    lines = _lines(db)
+    scores = rfm(lines)
+    sizes = scores["segment"].value_counts().rename("customers").to_frame()
+    page = Page("rfm", "Customer lifecycle: RFM, price sensitivity, silent customers")
+    page.table("segments", "Customers per RFM segment", sizes)
+    page.table("scores", "RFM per customer", scores)
+    if lines["list_price"].notna().any():
+        sensitivity = price_sensitivity(lines)
+        page.table(
+            "price-segments",
+            "Customers per price-sensitivity segment",
+            sensitivity["segment"].value_counts().rename("customers").to_frame(),
+        )
+        page.table("price-sensitivity", "Price sensitivity per customer", sensitivity)
+    page.table(
+        "silent",
+        f"Silent customers (no order for over {silent_days:g} days)",
+        silent_customers(lines, silent_days=silent_days),
+    )
+    page.plot(
+        "segments",
+        "Customers per RFM segment",
+        bar_plot(sizes["customers"], xlabel="segment", ylabel="customers"),
+    )
+    silent = len(page.tables["silent"][1])
+    page.notes.append(f"{silent:,} silent customers to win back, in rfm-silent.md and .csv.")
+    stdout.print(page.notes[-1])
+    shown = ["segments"] + (["price-segments"] if "price-segments" in page.tables else [])
+    _finish(page, output, *shown)
+
+
+@app.command("churn")
+def churn_command(
+    horizon: Annotated[float, typer.Option(help="Days without an order that count as churn.")] = 90,
+    seed: SeedOption = 0,
+    output: OutputOption = Path("report"),
+    db: DbOption = None,
+) -> None:
+    """Churn: logistic regression and gradient boosting, trained on one period and tested on the
+    next (AUC, lift at the top decile, calibration plot)."""
+    result = churn_models(_lines(db), horizon_days=horizon, seed=seed)
+    page = Page("churn", "Churn models")
+    page.notes.append(
+        f"Trained at {result.train_cutoff:%Y-%m-%d} ({result.train_customers} customers), tested "
+        f"at {result.test_cutoff:%Y-%m-%d} ({result.test_customers} customers, "
+        f"{result.churn_rate:.1%} churned): churn is no order in the next {horizon:g} days."
+    )
+    page.table("models", "Test-period performance", result.table())
+    page.table(
+        "scores",
+        "Churn scores per test customer",
+        pd.concat([m.scores for m in result.models], axis=1),
+    )
+    page.plot(
+        "calibration",
+        "Calibration on the test period",
+        calibration_plot({m.name: m.calibration for m in result.models}),
+    )
+    _finish(page, output, "models")
+
+
+@app.command("recommend")
+def recommend_command(
+    top: Annotated[int, typer.Option(help="Items recommended per customer.")] = 5,
+    output: OutputOption = Path("report"),
+    db: DbOption = None,
+) -> None:
+    """Item-based collaborative filtering (cosine similarity): top-N items per customer and
+    the hit rate on each customer's held-out last new item."""
+    lines = _lines(db)
+    matrix = purchase_matrix(lines)
+    similarity = item_similarity(matrix)
+    evaluation = holdout_hit_rate(lines, top)
+    page = Page("recommend", "Recommendations (item-based collaborative filtering)")
+    page.table(
+        "holdout",
+        "Hit rate on held-out purchases",
+        pd.DataFrame(
+            {
+                "value": {
+                    "customers held out": f"{evaluation.customers:,}",
+                    "top N": str(evaluation.top_n),
+                    "hit rate": f"{evaluation.hit_rate:.3f}",
+                    "hit rate of the most bought items": f"{evaluation.popular_hit_rate:.3f}",
+                }
+            }
+        ),
+    )
+    page.table(
+        "recommendations",
+        f"Top {top} per customer",
+        recommend(matrix, similarity, top).set_index("customer_id"),
+    )
+    page.table("similarity", "Cosine similarity of items", similarity)
+    _finish(page, output, "holdout")
+
+
+@app.command("price-bands")
+def price_bands_command(
+    bands: Annotated[str, typer.Option(help="Band edges of the unit price paid.")] = (
+        "0,50,100,200,500"
+    ),
+    output: OutputOption = Path("report"),
+    db: DbOption = None,
+) -> None:
+    """The distribution of sales over price bands, as a table and a plot."""
+    table = price_bands(_lines(db), parse_bands(bands))
+    page = Page("price-bands", "Sales by price band")
+    page.table("bands", "Sales by price band (unit price paid)", table)
+    page.plot(
+        "bands",
+        "Share of sales amount by price band",
+        bar_plot(table["amount share"], xlabel="price band", ylabel="share of sales amount"),
+    )
+    _finish(page, output, "bands")

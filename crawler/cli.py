@@ -33,8 +33,8 @@ crawl_app = typer.Typer(
     no_args_is_help=True,
 )
 import_app = typer.Typer(
-    help="Import third-party exports into the project database (streamer sales figures "
-    "arrive with the Douyin capture issue).",
+    help="Import exports into the project database: shop orders, products and brand choices "
+    "(CSV or XLSX) for `smcat analyze`.",
     no_args_is_help=True,
 )
 

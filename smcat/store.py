@@ -273,6 +273,41 @@ MIGRATIONS: tuple[str, ...] = (
     ) WITHOUT ROWID;
     CREATE INDEX coded_posts_coder ON coded_posts (codebook, coder);
     """,
+    # 5: commerce data that users import (smcat import orders|products|choices): order lines,
+    # products with their attributes, and choice situations with the alternatives offered.
+    # Attributes are free-form columns of the user's file, so they are kept as JSON.
+    """
+    CREATE TABLE products (
+        product_id TEXT PRIMARY KEY,
+        name TEXT,
+        brand TEXT,
+        category TEXT,
+        list_price REAL CHECK (list_price >= 0),
+        attributes TEXT,
+        imported_at TEXT NOT NULL
+    );
+    CREATE TABLE orders (
+        order_id TEXT NOT NULL,
+        product_id TEXT NOT NULL,
+        customer_id TEXT NOT NULL,
+        ordered_at TEXT NOT NULL,
+        quantity INTEGER NOT NULL CHECK (quantity > 0),
+        price REAL NOT NULL CHECK (price >= 0),
+        list_price REAL CHECK (list_price >= 0),
+        imported_at TEXT NOT NULL,
+        PRIMARY KEY (order_id, product_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX orders_customer ON orders (customer_id, ordered_at);
+    CREATE TABLE choices (
+        choice_id TEXT NOT NULL,
+        alternative TEXT NOT NULL,
+        chosen INTEGER NOT NULL CHECK (chosen IN (0, 1)),
+        customer_id TEXT,
+        attributes TEXT,
+        imported_at TEXT NOT NULL,
+        PRIMARY KEY (choice_id, alternative)
+    ) WITHOUT ROWID;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 TABLES: tuple[str, ...] = (
@@ -289,6 +324,9 @@ TABLES: tuple[str, ...] = (
     "live_rooms",
     "live_observations",
     "streamer_stats",
+    "products",
+    "orders",
+    "choices",
     "codebooks",
     "codes",
     "coded_posts",
@@ -328,6 +366,8 @@ def _flag(value: object) -> int | None:
         return None
     if isinstance(value, bool | int):
         return int(bool(value))
+    if value in ("0", "1"):  # a spreadsheet cell read as text
+        return int(value)
     raise ValueError(f"not a yes/no flag: {value!r}")
 
 
@@ -688,6 +728,57 @@ _STREAMER_STATS = _table(
         "imported_at": _TIME,
     },
 )
+_PRODUCTS = _table(
+    "products",
+    ("product_id",),
+    {
+        "product_id": _TEXT,
+        "name": _TEXT,
+        "brand": _TEXT,
+        "category": _TEXT,
+        "list_price": _REAL,
+        "attributes": _JSON,
+        "imported_at": _TIME,
+    },
+)
+_ORDERS = _table(
+    "orders",
+    ("order_id", "product_id"),
+    {
+        "order_id": _TEXT,
+        "product_id": _TEXT,
+        "customer_id": _TEXT,
+        "ordered_at": _TIME,
+        "quantity": _INT,
+        "price": _REAL,
+        "list_price": _REAL,
+        "imported_at": _TIME,
+    },
+    required=("customer_id", "ordered_at", "price"),
+)
+_CHOICES = _table(
+    "choices",
+    ("choice_id", "alternative"),
+    {
+        "choice_id": _TEXT,
+        "alternative": _TEXT,
+        "chosen": _FLAG,
+        "customer_id": _TEXT,
+        "attributes": _JSON,
+        "imported_at": _TIME,
+    },
+    required=("chosen",),
+)
+# What each commerce import reads from a file's columns (the rest of a products or choices
+# file are attributes; an orders file has no others)
+COMMERCE_COLUMNS: dict[str, tuple[str, ...]] = {
+    table.name: tuple(c for c in table.names if c not in ("attributes", "imported_at"))
+    for table in (_PRODUCTS, _ORDERS, _CHOICES)
+}
+COMMERCE_REQUIRED: dict[str, tuple[str, ...]] = {
+    table.name: tuple(table.names[p] for p in table.required)
+    for table in (_PRODUCTS, _ORDERS, _CHOICES)
+}
 
 _CODES = _table(
     "codes",
@@ -784,12 +875,14 @@ class WriteResult:
     stored: int = 0
     rejected: int = 0
     reasons: list[str] = field(default_factory=list)
+    rejected_rows: list[Mapping[str, Any]] = field(default_factory=list)  # beside `reasons`
 
     def add(self, other: WriteResult) -> None:
         """Fold another result into this one."""
         self.stored += other.stored
         self.rejected += other.rejected
         self.reasons.extend(other.reasons)
+        self.rejected_rows.extend(other.rejected_rows)
 
 
 @dataclass(frozen=True)
@@ -1185,6 +1278,7 @@ class Store:
         self.reject(kind, reason, row, crawl_id=crawl_id)
         result.rejected += 1
         result.reasons.append(reason)
+        result.rejected_rows.append(row)
 
     def upsert_accounts(
         self, rows: Iterable[Mapping[str, Any]], *, crawl_id: int | None = None
@@ -1302,8 +1396,55 @@ class Store:
 
     def upsert_streamer_stats(self, rows: Iterable[Mapping[str, Any]]) -> WriteResult:
         """Insert or update imported third-party streamer sales figures."""
-        imported_at = ((_STREAMER_STATS.position("imported_at"), _now()),)
-        return self._write(_STREAMER_STATS, rows, None, imported_at)
+        return self._write(_STREAMER_STATS, rows, None, _imported_now(_STREAMER_STATS))
+
+    # -- commerce data (smcat import orders|products|choices) ----------------------------------
+
+    def upsert_products(self, rows: Iterable[Mapping[str, Any]]) -> WriteResult:
+        """Insert or update products: product_id, name, brand, category, list_price and
+        `attributes` (a dict of the file's other columns)."""
+        return self._write(_PRODUCTS, rows, None, _imported_now(_PRODUCTS))
+
+    def upsert_orders(self, rows: Iterable[Mapping[str, Any]]) -> WriteResult:
+        """Insert or update order lines: order_id, product_id, customer_id, ordered_at, price
+        (per unit paid), quantity (1 if not given) and list_price (the undiscounted price)."""
+        quantity = ((_ORDERS.position("quantity"), 1),)
+        return self._write(_ORDERS, rows, None, _imported_now(_ORDERS) + quantity)
+
+    def upsert_choices(self, rows: Iterable[Mapping[str, Any]]) -> WriteResult:
+        """Insert or update the alternatives of choice situations: choice_id, alternative,
+        chosen (0/1), customer_id and `attributes` (a dict of the file's other columns)."""
+        return self._write(_CHOICES, rows, None, _imported_now(_CHOICES))
+
+    def order_lines(self) -> Rows:
+        """Every order line with its product's name, brand, category and list price: order_id,
+        customer_id, product_id, ordered_at, quantity, price, list_price (the line's, else the
+        product's), name, brand, category."""
+        sql = (
+            "SELECT o.order_id, o.customer_id, o.product_id, o.ordered_at, o.quantity, o.price,"
+            " coalesce(o.list_price, p.list_price), p.name, p.brand, p.category"
+            " FROM orders o LEFT JOIN products p ON p.product_id = o.product_id"
+            " ORDER BY o.ordered_at, o.order_id, o.product_id"
+        )
+        columns = ("order_id", "customer_id", "product_id", "ordered_at", "quantity", "price",
+                   "list_price", "name", "brand", "category")  # fmt: skip
+        return Rows(columns, self.connection.execute(sql).fetchall())
+
+    def products(self) -> Rows:
+        """Every product: product_id, name, brand, category, list_price, attributes (a dict)."""
+        sql = "SELECT product_id, name, brand, category, list_price, attributes FROM products"
+        rows = [(*row[:-1], json.loads(row[-1] or "{}")) for row in self.connection.execute(sql)]
+        return Rows(("product_id", "name", "brand", "category", "list_price", "attributes"), rows)
+
+    def choices(self) -> Rows:
+        """Every alternative of every choice situation: choice_id, alternative, chosen,
+        customer_id, attributes (a dict)."""
+        sql = (
+            "SELECT choice_id, alternative, chosen, customer_id, attributes FROM choices"
+            " ORDER BY choice_id, alternative"
+        )
+        rows = [(*row[:-1], json.loads(row[-1] or "{}")) for row in self.connection.execute(sql)]
+        return Rows(("choice_id", "alternative", "chosen", "customer_id", "attributes"), rows)
 
     # -- samples -----------------------------------------------------------------------------
 
@@ -1725,6 +1866,11 @@ def _seen_defaults(table: _Table) -> tuple[tuple[int, object], ...]:
     """First-seen and updated times for entity rows that do not bring their own."""
     now = _now()
     return ((table.position("first_seen_at"), now), (table.position("updated_at"), now))
+
+
+def _imported_now(table: _Table) -> tuple[tuple[int, object], ...]:
+    """The import time for rows that do not bring their own."""
+    return ((table.position("imported_at"), _now()),)
 
 
 def _crawl_override(table: _Table, crawl_id: int | None) -> tuple[tuple[int, object], ...]:

@@ -1,0 +1,117 @@
+"""Commerce imports: orders, products and choices from a user's CSV or XLSX file into the store.
+
+The header is checked before any row is read: a missing required column, an orders column the
+store does not know, or a column that looks like a misspelt known one stops the import with a
+message naming the fix. Each row is then checked on its own; good rows are stored and bad ones
+go to the store's rejects with their row number, as a spreadsheet counts it.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from coding.sheets import read_sheet
+from smcat.errors import SmcatError
+from smcat.store import COMMERCE_COLUMNS, COMMERCE_REQUIRED, Store
+
+KINDS = ("orders", "products", "choices")
+FORMATS = (".csv", ".xlsx")
+# Kinds whose columns beyond the known ones are the user's attributes (brand promises, etc.)
+_WITH_ATTRIBUTES = ("products", "choices")
+_ROW = "row"  # carried in each row so that a reject names its row; the store ignores it
+
+
+class CommerceImportError(SmcatError):
+    """A file that cannot be imported as it is; the message names the fix."""
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What an import did: rows stored, rows rejected (row number and why), the attribute
+    columns it found."""
+
+    kind: str
+    path: Path
+    stored: int
+    rejects: list[tuple[int, str]]
+    attributes: tuple[str, ...]
+
+
+def _check_header(kind: str, path: Path, header: list[str]) -> tuple[str, ...]:
+    """The attribute columns of a header; a CommerceImportError for a header not to import."""
+    known = COMMERCE_COLUMNS[kind]
+    if blank := [i + 1 for i, name in enumerate(header) if not name]:
+        raise CommerceImportError(f"{path}: column {blank[0]} has no name: name it or delete it")
+    if repeated := sorted({name for name in header if header.count(name) > 1}):
+        raise CommerceImportError(f"{path}: column {repeated[0]!r} appears twice: keep one")
+    if missing := [name for name in COMMERCE_REQUIRED[kind] if name not in header]:
+        raise CommerceImportError(
+            f"{path}: no column {missing[0]!r}: a {kind} file needs "
+            f"{', '.join(COMMERCE_REQUIRED[kind])} (found {', '.join(header)})"
+        )
+    extra = [name for name in header if name not in known]
+    for name in extra:
+        # a misspelt optional column would otherwise pass silently as an attribute
+        if close := difflib.get_close_matches(name, known, n=1, cutoff=0.8):
+            raise CommerceImportError(f"{path}: column {name!r} looks like {close[0]!r}: rename it")
+    if extra and kind not in _WITH_ATTRIBUTES:
+        raise CommerceImportError(
+            f"{path}: unknown column {extra[0]!r}: an orders file has only "
+            f"{', '.join(known)}; delete the others"
+        )
+    return tuple(extra)
+
+
+def _with_offset(text: str, utc_offset: str) -> str:
+    """A time as written, with `utc_offset` added where it has none (shop exports give local
+    times without one)."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return text  # the store rejects it, naming the row
+    return text if moment.utcoffset() is not None else moment.isoformat() + utc_offset
+
+
+def import_commerce(
+    store: Store, kind: str, path: Path, *, utc_offset: str = "+08:00"
+) -> ImportReport:
+    """Import a CSV or XLSX file of `kind` (orders, products or choices) into the store.
+
+    Times without an offset are taken as at `utc_offset` (China time by default). Columns of a
+    products or choices file other than the known ones are kept as the row's attributes.
+    """
+    if kind not in KINDS:
+        raise CommerceImportError(f"unknown import {kind!r}: choose one of {', '.join(KINDS)}")
+    if path.suffix.lower() not in FORMATS:
+        raise CommerceImportError(f"{path}: name the file .csv or .xlsx")
+    sheet = read_sheet(path)
+    attributes = _check_header(kind, path, sheet.header)
+    if not sheet.rows:
+        raise CommerceImportError(f"{path}: the file has a header but no rows: fill it in")
+    at = {name: index for index, name in enumerate(sheet.header)}
+    rows = []
+    for number, cells in sheet.rows:
+        row: dict[str, object] = {
+            name: cells[at[name]] or None for name in COMMERCE_COLUMNS[kind] if name in at
+        }
+        if kind == "orders" and row["ordered_at"]:
+            row["ordered_at"] = _with_offset(str(row["ordered_at"]), utc_offset)
+        if kind in _WITH_ATTRIBUTES:
+            row["attributes"] = {name: cells[at[name]] for name in attributes if cells[at[name]]}
+        row[_ROW] = number
+        rows.append(row)
+    write = {
+        "orders": store.upsert_orders,
+        "products": store.upsert_products,
+        "choices": store.upsert_choices,
+    }[kind]
+    result = write(rows)
+    # rows refused by SQLite's checks come after those refused by the converters: list by row
+    rejects = sorted(
+        (int(row[_ROW]), reason)
+        for row, reason in zip(result.rejected_rows, result.reasons, strict=True)
+    )
+    return ImportReport(kind, path, result.stored, rejects, attributes)
