@@ -4,28 +4,24 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import pandas as pd
 import typer
 from rich.markup import escape
 
-from analysis.basket import association, baskets_of
-from analysis.choice import fit_choices
 from analysis.commerce import choice_table, order_lines
-from analysis.commerce_report import Page, bar_plot, calibration_plot, formatted, heatmap, line_plot
 from analysis.frame import DEFAULT_CODEBOOK, DVS
 from analysis.imports import import_commerce
-from analysis.lifecycle import churn_models, rfm, silent_customers
-from analysis.pricing import parse_bands, price_bands, price_sensitivity
-from analysis.recommend import holdout_hit_rate, item_similarity, purchase_matrix, recommend
-from analysis.report import side_by_side, to_markdown, write_report
-from analysis.segments import kmeans_segments, shopper_features
-from analysis.suite import SUITE, run_suite
 from smcat.cli_common import DbOption, settings, stdout
 from smcat.errors import SmcatError
 from smcat.store import Store
 
+if TYPE_CHECKING:
+    from analysis.commerce_report import Page
+
+# The models' libraries (statsmodels, pyfixest, scikit-learn, mlxtend, matplotlib) take seconds
+# to import, so each command imports what it uses: other smcat commands start without them.
 app = typer.Typer(
     help="Fit effect models of hot words, activities and micro-topics on engagement, and "
     "analyse imported orders and choices: basket rules, brand choice, segments, RFM, churn, "
@@ -75,6 +71,9 @@ def effects_command(
     """Fit NB2, Poisson (SEs clustered by account) and OLS of log(1+y) (HC3) of engagement on
     hot words, giveaway, promotion, topics and the controls; write the side-by-side table
     (Markdown, CSV, LaTeX, HTML), the IRR and descriptive plots, and index.html with them all."""
+    from analysis.report import side_by_side, to_markdown, write_report
+    from analysis.suite import SUITE, run_suite
+
     if dv not in DVS:
         raise typer.BadParameter(f"choose one of {', '.join(DVS)}", param_hint="--dv")
     with Store.open(settings(db=db).db, readonly=True) as store:
@@ -134,6 +133,9 @@ _import_command("choices", "brand choices (choice_id, alternative, chosen; attri
 
 def _finish(page: Page, output: Path, *shown: str) -> None:
     """Write the page and print the tables named in `shown`."""
+    from analysis.commerce_report import formatted
+    from analysis.report import to_markdown
+
     for key in shown:
         caption, table = page.tables[key]
         stdout.print(f"\n{escape(caption)}\n{escape(to_markdown(formatted(table)))}")
@@ -156,6 +158,9 @@ def basket_command(
 ) -> None:
     """Association rules of the items bought together in an order: the pair co-occurrence and
     confidence tables, frequent itemsets, and rules with support, confidence and lift."""
+    from analysis.basket import association, baskets_of
+    from analysis.commerce_report import Page, heatmap
+
     result = association(
         baskets_of(_lines(db)),
         min_support=min_support,
@@ -185,6 +190,9 @@ def choice_command(
 ) -> None:
     """Brand choice: a multinomial logit (one row per choice) or conditional logit (every
     alternative offered) on the attributes, fitted on 70% and tested on 30%."""
+    from analysis.choice import fit_choices
+    from analysis.commerce_report import Page, bar_plot
+
     with Store.open(settings(db=db).db, readonly=True) as store:
         result = fit_choices(choice_table(store), test_share=test_share, seed=seed)
     page = Page("choice", f"Brand choice: {result.kind}")
@@ -215,6 +223,9 @@ def segments_command(
 ) -> None:
     """Consumer segments: k-means on scaled shopper features (mean price, discount share,
     items per order, orders per month), k by silhouette, a profile per segment."""
+    from analysis.commerce_report import Page, line_plot
+    from analysis.segments import kmeans_segments, shopper_features
+
     segments = kmeans_segments(shopper_features(_lines(db)), ks=range(2, max_k + 1), seed=seed)
     page = Page("segments", f"Consumer segments (k = {segments.k})")
     page.table("profile", "Profile of each segment (means)", segments.profile)
@@ -238,6 +249,10 @@ def rfm_command(
 ) -> None:
     """RFM scores and segments per customer, price-sensitivity segments, and the silent
     customers to win back."""
+    from analysis.commerce_report import Page, bar_plot
+    from analysis.lifecycle import rfm, silent_customers
+    from analysis.pricing import price_sensitivity
+
     lines = _lines(db)
     scores = rfm(lines)
     sizes = scores["segment"].value_counts().rename("customers").to_frame()
@@ -278,6 +293,9 @@ def churn_command(
 ) -> None:
     """Churn: logistic regression and gradient boosting, trained on one period and tested on the
     next (AUC, lift at the top decile, calibration plot)."""
+    from analysis.commerce_report import Page, calibration_plot
+    from analysis.lifecycle import churn_models
+
     result = churn_models(_lines(db), horizon_days=horizon, seed=seed)
     page = Page("churn", "Churn models")
     page.notes.append(
@@ -307,6 +325,9 @@ def recommend_command(
 ) -> None:
     """Item-based collaborative filtering (cosine similarity): top-N items per customer and
     the hit rate on each customer's held-out last new item."""
+    from analysis.commerce_report import Page
+    from analysis.recommend import holdout_hit_rate, item_similarity, purchase_matrix, recommend
+
     lines = _lines(db)
     matrix = purchase_matrix(lines)
     similarity = item_similarity(matrix)
@@ -344,6 +365,9 @@ def price_bands_command(
     db: DbOption = None,
 ) -> None:
     """The distribution of sales over price bands, as a table and a plot."""
+    from analysis.commerce_report import Page, bar_plot
+    from analysis.pricing import parse_bands, price_bands
+
     table = price_bands(_lines(db), parse_bands(bands))
     page = Page("price-bands", "Sales by price band")
     page.table("bands", "Sales by price band (unit price paid)", table)

@@ -18,9 +18,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from analysis.report import Report, write_report
-from analysis.suite import run_suite
 from coding.codebook import Codebook, default_codebook_path, load_codebook
 from coding.tagger import AutoCodeResult, auto_code
 from crawler.replay import ReplayServer
@@ -32,6 +31,9 @@ from crawler.spiders.weibo_user import WeiboUserSpider
 from smcat.config import Settings
 from smcat.errors import SmcatError
 from smcat.store import CrawlRecord, Store
+
+if TYPE_CHECKING:
+    from analysis.report import Report
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 DEMO_MANIFEST = FIXTURES / "demo.toml"
@@ -107,6 +109,10 @@ def run_demo(settings: Settings, report_folder: Path | None = None) -> DemoResul
             replay,
         )
         pages = len(server.hits)
+    # the models' libraries take seconds to import: only the demo's last step needs them
+    from analysis.report import write_report
+    from analysis.suite import run_suite
+
     with Store.open(settings.db) as store:
         coded = auto_code(store, codebook)
         counts = store.info().row_counts
