@@ -16,6 +16,7 @@ from crawler.reparse import reparse
 from crawler.runner import run_spiders
 from crawler.settings import weibo_cookie
 from crawler.signing import load_signer
+from crawler.spiders.douyin_comments import DouyinCommentsSpider
 from crawler.spiders.douyin_live import DouyinLiveSpider
 from crawler.spiders.douyin_user import DouyinUserSpider
 from crawler.spiders.weibo_comments import WeiboCommentsSpider
@@ -261,9 +262,7 @@ def weibo_search(
         )
     if resume:
         described = WeiboSearchSpider.describe(words, first, last, resolved.weibo_search_split_at)
-        if found := _resumption(resolved.db, WeiboSearchSpider.name, described):
-            arguments["resume_crawl_id"], checkpoint = found
-            arguments["resume_from"] = json.dumps(checkpoint, ensure_ascii=False)
+        _resume_arguments(arguments, resolved.db, WeiboSearchSpider.name, described)
     report(run_spiders([(WeiboSearchSpider, arguments)], resolved))
 
 
@@ -279,6 +278,14 @@ def douyin_user(
     max_pages: Annotated[
         int, typer.Option(help="Stop each post list after N pages (0 = all).")
     ] = 0,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume",
+            help="Continue the last unfinished crawl of the same creators (stopped, interrupted "
+            "or killed) after the last pages it had stored.",
+        ),
+    ] = False,
     db: DbOption = None,
 ) -> None:
     """Profiles and posts of Douyin creators through douyin.com's web API, with the counts of
@@ -286,8 +293,61 @@ def douyin_user(
     under `shortfall`. Douyin wants signed requests: see douyin_signer in the README."""
     resolved = settings(db=db)
     load_signer(resolved.douyin_signer)  # a signer that cannot load fails before any request
-    arguments = {"sec_uids": ",".join(sec_uids), "max_pages": max_pages}
+    arguments: dict[str, Any] = {"sec_uids": ",".join(sec_uids), "max_pages": max_pages}
+    if resume:
+        _resume_arguments(arguments, resolved.db, DouyinUserSpider.name,
+                          DouyinUserSpider.describe(sec_uids))  # fmt: skip
     report(run_spiders([(DouyinUserSpider, arguments)], resolved))
+
+
+@crawl_app.command("douyin-comments")
+def douyin_comments(
+    aweme_ids: Annotated[
+        list[str],
+        typer.Argument(
+            help="Posts' aweme ids (the number in douyin.com/video/<aweme_id>).",
+            show_default=False,
+        ),
+    ],
+    replies: Annotated[
+        bool, typer.Option("--replies", help="Also every reply under each comment.")
+    ] = False,
+    pseudonymize: Annotated[
+        bool,
+        typer.Option(
+            "--pseudonymize",
+            help="Store commenters as keyed hashes (needs SMCAT_PSEUDONYM_SALT), without names "
+            "and without the raw pages (they hold the real ids).",
+        ),
+    ] = False,
+    max_pages: Annotated[int, typer.Option(help="Stop each post after N pages (0 = all).")] = 0,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume",
+            help="Continue the last unfinished crawl of the same posts after the last pages "
+            "it had stored with all their replies.",
+        ),
+    ] = False,
+    db: DbOption = None,
+) -> None:
+    """Comments of Douyin posts through douyin.com's web API, every page (cursor by cursor),
+    replies on request. Douyin wants signed requests: see douyin_signer in the README."""
+    bad = [aweme_id for aweme_id in aweme_ids if not aweme_id.isdigit()]
+    if bad:
+        raise typer.BadParameter(f"{bad[0]!r} is not a numeric aweme id", param_hint="AWEME_IDS")
+    resolved = settings(db=db)
+    load_signer(resolved.douyin_signer)
+    if pseudonymize:
+        Pseudonymizer(resolved.pseudonym_salt)  # a missing salt fails here, before any request
+    arguments: dict[str, Any] = {
+        "aweme_ids": ",".join(aweme_ids), "replies": replies, "max_pages": max_pages,
+    }  # fmt: skip
+    if resume:
+        described = DouyinCommentsSpider.describe(aweme_ids, replies)
+        _resume_arguments(arguments, resolved.db, DouyinCommentsSpider.name, described)
+    overrides = {"SMCAT_PSEUDONYMIZE": pseudonymize}
+    report(run_spiders([(DouyinCommentsSpider, arguments)], resolved, overrides))
 
 
 @crawl_app.command("douyin-live")
@@ -335,6 +395,16 @@ def reparse_command(
         result = reparse(store, crawl_id=crawl)
         record = store.crawl(result.crawl_id)
     report([record] if record else [])
+
+
+def _resume_arguments(
+    arguments: dict[str, Any], db: Path, spider: str, described: dict[str, Any]
+) -> None:
+    """Add the crawl to resume and its checkpoints (as JSON) to a spider's arguments, if there
+    is an unfinished crawl of these arguments."""
+    if found := _resumption(db, spider, described):
+        arguments["resume_crawl_id"], checkpoint = found
+        arguments["resume_from"] = json.dumps(checkpoint, ensure_ascii=False)
 
 
 def _resumption(

@@ -5,7 +5,8 @@ are)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Generator, Iterator
+from collections import defaultdict
+from collections.abc import Callable, Generator, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -36,6 +37,13 @@ class SmcatSpider(Spider):
         self.stop_reason: str | None = None
         self.problems: list[str] = []
         self.extra_counts: dict[str, int] = {}
+        self.keep_raw = True  # the pipeline reads this; see keep_raw_unless_pseudonymised
+
+    def keep_raw_unless_pseudonymised(self) -> None:
+        """Keep no raw bodies in a pseudonymised crawl: they hold the real ids. Call it once
+        the settings are known (in start())."""
+        self.keep_raw = not self.settings.getbool("SMCAT_PSEUDONYMIZE")
+        self.extra_counts["raw_kept"] = int(self.keep_raw)
 
     def request_failed(self, failure: Failure) -> Iterator[Any]:
         """A request that failed for good (after retries): record why."""
@@ -71,6 +79,33 @@ class SmcatSpider(Spider):
     def payload(self, response: Response) -> Any:
         """The decoded payload of a response; PayloadError if it is not what it should be."""
         raise NotImplementedError
+
+
+class PageLedger:
+    """Which pages of each part of a crawl (an account's timeline, a post's comments) are
+    stored, so that a checkpoint vouches only for pages stored with none missing before them:
+    pages complete out of order when each waits for requests of its own (long texts,
+    replies)."""
+
+    def __init__(self, done_through: Mapping[str, int]) -> None:
+        self.through = dict(done_through)
+        self._stored: defaultdict[str, set[int]] = defaultdict(set)
+        self._last: dict[str, int] = {}
+
+    def last_page(self, part: str, page: int) -> None:
+        """Record which page is a part's last."""
+        self._last[part] = page
+
+    def stored(self, part: str, page: int) -> tuple[int | None, bool]:
+        """Record a page as stored. Returns the last page now stored without a gap if that
+        moved (else None), and whether the part's last page is among them."""
+        self._stored[part].add(page)
+        before = through = self.through.get(part, 0)
+        while through + 1 in self._stored[part]:
+            through += 1
+        self.through[part] = through
+        done = part in self._last and through >= self._last[part]
+        return (through if through > before else None), done
 
 
 class WeiboSpider(SmcatSpider):

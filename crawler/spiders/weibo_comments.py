@@ -53,12 +53,9 @@ class WeiboCommentsSpider(WeiboSpider):
         self.crawl_args = {"post_ids": self.post_ids, "replies": self.replies}
         self.extra_counts = {"posts": len(self.post_ids), "pages": 0}
         self.cursors: set[tuple[str, str, int]] = set()  # (post, thread, max_id) asked for
-        self.keep_raw = True  # see start()
 
     async def start(self) -> AsyncIterator[Request]:
-        # the pipeline reads this: pseudonymised crawls keep no raw bodies (they hold real ids)
-        self.keep_raw = not self.settings.getbool("SMCAT_PSEUDONYMIZE")
-        self.extra_counts["raw_kept"] = int(self.keep_raw)
+        self.keep_raw_unless_pseudonymised()
         self.cookie = self.settings.get("SMCAT_WEIBO_COOKIE") or ""
         self.web = self.api == "web" or (self.api == "auto" and bool(self.cookie))
         if self.api in ("web", "wap") and not self.cookie:
