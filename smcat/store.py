@@ -273,6 +273,29 @@ MIGRATIONS: tuple[str, ...] = (
     ) WITHOUT ROWID;
     CREATE INDEX coded_posts_coder ON coded_posts (codebook, coder);
     """,
+    # 5: streamer figures as sales platforms export them: followers, category, the live and
+    # video split of volumes too, and every figure as the low and high ends of the range the
+    # export gives (equal when it gives one number, which is then also in the plain column)
+    """
+    ALTER TABLE streamer_stats ADD COLUMN category TEXT;
+    ALTER TABLE streamer_stats ADD COLUMN followers INTEGER;
+    ALTER TABLE streamer_stats ADD COLUMN live_sales_volume INTEGER;
+    ALTER TABLE streamer_stats ADD COLUMN video_sales_volume INTEGER;
+    ALTER TABLE streamer_stats ADD COLUMN followers_low INTEGER;
+    ALTER TABLE streamer_stats ADD COLUMN followers_high INTEGER;
+    ALTER TABLE streamer_stats ADD COLUMN sales_volume_low INTEGER;
+    ALTER TABLE streamer_stats ADD COLUMN sales_volume_high INTEGER;
+    ALTER TABLE streamer_stats ADD COLUMN sales_amount_low REAL;
+    ALTER TABLE streamer_stats ADD COLUMN sales_amount_high REAL;
+    ALTER TABLE streamer_stats ADD COLUMN live_sales_volume_low INTEGER;
+    ALTER TABLE streamer_stats ADD COLUMN live_sales_volume_high INTEGER;
+    ALTER TABLE streamer_stats ADD COLUMN live_sales_amount_low REAL;
+    ALTER TABLE streamer_stats ADD COLUMN live_sales_amount_high REAL;
+    ALTER TABLE streamer_stats ADD COLUMN video_sales_volume_low INTEGER;
+    ALTER TABLE streamer_stats ADD COLUMN video_sales_volume_high INTEGER;
+    ALTER TABLE streamer_stats ADD COLUMN video_sales_amount_low REAL;
+    ALTER TABLE streamer_stats ADD COLUMN video_sales_amount_high REAL;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 TABLES: tuple[str, ...] = (
@@ -670,6 +693,12 @@ _LIVE_OBSERVATIONS = _table(
     },
     on_conflict="ignore",
 )
+# the figures of streamer_stats that an export may give as a range (migration 5)
+_STREAMER_FIGURES = {
+    "followers": _COUNT, "sales_volume": _COUNT, "sales_amount": _REAL,
+    "live_sales_volume": _COUNT, "live_sales_amount": _REAL,
+    "video_sales_volume": _COUNT, "video_sales_amount": _REAL,
+}  # fmt: skip
 _STREAMER_STATS = _table(
     "streamer_stats",
     ("source", "account", "period"),
@@ -686,6 +715,15 @@ _STREAMER_STATS = _table(
         "video_sales_amount": _REAL,
         "extra": _JSON,
         "imported_at": _TIME,
+        "category": _TEXT,
+        "followers": _COUNT,
+        "live_sales_volume": _COUNT,
+        "video_sales_volume": _COUNT,
+        **{
+            f"{figure}_{end}": kind
+            for figure, kind in _STREAMER_FIGURES.items()
+            for end in ("low", "high")
+        },
     },
 )
 
@@ -1301,9 +1339,22 @@ class Store:
         return self._write(_LIVE_OBSERVATIONS, rows, crawl_id)
 
     def upsert_streamer_stats(self, rows: Iterable[Mapping[str, Any]]) -> WriteResult:
-        """Insert or update imported third-party streamer sales figures."""
+        """Insert or update imported third-party streamer sales figures (source, account,
+        period; nickname, category, and each figure plain and as `<figure>_low` and
+        `<figure>_high`: followers, sales_volume, sales_amount, live_/video_sales_volume and
+        live_/video_sales_amount)."""
         imported_at = ((_STREAMER_STATS.position("imported_at"), _now()),)
         return self._write(_STREAMER_STATS, rows, None, imported_at)
+
+    def account_handles(self, platform: str) -> list[tuple[str, str | None, dict[str, Any]]]:
+        """(account_id, screen_name, extra) of a platform's stored accounts: what a row from
+        elsewhere (a sales platform's export) can be matched on."""
+        rows = self.connection.execute(
+            "SELECT account_id, screen_name, extra FROM accounts WHERE platform = ?"
+            " ORDER BY account_id",
+            (platform,),
+        )
+        return [(account, name, json.loads(extra or "{}")) for account, name, extra in rows]
 
     # -- samples -----------------------------------------------------------------------------
 
