@@ -56,8 +56,8 @@ def demo(
         Path, typer.Option("--db", help="Where to write the demo database.", dir_okay=False)
     ] = Path("smcat-demo.db"),
 ) -> None:
-    """Run the main job on the bundled fixtures, no network: replay server -> crawl -> store
-    -> machine coding."""
+    """Run the main job on the bundled fixtures, no network: replay server -> crawl (Weibo and
+    Douyin) -> store, a streamer sales import -> machine coding."""
     result = run_demo(settings(db=db))
     stdout.print(
         f"[bold]smcat demo[/] wrote {escape(str(result.db))} from {result.pages_served} responses"
@@ -65,6 +65,13 @@ def demo(
     )
     for crawl in result.crawls:
         stdout.print(f"  crawl {crawl.crawl_id} {crawl.spider}: {crawl.status}")
+    streamers = result.streamers
+    bad_rows = ", ".join(str(number) for number, _ in streamers.rejected)
+    stdout.print(
+        f"  import {streamers.path.name} ({streamers.source}): {streamers.stored} streamer rows,"
+        f" {streamers.linked} linked to the crawled Douyin creators; rows {bad_rows} rejected"
+        " on purpose (see the rejects table)"
+    )
     for table, rows in result.row_counts.items():
         if rows:
             stdout.print(f"  {table:18s} {rows:>6,} rows")

@@ -3,8 +3,10 @@
 A replay server on 127.0.0.1 serves the fictional brand accounts and hot-search lists of
 fixtures/demo.toml; the Weibo spiders crawl the accounts' timelines, the comments on two of
 their posts, a keyword search, and two snapshots of the hot-search list into the demo database;
-then the machine coder codes the posts with the bundled codebook. Later stages (models,
-report) join here as their issues land.
+the Douyin spiders crawl two creators with their posts, the comments on one post and a short
+live session; a streamer sales export (fictional, Chanmama's layout, with bad rows) is
+imported and linked to the creators; then the machine coder codes the posts with the bundled
+codebook. Later stages (models, report) join here as their issues land.
 """
 
 from __future__ import annotations
@@ -17,10 +19,14 @@ from coding.codebook import Codebook, default_codebook_path, load_codebook
 from coding.tagger import AutoCodeResult, auto_code
 from crawler.replay import ReplayServer
 from crawler.runner import run_spiders
+from crawler.spiders.douyin_comments import DouyinCommentsSpider
+from crawler.spiders.douyin_live import DouyinLiveSpider
+from crawler.spiders.douyin_user import DouyinUserSpider
 from crawler.spiders.weibo_comments import WeiboCommentsSpider
 from crawler.spiders.weibo_hot import WeiboHotSpider
 from crawler.spiders.weibo_search import WeiboSearchSpider
 from crawler.spiders.weibo_user import WeiboUserSpider
+from crawler.streamers import CHANMAMA, StreamerImport, import_streamers
 from smcat.config import Settings
 from smcat.errors import SmcatError
 from smcat.store import CrawlRecord, Store
@@ -33,6 +39,16 @@ HOT_EVERY = 1.0  # seconds between the demo's two hot-search snapshots
 DEMO_SEARCH = {"keywords": "澜蔻", "since": "2025-03-01", "until": "2025-03-02"}
 # search wants a cookie; this stand-in is sent to the loopback replay server only
 DEMO_COOKIE = "SUB=smcat-demo"
+# 澜蔻护肤 and 小鱼家服饰 on Douyin, both fictional; a post of the first; a live room of hers
+DEMO_CREATORS = (
+    "MS4wLjABAAAAfictional_LANKOU_beauty_0001",
+    "MS4wLjABAAAAfictional_XIAOYU_fashion_002",
+)
+DEMO_DOUYIN_POST = "7430000000000000102"
+DEMO_ROOM = "802400000001"
+LIVE_EVERY = 0.3  # seconds between the live room's observations (it goes off air at the third)
+DEMO_EXPORT = FIXTURES / "streamers" / "chanmama.xlsx"
+DEMO_EXPORT_PERIOD = "近30天 to 2025-11-03"
 
 
 @dataclass(frozen=True)
@@ -44,6 +60,7 @@ class DemoResult:
     row_counts: dict[str, int]
     crawls: list[CrawlRecord]
     pages_served: int
+    streamers: StreamerImport
     codebook: Codebook
     coded: AutoCodeResult
 
@@ -71,6 +88,10 @@ def run_demo(settings: Settings) -> DemoResult:
             weibo_search_url=server.url,
             weibo_cookie=DEMO_COOKIE,  # the user's own cookie has no business with the demo
             weibo_cookie_file="",
+            douyin_url=server.url,
+            douyin_live_url=server.url,
+            douyin_cookie="",  # nor the user's Douyin cookie and signer
+            douyin_signer="",
             download_delay=0.0,
             retry_backoff=0.0,
         )
@@ -83,11 +104,15 @@ def run_demo(settings: Settings) -> DemoResult:
                 ),
                 (WeiboSearchSpider, DEMO_SEARCH),
                 (WeiboHotSpider, {"every": HOT_EVERY, "duration": 1.5 * HOT_EVERY}),
+                (DouyinUserSpider, {"sec_uids": ",".join(DEMO_CREATORS)}),
+                (DouyinCommentsSpider, {"aweme_ids": DEMO_DOUYIN_POST, "replies": True}),
+                (DouyinLiveSpider, {"web_rid": DEMO_ROOM, "every": LIVE_EVERY}),
             ],
             replay,
         )
         pages = len(server.hits)
     with Store.open(settings.db) as store:
+        streamers = import_streamers(store, DEMO_EXPORT, "chanmama", CHANMAMA, DEMO_EXPORT_PERIOD)
         coded = auto_code(store, codebook)
         counts = store.info().row_counts
-    return DemoResult(settings.db, counts, crawls, pages, codebook, coded)
+    return DemoResult(settings.db, counts, crawls, pages, streamers, codebook, coded)
