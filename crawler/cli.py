@@ -41,6 +41,21 @@ import_app = typer.Typer(
 )
 
 
+# the options of both comment crawls
+RepliesOption = Annotated[
+    bool, typer.Option("--replies", help="Also every reply under each comment.")
+]
+PseudonymizeOption = Annotated[
+    bool,
+    typer.Option(
+        "--pseudonymize",
+        help="Store commenters as keyed hashes (needs SMCAT_PSEUDONYM_SALT), without names "
+        "and without the raw pages (they hold the real ids).",
+    ),
+]
+CommentPagesOption = Annotated[int, typer.Option(help="Stop each post after N pages (0 = all).")]
+
+
 def _day(value: str | None, flag: str) -> str | None:
     if value is None:
         return None
@@ -184,18 +199,9 @@ def weibo_comments(
     post_ids: Annotated[
         list[str], typer.Argument(help="Numeric ids (mid) of Weibo posts.", show_default=False)
     ],
-    replies: Annotated[
-        bool, typer.Option("--replies", help="Also every reply under each comment.")
-    ] = False,
-    pseudonymize: Annotated[
-        bool,
-        typer.Option(
-            "--pseudonymize",
-            help="Store commenters as keyed hashes (needs SMCAT_PSEUDONYM_SALT), without names "
-            "and without the raw pages (they hold the real ids).",
-        ),
-    ] = False,
-    max_pages: Annotated[int, typer.Option(help="Stop each post after N pages (0 = all).")] = 0,
+    replies: RepliesOption = False,
+    pseudonymize: PseudonymizeOption = False,
+    max_pages: CommentPagesOption = 0,
     api: Annotated[
         CommentsApi,
         typer.Option(
@@ -310,18 +316,9 @@ def douyin_comments(
             show_default=False,
         ),
     ],
-    replies: Annotated[
-        bool, typer.Option("--replies", help="Also every reply under each comment.")
-    ] = False,
-    pseudonymize: Annotated[
-        bool,
-        typer.Option(
-            "--pseudonymize",
-            help="Store commenters as keyed hashes (needs SMCAT_PSEUDONYM_SALT), without names "
-            "and without the raw pages (they hold the real ids).",
-        ),
-    ] = False,
-    max_pages: Annotated[int, typer.Option(help="Stop each post after N pages (0 = all).")] = 0,
+    replies: RepliesOption = False,
+    pseudonymize: PseudonymizeOption = False,
+    max_pages: CommentPagesOption = 0,
     resume: Annotated[
         bool,
         typer.Option(

@@ -108,6 +108,44 @@ class PageLedger:
         return (through if through > before else None), done
 
 
+class CommentPaging(SmcatSpider):
+    """What comment spiders share: reading a page of comments, and ending a thread whose
+    paging cursor comes round again. Their requests carry the post (and, for replies, the
+    comment: root) in their meta."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.cursors: set[tuple[str, str, int]] = set()  # (post, thread, cursor) asked for
+
+    def _read_comments(
+        self, response: Response, parse_page: Callable[[Any, str, datetime], Any], what: str
+    ) -> Generator[Any, None, Any]:
+        """`parse_page(payload, post_id, fetched_at)` of the response, its rejects and comments
+        yielded; the page returned (None if it could not be read)."""
+        post_id = response.meta["post_id"]
+        page = yield from self._parsed(
+            response, lambda payload, when: parse_page(payload, post_id, when), what
+        )
+        if page is None:
+            return None
+        self.extra_counts["pages"] += 1
+        yield from page.rejects
+        yield from page.comments
+        return page
+
+    def _came_round(self, response: Response, cursor: int, name: str) -> RejectItem | None:
+        """A problem if a thread's next cursor was asked for already, or is the one just asked
+        with (it would page for ever, or, filtered as a repeat request, end the thread early
+        without a word); else None, and the cursor is noted."""
+        thread = (response.meta["post_id"], response.meta.get("root", ""))
+        if (*thread, cursor) in self.cursors or cursor == response.meta[name]:
+            return self._problem(
+                response, f"{response.url}: the cursor came round again ({name} {cursor})"
+            )
+        self.cursors.add((*thread, cursor))
+        return None
+
+
 class WeiboSpider(SmcatSpider):
     """A spider of Weibo's: JSON answers, with login pages seen for what they are."""
 

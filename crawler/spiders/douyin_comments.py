@@ -20,13 +20,13 @@ from crawler.parsers.douyin_comments import (
     DouyinCommentPage,
     parse_comment_list,
 )
-from crawler.spiders.base import PageLedger
+from crawler.spiders.base import CommentPaging, PageLedger
 from crawler.spiders.douyin_base import WEBAPP_QUERY, DouyinSpider
 
 PAGE_SIZE = 20  # what the site's own page asks for
 
 
-class DouyinCommentsSpider(DouyinSpider):
+class DouyinCommentsSpider(DouyinSpider, CommentPaging):
     """Comments of Douyin posts (aweme ids), every page, and their replies with `replies=1`."""
 
     name = "douyin_comments"
@@ -51,7 +51,6 @@ class DouyinCommentsSpider(DouyinSpider):
         self.pages = PageLedger({a: self.marks.get(a, {}).get("page", 0) for a in self.aweme_ids})
         self.cursor_after: dict[tuple[str, int], int] = {}  # (post, page) -> the next cursor
         self.threads_due: dict[tuple[str, int], int] = {}  # (post, page) -> reply threads open
-        self.cursors: set[tuple[str, str, int]] = set()  # (post, thread, cursor) asked for
 
     @staticmethod
     def describe(aweme_ids: list[str], replies: bool) -> dict[str, Any]:
@@ -120,30 +119,16 @@ class DouyinCommentsSpider(DouyinSpider):
     def _read(
         self, response: Response, what: str
     ) -> Generator[Any, None, DouyinCommentPage | None]:
-        aweme_id = response.meta["post_id"]
-        page = yield from self._parsed(
-            response, lambda payload, when: parse_comment_list(payload, aweme_id, when), what
-        )
-        if page is None:
-            return None
-        self.extra_counts["pages"] += 1
-        yield from page.rejects
-        yield from page.comments
-        return page
+        return (yield from self._read_comments(response, parse_comment_list, what))
 
     def _goes_on(
         self, page: DouyinCommentPage, response: Response, number: int
     ) -> Generator[RejectItem, None, bool]:
         if not page.has_more or not page.comments or (self.max_pages and number >= self.max_pages):
             return False
-        thread = (response.meta["post_id"], response.meta.get("root", ""))
-        if (*thread, page.cursor) in self.cursors or page.cursor == response.meta["cursor"]:
-            # a cursor that does not move would page for ever
-            yield self._problem(
-                response, f"{response.url}: the cursor came round again (cursor {page.cursor})"
-            )
+        if problem := self._came_round(response, page.cursor, "cursor"):
+            yield problem
             return False
-        self.cursors.add((*thread, page.cursor))
         return True
 
     def _page_stored(self, aweme_id: str, number: int) -> Iterator[Checkpoint]:
