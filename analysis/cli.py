@@ -66,6 +66,9 @@ def effects_command(
     codebook: Annotated[str, typer.Option(help="The codebook the codes are of.")] = (
         DEFAULT_CODEBOOK
     ),
+    platform: Annotated[
+        str, typer.Option(help="The posts of this platform (weibo or douyin).")
+    ] = "weibo",
     db: DbOption = None,
 ) -> None:
     """Fit NB2, Poisson (SEs clustered by account) and OLS of log(1+y) (HC3) of engagement on
@@ -85,6 +88,7 @@ def effects_command(
             fe=fe,
             at_age_days=parse_age(at_age) if at_age else None,
             codebook=codebook,
+            platform=platform,
         )
     written = write_report(report, output)
     stdout.print(escape(to_markdown(side_by_side(report.columns))))

@@ -101,14 +101,18 @@ def model_frame(
     codebook: str = DEFAULT_CODEBOOK,
     at_age_days: float | None = None,
     include_reposts: bool = False,
+    platform: str | None = "weibo",
 ) -> ModelFrame:
-    """The model frame of the stored posts with the chosen coder's codes (see the module doc)."""
+    """The model frame of the stored posts of a platform (None: all) with the chosen coder's
+    codes (see the module doc). Weibo's by default: the hot-search list that makes a word or
+    topic hot is Weibo's."""
     coder = resolve_coder(store, codes, codebook)
     machines = sorted(_machine_coders(store, codebook))
     machine = coder if coder.startswith(MACHINE_PREFIX) else (machines[-1] if machines else None)
-    posts = _frame(store.posts_for_model(include_reposts=include_reposts))
+    posts = _frame(store.posts_for_model(platform=platform, include_reposts=include_reposts))
     if posts.empty:
-        raise SmcatError("no posts in this database: crawl or load posts first")
+        where = f"of {platform} " if platform else ""
+        raise SmcatError(f"no posts {where}in this database: crawl or load posts first")
     engagement = _frame(store.post_engagement(at_age_days))
     data = posts.merge(engagement, on=["platform", "post_id"], how="left")
     data["engagement"] = data["likes"] + data["comments"]

@@ -13,12 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from coding.sheets import read_sheet
 from smcat.errors import SmcatError
 from smcat.store import COMMERCE_COLUMNS, COMMERCE_REQUIRED, Store
+from smcat.tables import read_table
 
 KINDS = ("orders", "products", "choices")
-FORMATS = (".csv", ".xlsx")
 # Kinds whose columns beyond the known ones are the user's attributes (brand promises, etc.)
 _WITH_ATTRIBUTES = ("products", "choices")
 _ROW = "row"  # carried in each row so that a reject names its row; the store ignores it
@@ -85,9 +84,7 @@ def import_commerce(
     """
     if kind not in KINDS:
         raise CommerceImportError(f"unknown import {kind!r}: choose one of {', '.join(KINDS)}")
-    if path.suffix.lower() not in FORMATS:
-        raise CommerceImportError(f"{path}: name the file .csv or .xlsx")
-    sheet = read_sheet(path)
+    sheet = read_table(path)
     attributes = _check_header(kind, path, sheet.header)
     if not sheet.rows:
         raise CommerceImportError(f"{path}: the file has a header but no rows: fill it in")

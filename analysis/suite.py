@@ -27,6 +27,7 @@ def run_suite(
     at_age_days: float | None = None,
     codebook: str = DEFAULT_CODEBOOK,
     keep_going: bool = False,
+    platform: str | None = "weibo",
 ) -> Report:
     """Fit each of `models` of `dv` on `regressors` with the codes of each coder in `codes`.
 
@@ -34,9 +35,10 @@ def run_suite(
     fixed effects and clusters by them. A fit that fails raises, unless `keep_going`: then it
     is listed among the report's failures, and regressors without variation in the data are
     left out (and named in the notes) rather than refused. The descriptive plots show the
-    first coder's codes."""
+    first coder's codes. The posts are those of `platform` (None: every platform's)."""
     frames = [
-        model_frame(store, codes=c, codebook=codebook, at_age_days=at_age_days) for c in codes
+        model_frame(store, codes=c, codebook=codebook, at_age_days=at_age_days, platform=platform)
+        for c in codes
     ]
     columns: list[Column] = []
     failures: list[Failure] = []

@@ -11,28 +11,26 @@ from __future__ import annotations
 
 import csv
 import re
-import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from pathlib import Path
 
 import openpyxl
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from coding.codebook import Subcategory
 from smcat.errors import SmcatError
 from smcat.store import PostForCoder
+from smcat.tables import TABLE_FORMATS, Table, TableError, read_table
 
 POST_COLUMNS = ("platform", "post_id", "account", "created_at", "url", "text")
 META_COLUMNS = ("codebook", "codebook_version", "coder", "coders")
 EVIDENCE_COLUMN = "machine_evidence"
 DISAGREEMENT_COLUMN = "disagreements"
-FORMATS = (".xlsx", ".csv")
+FORMATS = TABLE_FORMATS
 SHEET = "coding"
 _WIDTHS = {"platform": 8, "post_id": 18, "account": 14, "created_at": 20, "url": 12, "text": 60}
 _FORMULA_START = ("=", "+", "-", "@")  # a spreadsheet would run such a cell as a formula
@@ -77,13 +75,8 @@ class SheetProblem:
 
 
 @dataclass(frozen=True)
-class RawSheet:
-    """A sheet's header and rows as text ("" for an empty cell), with each row's number as a
-    spreadsheet counts it (the header is row 1)."""
-
-    path: Path
-    header: list[str]
-    rows: list[tuple[int, list[str]]]
+class RawSheet(Table):
+    """A coding sheet's header and rows as text, each row numbered as a spreadsheet counts it."""
 
     def column(self, index: int) -> str:
         """A column as a spreadsheet names it, with its header: "H (B3 抽奖福利)"."""
@@ -220,54 +213,12 @@ def _xlsx_text(cell: object) -> object:
 
 def read_sheet(path: Path) -> RawSheet:
     """A coding sheet's cells as text; a SheetError if the file cannot be read as one."""
-    suffix = sheet_format(path)
+    sheet_format(path)
     try:
-        lines = _read_csv(path) if suffix == ".csv" else _read_xlsx(path)
-    except FileNotFoundError:
-        raise SheetError(f"{path}: no such file") from None
-    except UnicodeDecodeError:
-        raise SheetError(
-            f"{path}: not UTF-8 text: save it as 'CSV UTF-8' and import again"
-        ) from None
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError) as error:
-        raise SheetError(
-            f"{path}: not a readable XLSX workbook ({error}): save it from your spreadsheet "
-            "as .xlsx, or export the sheet again"
-        ) from None
-    numbered = [(number, cells) for number, cells in enumerate(lines, start=1) if any(cells)]
-    if not numbered or numbered[0][0] != 1:
-        raise SheetError(f"{path}: the first row must be the header row of an exported sheet")
-    header = [cell.strip() for cell in numbered[0][1]]
-    width = len(header)
-    rows = [(n, (cells + [""] * width)[:width]) for n, cells in numbered[1:]]
-    return RawSheet(path, header, rows)
-
-
-def _read_csv(path: Path) -> list[list[str]]:
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        return [[cell.strip() for cell in line] for line in csv.reader(handle)]
-
-
-def _read_xlsx(path: Path) -> list[list[str]]:
-    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    try:
-        sheet = book[SHEET] if SHEET in book.sheetnames else book.worksheets[0]
-        return [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-    finally:
-        book.close()
-
-
-def _cell_text(value: object) -> str:
-    """A cell's value as the text it shows: 1 for a number 1 or 1.0, TRUE as 1."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return str(int(value))
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    return str(value).strip()
+        table = read_table(path, SHEET)
+    except TableError as error:
+        raise SheetError(str(error)) from None
+    return RawSheet(table.path, table.header, table.rows)
 
 
 def sheet_meta(raw: RawSheet) -> SheetMeta:

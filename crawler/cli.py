@@ -16,12 +16,14 @@ from crawler.reparse import reparse
 from crawler.runner import run_spiders
 from crawler.settings import weibo_cookie
 from crawler.signing import load_signer
+from crawler.spiders.douyin_comments import DouyinCommentsSpider
 from crawler.spiders.douyin_live import DouyinLiveSpider
 from crawler.spiders.douyin_user import DouyinUserSpider
 from crawler.spiders.weibo_comments import WeiboCommentsSpider
 from crawler.spiders.weibo_hot import WeiboHotSpider
 from crawler.spiders.weibo_search import WeiboSearchSpider
 from crawler.spiders.weibo_user import WeiboUserSpider
+from crawler.streamers import LAYOUTS, import_streamers, load_mapping
 from smcat.cli_common import DbOption, settings, stdout
 from smcat.errors import SmcatError
 from smcat.sampling import monthly_sample
@@ -33,10 +35,26 @@ crawl_app = typer.Typer(
     no_args_is_help=True,
 )
 import_app = typer.Typer(
-    help="Import exports into the project database: shop orders, products and brand choices "
-    "(CSV or XLSX) for `smcat analyze`.",
+    help="Import exports into the project database: streamer sales figures from Chanmama, "
+    "Feigua or any CSV/XLSX described by a mapping file; shop orders, products and brand "
+    "choices (CSV or XLSX) for `smcat analyze`.",
     no_args_is_help=True,
 )
+
+
+# the options of both comment crawls
+RepliesOption = Annotated[
+    bool, typer.Option("--replies", help="Also every reply under each comment.")
+]
+PseudonymizeOption = Annotated[
+    bool,
+    typer.Option(
+        "--pseudonymize",
+        help="Store commenters as keyed hashes (needs SMCAT_PSEUDONYM_SALT), without names "
+        "and without the raw pages (they hold the real ids).",
+    ),
+]
+CommentPagesOption = Annotated[int, typer.Option(help="Stop each post after N pages (0 = all).")]
 
 
 def _day(value: str | None, flag: str) -> str | None:
@@ -182,18 +200,9 @@ def weibo_comments(
     post_ids: Annotated[
         list[str], typer.Argument(help="Numeric ids (mid) of Weibo posts.", show_default=False)
     ],
-    replies: Annotated[
-        bool, typer.Option("--replies", help="Also every reply under each comment.")
-    ] = False,
-    pseudonymize: Annotated[
-        bool,
-        typer.Option(
-            "--pseudonymize",
-            help="Store commenters as keyed hashes (needs SMCAT_PSEUDONYM_SALT), without names "
-            "and without the raw pages (they hold the real ids).",
-        ),
-    ] = False,
-    max_pages: Annotated[int, typer.Option(help="Stop each post after N pages (0 = all).")] = 0,
+    replies: RepliesOption = False,
+    pseudonymize: PseudonymizeOption = False,
+    max_pages: CommentPagesOption = 0,
     api: Annotated[
         CommentsApi,
         typer.Option(
@@ -261,9 +270,7 @@ def weibo_search(
         )
     if resume:
         described = WeiboSearchSpider.describe(words, first, last, resolved.weibo_search_split_at)
-        if found := _resumption(resolved.db, WeiboSearchSpider.name, described):
-            arguments["resume_crawl_id"], checkpoint = found
-            arguments["resume_from"] = json.dumps(checkpoint, ensure_ascii=False)
+        _resume_arguments(arguments, resolved.db, WeiboSearchSpider.name, described)
     report(run_spiders([(WeiboSearchSpider, arguments)], resolved))
 
 
@@ -279,6 +286,14 @@ def douyin_user(
     max_pages: Annotated[
         int, typer.Option(help="Stop each post list after N pages (0 = all).")
     ] = 0,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume",
+            help="Continue the last unfinished crawl of the same creators (stopped, interrupted "
+            "or killed) after the last pages it had stored.",
+        ),
+    ] = False,
     db: DbOption = None,
 ) -> None:
     """Profiles and posts of Douyin creators through douyin.com's web API, with the counts of
@@ -286,8 +301,52 @@ def douyin_user(
     under `shortfall`. Douyin wants signed requests: see douyin_signer in the README."""
     resolved = settings(db=db)
     load_signer(resolved.douyin_signer)  # a signer that cannot load fails before any request
-    arguments = {"sec_uids": ",".join(sec_uids), "max_pages": max_pages}
+    arguments: dict[str, Any] = {"sec_uids": ",".join(sec_uids), "max_pages": max_pages}
+    if resume:
+        _resume_arguments(arguments, resolved.db, DouyinUserSpider.name,
+                          DouyinUserSpider.describe(sec_uids))  # fmt: skip
     report(run_spiders([(DouyinUserSpider, arguments)], resolved))
+
+
+@crawl_app.command("douyin-comments")
+def douyin_comments(
+    aweme_ids: Annotated[
+        list[str],
+        typer.Argument(
+            help="Posts' aweme ids (the number in douyin.com/video/<aweme_id>).",
+            show_default=False,
+        ),
+    ],
+    replies: RepliesOption = False,
+    pseudonymize: PseudonymizeOption = False,
+    max_pages: CommentPagesOption = 0,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume",
+            help="Continue the last unfinished crawl of the same posts after the last pages "
+            "it had stored with all their replies.",
+        ),
+    ] = False,
+    db: DbOption = None,
+) -> None:
+    """Comments of Douyin posts through douyin.com's web API, every page (cursor by cursor),
+    replies on request. Douyin wants signed requests: see douyin_signer in the README."""
+    bad = [aweme_id for aweme_id in aweme_ids if not aweme_id.isdigit()]
+    if bad:
+        raise typer.BadParameter(f"{bad[0]!r} is not a numeric aweme id", param_hint="AWEME_IDS")
+    resolved = settings(db=db)
+    load_signer(resolved.douyin_signer)
+    if pseudonymize:
+        Pseudonymizer(resolved.pseudonym_salt)  # a missing salt fails here, before any request
+    arguments: dict[str, Any] = {
+        "aweme_ids": ",".join(aweme_ids), "replies": replies, "max_pages": max_pages,
+    }  # fmt: skip
+    if resume:
+        described = DouyinCommentsSpider.describe(aweme_ids, replies)
+        _resume_arguments(arguments, resolved.db, DouyinCommentsSpider.name, described)
+    overrides = {"SMCAT_PSEUDONYMIZE": pseudonymize}
+    report(run_spiders([(DouyinCommentsSpider, arguments)], resolved, overrides))
 
 
 @crawl_app.command("douyin-live")
@@ -335,6 +394,68 @@ def reparse_command(
         result = reparse(store, crawl_id=crawl)
         record = store.crawl(result.crawl_id)
     report([record] if record else [])
+
+
+class StreamerSource(StrEnum):
+    """Whose export `import streamers` reads (its built-in layout of headers)."""
+
+    chanmama = "chanmama"
+    feigua = "feigua"
+    generic = "generic"
+
+
+@import_app.command("streamers")
+def import_streamers_command(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="The export: .csv (UTF-8) or .xlsx.", show_default=False, dir_okay=False
+        ),
+    ],
+    source: Annotated[
+        StreamerSource,
+        typer.Option(help="Whose export it is: its layout of headers, and the rows' source."),
+    ],
+    mapping: Annotated[
+        Path | None,
+        typer.Option(
+            help="A TOML file mapping the export's headers to smcat's fields (for other "
+            "layouts; see the README).",
+            dir_okay=False,
+        ),
+    ] = None,
+    period: Annotated[
+        str | None,
+        typer.Option(
+            help="What period the figures cover, e.g. 2025-10 (default: the file's own period "
+            "column, else e.g. '近30天 to <the day the file was saved>')."
+        ),
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Streamers' sales figures from a sales platform's export into streamer_stats, linked to
+    crawled Douyin accounts by id or nickname. Rows that cannot be read are listed by row
+    number and kept in rejects; every other row is stored."""
+    layout = load_mapping(mapping) if mapping else LAYOUTS[source.value]
+    with Store.open(settings(db=db).db) as store:
+        result = import_streamers(store, file, source.value, layout, period)
+    stdout.print(
+        f"{file.name}: {result.stored} streamer row(s) stored for {result.source}, period "
+        f"{result.period!r} unless a row names its own; {result.linked} linked to crawled "
+        f"Douyin accounts; {len(result.rejected)} rejected"
+    )
+    for number, reason in result.rejected:
+        stdout.print(f"  row {number}: {reason}")
+
+
+def _resume_arguments(
+    arguments: dict[str, Any], db: Path, spider: str, described: dict[str, Any]
+) -> None:
+    """Add the crawl to resume and its checkpoints (as JSON) to a spider's arguments, if there
+    is an unfinished crawl of these arguments."""
+    if found := _resumption(db, spider, described):
+        arguments["resume_crawl_id"], checkpoint = found
+        arguments["resume_from"] = json.dumps(checkpoint, ensure_ascii=False)
 
 
 def _resumption(

@@ -121,7 +121,7 @@ class Checkpoint:
     """How far one part of a crawl got: written only once all rows before it are stored."""
 
     part: str
-    value: int | str
+    value: int | str | dict[str, Any]
 
 
 @dataclass

@@ -19,6 +19,10 @@ from urllib.parse import parse_qsl, urlsplit
 
 from crawler.items import PostItem
 from crawler.parsers.common import PayloadError, day_window
+from crawler.parsers.douyin_comments import parse_comment_list
+from crawler.parsers.douyin_live import parse_enter
+from crawler.parsers.douyin_user import parse_post_list
+from crawler.parsers.douyin_user import parse_profile as parse_douyin_profile
 from crawler.parsers.weibo_cn import parse_wap_comment_page
 from crawler.parsers.weibo_comments import parse_comment_page
 from crawler.parsers.weibo_hot import parse_hot_search
@@ -176,6 +180,37 @@ def _weibo_extend(
     yield LongText(query.get("id", ""), parse_long_text(payload))
 
 
+def _douyin_profile(
+    payload: Any, fetched: datetime, query: Mapping[str, str], crawl: CrawlContext
+) -> Iterator[Any]:
+    yield parse_douyin_profile(payload, fetched)
+
+
+def _douyin_posts(
+    payload: Any, fetched: datetime, query: Mapping[str, str], crawl: CrawlContext
+) -> Iterator[Any]:
+    page = parse_post_list(payload, fetched)
+    yield from page.rejects
+    yield from page.posts
+
+
+def _douyin_comments(
+    payload: Any, fetched: datetime, query: Mapping[str, str], crawl: CrawlContext
+) -> Iterator[Any]:
+    # a post's comments are asked for by aweme_id, a comment's replies by item_id (the post)
+    page = parse_comment_list(payload, query.get("aweme_id") or query.get("item_id", ""), fetched)
+    yield from page.rejects
+    yield from page.comments
+
+
+def _douyin_live(
+    payload: Any, fetched: datetime, query: Mapping[str, str], crawl: CrawlContext
+) -> Iterator[Any]:
+    room = parse_enter(payload, fetched)
+    room.extra["web_rid"] = query.get("web_rid")  # as the spider records the room's address
+    yield room
+
+
 @dataclass(frozen=True)
 class LongText:
     """The full text of a post, to be joined to the post when it is written; `key` is the
@@ -198,6 +233,11 @@ HANDLERS: dict[str, Handler] = {
     "/ajax/statuses/buildComments": _weibo_build_comments,
     "/weibo": _weibo_search,  # s.weibo.com's result pages (HTML) of the keyword search
     r"/comment/\w+": _weibo_cn_comments,  # weibo.cn's comment pages (HTML)
+    "/aweme/v1/web/user/profile/other/": _douyin_profile,
+    "/aweme/v1/web/aweme/post/": _douyin_posts,
+    "/aweme/v1/web/comment/list/": _douyin_comments,
+    "/aweme/v1/web/comment/list/reply/": _douyin_comments,
+    "/webcast/room/web/enter/": _douyin_live,
 }
 
 

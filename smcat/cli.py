@@ -66,8 +66,9 @@ def demo(
         ),
     ] = None,
 ) -> None:
-    """Run the main job on the bundled fixtures, no network: replay server -> crawl -> store
-    -> machine coding -> effect models -> HTML report."""
+    """Run the main job on the bundled fixtures, no network: replay server -> crawl (Weibo and
+    Douyin) -> store, a streamer sales import -> machine coding -> effect models -> HTML
+    report."""
     result = run_demo(settings(db=db), report)
     stdout.print(
         f"[bold]smcat demo[/] wrote {escape(str(result.db))} from {result.pages_served} responses"
@@ -75,6 +76,13 @@ def demo(
     )
     for crawl in result.crawls:
         stdout.print(f"  crawl {crawl.crawl_id} {crawl.spider}: {crawl.status}")
+    streamers = result.streamers
+    bad_rows = ", ".join(str(number) for number, _ in streamers.rejected)
+    stdout.print(
+        f"  import {streamers.path.name} ({streamers.source}): {streamers.stored} streamer rows,"
+        f" {streamers.linked} linked to the crawled Douyin creators; rows {bad_rows} rejected"
+        " on purpose (see the rejects table)"
+    )
     for table, rows in result.row_counts.items():
         if rows:
             stdout.print(f"  {table:18s} {rows:>6,} rows")

@@ -3,13 +3,15 @@
 A replay server on 127.0.0.1 serves the fictional brand accounts and hot-search lists of
 fixtures/demo.toml; the Weibo spiders crawl the accounts' timelines, the comments on two of
 their posts, a keyword search, and two snapshots of the hot-search list into the demo database;
-then the machine coder codes the posts with the bundled codebook, and the effect models are
-fitted and written as an HTML report.
+the Douyin spiders crawl two creators with their posts, the comments on one post and a short
+live session; a streamer sales export (fictional, Chanmama's layout, with bad rows) is
+imported and linked to the creators; then the machine coder codes the posts with the bundled
+codebook, and the effect models are fitted and written as an HTML report.
 
 The demo has about fifty posts of a few accounts, so its report is a small one that always
 fits: NB2 and Poisson of engagement on the study's variables, followers and media type, with
-heteroskedasticity-robust rather than account-clustered Poisson SEs (two accounts are far too
-few clusters), regressors without variation left out, and a model that fails named in the
+heteroskedasticity-robust rather than account-clustered Poisson SEs (a few accounts are far
+too few clusters), regressors without variation left out, and a model that fails named in the
 page instead of failing the demo.
 """
 
@@ -24,10 +26,14 @@ from coding.codebook import Codebook, default_codebook_path, load_codebook
 from coding.tagger import AutoCodeResult, auto_code
 from crawler.replay import ReplayServer
 from crawler.runner import run_spiders
+from crawler.spiders.douyin_comments import DouyinCommentsSpider
+from crawler.spiders.douyin_live import DouyinLiveSpider
+from crawler.spiders.douyin_user import DouyinUserSpider
 from crawler.spiders.weibo_comments import WeiboCommentsSpider
 from crawler.spiders.weibo_hot import WeiboHotSpider
 from crawler.spiders.weibo_search import WeiboSearchSpider
 from crawler.spiders.weibo_user import WeiboUserSpider
+from crawler.streamers import CHANMAMA, StreamerImport, import_streamers
 from smcat.config import Settings
 from smcat.errors import SmcatError
 from smcat.store import CrawlRecord, Store
@@ -51,6 +57,16 @@ DEMO_NOTE = (
     " Poisson SEs are robust (HC0), not clustered by account, since the demo has too few"
     " accounts to cluster by."
 )
+# 澜蔻护肤 and 小鱼家服饰 on Douyin, both fictional; a post of the first; a live room of hers
+DEMO_CREATORS = (
+    "MS4wLjABAAAAfictional_LANKOU_beauty_0001",
+    "MS4wLjABAAAAfictional_XIAOYU_fashion_002",
+)
+DEMO_DOUYIN_POST = "7430000000000000102"
+DEMO_ROOM = "802400000001"
+LIVE_EVERY = 0.3  # seconds between the live room's observations (it goes off air at the third)
+DEMO_EXPORT = FIXTURES / "streamers" / "chanmama.xlsx"
+DEMO_EXPORT_PERIOD = "近30天 to 2025-11-03"
 
 
 @dataclass(frozen=True)
@@ -62,6 +78,7 @@ class DemoResult:
     row_counts: dict[str, int]
     crawls: list[CrawlRecord]
     pages_served: int
+    streamers: StreamerImport
     codebook: Codebook
     coded: AutoCodeResult
     report: Report
@@ -93,6 +110,10 @@ def run_demo(settings: Settings, report_folder: Path | None = None) -> DemoResul
             weibo_search_url=server.url,
             weibo_cookie=DEMO_COOKIE,  # the user's own cookie has no business with the demo
             weibo_cookie_file="",
+            douyin_url=server.url,
+            douyin_live_url=server.url,
+            douyin_cookie="",  # nor the user's Douyin cookie and signer
+            douyin_signer="",
             download_delay=0.0,
             retry_backoff=0.0,
         )
@@ -105,6 +126,9 @@ def run_demo(settings: Settings, report_folder: Path | None = None) -> DemoResul
                 ),
                 (WeiboSearchSpider, DEMO_SEARCH),
                 (WeiboHotSpider, {"every": HOT_EVERY, "duration": 1.5 * HOT_EVERY}),
+                (DouyinUserSpider, {"sec_uids": ",".join(DEMO_CREATORS)}),
+                (DouyinCommentsSpider, {"aweme_ids": DEMO_DOUYIN_POST, "replies": True}),
+                (DouyinLiveSpider, {"web_rid": DEMO_ROOM, "every": LIVE_EVERY}),
             ],
             replay,
         )
@@ -114,6 +138,7 @@ def run_demo(settings: Settings, report_folder: Path | None = None) -> DemoResul
     from analysis.suite import run_suite
 
     with Store.open(settings.db) as store:
+        streamers = import_streamers(store, DEMO_EXPORT, "chanmama", CHANMAMA, DEMO_EXPORT_PERIOD)
         coded = auto_code(store, codebook)
         counts = store.info().row_counts
         report = run_suite(
@@ -126,4 +151,4 @@ def run_demo(settings: Settings, report_folder: Path | None = None) -> DemoResul
     report = dataclasses.replace(report, notes=[*report.notes, DEMO_NOTE])
     folder = report_folder or settings.db.with_name(f"{settings.db.stem}-report")
     files = write_report(report, folder)
-    return DemoResult(settings.db, counts, crawls, pages, codebook, coded, report, files)
+    return DemoResult(settings.db, counts, crawls, pages, streamers, codebook, coded, report, files)

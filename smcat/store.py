@@ -308,6 +308,29 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (choice_id, alternative)
     ) WITHOUT ROWID;
     """,
+    # 6: streamer figures as sales platforms export them: followers, category, the live and
+    # video split of volumes too, and every figure as the low and high ends of the range the
+    # export gives (equal when it gives one number, which is then also in the plain column)
+    """
+    ALTER TABLE streamer_stats ADD COLUMN category TEXT;
+    ALTER TABLE streamer_stats ADD COLUMN followers INTEGER;
+    ALTER TABLE streamer_stats ADD COLUMN live_sales_volume INTEGER;
+    ALTER TABLE streamer_stats ADD COLUMN video_sales_volume INTEGER;
+    ALTER TABLE streamer_stats ADD COLUMN followers_low INTEGER;
+    ALTER TABLE streamer_stats ADD COLUMN followers_high INTEGER;
+    ALTER TABLE streamer_stats ADD COLUMN sales_volume_low INTEGER;
+    ALTER TABLE streamer_stats ADD COLUMN sales_volume_high INTEGER;
+    ALTER TABLE streamer_stats ADD COLUMN sales_amount_low REAL;
+    ALTER TABLE streamer_stats ADD COLUMN sales_amount_high REAL;
+    ALTER TABLE streamer_stats ADD COLUMN live_sales_volume_low INTEGER;
+    ALTER TABLE streamer_stats ADD COLUMN live_sales_volume_high INTEGER;
+    ALTER TABLE streamer_stats ADD COLUMN live_sales_amount_low REAL;
+    ALTER TABLE streamer_stats ADD COLUMN live_sales_amount_high REAL;
+    ALTER TABLE streamer_stats ADD COLUMN video_sales_volume_low INTEGER;
+    ALTER TABLE streamer_stats ADD COLUMN video_sales_volume_high INTEGER;
+    ALTER TABLE streamer_stats ADD COLUMN video_sales_amount_low REAL;
+    ALTER TABLE streamer_stats ADD COLUMN video_sales_amount_high REAL;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 TABLES: tuple[str, ...] = (
@@ -710,6 +733,12 @@ _LIVE_OBSERVATIONS = _table(
     },
     on_conflict="ignore",
 )
+# the figures of streamer_stats that an export may give as a range (migration 5)
+_STREAMER_FIGURES = {
+    "followers": _COUNT, "sales_volume": _COUNT, "sales_amount": _REAL,
+    "live_sales_volume": _COUNT, "live_sales_amount": _REAL,
+    "video_sales_volume": _COUNT, "video_sales_amount": _REAL,
+}  # fmt: skip
 _STREAMER_STATS = _table(
     "streamer_stats",
     ("source", "account", "period"),
@@ -726,6 +755,15 @@ _STREAMER_STATS = _table(
         "video_sales_amount": _REAL,
         "extra": _JSON,
         "imported_at": _TIME,
+        "category": _TEXT,
+        "followers": _COUNT,
+        "live_sales_volume": _COUNT,
+        "video_sales_volume": _COUNT,
+        **{
+            f"{figure}_{end}": kind
+            for figure, kind in _STREAMER_FIGURES.items()
+            for end in ("low", "high")
+        },
     },
 )
 _PRODUCTS = _table(
@@ -1395,7 +1433,10 @@ class Store:
         return self._write(_LIVE_OBSERVATIONS, rows, crawl_id)
 
     def upsert_streamer_stats(self, rows: Iterable[Mapping[str, Any]]) -> WriteResult:
-        """Insert or update imported third-party streamer sales figures."""
+        """Insert or update imported third-party streamer sales figures (source, account,
+        period; nickname, category, and each figure plain and as `<figure>_low` and
+        `<figure>_high`: followers, sales_volume, sales_amount, live_/video_sales_volume and
+        live_/video_sales_amount)."""
         return self._write(_STREAMER_STATS, rows, None, _imported_now(_STREAMER_STATS))
 
     # -- commerce data (smcat import orders|products|choices) ----------------------------------
@@ -1445,6 +1486,16 @@ class Store:
         )
         rows = [(*row[:-1], json.loads(row[-1] or "{}")) for row in self.connection.execute(sql)]
         return Rows(("choice_id", "alternative", "chosen", "customer_id", "attributes"), rows)
+
+    def account_handles(self, platform: str) -> list[tuple[str, str | None, dict[str, Any]]]:
+        """(account_id, screen_name, extra) of a platform's stored accounts: what a row from
+        elsewhere (a sales platform's export) can be matched on."""
+        rows = self.connection.execute(
+            "SELECT account_id, screen_name, extra FROM accounts WHERE platform = ?"
+            " ORDER BY account_id",
+            (platform,),
+        )
+        return [(account, name, json.loads(extra or "{}")) for account, name, extra in rows]
 
     # -- samples -----------------------------------------------------------------------------
 
@@ -1746,10 +1797,12 @@ class Store:
 
     # -- the model frame (analysis/frame.py) ---------------------------------------------------
 
-    def posts_for_model(self, *, include_reposts: bool = False) -> Rows:
-        """One row per post (original posts only unless `include_reposts`): platform, post_id,
-        account_id, created_at, text_length (characters), media_type, pic_count, is_repost,
-        topic_count."""
+    def posts_for_model(
+        self, *, platform: str | None = None, include_reposts: bool = False
+    ) -> Rows:
+        """One row per post of a platform (every platform's if None; original posts only unless
+        `include_reposts`): platform, post_id, account_id, created_at, text_length
+        (characters), media_type, pic_count, is_repost, topic_count."""
         sql = (
             "SELECT p.platform, p.post_id, p.account_id, p.created_at,"
             " length(coalesce(p.text, '')), p.media_type, p.pic_count, coalesce(p.is_repost, 0),"
@@ -1757,11 +1810,16 @@ class Store:
             "   WHERE t.platform = p.platform AND t.post_id = p.post_id)"
             " FROM posts p"
         )
+        where, params = ["1"], []
+        if platform is not None:
+            where.append("p.platform = ?")
+            params.append(platform)
         if not include_reposts:
-            sql += " WHERE coalesce(p.is_repost, 0) = 0"
+            where.append("coalesce(p.is_repost, 0) = 0")
+        sql += " WHERE " + " AND ".join(where)
         columns = ("platform", "post_id", "account_id", "created_at", "text_length",
                    "media_type", "pic_count", "is_repost", "topic_count")  # fmt: skip
-        return Rows(columns, self.connection.execute(sql).fetchall())
+        return Rows(columns, self.connection.execute(sql, params).fetchall())
 
     def post_engagement(self, at_age_days: float | None = None) -> Rows:
         """One observation of each observed post: the latest, or with `at_age_days` the one

@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from datetime import datetime
 
 MAX_COUNT = 2**63 - 1  # SQLite's INTEGER
 _COUNT = re.compile(r"^([0-9]+)(?:\.([0-9]+))?(万|亿|w|k)?\+?$", re.IGNORECASE)
 _MULTIPLIER = {"万": 10_000, "亿": 100_000_000, "w": 10_000, "k": 1_000}
+_CURRENCY = str.maketrans("", "", "¥￥元, ")
+# a range as third-party exports write one: "10w-25w", "1万~5万", "100至250"
+_RANGE = re.compile(r"^([^-~～至]+?)\s*(?:-|~|～|至)\s*([^-~～至]+)$")
 _CANONICAL_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{6})?[+-]\d\d:\d\d")
 # Checked time strings: a crawl's rows share their observed_at, so most checks are repeats.
 _CHECKED_TIMES: dict[str, str] = {}
@@ -50,6 +54,44 @@ def parse_count(value: object) -> int | None:
             number = int(whole) * scale + int(fraction or 0)
             return _in_range(number * _MULTIPLIER[unit.lower()] // scale, value)
     raise ValueError(f"not a count: {value!r}")
+
+
+def parse_amount(value: object) -> float | None:
+    """Return an amount of money in yuan: 1234.5, "¥1,234.50", "3.5万", "1亿", "1.2w元".
+
+    None and "" give None; anything else that is not an amount (negative, text) raises
+    ValueError.
+    """
+    if isinstance(value, str):
+        value = value.translate(_CURRENCY)
+    try:
+        count = parse_count(value)
+    except ValueError:
+        # a plain decimal: parse_count takes fractions only with a unit (1.2万)
+        try:
+            amount = float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise ValueError(f"not an amount: {value!r}") from None
+        if not math.isfinite(amount) or amount < 0 or isinstance(value, bool):
+            raise ValueError(f"not an amount: {value!r}") from None
+        return amount
+    return None if count is None else float(count)
+
+
+def parse_range(
+    value: str, parse: Callable[[object], float | int | None]
+) -> tuple[float | int | None, float | int | None]:
+    """The low and high ends of a figure that may be given as a range ("10w-25w"), each read
+    by `parse` (parse_count, parse_amount); a single figure is both ends. ValueError if an end
+    cannot be read or the low end is above the high one."""
+    match = _RANGE.match(value.strip())
+    if match is None:
+        single = parse(value)
+        return single, single
+    low, high = parse(match[1]), parse(match[2])
+    if low is None or high is None or low > high:
+        raise ValueError(f"not a range from low to high: {value!r}")
+    return low, high
 
 
 def _in_range(count: int, original: object) -> int:

@@ -26,12 +26,28 @@ def test_demo_twice_gives_the_same_posts_and_twice_the_observations(smcat, tmp_p
     with sqlite3.connect(db) as connection:
         snapshots = connection.execute("SELECT count(DISTINCT observed_at) FROM hot_search")
         assert snapshots.fetchone()[0] == 2
-        commented = connection.execute("SELECT count(DISTINCT post_id) FROM comments")
-        assert commented.fetchone()[0] == 2
+        commented = connection.execute(
+            "SELECT platform, count(DISTINCT post_id) FROM comments GROUP BY 1"
+        )
+        assert dict(commented.fetchall()) == {"weibo": 2, "douyin": 1}
         searched = connection.execute("SELECT count(*) FROM posts WHERE post_id LIKE '51401%'")
         assert searched.fetchone()[0] == 7  # the keyword search's posts
         coded = connection.execute("SELECT count(*) FROM coded_posts").fetchone()[0]
         assert coded == posts  # every post machine-coded, once
+    # Douyin: two creators with their posts, a live session until off air, a sales export
+    with sqlite3.connect(db) as connection:
+        creators = connection.execute(
+            "SELECT account_id, count(*) FROM posts WHERE platform = 'douyin' GROUP BY 1"
+        )
+        assert sorted(n for _, n in creators.fetchall()) == [3, 7]
+        live = connection.execute("SELECT status FROM live_observations ORDER BY observed_at")
+        assert [s for (s,) in live.fetchall()] == ["live", "live", "ended"]
+        linked = connection.execute(
+            "SELECT count(*), count(account_id) FROM streamer_stats WHERE source = 'chanmama'"
+        )
+        assert linked.fetchone() == (4, 2)
+    assert "4 streamer rows, 2 linked to the crawled Douyin creators" in first.stdout
+    assert "rows 5, 6, 7 rejected" in first.stdout
     # the summary shows how many posts each subcategory got, e.g. the giveaways (B3)
     giveaways = next(line for line in first.stdout.splitlines() if line.startswith("B3 "))
     with sqlite3.connect(db) as connection:

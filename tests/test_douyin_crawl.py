@@ -26,7 +26,7 @@ FIX = "configure a signer (SMCAT_DOUYIN_SIGNER) or refresh the cookie (SMCAT_DOU
 
 @pytest.fixture
 def server() -> Iterator[ReplayServer]:
-    manifests = ("user.toml", "live.toml", "faults.toml")
+    manifests = ("user.toml", "live.toml", "faults.toml", "comments.toml")
     with ReplayServer(*(FIXTURES / "douyin" / m for m in manifests)) as replay:
         yield replay
 
@@ -239,15 +239,17 @@ def test_douyin_crawls_are_polite_by_default():
     assert 0 < settings.getint("RETRY_TIMES") <= 5
 
 
-def test_scrapy_crawl_runs_both_douyin_spiders(server, tmp_path):
+def test_scrapy_crawl_runs_the_douyin_spiders(server, tmp_path):
     db = tmp_path / "scrapy.db"
     env = clean_env(SMCAT_DB=str(db), SMCAT_DOUYIN_URL=server.url,
                     SMCAT_DOUYIN_LIVE_URL=server.url, SMCAT_DOWNLOAD_DELAY="0")  # fmt: skip
     scrapy = str(Path(sys.executable).with_name("scrapy"))
     for arguments in (["douyin_user", "-a", f"sec_uids={XIAOYU}"],
-                      ["douyin_live", "-a", f"web_rid={ON_AIR}", "-a", "every=0.2"]):  # fmt: skip
+                      ["douyin_live", "-a", f"web_rid={ON_AIR}", "-a", "every=0.2"],
+                      ["douyin_comments", "-a", "aweme_ids=7430000000000000103"]):  # fmt: skip
         result = subprocess.run([scrapy, "crawl", *arguments], cwd=ROOT, env=env,
                                 capture_output=True, text=True, timeout=120)  # fmt: skip
         assert result.returncode == 0, result.stderr[-2000:]
     assert query(db, "SELECT count(*) FROM posts") == [(3,)]
     assert query(db, "SELECT count(*) FROM live_observations") == [(3,)]
+    assert query(db, "SELECT count(*) FROM comments") == [(3,)]

@@ -20,17 +20,17 @@ TABLES = {
 }
 
 
-def snapshot(db) -> dict[str, list[tuple]]:
+def snapshot(db, tables: dict[str, str] = TABLES) -> dict[str, list[tuple]]:
     with sqlite3.connect(db) as connection:
         return {
             table: sorted(connection.execute(f"SELECT {columns} FROM {table}").fetchall())
-            for table, columns in TABLES.items()
+            for table, columns in tables.items()
         }
 
 
-def wipe(db) -> None:
+def wipe(db, tables: dict[str, str] = TABLES) -> None:
     with sqlite3.connect(db) as connection:
-        for table in TABLES:
+        for table in tables:
             connection.execute(f"DELETE FROM {table}")
 
 

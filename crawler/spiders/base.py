@@ -5,7 +5,8 @@ are)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Generator, Iterator
+from collections import defaultdict
+from collections.abc import Callable, Generator, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -36,6 +37,13 @@ class SmcatSpider(Spider):
         self.stop_reason: str | None = None
         self.problems: list[str] = []
         self.extra_counts: dict[str, int] = {}
+        self.keep_raw = True  # the pipeline reads this; see keep_raw_unless_pseudonymised
+
+    def keep_raw_unless_pseudonymised(self) -> None:
+        """Keep no raw bodies in a pseudonymised crawl: they hold the real ids. Call it once
+        the settings are known (in start())."""
+        self.keep_raw = not self.settings.getbool("SMCAT_PSEUDONYMIZE")
+        self.extra_counts["raw_kept"] = int(self.keep_raw)
 
     def request_failed(self, failure: Failure) -> Iterator[Any]:
         """A request that failed for good (after retries): record why."""
@@ -71,6 +79,71 @@ class SmcatSpider(Spider):
     def payload(self, response: Response) -> Any:
         """The decoded payload of a response; PayloadError if it is not what it should be."""
         raise NotImplementedError
+
+
+class PageLedger:
+    """Which pages of each part of a crawl (an account's timeline, a post's comments) are
+    stored, so that a checkpoint vouches only for pages stored with none missing before them:
+    pages complete out of order when each waits for requests of its own (long texts,
+    replies)."""
+
+    def __init__(self, done_through: Mapping[str, int]) -> None:
+        self.through = dict(done_through)
+        self._stored: defaultdict[str, set[int]] = defaultdict(set)
+        self._last: dict[str, int] = {}
+
+    def last_page(self, part: str, page: int) -> None:
+        """Record which page is a part's last."""
+        self._last[part] = page
+
+    def stored(self, part: str, page: int) -> tuple[int | None, bool]:
+        """Record a page as stored. Returns the last page now stored without a gap if that
+        moved (else None), and whether the part's last page is among them."""
+        self._stored[part].add(page)
+        before = through = self.through.get(part, 0)
+        while through + 1 in self._stored[part]:
+            through += 1
+        self.through[part] = through
+        done = part in self._last and through >= self._last[part]
+        return (through if through > before else None), done
+
+
+class CommentPaging(SmcatSpider):
+    """What comment spiders share: reading a page of comments, and ending a thread whose
+    paging cursor comes round again. Their requests carry the post (and, for replies, the
+    comment: root) in their meta."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.cursors: set[tuple[str, str, int]] = set()  # (post, thread, cursor) asked for
+
+    def _read_comments(
+        self, response: Response, parse_page: Callable[[Any, str, datetime], Any], what: str
+    ) -> Generator[Any, None, Any]:
+        """`parse_page(payload, post_id, fetched_at)` of the response, its rejects and comments
+        yielded; the page returned (None if it could not be read)."""
+        post_id = response.meta["post_id"]
+        page = yield from self._parsed(
+            response, lambda payload, when: parse_page(payload, post_id, when), what
+        )
+        if page is None:
+            return None
+        self.extra_counts["pages"] += 1
+        yield from page.rejects
+        yield from page.comments
+        return page
+
+    def _came_round(self, response: Response, cursor: int, name: str) -> RejectItem | None:
+        """A problem if a thread's next cursor was asked for already, or is the one just asked
+        with (it would page for ever, or, filtered as a repeat request, end the thread early
+        without a word); else None, and the cursor is noted."""
+        thread = (response.meta["post_id"], response.meta.get("root", ""))
+        if (*thread, cursor) in self.cursors or cursor == response.meta[name]:
+            return self._problem(
+                response, f"{response.url}: the cursor came round again ({name} {cursor})"
+            )
+        self.cursors.add((*thread, cursor))
+        return None
 
 
 class WeiboSpider(SmcatSpider):

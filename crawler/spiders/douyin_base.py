@@ -72,6 +72,11 @@ class DouyinSpider(SmcatSpider):
                 raise DouyinBlocked(message) from None
             raise PayloadError(f"response is not JSON ({error})") from None
 
+    def site_url(self, path: str) -> str:
+        """An address on douyin.com (or what DOUYIN_URL names instead, such as a replay
+        server)."""
+        return f"{self.settings.get('DOUYIN_URL').rstrip('/')}{path}"
+
     def douyin_request(
         self, url: str, query: Mapping[str, Any], callback: Any, meta: dict[str, Any], referer: str
     ) -> Request:

@@ -4,10 +4,13 @@ For each sec_uid: the profile (/aweme/v1/web/user/profile/other/) into accounts 
 account_snapshots, then the post list (/aweme/v1/web/aweme/post/) page by page, each page asked
 with the max_cursor the previous one returned, into posts and post_observations. Douyin often
 lists fewer posts than the profile counts (stale cookie, risk control): the crawl compares the
-two and records any shortfall in its counts."""
+two and records any shortfall in its counts. Each page's checkpoint (the cursor of the next
+page, and the posts counted so far) is recorded once its rows are stored, so --resume goes on
+from there."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -15,6 +18,7 @@ from typing import Any
 from scrapy import Request
 from scrapy.http import Response
 
+from crawler.items import Checkpoint
 from crawler.parsers.douyin_user import PARSER_VERSION, parse_post_list, parse_profile
 from crawler.spiders.douyin_base import WEBAPP_QUERY, DouyinSpider
 
@@ -29,8 +33,9 @@ class DouyinUserSpider(DouyinSpider):
     parser_version = PARSER_VERSION
 
     def __init__(
-        self, sec_uids: str = "", count: str | int = 20, max_pages: str | int = 0, **kwargs: Any
-    ) -> None:
+        self, sec_uids: str = "", count: str | int = 20, max_pages: str | int = 0,
+        resume_crawl_id: str | int | None = None, resume_from: str = "", **kwargs: Any,
+    ) -> None:  # fmt: skip
         super().__init__(**kwargs)
         self.sec_uids = [s.strip() for s in str(sec_uids).split(",") if s.strip()]
         if not self.sec_uids or not all(_SEC_UID.match(s) for s in self.sec_uids):
@@ -42,7 +47,7 @@ class DouyinUserSpider(DouyinSpider):
         if not 1 <= self.count <= MAX_COUNT:
             raise ValueError(f"douyin_user count= is 1 to {MAX_COUNT} posts a page")
         self.max_pages = int(max_pages or 0)
-        self.crawl_args = {"sec_uids": self.sec_uids}
+        self.crawl_args = self.describe(self.sec_uids)
         self.extra_counts = {
             "accounts": len(self.sec_uids), "pages": 0,
             "posts_listed": 0, "posts_fetched": 0, "shortfall": 0,
@@ -50,21 +55,36 @@ class DouyinUserSpider(DouyinSpider):
         self.listed: dict[str, int] = {}  # sec_uid -> posts its profile counts
         self.fetched: dict[str, set[str]] = {s: set() for s in self.sec_uids}
         self.complete: set[str] = set()  # accounts whose list was read to its end
+        # --resume: the crawl to continue, and each account's checkpoint: the last page
+        # stored, the cursor after it, the posts fetched and listed so far, and whether done
+        self.resume_crawl_id = int(resume_crawl_id) if resume_crawl_id else None
+        self.marks: dict[str, dict[str, Any]] = json.loads(resume_from or "{}")
+        self.fetched_before = {s: self.marks.get(s, {}).get("fetched", 0) for s in self.sec_uids}
+
+    @staticmethod
+    def describe(sec_uids: list[str]) -> dict[str, Any]:
+        """The arguments a crawl is recorded with (and found again by, for --resume)."""
+        return {"sec_uids": sec_uids}
 
     async def start(self) -> AsyncIterator[Request]:
         for sec_uid in self.sec_uids:
-            yield self._profile_request(sec_uid)
-            yield self._posts_request(sec_uid, 0, 1)
-
-    def _url(self, path: str) -> str:
-        return f"{self.settings.get('DOUYIN_URL').rstrip('/')}{path}"
+            mark = self.marks.get(sec_uid, {})
+            if mark.get("listed") is not None:
+                self.listed[sec_uid] = mark["listed"]  # the profile is stored already
+            else:
+                yield self._profile_request(sec_uid)
+            if mark.get("done"):
+                self.complete.add(sec_uid)
+                self._compare(sec_uid)
+            else:
+                yield self._posts_request(sec_uid, mark.get("cursor", 0), mark.get("page", 0) + 1)
 
     def _referer(self, sec_uid: str) -> str:
-        return f"{self.settings.get('DOUYIN_URL').rstrip('/')}/user/{sec_uid}"
+        return self.site_url(f"/user/{sec_uid}")
 
     def _profile_request(self, sec_uid: str) -> Request:
         query = {**WEBAPP_QUERY, "sec_user_id": sec_uid, "publish_video_strategy_type": 2}
-        url = self._url("/aweme/v1/web/user/profile/other/")
+        url = self.site_url("/aweme/v1/web/user/profile/other/")
         meta = {"sec_uid": sec_uid}
         return self.douyin_request(url, query, self.parse_profile, meta, self._referer(sec_uid))
 
@@ -73,7 +93,7 @@ class DouyinUserSpider(DouyinSpider):
             **WEBAPP_QUERY, "sec_user_id": sec_uid, "max_cursor": cursor, "count": self.count,
             "locate_query": "false", "publish_video_strategy_type": 2,
         }  # fmt: skip
-        url = self._url("/aweme/v1/web/aweme/post/")
+        url = self.site_url("/aweme/v1/web/aweme/post/")
         meta = {"sec_uid": sec_uid, "cursor": cursor, "page": page}
         return self.douyin_request(url, query, self.parse_posts, meta, self._referer(sec_uid))
 
@@ -102,16 +122,30 @@ class DouyinUserSpider(DouyinSpider):
         goes_on = page.has_more and page.posts and page.max_cursor not in (0, cursor)
         if goes_on and not (self.max_pages and number >= self.max_pages):
             yield self._posts_request(sec_uid, page.max_cursor, number + 1)
+            yield self._checkpoint(sec_uid, number, page.max_cursor, done=False)
             return
         if not self.max_pages or not goes_on:
             self.complete.add(sec_uid)
             self._compare(sec_uid)
+        yield self._checkpoint(sec_uid, number, page.max_cursor, done=True)
+
+    def _checkpoint(self, sec_uid: str, page: int, cursor: int, *, done: bool) -> Checkpoint:
+        """Where an account's list got to, once the page's posts are stored (the writer stores
+        what came before a checkpoint first)."""
+        value = {"page": page, "cursor": cursor, "fetched": self._fetched(sec_uid), "done": done}
+        if sec_uid in self.listed:
+            value["listed"] = self.listed[sec_uid]
+        return Checkpoint(sec_uid, value)
+
+    def _fetched(self, sec_uid: str) -> int:
+        """The posts of an account listed so far, by this crawl and the one it resumes."""
+        return self.fetched_before[sec_uid] + len(self.fetched[sec_uid])
 
     def _compare(self, sec_uid: str) -> None:
         """Once an account's profile and its whole list are in: how many posts the list lacked."""
         if sec_uid not in self.listed or sec_uid not in self.complete:
             return
-        listed, fetched = self.listed[sec_uid], len(self.fetched[sec_uid])
+        listed, fetched = self.listed[sec_uid], self._fetched(sec_uid)
         self.extra_counts["posts_listed"] += listed
         self.extra_counts["posts_fetched"] += fetched
         if fetched < listed:

@@ -20,13 +20,13 @@ from crawler.parsers.common import PayloadError
 from crawler.parsers.weibo_cn import parse_wap_comment_page
 from crawler.parsers.weibo_comments import PARSER_VERSION, CommentPage, parse_comment_page
 from crawler.parsers.weibo_posts import bid_from_mid
-from crawler.spiders.base import WeiboSpider, checked_text
+from crawler.spiders.base import CommentPaging, WeiboSpider, checked_text
 
 _BUILD_COMMENTS = "/ajax/statuses/buildComments"
 WAP_PAGE_CAP = 50  # weibo.cn lists a post's newest 50 comment pages, however many it has
 
 
-class WeiboCommentsSpider(WeiboSpider):
+class WeiboCommentsSpider(WeiboSpider, CommentPaging):
     """Comments of posts (numeric mids), every page, and their replies with `replies=1`."""
 
     name = "weibo_comments"
@@ -52,13 +52,9 @@ class WeiboCommentsSpider(WeiboSpider):
         self.cookie = ""
         self.crawl_args = {"post_ids": self.post_ids, "replies": self.replies}
         self.extra_counts = {"posts": len(self.post_ids), "pages": 0}
-        self.cursors: set[tuple[str, str, int]] = set()  # (post, thread, max_id) asked for
-        self.keep_raw = True  # see start()
 
     async def start(self) -> AsyncIterator[Request]:
-        # the pipeline reads this: pseudonymised crawls keep no raw bodies (they hold real ids)
-        self.keep_raw = not self.settings.getbool("SMCAT_PSEUDONYMIZE")
-        self.extra_counts["raw_kept"] = int(self.keep_raw)
+        self.keep_raw_unless_pseudonymised()
         self.cookie = self.settings.get("SMCAT_WEIBO_COOKIE") or ""
         self.web = self.api == "web" or (self.api == "auto" and bool(self.cookie))
         if self.api in ("web", "wap") and not self.cookie:
@@ -154,29 +150,14 @@ class WeiboCommentsSpider(WeiboSpider):
             yield self._replies(post_id, root, page.max_id, number + 1)
 
     def _read(self, response: Response, what: str) -> Iterator[Any]:
-        post_id = response.meta["post_id"]
-        page = yield from self._parsed(
-            response, lambda payload, when: parse_comment_page(payload, post_id, when), what
-        )
-        if page is None:
-            return None
-        self.extra_counts["pages"] += 1
-        yield from page.rejects
-        yield from page.comments
-        return page
+        return (yield from self._read_comments(response, parse_comment_page, what))
 
     def _goes_on(
         self, page: CommentPage, response: Response, number: int
     ) -> Generator[RejectItem, None, bool]:
         if page.ended or (self.max_pages and number >= self.max_pages):
             return False
-        thread = (response.meta["post_id"], response.meta.get("root", ""))
-        if (*thread, page.max_id) in self.cursors or page.max_id == response.meta["max_id"]:
-            # a cursor that comes round again would page forever (or, filtered as a repeat
-            # request, end the thread early without a word)
-            yield self._problem(
-                response, f"{response.url}: the cursor came round again (max_id {page.max_id})"
-            )
+        if problem := self._came_round(response, page.max_id, "max_id"):
+            yield problem
             return False
-        self.cursors.add((*thread, page.max_id))
         return True

@@ -38,7 +38,7 @@ from crawler.parsers.weibo_web import (
     parse_profile_info,
     parse_web_long_text,
 )
-from crawler.spiders.base import WeiboSpider, json_payload
+from crawler.spiders.base import PageLedger, WeiboSpider, json_payload
 
 
 class WeiboUserSpider(WeiboSpider):
@@ -79,10 +79,8 @@ class WeiboUserSpider(WeiboSpider):
         # --resume: the crawl to continue, and each account's last page fully stored ("done")
         self.resume_crawl_id = int(resume_crawl_id) if resume_crawl_id else None
         checkpoints = dict(part.split(":", 1) for part in resume_from.split(",") if part)
-        self.done_through = {uid: _page_number(checkpoints.get(uid, "0")) for uid in self.uids}
+        self.pages = PageLedger({uid: _page_number(checkpoints.get(uid, "0")) for uid in self.uids})
         self.finished = {uid for uid in self.uids if checkpoints.get(uid) == "done"}
-        self.pages_stored: dict[str, set[int]] = {uid: set() for uid in self.uids}
-        self.last_page: dict[str, int] = {}
         self.long_texts_due: dict[tuple[str, int], int] = {}
 
     @staticmethod
@@ -126,7 +124,7 @@ class WeiboUserSpider(WeiboSpider):
             if uid in self.finished:
                 continue
             yield self._profile_request(uid)
-            yield self._timeline_request(uid, self.done_through[uid] + 1, None)
+            yield self._timeline_request(uid, self.pages.through[uid] + 1, None)
 
     # -- requests ---------------------------------------------------------------------------
 
@@ -241,7 +239,7 @@ class WeiboUserSpider(WeiboSpider):
             else:
                 yield post
         if ended or reached_since or (self.max_pages and number >= self.max_pages):
-            self.last_page[uid] = number
+            self.pages.last_page(uid, number)
         else:
             yield self._timeline_request(uid, next_page, since_id)
         if long_texts:
@@ -251,14 +249,10 @@ class WeiboUserSpider(WeiboSpider):
 
     def _page_stored(self, uid: str, page: int) -> Iterator[Checkpoint]:
         """Checkpoints for the pages now stored without a gap (and "done" after the last)."""
-        self.pages_stored[uid].add(page)
-        through = self.done_through[uid]
-        while through + 1 in self.pages_stored[uid]:
-            through += 1
-        if through > self.done_through[uid]:
-            self.done_through[uid] = through
+        through, done = self.pages.stored(uid, page)
+        if through is not None:
             yield Checkpoint(uid, through)
-        if uid in self.last_page and through >= self.last_page[uid]:
+        if done:
             yield Checkpoint(uid, "done")
 
     def _long_text_settled(self, meta: dict[str, Any]) -> Iterator[Checkpoint]:

@@ -1,0 +1,140 @@
+"""douyin_comments: the comments on Douyin posts (/aweme/v1/web/comment/list/), page by page
+with the cursor each page returns, and with `replies=1` every reply under each comment
+(/aweme/v1/web/comment/list/reply/), into comments.
+
+A post's page is checkpointed once its comments and all the replies it led to are stored, and
+only after the pages before it, so --resume goes on from the first page not wholly stored."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Generator, Iterator
+from typing import Any
+
+from scrapy import Request
+from scrapy.http import Response
+
+from crawler.items import Checkpoint, RejectItem
+from crawler.parsers.douyin_comments import (
+    PARSER_VERSION,
+    DouyinCommentPage,
+    parse_comment_list,
+)
+from crawler.spiders.base import CommentPaging, PageLedger
+from crawler.spiders.douyin_base import WEBAPP_QUERY, DouyinSpider
+
+PAGE_SIZE = 20  # what the site's own page asks for
+
+
+class DouyinCommentsSpider(DouyinSpider, CommentPaging):
+    """Comments of Douyin posts (aweme ids), every page, and their replies with `replies=1`."""
+
+    name = "douyin_comments"
+    parser_version = PARSER_VERSION
+
+    def __init__(
+        self, aweme_ids: str = "", replies: str | bool = False, max_pages: str | int = 0,
+        resume_crawl_id: str | int | None = None, resume_from: str = "", **kwargs: Any,
+    ) -> None:  # fmt: skip
+        super().__init__(**kwargs)
+        self.aweme_ids = [a.strip() for a in str(aweme_ids).split(",") if a.strip()]
+        if not self.aweme_ids or not all(a.isdigit() for a in self.aweme_ids):
+            raise ValueError("douyin_comments needs aweme_ids=ID[,ID...] (numeric post ids)")
+        self.replies = str(replies).lower() in ("1", "true", "yes")
+        self.max_pages = int(max_pages or 0)
+        self.crawl_args = self.describe(self.aweme_ids, self.replies)
+        self.extra_counts = {"posts": len(self.aweme_ids), "pages": 0}
+        # --resume: the crawl to continue, and each post's checkpoint ({"page", "cursor"} of
+        # the last page wholly stored, or {"done": true})
+        self.resume_crawl_id = int(resume_crawl_id) if resume_crawl_id else None
+        self.marks: dict[str, dict[str, Any]] = json.loads(resume_from or "{}")
+        self.pages = PageLedger({a: self.marks.get(a, {}).get("page", 0) for a in self.aweme_ids})
+        self.cursor_after: dict[tuple[str, int], int] = {}  # (post, page) -> the next cursor
+        self.threads_due: dict[tuple[str, int], int] = {}  # (post, page) -> reply threads open
+
+    @staticmethod
+    def describe(aweme_ids: list[str], replies: bool) -> dict[str, Any]:
+        """The arguments a crawl is recorded with (and found again by, for --resume)."""
+        return {"aweme_ids": aweme_ids, "replies": replies}
+
+    async def start(self) -> AsyncIterator[Request]:
+        self.keep_raw_unless_pseudonymised()
+        for aweme_id in self.aweme_ids:
+            mark = self.marks.get(aweme_id, {})
+            if not mark.get("done"):
+                first = self.pages.through[aweme_id] + 1
+                yield self._page(aweme_id, int(mark.get("cursor", 0)), first)
+
+    def _page(self, aweme_id: str, cursor: int, number: int) -> Request:
+        query = {**WEBAPP_QUERY, "aweme_id": aweme_id, "cursor": cursor, "count": PAGE_SIZE,
+                 "item_type": 0}  # fmt: skip
+        meta = {"post_id": aweme_id, "page": number, "cursor": cursor}
+        url = self.site_url("/aweme/v1/web/comment/list/")
+        return self.douyin_request(url, query, self.parse, meta, self._referer(aweme_id))
+
+    def _replies(self, aweme_id: str, root: str, cursor: int, number: int, origin: int) -> Request:
+        query = {**WEBAPP_QUERY, "item_id": aweme_id, "comment_id": root, "cursor": cursor,
+                 "count": PAGE_SIZE, "item_type": 0}  # fmt: skip
+        meta = {"post_id": aweme_id, "root": root, "page": number, "cursor": cursor,
+                "origin": origin}  # fmt: skip
+        url = self.site_url("/aweme/v1/web/comment/list/reply/")
+        return self.douyin_request(url, query, self.parse_replies, meta, self._referer(aweme_id))
+
+    def _referer(self, aweme_id: str) -> str:
+        return self.site_url(f"/video/{aweme_id}")
+
+    def parse(self, response: Response) -> Iterator[Any]:
+        aweme_id, number = response.meta["post_id"], response.meta["page"]
+        page = yield from self._read(response, f"comments of {aweme_id}, page {number}")
+        if page is None:
+            return  # not checkpointed: a resumed crawl asks for this page again
+        self.cursor_after[(aweme_id, number)] = page.cursor
+        threads = page.more_replies if self.replies else []
+        for root in threads:
+            yield self._replies(aweme_id, root, 0, 1, number)
+        if (yield from self._goes_on(page, response, number)):
+            yield self._page(aweme_id, page.cursor, number + 1)
+        else:
+            self.pages.last_page(aweme_id, number)
+        if threads:
+            self.threads_due[(aweme_id, number)] = len(threads)
+        else:
+            yield from self._page_stored(aweme_id, number)
+
+    def parse_replies(self, response: Response) -> Iterator[Any]:
+        aweme_id, root, number = (response.meta[k] for k in ("post_id", "root", "page"))
+        page = yield from self._read(response, f"replies to {root}, page {number}")
+        if page is None:
+            return
+        if (yield from self._goes_on(page, response, number)):
+            yield self._replies(aweme_id, root, page.cursor, number + 1, response.meta["origin"])
+            return
+        # the thread is read to its end: the page it hangs from may now be wholly stored
+        origin = (aweme_id, response.meta["origin"])
+        self.threads_due[origin] -= 1
+        if not self.threads_due[origin]:
+            del self.threads_due[origin]
+            yield from self._page_stored(*origin)
+
+    def _read(
+        self, response: Response, what: str
+    ) -> Generator[Any, None, DouyinCommentPage | None]:
+        return (yield from self._read_comments(response, parse_comment_list, what))
+
+    def _goes_on(
+        self, page: DouyinCommentPage, response: Response, number: int
+    ) -> Generator[RejectItem, None, bool]:
+        if not page.has_more or not page.comments or (self.max_pages and number >= self.max_pages):
+            return False
+        if problem := self._came_round(response, page.cursor, "cursor"):
+            yield problem
+            return False
+        return True
+
+    def _page_stored(self, aweme_id: str, number: int) -> Iterator[Checkpoint]:
+        through, done = self.pages.stored(aweme_id, number)
+        if through is not None:
+            value = {"page": through, "cursor": self.cursor_after[(aweme_id, through)]}
+            yield Checkpoint(aweme_id, value)
+        if done:
+            yield Checkpoint(aweme_id, {"done": True})
