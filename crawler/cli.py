@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
+from crawler.browser import find_chromium
 from crawler.parsers.weibo_search import PAGE_CAP
 from crawler.pseudonyms import Pseudonymizer
 from crawler.reparse import reparse
@@ -25,6 +26,7 @@ from crawler.spiders.weibo_search import WeiboSearchSpider
 from crawler.spiders.weibo_user import WeiboUserSpider
 from crawler.streamers import LAYOUTS, import_streamers, load_mapping
 from smcat.cli_common import DbOption, settings, stdout
+from smcat.config import Settings
 from smcat.errors import SmcatError
 from smcat.sampling import monthly_sample
 from smcat.store import CrawlRecord, Store
@@ -55,6 +57,24 @@ PseudonymizeOption = Annotated[
     ),
 ]
 CommentPagesOption = Annotated[int, typer.Option(help="Stop each post after N pages (0 = all).")]
+# the option of the Douyin crawls that can read the site's own pages
+BrowserOption = Annotated[
+    bool,
+    typer.Option(
+        "--browser",
+        help="Open the site's pages in headless Chromium and read the API answers they get, "
+        "signed by the site's own scripts: no signer needed (see the README).",
+    ),
+]
+
+
+def _douyin_signing(resolved: Settings, browser: bool) -> None:
+    """Fail before any request if the crawl cannot sign: a signer that does not load, or with
+    --browser a Chromium that is not there (the site's scripts sign then)."""
+    if browser:
+        find_chromium(resolved.browser)
+    else:
+        load_signer(resolved.douyin_signer)
 
 
 def _day(value: str | None, flag: str) -> str | None:
@@ -294,14 +314,21 @@ def douyin_user(
             "or killed) after the last pages it had stored.",
         ),
     ] = False,
+    browser: BrowserOption = False,
     db: DbOption = None,
 ) -> None:
     """Profiles and posts of Douyin creators through douyin.com's web API, with the counts of
     each post; a creator whose list falls short of the posts their profile counts is counted
-    under `shortfall`. Douyin wants signed requests: see douyin_signer in the README."""
+    under `shortfall`. Douyin wants signed requests: see douyin_signer in the README, or use
+    --browser."""
+    if resume and browser:
+        # a creator's page lists posts from the newest: it cannot start at a stored cursor
+        raise typer.BadParameter("--resume works without --browser only", param_hint="--resume")
     resolved = settings(db=db)
-    load_signer(resolved.douyin_signer)  # a signer that cannot load fails before any request
-    arguments: dict[str, Any] = {"sec_uids": ",".join(sec_uids), "max_pages": max_pages}
+    _douyin_signing(resolved, browser)
+    arguments: dict[str, Any] = {
+        "sec_uids": ",".join(sec_uids), "max_pages": max_pages, "browser": browser,
+    }  # fmt: skip
     if resume:
         _resume_arguments(arguments, resolved.db, DouyinUserSpider.name,
                           DouyinUserSpider.describe(sec_uids))  # fmt: skip
@@ -365,6 +392,7 @@ def douyin_live(
         str | None,
         typer.Option("--for", help="Stop observing after this long (2h), at the latest."),
     ] = None,
+    browser: BrowserOption = False,
     db: DbOption = None,
 ) -> None:
     """A Douyin live room's state (status, title, viewers now and in total, likes) into
@@ -374,9 +402,10 @@ def douyin_live(
     if for_ is not None and every is None:
         raise typer.BadParameter("--for needs --every", param_hint="--for")
     resolved = settings(db=db)
-    load_signer(resolved.douyin_signer)
+    _douyin_signing(resolved, browser)
     duration = _seconds(for_, "--for")
-    arguments = {"web_rid": web_rid, "every": _seconds(every, "--every"), "duration": duration}
+    arguments = {"web_rid": web_rid, "every": _seconds(every, "--every"), "duration": duration,
+                 "browser": browser}  # fmt: skip
     report(run_spiders([(DouyinLiveSpider, arguments)], resolved))
 
 

@@ -35,6 +35,9 @@ RETRY_EMPTY = "smcat_retry_empty"
 """Request meta: an empty 200 answer is retried like a "too fast" one (Douyin's risk control)."""
 SIGN = "smcat_sign"
 """Request meta: the request goes out signed by the configured signer."""
+NO_RAW = "smcat_no_raw"
+"""Request meta: the response is not kept in raw_responses (a page a browser crawl reads API
+answers from: the answers are kept, the page holds no rows)."""
 _VISITOR_TRIED = "smcat_visitor_tried"
 _UNSIGNED = "smcat_unsigned_url"
 _REDIRECT_KEYS = ("redirect_urls", "redirect_times", "redirect_ttl", "redirect_reasons")

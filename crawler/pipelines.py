@@ -13,7 +13,7 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.http import Request, Response
 
-from crawler.middlewares import fetched_at
+from crawler.middlewares import NO_RAW, fetched_at
 from crawler.pseudonyms import Pseudonymizer
 from crawler.writer import ItemWriter
 from smcat.store import Store
@@ -62,6 +62,8 @@ class StorePipeline:
 
     def response_received(self, response: Response, request: Request, spider: Spider) -> None:
         if not (self.keep_raw and getattr(spider, "keep_raw", True)) or self.store is None:
+            return
+        if request.meta.get(NO_RAW):
             return
         self.store.add_raw_response(
             url=response.url,

@@ -72,6 +72,8 @@ def from_smcat(settings: Settings) -> dict[str, Any]:
         "DOUYIN_LIVE_URL": settings.douyin_live_url,
         "SMCAT_DOUYIN_COOKIE": settings.douyin_cookie.strip(),
         "SMCAT_DOUYIN_SIGNER": settings.douyin_signer,
+        "SMCAT_BROWSER": settings.browser,
+        "SMCAT_BROWSER_WAIT": settings.browser_wait,
         # not a Scrapy default, so Scrapy's start-up log of changed settings leaves it out
         "SMCAT_WEIBO_COOKIE": weibo_cookie(settings),
         "SMCAT_WEIBO_VISITOR": settings.weibo_visitor,

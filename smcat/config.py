@@ -73,6 +73,13 @@ class Settings:
     douyin_signer: str = ""
     """What signs Douyin requests: "" or none, a command that reads a URL on stdin and prints it
     signed, or a Python function as module:function (see crawler/signing.py and the README)."""
+    browser: str = ""
+    """The Chromium that `--browser` crawls drive: a path, or "" for the chromium on PATH
+    (Debian's package) and else the browser Playwright installs (`playwright install
+    chromium`)."""
+    browser_wait: float = 15.0
+    """Seconds a `--browser` crawl scrolls a page, with nothing new from Douyin's API, before
+    it takes the page to have no more."""
     pseudonym_salt: str = ""
     """Secret salt for commenters' pseudonyms (--pseudonymize); keep it out of the database and
     the same for a whole project, so one commenter keeps one pseudonym."""

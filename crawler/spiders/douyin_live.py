@@ -1,6 +1,8 @@
 """douyin_live: a Douyin live room's state (live.douyin.com/webcast/room/web/enter/) into
 live_rooms and live_observations, once or every N seconds: the session as a time series of
-viewers and likes, ending cleanly when the room goes off the air."""
+viewers and likes, ending cleanly when the room goes off the air. With `browser=1` each
+observation opens the room's page (live.douyin.com/<web_rid>) in Chromium and reads the
+room/web/enter answer the page's scripts receive."""
 
 from __future__ import annotations
 
@@ -9,12 +11,16 @@ import math
 import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from scrapy import Request
 from scrapy.http import Response
 
+from crawler.browser import Answer
 from crawler.parsers.douyin_live import LIVE, PARSER_VERSION, parse_enter
 from crawler.spiders.douyin_base import LIVE_QUERY, DouyinSpider
+
+ENTER_PATH = "/webcast/room/web/enter/"
 
 
 class DouyinLiveSpider(DouyinSpider):
@@ -40,17 +46,34 @@ class DouyinLiveSpider(DouyinSpider):
 
     async def start(self) -> AsyncIterator[Request]:
         live_url = self.settings.get("DOUYIN_LIVE_URL").rstrip("/")
-        url, referer = f"{live_url}/webcast/room/web/enter/", f"{live_url}/{self.web_rid}"
+        url, referer = f"{live_url}{ENTER_PATH}", f"{live_url}/{self.web_rid}"
         query = {**LIVE_QUERY, "web_rid": self.web_rid}
         ends = time.monotonic() + (self.duration or math.inf)
         while True:
-            yield self.douyin_request(url, query, self.parse, {}, referer)
+            if self.browser:
+                yield self.page_request(referer, self.read_room, {}, (ENTER_PATH,))
+            else:
+                yield self.douyin_request(url, query, self.parse, {}, referer)
             if not self.every or time.monotonic() + self.every > ends:
                 return
             await asyncio.sleep(self.every)
+            # a page takes a while to load: its answer decides whether to look again
+            await self.pages_read()
             # the answer to the last request has come in meanwhile, unless it is being retried
             if not self.on_air:
                 return
+
+    def read_room(self, response: Response) -> AsyncIterator[Any]:
+        """The room's page in the browser: the room's state from the first answer it gets."""
+        read = False
+
+        def observe(answer: Answer) -> Iterator[Any]:
+            nonlocal read
+            if dict(parse_qsl(urlsplit(answer.url).query)).get("web_rid") == self.web_rid:
+                read = True
+                yield from self.parse(self.answer_response(answer, {}))
+
+        return self.read_page(response, observe, lambda: read)
 
     def parse(self, response: Response) -> Iterator[Any]:
         room = yield from self._parsed(response, parse_enter, f"live room {self.web_rid}")

@@ -6,7 +6,11 @@ with the max_cursor the previous one returned, into posts and post_observations.
 lists fewer posts than the profile counts (stale cookie, risk control): the crawl compares the
 two and records any shortfall in its counts. Each page's checkpoint (the cursor of the next
 page, and the posts counted so far) is recorded once its rows are stored, so --resume goes on
-from there."""
+from there.
+
+With `browser=1` it opens each creator's page (douyin.com/user/<sec_uid>) in Chromium instead,
+lets the site's scripts ask for the profile and the first page of posts, and scrolls for the
+next pages; the answers the page receives go through the same callbacks."""
 
 from __future__ import annotations
 
@@ -14,14 +18,18 @@ import json
 import re
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from scrapy import Request
 from scrapy.http import Response
 
+from crawler.browser import Answer
 from crawler.items import Checkpoint
 from crawler.parsers.douyin_user import PARSER_VERSION, parse_post_list, parse_profile
 from crawler.spiders.douyin_base import WEBAPP_QUERY, DouyinSpider
 
+PROFILE_PATH = "/aweme/v1/web/user/profile/other/"
+POSTS_PATH = "/aweme/v1/web/aweme/post/"
 MAX_COUNT = 30  # more per page makes Douyin cut lists short (maintainers of the reference tools)
 _SEC_UID = re.compile(r"^[A-Za-z0-9_-]{8,}$")
 
@@ -60,6 +68,10 @@ class DouyinUserSpider(DouyinSpider):
         self.resume_crawl_id = int(resume_crawl_id) if resume_crawl_id else None
         self.marks: dict[str, dict[str, Any]] = json.loads(resume_from or "{}")
         self.fetched_before = {s: self.marks.get(s, {}).get("fetched", 0) for s in self.sec_uids}
+        # the browser mode: each creator's pages of posts read so far, and whose profile came
+        self.pages_browsed = dict.fromkeys(self.sec_uids, 0)
+        self.profiled: set[str] = set()
+        self.lists_ended: set[str] = set()
 
     @staticmethod
     def describe(sec_uids: list[str]) -> dict[str, Any]:
@@ -67,6 +79,12 @@ class DouyinUserSpider(DouyinSpider):
         return {"sec_uids": sec_uids}
 
     async def start(self) -> AsyncIterator[Request]:
+        if self.browser:
+            for sec_uid in self.sec_uids:
+                meta = {"sec_uid": sec_uid}
+                paths = (PROFILE_PATH, POSTS_PATH)
+                yield self.page_request(self._referer(sec_uid), self.read_creator, meta, paths)
+            return
         for sec_uid in self.sec_uids:
             mark = self.marks.get(sec_uid, {})
             if mark.get("listed") is not None:
@@ -84,7 +102,7 @@ class DouyinUserSpider(DouyinSpider):
 
     def _profile_request(self, sec_uid: str) -> Request:
         query = {**WEBAPP_QUERY, "sec_user_id": sec_uid, "publish_video_strategy_type": 2}
-        url = self.site_url("/aweme/v1/web/user/profile/other/")
+        url = self.site_url(PROFILE_PATH)
         meta = {"sec_uid": sec_uid}
         return self.douyin_request(url, query, self.parse_profile, meta, self._referer(sec_uid))
 
@@ -93,9 +111,42 @@ class DouyinUserSpider(DouyinSpider):
             **WEBAPP_QUERY, "sec_user_id": sec_uid, "max_cursor": cursor, "count": self.count,
             "locate_query": "false", "publish_video_strategy_type": 2,
         }  # fmt: skip
-        url = self.site_url("/aweme/v1/web/aweme/post/")
+        url = self.site_url(POSTS_PATH)
         meta = {"sec_uid": sec_uid, "cursor": cursor, "page": page}
         return self.douyin_request(url, query, self.parse_posts, meta, self._referer(sec_uid))
+
+    def read_creator(self, response: Response) -> AsyncIterator[Any]:
+        """A creator's page in the browser: its profile and its list, scrolled to the end."""
+        sec_uid = response.meta["sec_uid"]
+        return self.read_page(
+            response,
+            lambda answer: self._browsed(sec_uid, answer),
+            lambda: sec_uid in self.profiled and sec_uid in self.lists_ended,
+        )
+
+    def _browsed(self, sec_uid: str, answer: Answer) -> Iterator[Any]:
+        """The rows of an answer the creator's page received (none from other creators')."""
+        url = urlsplit(answer.url)
+        query = dict(parse_qsl(url.query))
+        if query.get("sec_user_id") != sec_uid:
+            return
+        if url.path == PROFILE_PATH:
+            self.profiled.add(sec_uid)
+            yield from self.parse_profile(self.answer_response(answer, {"sec_uid": sec_uid}))
+            return
+        self.pages_browsed[sec_uid] += 1
+        cursor = query.get("max_cursor", "0")
+        meta = {"sec_uid": sec_uid, "page": self.pages_browsed[sec_uid],
+                "cursor": int(cursor) if cursor.isdigit() else 0}  # fmt: skip
+        more = False
+        for item in self.parse_posts(self.answer_response(answer, meta)):
+            # parse_posts asks for the next page with a request: here, scrolling asks for it
+            if isinstance(item, Request):
+                more = True
+            else:
+                yield item
+        if not more:
+            self.lists_ended.add(sec_uid)
 
     def parse_profile(self, response: Response) -> Iterator[Any]:
         sec_uid = response.meta["sec_uid"]
