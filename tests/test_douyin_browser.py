@@ -99,6 +99,7 @@ def test_a_room_off_air_is_looked_at_once(smcat, server, tmp_path):
         ("MS4wLjABAAAAfault_login_2483", "status_code 2483"),
         ("MS4wLjABAAAAfault_verify_tkt", "verify_ticket"),
         ("MS4wLjABAAAAfault_empty_body", "empty body"),
+        ("MS4wLjABAAAAfault_too_fast_1", "HTTP 429"),
     ],
 )
 def test_a_refusal_the_page_receives_stops_the_crawl_naming_the_fix(
@@ -111,7 +112,17 @@ def test_a_refusal_the_page_receives_stops_the_crawl_naming_the_fix(
     status, reason, _ = crawl_record(db)
     assert status == "stopped" and why in reason and FIX in reason
     assert query(db, "SELECT count(*) FROM posts") == [(0,)]
-    assert query(db, "SELECT kind FROM rejects")[0] == ("douyin_response",)
+
+
+def test_the_cookie_goes_to_the_page_and_is_never_stored(smcat, server, tmp_path):
+    db = tmp_path / "cookie.db"
+    result = crawl(smcat, server, db, "douyin-user", XIAOYU, "--browser",
+                   douyin_cookie="ttwid=stand-in-cookie")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    api_calls = [h for h in server.hits if h.path.startswith("/aweme/")]
+    assert len(api_calls) == 2 and all(h.cookie == "ttwid=stand-in-cookie" for h in api_calls)
+    dump = "\n".join(sqlite3.connect(db).iterdump())
+    assert "stand-in" not in dump and "stand-in" not in result.stdout + result.stderr
 
 
 def test_a_page_that_calls_no_api_stops_the_crawl_naming_the_fix(smcat, server, tmp_path):

@@ -192,7 +192,8 @@ class DouyinSpider(SmcatSpider):
 
     def answer_response(self, answer: Answer, meta: dict[str, Any]) -> TextResponse:
         """An answer the page received as the Scrapy response the spider's callbacks read, kept
-        in the raw store like any other, its URL without the tokens the page signed it with."""
+        in the raw store like any other, its URL without the tokens the page signed it with. A
+        403 or 429 stops the crawl: the firewall refused the browser too."""
         parts = urlsplit(answer.url)
         query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
                  if k not in _TOKENS]  # fmt: skip
