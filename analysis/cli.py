@@ -508,3 +508,48 @@ def streamers_command(
         bar_plot(ranked["importance"].head(15), xlabel="feature", ylabel="drop in ROC AUC"),
     )
     _finish(page, output, "knn", "adequacy", "factor-logit")
+
+
+@app.command("audience")
+def audience_command(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="A CSV/XLSX of viewers: the viewer, watch_seconds, comments, likes, shares "
+            "and the outcome (purchases).",
+            dir_okay=False,
+        ),
+    ],
+    outcome: Annotated[str, typer.Option(help="The purchases (or sales) column.")] = "purchases",
+    retained: Annotated[
+        float, typer.Option(help="Seconds of watching that count as retained.")
+    ] = 60,
+    folds: Annotated[int, typer.Option(help="Folds of the stratified cross-validation.")] = 5,
+    seed: SeedOption = 0,
+    output: OutputOption = Path("report"),
+) -> None:
+    """Live-audience tiers: interaction (comments + likes + shares), quartile tiers, a random
+    forest that tells the tier from behaviour, retention and conversion, and OLS of the
+    outcome on interaction."""
+    from analysis.audience import audience
+    from analysis.commerce_report import Page, bar_plot
+    from analysis.streamers import read_numbers
+
+    result = audience(
+        read_numbers(file, "viewer"), outcome=outcome, retained_seconds=retained, folds=folds,
+        seed=seed,
+    )  # fmt: skip
+    page = Page("audience", "Live audience tiers")
+    page.notes.append(
+        f"{len(result.viewers):,} viewers; random forest accuracy (out of fold, {folds}-fold): "
+        f"{result.accuracy:.3f}; OLS R² {result.r_squared:.3f}."
+    )
+    page.table("rates", "Retention and conversion of the session", result.rates)
+    page.table("confusion", "Tier against the random forest's prediction", result.confusion)
+    page.table(
+        "regression", f"OLS of {outcome} on interaction (HC3 standard errors)", result.regression
+    )
+    page.table("viewers", "Each viewer's interaction and tier", result.viewers)
+    mean = result.viewers.groupby("tier", observed=True)[outcome].mean()
+    page.plot("tiers", f"Mean {outcome} by tier", bar_plot(mean, xlabel="tier", ylabel=outcome))
+    _finish(page, output, "rates", "confusion", "regression")

@@ -173,20 +173,27 @@ def _frame(rows) -> pd.DataFrame:
 def read_features(path: Path, *, sales_column: str = "sales") -> StreamerData:
     """A feature table from a CSV or XLSX file: the first column names the streamer, the column
     `sales_column` holds the sales, every other column is a numeric feature (empty cells are
-    gaps). Errors name the row and column of a cell that is no number."""
-    table = read_table(path)
-    if sales_column not in table.header[1:]:
+    gaps)."""
+    data = read_numbers(path, "streamer")
+    if sales_column not in data.columns:
         raise SmcatError(
             f"{path}: no column {sales_column!r}: name the sales column with --sales-column "
-            f"(the columns are {', '.join(table.header[1:])})"
+            f"(the columns are {', '.join(data.columns)})"
         )
-    values: dict[str, list[float]] = {name: [] for name in table.header[1:]}
-    for number, cells in table.rows:
-        for name, cell in zip(table.header[1:], cells[1:], strict=True):
-            values[name].append(_number(path, number, name, cell))
-    index = pd.Index([cells[0] for _, cells in table.rows], name="streamer")
-    data = pd.DataFrame(values, index=index)
     return StreamerData(data.drop(columns=sales_column), data[sales_column].rename("sales"))
+
+
+def read_numbers(path: Path, name: str) -> pd.DataFrame:
+    """A CSV or XLSX table whose first column names the rows (the index, called `name`) and
+    whose other columns are numbers, empty cells as NaN; an error names the row and column of
+    a cell that is no number."""
+    table = read_table(path)
+    values: dict[str, list[float]] = {column: [] for column in table.header[1:]}
+    for number, cells in table.rows:
+        for column, cell in zip(table.header[1:], cells[1:], strict=True):
+            values[column].append(_number(path, number, column, cell))
+    index = pd.Index([cells[0] for _, cells in table.rows], name=name)
+    return pd.DataFrame(values, index=index)
 
 
 def _number(path: Path, row: int, column: str, cell: str) -> float:
