@@ -381,3 +381,175 @@ def price_bands_command(
         bar_plot(table["amount share"], xlabel="price band", ylabel="share of sales amount"),
     )
     _finish(page, output, "bands")
+
+
+# -- streamers: sales levels ---------------------------------------------------------------------
+
+
+def _floats(text: str, option: str) -> list[float]:
+    try:
+        return [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise typer.BadParameter(
+            f"{text!r}: write numbers separated by commas", param_hint=option
+        ) from None
+
+
+@app.command("streamers")
+def streamers_command(
+    features: Annotated[
+        Path | None,
+        typer.Option(
+            help="A CSV/XLSX feature table (first column the streamer, a sales column, numeric "
+            "features named personal_*, daily_*, month_* for the group models); default: "
+            "the crawled Douyin accounts with imported sales.",
+            dir_okay=False,
+        ),
+    ] = None,
+    sales_column: Annotated[str, typer.Option(help="The sales column of --features.")] = "sales",
+    levels: Annotated[
+        str, typer.Option(help="Quantiles that cut sales into levels: 0.5 (median) or 0.33,0.67.")
+    ] = "0.5",
+    figure: Annotated[
+        str, typer.Option(help="The imported figure that is sales: sales_amount or sales_volume.")
+    ] = "sales_amount",
+    period: Annotated[
+        str | None, typer.Option(help="The imported sales period, where several are stored.")
+    ] = None,
+    days: Annotated[float, typer.Option(help="Days of posting before the newest post.")] = 30,
+    drop: Annotated[str, typer.Option(help="Features to leave out, separated by commas.")] = "",
+    folds: Annotated[int, typer.Option(help="Folds of the stratified cross-validation.")] = 5,
+    minkowski_p: Annotated[
+        float, typer.Option(help="Power of the KNN distance: 2 Euclidean, 1 Manhattan.")
+    ] = 2,
+    variance: Annotated[
+        float, typer.Option(help="Cumulative explained variance the factors must reach.")
+    ] = 0.8,
+    correlation: Annotated[
+        str,
+        typer.Option(
+            help="auto (Spearman unless Shapiro-Wilk finds sales normal), spearman, pearson."
+        ),
+    ] = "auto",
+    seed: SeedOption = 0,
+    output: OutputOption = Path("report"),
+    db: DbOption = None,
+) -> None:
+    """Which features go with a high sales level: correlations (Spearman or Pearson after
+    Shapiro-Wilk), KNN per feature group, KMO/Bartlett and factor scores in a logistic
+    regression, permutation importance."""
+    from analysis.commerce_report import Page, bar_plot, roc_plot
+    from analysis.streamers import (
+        check_folds,
+        correlations,
+        factor_logit,
+        importance,
+        knn_table,
+        level_names,
+        prepared,
+        read_features,
+        sales_levels,
+        store_features,
+    )
+
+    if figure not in ("sales_amount", "sales_volume"):
+        raise typer.BadParameter("choose sales_amount or sales_volume", param_hint="--figure")
+    if features is not None:
+        raw = read_features(features, sales_column=sales_column)
+    else:
+        with Store.open(settings(db=db).db, readonly=True) as store:
+            raw = store_features(store, days=days, figure=figure, period=period)
+    data = prepared(raw, [name.strip() for name in drop.split(",") if name.strip()])
+    level = sales_levels(data.sales, _floats(levels, "--levels"))
+    check_folds(level, folds)
+    names = level_names(int(level.max()) + 1)
+    page = Page("streamers", "Streamer features and sales level")
+    page.notes += data.notes
+    counts = ", ".join(f"{names[i]} {n}" for i, n in level.value_counts().sort_index().items())
+    page.notes.append(
+        f"{len(data.sales)} streamers, {data.features.shape[1]} features; sales levels "
+        f"(quantiles {levels}): {counts}. Scores are out of fold ({folds}-fold, seed {seed})."
+    )
+    related = correlations(data, correlation)
+    page.notes.append(
+        f"Shapiro-Wilk on sales: W = {related.shapiro_w:.4f}, p = {related.shapiro_p:.3g}: "
+        f"{related.method} correlations."
+    )
+    page.table(
+        "correlation", f"{related.method} correlation of each feature with sales", related.table
+    )
+    page.table(
+        "knn",
+        f"K-nearest neighbours per feature group (Minkowski p = {minkowski_p:g})",
+        knn_table(data, level, folds=folds, minkowski_p=minkowski_p, seed=seed),
+    )
+    factors = factor_logit(data, level, variance_share=variance, folds=folds, seed=seed)
+    page.table("adequacy", "Sampling adequacy (KMO) and Bartlett's sphericity test",
+               factors.adequacy.table())  # fmt: skip
+    page.table(
+        "variance",
+        f"Explained variance: {factors.n_factors} factors reach {variance:.0%}",
+        factors.variance,
+    )
+    page.table("loadings", "Varimax loadings", factors.loadings)
+    page.table(
+        "factor-logit",
+        "Logistic regression on the factor scores",
+        pd.DataFrame({"value": factors.evaluation.scores}),
+    )
+    page.table("collinear", "Collinear features (|r| > 0.8)", factors.collinear)
+    ranked = importance(data, level, folds=folds, seed=seed)
+    page.table("importance", "Permutation importance (drop in held-out ROC AUC)", ranked)
+    page.plot("roc", "ROC of the logistic regression on factor scores (out of fold)",
+              roc_plot(factors.evaluation.roc))  # fmt: skip
+    page.plot(
+        "importance",
+        "The 15 most important features",
+        bar_plot(ranked["importance"].head(15), xlabel="feature", ylabel="drop in ROC AUC"),
+    )
+    _finish(page, output, "knn", "adequacy", "factor-logit")
+
+
+@app.command("audience")
+def audience_command(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="A CSV/XLSX of viewers: the viewer, watch_seconds, comments, likes, shares "
+            "and the outcome (purchases).",
+            dir_okay=False,
+        ),
+    ],
+    outcome: Annotated[str, typer.Option(help="The purchases (or sales) column.")] = "purchases",
+    retained: Annotated[
+        float, typer.Option(help="Seconds of watching that count as retained.")
+    ] = 60,
+    folds: Annotated[int, typer.Option(help="Folds of the stratified cross-validation.")] = 5,
+    seed: SeedOption = 0,
+    output: OutputOption = Path("report"),
+) -> None:
+    """Live-audience tiers: interaction (comments + likes + shares), quartile tiers, a random
+    forest that tells the tier from behaviour, retention and conversion, and OLS of the
+    outcome on interaction."""
+    from analysis.audience import audience
+    from analysis.commerce_report import Page, bar_plot
+    from analysis.streamers import read_numbers
+
+    result = audience(
+        read_numbers(file, "viewer"), outcome=outcome, retained_seconds=retained, folds=folds,
+        seed=seed,
+    )  # fmt: skip
+    page = Page("audience", "Live audience tiers")
+    page.notes.append(
+        f"{len(result.viewers):,} viewers; random forest accuracy (out of fold, {folds}-fold): "
+        f"{result.accuracy:.3f}; OLS R² {result.r_squared:.3f}."
+    )
+    page.table("rates", "Retention and conversion of the session", result.rates)
+    page.table("confusion", "Tier against the random forest's prediction", result.confusion)
+    page.table(
+        "regression", f"OLS of {outcome} on interaction (HC3 standard errors)", result.regression
+    )
+    page.table("viewers", "Each viewer's interaction and tier", result.viewers)
+    mean = result.viewers.groupby("tier", observed=True)[outcome].mean()
+    page.plot("tiers", f"Mean {outcome} by tier", bar_plot(mean, xlabel="tier", ylabel=outcome))
+    _finish(page, output, "rates", "confusion", "regression")

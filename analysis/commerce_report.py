@@ -132,3 +132,16 @@ def heatmap(table: pd.DataFrame, *, label: str) -> Figure:
 def _cells(table: pd.DataFrame) -> Sequence[tuple[tuple[int, int], float]]:
     values = table.to_numpy(dtype=float)
     return [((r, c), values[r, c]) for r in range(values.shape[0]) for c in range(values.shape[1])]
+
+
+def roc_plot(curves: Mapping[str, pd.DataFrame]) -> Figure:
+    """ROC curves (columns fpr, tpr), one line per curve, and the diagonal of chance."""
+    figure = Figure(figsize=(5, 5))
+    axes = figure.subplots()
+    axes.plot([0, 1], [0, 1], linestyle="--", color="grey", label="chance")
+    for name, curve in curves.items():
+        axes.plot(curve["fpr"], curve["tpr"], label=name)
+    axes.set_xlabel("false positive rate")
+    axes.set_ylabel("true positive rate")
+    axes.legend()
+    return figure

@@ -98,8 +98,9 @@ class Report:
     subcategories: pd.DataFrame | None = None
 
 
-def _stars(p: float) -> str:
-    # the usual convention of the literature's tables: * p<.05, ** p<.01, *** p<.001
+def stars(p: float) -> str:
+    """Significance stars of a p-value, the literature's convention: * p<.05, ** p<.01,
+    *** p<.001."""
     return "***" if p < 0.001 else "**" if p < 0.01 else "*" if p < 0.05 else ""
 
 
@@ -112,7 +113,7 @@ def side_by_side(columns: Sequence[Column]) -> pd.DataFrame:
         r = column.result
         irr = r.irr()
         cells = [
-            f"{irr.loc[t, 'irr']:.3f}{_stars(irr.loc[t, 'p'])} "
+            f"{irr.loc[t, 'irr']:.3f}{stars(irr.loc[t, 'p'])} "
             f"[{irr.loc[t, 'lower']:.3f}, {irr.loc[t, 'upper']:.3f}]"
             if t in irr.index
             else ""

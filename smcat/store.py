@@ -733,7 +733,9 @@ _LIVE_OBSERVATIONS = _table(
     },
     on_conflict="ignore",
 )
-# the figures of streamer_stats that an export may give as a range (migration 5)
+# the figures of streamer_stats that an export may give as a range (migration 5), and the
+# suffixes of its two ends
+_RANGE_ENDS = ("low", "high")
 _STREAMER_FIGURES = {
     "followers": _COUNT, "sales_volume": _COUNT, "sales_amount": _REAL,
     "live_sales_volume": _COUNT, "live_sales_amount": _REAL,
@@ -762,7 +764,7 @@ _STREAMER_STATS = _table(
         **{
             f"{figure}_{end}": kind
             for figure, kind in _STREAMER_FIGURES.items()
-            for end in ("low", "high")
+            for end in _RANGE_ENDS
         },
     },
 )
@@ -1496,6 +1498,78 @@ class Store:
             (platform,),
         )
         return [(account, name, json.loads(extra or "{}")) for account, name, extra in rows]
+
+    # -- streamers (analysis/streamers.py) -----------------------------------------------------
+
+    def linked_streamer_sales(self, platform: str) -> Rows:
+        """The imported sales rows linked to a crawled account of `platform`: account_id,
+        source, period, nickname, and each of sales_amount and sales_volume plain and as
+        `_low`/`_high` (an export's range)."""
+        figures = [
+            f"{f}{end}"
+            for f in ("sales_amount", "sales_volume")
+            for end in ("", *(f"_{e}" for e in _RANGE_ENDS))
+        ]
+        sql = (
+            f"SELECT account_id, source, period, nickname, {', '.join(figures)}"
+            " FROM streamer_stats WHERE platform = ? AND account_id IS NOT NULL"
+            " ORDER BY account_id, period, source"
+        )
+        columns = ("account_id", "source", "period", "nickname", *figures)
+        return Rows(columns, self.connection.execute(sql, (platform,)).fetchall())
+
+    def account_profiles(self, platform: str) -> Rows:
+        """Each account of `platform` with its latest snapshot: account_id, screen_name,
+        gender, verified, followers, following, posts, total_likes."""
+        sql = (
+            "SELECT a.account_id, a.screen_name, a.gender, a.verified, s.followers, s.following,"
+            " s.posts, s.total_likes FROM accounts a LEFT JOIN ("
+            "  SELECT *, row_number() OVER (PARTITION BY platform, account_id"
+            "   ORDER BY julianday(observed_at) DESC) AS nth FROM account_snapshots"
+            " ) s ON s.platform = a.platform AND s.account_id = a.account_id AND s.nth = 1"
+            " WHERE a.platform = ? ORDER BY a.account_id"
+        )
+        columns = ("account_id", "screen_name", "gender", "verified", "followers", "following",
+                   "posts", "total_likes")  # fmt: skip
+        return Rows(columns, self.connection.execute(sql, (platform,)).fetchall())
+
+    def account_posts(self, platform: str, since: str, until: str) -> Rows:
+        """The posts of `platform` created in [since, until) (ISO times) with their latest
+        counts: account_id, post_id, created_at, media_type, likes, comments, shares."""
+        sql = (
+            "SELECT p.account_id, p.post_id, p.created_at, p.media_type, o.likes, o.comments,"
+            " o.shares FROM posts p LEFT JOIN ("
+            "  SELECT *, row_number() OVER (PARTITION BY platform, post_id"
+            "   ORDER BY julianday(observed_at) DESC) AS nth FROM post_observations"
+            " ) o ON o.platform = p.platform AND o.post_id = p.post_id AND o.nth = 1"
+            " WHERE p.platform = ? AND julianday(p.created_at) >= julianday(?)"
+            " AND julianday(p.created_at) < julianday(?)"
+        )
+        columns = ("account_id", "post_id", "created_at", "media_type", "likes", "comments",
+                   "shares")  # fmt: skip
+        return Rows(columns, self.connection.execute(sql, (platform, since, until)).fetchall())
+
+    def latest_post_time(self, platform: str) -> str | None:
+        """When the newest stored post of `platform` was created (ISO), None without posts."""
+        row = self.connection.execute(
+            "SELECT created_at FROM posts WHERE platform = ?"
+            " ORDER BY julianday(created_at) DESC LIMIT 1",
+            (platform,),
+        ).fetchone()
+        return row[0] if row else None
+
+    def live_sessions(self, platform: str, since: str, until: str) -> Rows:
+        """The live rooms of `platform` started in [since, until) with their session's highest
+        figures: account_id, room_id, peak_viewers, viewers_total, likes."""
+        sql = (
+            "SELECT r.account_id, r.room_id, max(o.viewers_now), max(o.viewers_total),"
+            " max(o.likes) FROM live_rooms r LEFT JOIN live_observations o"
+            " ON o.platform = r.platform AND o.room_id = r.room_id"
+            " WHERE r.platform = ? AND julianday(r.started_at) >= julianday(?)"
+            " AND julianday(r.started_at) < julianday(?) GROUP BY r.account_id, r.room_id"
+        )
+        columns = ("account_id", "room_id", "peak_viewers", "viewers_total", "likes")
+        return Rows(columns, self.connection.execute(sql, (platform, since, until)).fetchall())
 
     # -- samples -----------------------------------------------------------------------------
 
