@@ -11,6 +11,7 @@ import pytest
 from crawler.parsers.common import (
     PayloadError,
     html_to_text,
+    markup_to_text,
     mentions_in,
     parse_weibo_time,
     topics_in,
@@ -177,3 +178,42 @@ def test_long_text_replaces_the_stub_and_adds_its_topics() -> None:
     assert set(topics_in(full)) <= set(post.topics)
     with pytest.raises(PayloadError):
         parse_long_text({"ok": 1, "data": {"ok": 1}})
+
+
+PLAIN_TEXTS = [
+    "微博 weibo.com",
+    "  iPhone 15 Pro Max  ",
+    "发布于 上海\n第二行\t制表",
+    "零宽\u200b空格\u200b",
+    "控制\x07字符\x1f",
+    "non-breaking\u00a0space and “quotes” [心]",
+    "#话题# @某人 转发抽奖",
+]
+
+
+@pytest.mark.parametrize("text", PLAIN_TEXTS)
+def test_plain_text_skips_the_html_parser_with_the_same_result(text: str) -> None:
+    assert html_to_text(text) == markup_to_text(text)
+
+
+def test_text_with_markup_still_goes_through_the_html_parser() -> None:
+    html = 'a&amp;b<br/>c<img alt="[笑]" src="x.png">d\r\ne'
+    assert html_to_text(html) == markup_to_text(html) == "a&b\nc[笑]d\ne"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Tue Sep 14 21:18:12 +0800 2021",
+        "Sun Jan 01 00:00:00 -0530 2023",
+        "Fri Feb 29 23:59:59 +0000 2024",
+    ],
+)
+def test_the_full_time_form_reads_as_strptime_reads_it(text: str) -> None:
+    expected = datetime.strptime(text, "%a %b %d %H:%M:%S %z %Y").isoformat()
+    assert parse_weibo_time(text, FETCHED) == expected
+
+
+def test_an_impossible_full_time_is_refused() -> None:
+    with pytest.raises(PayloadError, match="unrecognised Weibo time"):
+        parse_weibo_time("Tue Feb 30 21:18:12 +0800 2021", FETCHED)

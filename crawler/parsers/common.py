@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from contextlib import suppress
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
@@ -20,6 +21,13 @@ _MONTH_DAY = re.compile(r"^(\d{1,2})-(\d{1,2})(?:\s+(\d{1,2}):(\d{2}))?$")
 _YEAR_MONTH_DAY = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:\s+(\d{1,2}):(\d{2}))?$")
 # s.weibo.com's cards: 03月01日 10:05 this year, 2024年03月01日 10:05 before it
 _CHINESE_DATE = re.compile(r"^(?:(\d{4})年)?(\d{1,2})月(\d{1,2})日\s*(?:(\d{1,2}):(\d{2}))?$")
+_MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_MONTHS = {name: number for number, name in enumerate(_MONTH_NAMES, start=1)}
+_FULL = re.compile(
+    rf"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) ({'|'.join(_MONTH_NAMES)}) "
+    r"(\d{2}) (\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2}) (\d{4})"
+)
+_MARKUP = re.compile(r"[<&\r]")  # what an HTML parser would read other than as it is
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # lxml refuses these
 _TOPIC = re.compile(r"#([^#\n]{1,64})#")
 _MENTION = re.compile(r"@([\w\u4e00-\u9fff\-]{1,30})")
@@ -43,6 +51,16 @@ def check_not_blocked(payload: Mapping[str, Any]) -> None:
     )
 
 
+def _full_time(match: re.Match[str]) -> str:
+    """The full form read by a regex: strptime took a twentieth of a crawl (bench_crawl)."""
+    month, day, hour, minute, second, sign, hours, minutes, year = match.groups()
+    offset = timedelta(hours=int(hours), minutes=int(minutes))
+    zone = timezone(-offset if sign == "-" else offset)
+    moment = datetime(int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second),
+                      tzinfo=zone)  # fmt: skip
+    return moment.isoformat()
+
+
 def parse_weibo_time(text: str, fetched_at: datetime) -> str:
     """Return a Weibo time as ISO 8601 with offset.
 
@@ -52,6 +70,9 @@ def parse_weibo_time(text: str, fetched_at: datetime) -> str:
     China time.
     """
     value = text.strip()
+    if match := _FULL.fullmatch(value):
+        with suppress(ValueError):  # an impossible date is refused below, as strptime does
+            return _full_time(match)
     try:
         return datetime.strptime(value, _WEIBO_FULL).isoformat()
     except ValueError:
@@ -120,6 +141,15 @@ def html_to_text(html: str | None) -> str:
     """
     if not html or not html.strip():
         return ""
+    if not _MARKUP.search(html):
+        # plain text (most sources, many short posts): what lxml would return, at a tenth
+        # of the cost
+        return _NOT_XML.sub("", html).replace("\u200b", "").strip()
+    return markup_to_text(html)
+
+
+def markup_to_text(html: str) -> str:
+    """html_to_text through lxml, whatever the input holds."""
     root = lxml.html.fragment_fromstring(_NOT_XML.sub("", html), create_parent="div")
     for image in root.iter("img"):
         image.tail = (image.get("alt") or "") + (image.tail or "")
