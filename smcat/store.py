@@ -719,6 +719,14 @@ _CODED_POSTS = _table(
     },
     required=("codebook_version", "coded_at"),
 )
+# add_coded_batch builds rows of these tables in this order
+assert _CODES.names == (
+    "platform", "post_id", "codebook", "subcategory", "coder", "codebook_version", "value",
+    "evidence", "coded_at",
+)  # fmt: skip
+assert _CODED_POSTS.names == (
+    "platform", "post_id", "codebook", "coder", "codebook_version", "coded_at",
+)  # fmt: skip
 _UNIT_SEPARATOR = "\x1f"  # joins a post's topics in one column; never inside a topic
 
 
@@ -1338,10 +1346,10 @@ class Store:
         converted: dict[_Table, list[tuple]] = {_CODES: [], _CODED_POSTS: []}
         sources: list[Mapping[str, Any]] = []
         for table, rows in ((_CODES, codes), (_CODED_POSTS, coded_posts)):
-            convert = table.converter()
+            convert, good = table.converter(), converted[table]  # hashing a _Table is slow
             for row in rows:
                 try:
-                    converted[table].append(convert(row))
+                    good.append(convert(row))
                     sources.append(row)
                 except ValueError as error:
                     self._reject_row(table.name, str(error), row, None, result)
@@ -1351,6 +1359,53 @@ class Store:
 
         self._write_batches("codes", converted, sources, write_one, None, result)
         return result
+
+    def add_coded_batch(
+        self,
+        codes: Iterable[tuple[str, str, str, str]],
+        posts: Iterable[tuple[str, str]],
+        *,
+        codebook: str,
+        coder: str,
+        codebook_version: str,
+        coded_at: str,
+    ) -> WriteResult:
+        """`add_coded` for a coder that codes many posts at once (the machine): `codes` are
+        (platform, post_id, subcategory, evidence) with value 1 and the evidence already JSON
+        text, stored as it is; `posts` are the (platform, post_id) of every post coded.
+
+        What the rows share is checked once (ValueError names a bad one); the rows themselves
+        are not converted one by one. If SQLite refuses a row, the batch is written again
+        through `add_coded`, so that only the refused rows go to `rejects`."""
+        for name, value in (("codebook", codebook), ("coder", coder),
+                            ("codebook_version", codebook_version)):  # fmt: skip
+            if not isinstance(value, str) or not value:
+                raise ValueError(f"{name} must be a non-empty string, not {value!r}")
+        try:
+            coded_at = iso_time(coded_at) or ""
+        except ValueError as error:
+            raise ValueError(f"coded_at: {error}") from None
+        if not coded_at:
+            raise ValueError("coded_at is missing")
+        code_rows = [
+            (platform, post_id, codebook, subcategory, coder, codebook_version, 1, evidence,
+             coded_at)
+            for platform, post_id, subcategory, evidence in codes
+        ]  # fmt: skip
+        post_rows = [
+            (platform, post_id, codebook, coder, codebook_version, coded_at)
+            for platform, post_id in posts
+        ]
+        try:
+            with self._savepoint() if self.connection.in_transaction else self.transaction():
+                self._insert(_CODES, code_rows)
+                self._insert(_CODED_POSTS, post_rows)
+        except (sqlite3.IntegrityError, OverflowError):
+            return self.add_coded(
+                [dict(zip(_CODES.names, row, strict=True)) for row in code_rows],
+                [dict(zip(_CODED_POSTS.names, row, strict=True)) for row in post_rows],
+            )
+        return WriteResult(stored=len(code_rows) + len(post_rows))
 
     def hot_words(self, platform: str = "weibo") -> list[tuple[str, str]]:
         """(word, observed_at) of every hot-search entry, ads left out, oldest first."""
