@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
+
 import pytest
 
 from coding.codebook import default_codebook_path, load_codebook, parse_codebook
 from coding.hot_words import HotWordIndex
-from coding.tagger import Tagger, auto_code
+from coding.tagger import Tagger, _trie_pattern, auto_code
+from coding.tokenize import read_word_list
 from smcat.store import PostToCode, Store
 
+ROOT = Path(__file__).resolve().parent.parent
 CODEBOOK = load_codebook(default_codebook_path())
 WHEN = "2025-03-05T10:00:00+08:00"
 
@@ -138,3 +144,55 @@ def test_auto_code_is_incremental_and_records_posts_without_codes(tmp_path):
         again = auto_code(store, edited)
         assert (again.coder, again.posts) == ("auto:brand_posts@2", 3)
         assert store.coders("brand_posts") == {"auto:brand_posts@1": 2, "auto:brand_posts@2": 2}
+
+
+BRAND_TEXTS = read_word_list(ROOT / "fixtures" / "coding" / "brand_texts.txt")
+AWKWARD = [
+    '点这里 http://t.cn/a"b\\c\x01d\te 抽奖',  # a quote, a backslash, a control character
+    "转发抽\x01奖 //@小美：同款？\n打工人😀 #打工人#",
+    "双11双十一双12 ¥ 99 一折 3.5元",
+]
+
+
+@pytest.mark.parametrize("hmm", [False, True])
+def test_the_evidence_text_is_json_dumps_of_the_evidence(tagger, hmm):
+    posts = [a_post(text, pic_count=i % 3, media_type=("video", "text", None)[i % 3],
+                    is_repost=i % 5 == 0, topics=("澜蔻新品", "春日", "澜蔻新品")[: i % 4],
+                    video_seconds=(None, 12.5, 30)[i % 3], mention_count=i % 2)
+             for i, text in enumerate(BRAND_TEXTS + AWKWARD)]  # fmt: skip
+    tagged = tagger if not hmm else Tagger(CODEBOOK, tagger.hot, hmm=True)
+    for post in posts:
+        for subcategory, text in tagged.tag_json(post):
+            evidence = json.loads(text)
+            assert json.dumps(evidence, ensure_ascii=False) == text, subcategory
+        assert [(c.subcategory, json.dumps(c.evidence, ensure_ascii=False))
+                for c in tagged.tag(post)] == tagged.tag_json(post)  # fmt: skip
+    coded = {sub: text for post in posts for sub, text in tagged.tag_json(post)}
+    assert len(coded) >= 15  # the corpus reaches most subcategories and rules
+    url = tagged.tag_json(posts[len(BRAND_TEXTS)])
+    assert '"terms": ["http://t.cn/a\\"b\\\\c\\u0001d"]' in dict(url)["C6"]
+
+
+def test_the_cue_trie_finds_what_the_longest_first_alternation_finds():
+    cues = [
+        "转发",
+        "转发抽",
+        "转发微博",
+        "抽",
+        "抽奖",
+        "抽奖平台",
+        "微博抽奖平台",
+        "a+b",
+        "a",
+        "[哈哈]",
+    ]
+    alternation = re.compile("|".join(map(re.escape, sorted(cues, key=len, reverse=True))))
+    trie = re.compile(_trie_pattern(cues))
+    for text in [
+        *BRAND_TEXTS,
+        *AWKWARD,
+        "转发抽奖平台微博抽奖平台转发微博a+ba+[哈哈]",
+        "转发转发抽",
+    ]:
+        found = [(m[0], m.span()) for m in trie.finditer(text)]
+        assert found == [(m[0], m.span()) for m in alternation.finditer(text)], text
