@@ -15,10 +15,17 @@ parts encoded once: the store keeps it as it is, and the text is what `json.dump
 
 from __future__ import annotations
 
+import collections
+import contextlib
+import gc
 import json
+import multiprocessing
 import operator
+import os
 import re
-from collections.abc import Callable, Iterable
+import signal
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -32,7 +39,8 @@ from coding.codebook import (
 )
 from coding.hot_words import HotWordIndex, china_day
 from coding.tokenize import Tokenizer, read_word_list
-from smcat.store import PostToCode, Store
+from smcat.errors import SmcatError
+from smcat.store import PostToCode, Store, post_to_code
 
 _OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
     "==": operator.eq,
@@ -47,7 +55,7 @@ TOPIC_HOT_WINDOW_DAYS = 7  # a topic counts as hot if on the list within a week 
 # a JSON string exactly as json.dumps(..., ensure_ascii=False) writes it
 _encode: Callable[[str], str] = json.encoder.encode_basestring  # type: ignore[attr-defined]
 _Owners = dict[str, list[tuple[str, str]]]  # cue -> [(subcategory, start of its evidence)]
-_Hit = tuple[str, str]  # (subcategory, one evidence entry as JSON text)
+_Found = dict[str, list[str]]  # subcategory -> its evidence entries as JSON text
 
 
 @dataclass
@@ -122,11 +130,11 @@ class Tagger:
         """The codes that apply to a post, in order of first match, as (subcategory, evidence)
         with the evidence list as JSON text: the store's form, written without building it."""
         text = post.text
-        hits: list[_Hit] = []
+        found: _Found = {}  # subcategory -> its evidence entries (JSON), in order of match
         if self._cue_regex is not None:
-            found = [(m[0], m.start()) for m in self._cue_regex.finditer(text)]
-            if found:
-                _add_cue_hits(found, self._cue_owner, hits)
+            cues = [(m[0], m.start()) for m in self._cue_regex.finditer(text)]
+            if cues:
+                _add_cues(cues, self._cue_owner, found)
         for subcategory, start, pattern in self._regexes:
             # most texts match no rule's pattern, and search() says so at less than half the
             # cost of a finditer() that finds nothing
@@ -140,11 +148,11 @@ class Tagger:
             ]  # fmt: skip
             terms = ", ".join([_encode(m[0]) for m in matches])
             offsets = ", ".join([f"[{m.start()}, {m.end()}]" for m in matches])
-            hits.append((subcategory, f'{start}{terms}], "offsets": [{offsets}]}}'))
+            found.setdefault(subcategory, []).append(f'{start}{terms}], "offsets": [{offsets}]}}')
         for subcategory, start, get, compare, value in self._metadata:
             actual = get(post)
             if actual is not None and compare(actual, value):
-                hits.append((subcategory, f"{start}{_json_value(actual)}}}"))
+                found.setdefault(subcategory, []).append(f"{start}{_json_value(actual)}}}")
         day = None
         if self._tokenizer is not None:
             tokens = self._tokenizer.cut(text)
@@ -153,12 +161,12 @@ class Tagger:
                 located = _locate(tokens, self._located)
                 if self._token_cue_owner:
                     owners = self._token_cue_owner
-                    found = [t for t in located if t[0] in owners]
-                    if found:
-                        _add_cue_hits(found, owners, hits)
+                    cues = [t for t in located if t[0] in owners]
+                    if cues:
+                        _add_cues(cues, owners, found)
                 if self._hot_rules:
                     day = china_day(post.created_at)
-                    self._add_hot_hits(located, day, hits)
+                    self._add_hot_words(located, day, found)
         for subcategory, start, min_count, on_hot_list in self._topic_rules:
             topics = post.topics
             if len(topics) < min_count:
@@ -171,18 +179,19 @@ class Tagger:
                 hot = self.hot.hot_around(day, TOPIC_HOT_WINDOW_DAYS)
                 noted = ", ".join([_encode(t) for t in dict.fromkeys(topics) if t in hot])
                 entry += f', "hot": [{noted}]'
-            hits.append((subcategory, entry + "}"))
-        return _by_subcategory(hits)
+            found.setdefault(subcategory, []).append(entry + "}")
+        return [(subcategory, f"[{', '.join(entries)}]") for subcategory, entries in found.items()]
 
-    def _add_hot_hits(self, located: list[tuple[str, int]], day: int, hits: list[_Hit]) -> None:
+    def _add_hot_words(self, located: list[tuple[str, int]], day: int, found: _Found) -> None:
         for subcategory, start, window_days, lexicon in self._hot_rules:
             hot = self.hot.hot_around(day, window_days)
             used = [(token, at) for token, at in located if token in hot or token in lexicon]
             if used:
                 terms = ", ".join([_encode(token) for token, _ in used])
                 offsets = ", ".join([f"[{at}, {at + len(token)}]" for token, at in used])
-                hits.append((subcategory, f'{start}{terms}], "offsets": [{offsets}], '
-                                          f'"count": {len(used)}}}'))  # fmt: skip
+                found.setdefault(subcategory, []).append(
+                    f'{start}{terms}], "offsets": [{offsets}], "count": {len(used)}}}'
+                )
 
 
 @dataclass(frozen=True)
@@ -194,38 +203,129 @@ class AutoCodeResult:
     codes: int
 
 
+def default_workers() -> int:
+    """How many tagging workers `auto_code` starts unless told: two where there are two CPUs
+    or more (the parent reads and writes SQLite meanwhile), none on one CPU or where processes
+    cannot be forked."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 0
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return 0 if (cpus or 1) < 2 else 2
+
+
 def auto_code(
     store: Store,
     codebook: Codebook,
     *,
     batch: int = 10_000,
     on_batch: Callable[[int], None] | None = None,
+    workers: int | None = None,
 ) -> AutoCodeResult:
     """Code every post the codebook's machine coder has not coded yet, batch by batch; each
     batch's codes and its posts' coded marks are stored together. `on_batch` gets the number
-    of posts of each batch (for progress)."""
+    of posts of each batch (for progress).
+
+    With `workers` (default: `default_workers()`), forked processes tag the batches while this
+    one reads the next batches and writes the tagged ones, in order; 0 tags here. The codes are
+    the same either way."""
     store.save_codebook(codebook.name, codebook.version, codebook.yaml_text)
     tagger = Tagger(codebook, HotWordIndex(store.hot_words()))
+    workers = default_workers() if workers is None else workers
     coder, posts, written = codebook.coder, 0, 0
-    for chunk in store.posts_to_code(codebook.name, coder, batch=batch):
-        tag = tagger.tag_json
-        codes = [
-            (post.platform, post.post_id, subcategory, evidence)
-            for post in chunk
-            for subcategory, evidence in tag(post)
-        ]
-        store.add_coded_batch(
-            codes,
-            [(post.platform, post.post_id) for post in chunk],
-            codebook=codebook.name,
-            coder=coder,
-            codebook_version=codebook.version,
-            coded_at=datetime.now(UTC).isoformat(),
-        )
-        posts, written = posts + len(chunk), written + len(codes)
-        if on_batch is not None:
-            on_batch(len(chunk))
+    with contextlib.ExitStack() as stack:
+        chunks = store.post_rows_to_code(codebook.name, coder, batch=batch)
+        if workers > 0:
+            pool = stack.enter_context(_tagging_pool(tagger, workers))
+            tagged = _tagged_by_workers(pool, chunks, ahead=workers + 1)
+        else:
+            tagged = ((rows, _tag_rows(tagger, rows)) for rows in chunks)
+        for rows, found in tagged:
+            codes = [
+                (row[0], row[1], subcategory, evidence)
+                for row, post_codes in zip(rows, found, strict=True)
+                for subcategory, evidence in post_codes
+            ]
+            store.add_coded_batch(
+                codes,
+                [row[:2] for row in rows],  # (platform, post_id)
+                codebook=codebook.name,
+                coder=coder,
+                codebook_version=codebook.version,
+                coded_at=datetime.now(UTC).isoformat(),
+            )
+            posts, written = posts + len(rows), written + len(codes)
+            if on_batch is not None:
+                on_batch(len(rows))
     return AutoCodeResult(coder, posts, written)
+
+
+# -- tagging workers ---------------------------------------------------------------------------
+
+_worker_tagger: Tagger | None = None  # set before the fork: the workers inherit it
+
+
+def _tag_rows(tagger: Tagger, rows: list[tuple]) -> list[list[tuple[str, str]]]:
+    """`tag_json` of each post, given as a row of `Store.post_rows_to_code`."""
+    tag = tagger.tag_json
+    return [tag(post_to_code(row)) for row in rows]
+
+
+@contextlib.contextmanager
+def _tagging_pool(tagger: Tagger, workers: int) -> Iterator[ProcessPoolExecutor]:
+    """Forked processes that tag with `tagger`; shut down (running batches finished, waiting
+    ones dropped) on leaving, whatever happened."""
+    global _worker_tagger
+    if "fork" not in multiprocessing.get_all_start_methods():
+        raise SmcatError("tagging workers need processes that fork: pass --workers 0")
+    _worker_tagger = tagger
+    # Frozen, the objects the workers inherit (the tagger, the modules) are no longer walked
+    # by the collector, which writes to each object it walks: their pages stay shared with
+    # this process instead of being copied into each worker.
+    frozen_before = gc.get_freeze_count() > 0
+    gc.freeze()
+    pool = ProcessPoolExecutor(
+        workers, mp_context=multiprocessing.get_context("fork"), initializer=_start_worker
+    )
+    try:
+        yield pool
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        _worker_tagger = None
+        if not frozen_before:
+            gc.unfreeze()
+
+
+def _start_worker() -> None:
+    """The first thing a worker does: drop the signal handlers it inherited. After a crawl in
+    the same process (`smcat demo`), SIGTERM's handler is Scrapy's, which only asks a reactor
+    that is not running to stop: a worker that kept it would outlive SIGTERM, and whatever
+    waits for the terminated worker (a broken pool, `smcat demo`) would wait forever. Ctrl-C
+    is the parent's to act on: it shuts the pool down."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _tag_in_worker(rows: list[tuple]) -> list[list[tuple[str, str]]]:
+    """`_tag_rows` in a worker, with the tagger it inherited."""
+    assert _worker_tagger is not None, "run only in a worker forked by _tagging_pool"
+    return _tag_rows(_worker_tagger, rows)
+
+
+def _tagged_by_workers(
+    pool: ProcessPoolExecutor, chunks: Iterable[list[tuple]], ahead: int
+) -> Iterator[tuple[list[tuple], list[list[tuple[str, str]]]]]:
+    """Each chunk of post rows with its posts' codes, in order, while up to `ahead` more
+    chunks are read and tagged. The rows travel as SQLite gave them: pickling PostToCode
+    dataclasses cost this process more than a third of its time."""
+    pending: collections.deque[tuple[list[tuple], Future]] = collections.deque()
+    for rows in chunks:
+        pending.append((rows, pool.submit(_tag_in_worker, rows)))
+        if len(pending) > ahead:
+            done, future = pending.popleft()
+            yield done, future.result()
+    while pending:
+        done, future = pending.popleft()
+        yield done, future.result()
 
 
 def _trie_pattern(words: Iterable[str]) -> str:
@@ -260,10 +360,10 @@ def _locate(tokens: list[str], wanted: frozenset[str]) -> list[tuple[str, int]]:
     return located
 
 
-def _add_cue_hits(found: list[tuple[str, int]], owners: _Owners, hits: list[_Hit]) -> None:
+def _add_cues(cues: list[tuple[str, int]], owners: _Owners, found: _Found) -> None:
     """One evidence entry per (subcategory, rule) for the cues found at their offsets."""
     entries: dict[tuple[str, str], tuple[list[str], list[str]]] = {}
-    for cue, start in found:
+    for cue, start in cues:
         term, offset = _encode(cue), f"[{start}, {start + len(cue)}]"
         for owner in owners[cue]:
             entry = entries.get(owner)
@@ -273,20 +373,9 @@ def _add_cue_hits(found: list[tuple[str, int]], owners: _Owners, hits: list[_Hit
             entry[1].append(offset)
     for (subcategory, start), (terms, offsets) in entries.items():
         terms_json, offsets_json = ", ".join(terms), ", ".join(offsets)
-        hits.append((subcategory, f'{start}{terms_json}], "offsets": [{offsets_json}]}}'))
-
-
-def _by_subcategory(hits: list[_Hit]) -> list[tuple[str, str]]:
-    """Each subcategory's evidence entries as one JSON list, subcategories in order of first
-    match."""
-    grouped: dict[str, list[str]] = {}
-    for subcategory, entry in hits:
-        entries = grouped.get(subcategory)
-        if entries is None:
-            grouped[subcategory] = [entry]
-        else:
-            entries.append(entry)
-    return [(subcategory, f"[{', '.join(entries)}]") for subcategory, entries in grouped.items()]
+        found.setdefault(subcategory, []).append(
+            f'{start}{terms_json}], "offsets": [{offsets_json}]}}'
+        )
 
 
 def _json_value(value: object) -> str:

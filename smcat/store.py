@@ -1310,6 +1310,14 @@ class Store:
     ) -> Iterator[list[PostToCode]]:
         """The posts this coder has not coded with this codebook, in batches (by platform and
         id). Each batch is read afresh, so codes written between batches are safe."""
+        for rows in self.post_rows_to_code(codebook, coder, batch=batch):
+            yield [post_to_code(row) for row in rows]
+
+    def post_rows_to_code(
+        self, codebook: str, coder: str, *, batch: int = 10_000
+    ) -> Iterator[list[tuple]]:
+        """`posts_to_code` as the rows SQLite returns, each starting with platform and post_id:
+        cheap to send to another process, where `post_to_code` makes each a PostToCode."""
         sql = (
             "SELECT p.platform, p.post_id, p.account_id, p.created_at, coalesce(p.text, ''),"
             " coalesce(p.is_repost, 0), p.media_type, p.pic_count, p.video_seconds,"
@@ -1324,16 +1332,7 @@ class Store:
         )
         after = ("", "")
         while rows := self.connection.execute(sql, (*after, codebook, coder, batch)).fetchall():
-            yield [
-                PostToCode(
-                    *row[:5],
-                    bool(row[5]),
-                    *row[6:9],
-                    tuple(row[9].split(_UNIT_SEPARATOR)) if row[9] else (),
-                    row[10],
-                )
-                for row in rows
-            ]
+            yield rows
             after = (rows[-1][0], rows[-1][1])
 
     def add_coded(
@@ -1535,6 +1534,17 @@ class Store:
 
 
 _CRAWL_COLUMNS = "crawl_id, spider, args, started_at, ended_at, status, reason, counts, version"
+
+
+def post_to_code(row: tuple) -> PostToCode:
+    """A row of `Store.post_rows_to_code` as the post a coder reads."""
+    return PostToCode(
+        *row[:5],
+        bool(row[5]),
+        *row[6:9],
+        tuple(row[9].split(_UNIT_SEPARATOR)) if row[9] else (),
+        row[10],
+    )
 
 
 def _utc(moment: str) -> str:
