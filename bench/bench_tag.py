@@ -3,9 +3,11 @@
 Fills a new database with N generated brand posts (texts drawn from fixtures/coding's corpus,
 with varied numbers, topics and pictures) and a month of hot-search snapshots, then times the
 whole `smcat code auto` job: reading posts in batches, tokenizing (rjieba, HMM off), tagging
-with the bundled codebook, writing codes and coded marks. The yardstick is the same tagger on
-stock jieba with HMM on, timed on a slice of the posts (it is too slow for all of them).
-Run: `python bench/bench_tag.py [--posts 1000000] [--yardstick 50000]`.
+with the bundled codebook, writing codes and coded marks; once for each `--workers` value, each
+on its own copy of the filled database. The yardstick is the same tagger on stock jieba with
+HMM on, timed on a slice of the posts (it is too slow for all of them), against rjieba on the
+same slice: tagging alone, in one process, as `auto_code` tags (`Tagger.tag_json`).
+Run: `python bench/bench_tag.py [--posts 1000000] [--yardstick 50000] [--workers 0 2]`.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import argparse
 import os
 import platform
 import random
+import shutil
 import sqlite3
 import tempfile
 import time
@@ -22,7 +25,7 @@ from pathlib import Path
 
 from coding.codebook import default_codebook_path, load_codebook
 from coding.hot_words import HotWordIndex
-from coding.tagger import Tagger, auto_code
+from coding.tagger import Tagger, auto_code, default_workers
 from coding.tokenize import read_word_list
 from smcat.store import Store
 
@@ -63,32 +66,43 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=1_000_000)
     parser.add_argument("--yardstick", type=int, default=50_000, help="posts for stock jieba")
+    parser.add_argument(
+        "--workers", type=int, nargs="+", default=[0, default_workers()],
+        help="tagging workers of each timed run (default: none, then auto_code's default)",
+    )  # fmt: skip
     args = parser.parse_args()
     codebook = load_codebook(default_codebook_path())
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, python "
           f"{platform.python_version()}, sqlite {sqlite3.sqlite_version}")  # fmt: skip
     with tempfile.TemporaryDirectory() as folder:
-        db = Path(folder) / "bench.db"
+        filled = Path(folder) / "filled.db"
         began = time.perf_counter()
-        fill(db, args.posts)
+        fill(filled, args.posts)
         print(f"filled {args.posts:,} posts in {time.perf_counter() - began:.0f} s")
-        with Store.open(db) as store:
-            began = time.perf_counter()
-            result = auto_code(store, codebook)
-            seconds = time.perf_counter() - began
-            print(f"smcat code auto (rjieba, HMM off): {result.posts:,} posts, {result.codes:,} "
-                  f"codes in {seconds:.1f} s = {result.posts / seconds:,.0f} posts/s")  # fmt: skip
-            posts = [p for chunk in store.posts_to_code(codebook.name, "nobody", batch=10_000)
-                     for p in chunk][: args.yardstick]  # fmt: skip
+        for workers in dict.fromkeys(args.workers):
+            db = Path(folder) / f"coded-{workers}.db"
+            shutil.copy(filled, db)  # a checkpointed database: fill() closed it
+            with Store.open(db) as store:
+                began = time.perf_counter()
+                result = auto_code(store, codebook, workers=workers)
+                seconds = time.perf_counter() - began
+            db.unlink()
+            print(f"smcat code auto --workers {workers} (rjieba, HMM off): {result.posts:,} "
+                  f"posts, {result.codes:,} codes in {seconds:.1f} s = "
+                  f"{result.posts / seconds:,.0f} posts/s")  # fmt: skip
+        with Store.open(filled, readonly=True) as store:
+            posts = next(store.posts_to_code(codebook.name, "nobody", batch=args.yardstick))
             hot = HotWordIndex(store.hot_words())
-        for backend, hmm in (("rjieba", False), ("jieba", True)):
-            tagger = Tagger(codebook, hot, tokenizer_backend=backend, hmm=hmm)
-            began = time.perf_counter()
-            for post in posts:
-                tagger.tag(post)
-            rate = len(posts) / (time.perf_counter() - began)
-            print(f"tagging alone, {backend} HMM {'on' if hmm else 'off'}: {len(posts):,} posts, "
-                  f"{rate:,.0f} posts/s")  # fmt: skip
+    rates = {}
+    for backend, hmm in (("rjieba", False), ("jieba", True)):
+        tagger = Tagger(codebook, hot, tokenizer_backend=backend, hmm=hmm)
+        began = time.perf_counter()
+        for post in posts:
+            tagger.tag_json(post)
+        rates[backend] = len(posts) / (time.perf_counter() - began)
+        print(f"tagging alone, {backend} HMM {'on' if hmm else 'off'}: {len(posts):,} posts, "
+              f"{rates[backend]:,.0f} posts/s")  # fmt: skip
+    print(f"rjieba tags {rates['rjieba'] / rates['jieba']:.1f} times as fast as the yardstick")
 
 
 if __name__ == "__main__":

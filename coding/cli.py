@@ -125,6 +125,15 @@ def auto_command(
         ),
     ] = None,
     batch: Annotated[int, typer.Option(help="Posts read and written per batch.", min=1)] = 10_000,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            help="Processes that tag posts while this one reads and writes the database; 0 "
+            "tags in this process. Default: 2, or 0 on a single CPU.",
+            min=0,
+            show_default=False,
+        ),
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Machine-code the posts not yet coded with this codebook version.
@@ -141,7 +150,11 @@ def auto_command(
         ) as progress:  # fmt: skip
             task = progress.add_task("coding", total=total - done)
             result = auto_code(
-                store, codebook, batch=batch, on_batch=lambda n: progress.advance(task, n)
+                store,
+                codebook,
+                batch=batch,
+                on_batch=lambda n: progress.advance(task, n),
+                workers=workers,
             )
         print_code_counts(store, codebook)
     stdout.print(f"{result.coder}: coded {result.posts} new posts ({done} before), "

@@ -67,3 +67,20 @@ def test_codebook_validate_lists_every_problem_by_line(smcat, tmp_path):
     version_line = broken.splitlines().index("version: 1") + 1
     assert lines[0].startswith(f"{path}:{version_line}:") and 'quote it: "1"' in lines[0]
     assert "unknown field 'pics'" in lines[1]
+
+
+def test_code_auto_codes_every_post_with_or_without_workers(smcat, tmp_path):
+    when = "2025-03-05T10:00:00+08:00"
+    for workers in ("0", "2"):
+        db = tmp_path / f"auto{workers}.db"
+        with Store.open(db) as store:
+            store.upsert_posts([
+                {"platform": "weibo", "post_id": str(i), "account_id": "a", "created_at": when,
+                 "observed_at": when, "text": text}
+                for i, text in enumerate(["今天抽奖啦", "今天天气不错", "新品上市"] * 5)
+            ])  # fmt: skip
+        result = smcat("code", "auto", "--db", str(db), "--workers", workers, "--batch", "4")
+        assert result.returncode == 0, result.stderr
+        assert "auto:brand_posts@1: coded 15 new posts (0 before), 10 codes" in result.stdout
+    bad = smcat("code", "auto", "--db", str(db), "--workers", "-1")
+    assert bad.returncode == 2 and "workers" in bad.stderr

@@ -982,6 +982,53 @@ def test_posts_to_code_skip_what_the_coder_coded_and_come_in_batches(store: Stor
     ]  # fmt: skip
 
 
+def test_a_coded_batch_is_stored_as_add_coded_stores_it(tmp_path: Path):
+    shared = {"codebook": "brand_posts", "coder": "auto:brand_posts@1",
+              "codebook_version": "1", "coded_at": "2025-12-01T10:00:00+08:00"}  # fmt: skip
+    evidence = '[{"rule": "B3.cue", "terms": ["抽奖"], "offsets": [[4, 6]]}]'
+    codes = [
+        ("weibo", "p1", "B3", evidence),
+        ("weibo", "p1", "C4", "[]"),
+        ("weibo", "p3", "B3", "[]"),
+    ]
+    posts = [("weibo", p) for p in ("p1", "p2", "p3")]
+    tables = {}
+    for way in ("rows", "batch"):
+        with Store.open(tmp_path / f"{way}.db") as store:
+            if way == "rows":
+                result = store.add_coded(
+                    [{"platform": pl, "post_id": p, "subcategory": sub, "value": 1,
+                      "evidence": ev, **shared} for pl, p, sub, ev in codes],
+                    [{"platform": pl, "post_id": p, **shared} for pl, p in posts],
+                )  # fmt: skip
+            else:
+                result = store.add_coded_batch(codes, posts, **shared)
+            assert (result.stored, result.rejected) == (6, 0)
+            tables[way] = [
+                select(store, f"SELECT * FROM {table} ORDER BY 1, 2, 3, 4")
+                for table in ("codes", "coded_posts")
+            ]
+    assert tables["batch"] == tables["rows"]
+    assert tables["batch"][0][0][7] == evidence  # the JSON text, as it was given
+
+
+def test_a_coded_batch_checks_what_its_rows_share_and_rejects_refused_rows(store: Store):
+    shared = {"codebook": "brand_posts", "coder": "auto:brand_posts@1",
+              "codebook_version": "1", "coded_at": "2025-12-01T10:00:00+08:00"}  # fmt: skip
+    with pytest.raises(ValueError, match="coded_at"):
+        store.add_coded_batch([], [("weibo", "p1")], **{**shared, "coded_at": "yesterday"})
+    with pytest.raises(ValueError, match="codebook_version"):
+        store.add_coded_batch([], [("weibo", "p1")], **{**shared, "codebook_version": ""})
+    assert store.count("coded_posts") == 0
+    # a post without an id is refused by SQLite: it alone goes to rejects
+    result = store.add_coded_batch(
+        [("weibo", "p1", "B3", "[]"), ("weibo", None, "B3", "[]")], [("weibo", "p1")], **shared
+    )
+    assert (result.stored, result.rejected) == (2, 1)
+    assert store.count("codes") == store.count("coded_posts") == 1
+    assert "post_id is missing" in rejects(store)[0][1]
+
+
 def test_hot_words_leave_ads_out(store: Store):
     seen = "2025-12-01T10:00:00+08:00"
     store.add_hot_search(

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import json
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+
 import pytest
+from scrapy.utils.ossignal import install_shutdown_handlers
 
 from coding.codebook import default_codebook_path, load_codebook, parse_codebook
 from coding.hot_words import HotWordIndex
-from coding.tagger import Tagger, auto_code
+from coding.tagger import Tagger, _tagging_pool, _trie_pattern, auto_code
+from coding.tokenize import read_word_list
 from smcat.store import PostToCode, Store
+from tests.conftest import clean_env
 
+ROOT = Path(__file__).resolve().parent.parent
 CODEBOOK = load_codebook(default_codebook_path())
 WHEN = "2025-03-05T10:00:00+08:00"
 
@@ -138,3 +151,127 @@ def test_auto_code_is_incremental_and_records_posts_without_codes(tmp_path):
         again = auto_code(store, edited)
         assert (again.coder, again.posts) == ("auto:brand_posts@2", 3)
         assert store.coders("brand_posts") == {"auto:brand_posts@1": 2, "auto:brand_posts@2": 2}
+
+
+BRAND_TEXTS = read_word_list(ROOT / "fixtures" / "coding" / "brand_texts.txt")
+AWKWARD = [
+    '点这里 http://t.cn/a"b\\c\x01d\te 抽奖',  # a quote, a backslash, a control character
+    "转发抽\x01奖 //@小美：同款？\n打工人😀 #打工人#",
+    "双11双十一双12 ¥ 99 一折 3.5元",
+]
+
+
+@pytest.mark.parametrize("hmm", [False, True])
+def test_the_evidence_text_is_json_dumps_of_the_evidence(tagger, hmm):
+    posts = [a_post(text, pic_count=i % 3, media_type=("video", "text", None)[i % 3],
+                    is_repost=i % 5 == 0, topics=("澜蔻新品", "春日", "澜蔻新品")[: i % 4],
+                    video_seconds=(None, 12.5, 30)[i % 3], mention_count=i % 2)
+             for i, text in enumerate(BRAND_TEXTS + AWKWARD)]  # fmt: skip
+    tagged = tagger if not hmm else Tagger(CODEBOOK, tagger.hot, hmm=True)
+    for post in posts:
+        for subcategory, text in tagged.tag_json(post):
+            evidence = json.loads(text)
+            assert json.dumps(evidence, ensure_ascii=False) == text, subcategory
+        assert [(c.subcategory, json.dumps(c.evidence, ensure_ascii=False))
+                for c in tagged.tag(post)] == tagged.tag_json(post)  # fmt: skip
+    coded = {sub: text for post in posts for sub, text in tagged.tag_json(post)}
+    assert len(coded) >= 15  # the corpus reaches most subcategories and rules
+    url = tagged.tag_json(posts[len(BRAND_TEXTS)])
+    assert '"terms": ["http://t.cn/a\\"b\\\\c\\u0001d"]' in dict(url)["C6"]
+
+
+def test_the_cue_trie_finds_what_the_longest_first_alternation_finds():
+    cues = [
+        "转发",
+        "转发抽",
+        "转发微博",
+        "抽",
+        "抽奖",
+        "抽奖平台",
+        "微博抽奖平台",
+        "a+b",
+        "a",
+        "[哈哈]",
+    ]
+    alternation = re.compile("|".join(map(re.escape, sorted(cues, key=len, reverse=True))))
+    trie = re.compile(_trie_pattern(cues))
+    for text in [
+        *BRAND_TEXTS,
+        *AWKWARD,
+        "转发抽奖平台微博抽奖平台转发微博a+ba+[哈哈]",
+        "转发转发抽",
+    ]:
+        found = [(m[0], m.span()) for m in trie.finditer(text)]
+        assert found == [(m[0], m.span()) for m in alternation.finditer(text)], text
+
+
+def coded_rows(db) -> list[tuple]:
+    with sqlite3.connect(db) as connection:
+        codes = connection.execute(
+            "SELECT platform, post_id, subcategory, coder, codebook_version, value, evidence"
+            " FROM codes ORDER BY platform, post_id, subcategory"
+        ).fetchall()
+        marked = connection.execute("SELECT post_id FROM coded_posts ORDER BY post_id")
+        return [*codes, *marked.fetchall()]
+
+
+def test_workers_write_the_codes_tagging_in_this_process_writes(tmp_path):
+    texts = [f"{text} {i}" for i, text in enumerate(BRAND_TEXTS * 3)]
+    runs, progress = {}, {}
+    for workers in (0, 2):
+        db = tmp_path / f"workers{workers}.db"
+        store_posts(db, texts)
+        with Store.open(db) as store:
+            store.add_hot_search([{"platform": "weibo", "observed_at": WHEN, "rank": 1,
+                                   "word": "打工人"}])  # fmt: skip
+            seen: list[int] = []
+            result = auto_code(store, CODEBOOK, batch=37, workers=workers, on_batch=seen.append)
+        assert result.posts == len(texts) and result.codes > len(texts)
+        runs[workers], progress[workers] = coded_rows(db), seen
+    assert runs[2] == runs[0]
+    assert progress[2] == progress[0] and sum(progress[2]) == len(texts)  # the bar advances
+
+
+def test_a_worker_ends_on_sigterm_whatever_handler_a_crawl_left(tmp_path):
+    # CrawlerProcess.start() leaves Scrapy's handler on SIGTERM, which only asks a reactor to
+    # stop: a worker that inherited it could not be terminated, and `smcat demo` hung
+    before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+    install_shutdown_handlers(lambda signum, frame: None)
+    try:
+        with pytest.raises(BrokenProcessPool), _tagging_pool(Tagger(CODEBOOK), 1) as pool:
+            assert pool.submit(signal.getsignal, signal.SIGTERM).result() == signal.SIG_DFL
+            assert pool.submit(signal.getsignal, signal.SIGINT).result() == signal.SIG_IGN
+            [worker] = pool._processes.values()
+            worker.terminate()
+            # a worker that lived on would answer; a terminated one leaves the pool broken
+            pool.submit(len, []).result(timeout=30)
+    finally:
+        signal.signal(signal.SIGTERM, before[0])
+        signal.signal(signal.SIGINT, before[1])
+
+
+DEMO_WITH_WORKERS = """\
+import sys
+from pathlib import Path
+
+import coding.tagger
+from smcat.config import Settings
+from smcat.demo import run_demo
+
+coding.tagger.default_workers = lambda: 2  # whatever this machine's CPUs
+result = run_demo(Settings(db=Path(sys.argv[1])))
+print(result.coded.posts)
+"""
+
+
+def test_the_demo_codes_with_workers_after_its_crawl_and_finishes(tmp_path):
+    # the crawl and the coding share one process, as in `smcat demo`
+    db = tmp_path / "demo.db"
+    done = subprocess.run(
+        [sys.executable, "-c", DEMO_WITH_WORKERS, str(db)],
+        cwd=tmp_path, env=clean_env(), capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    with Store.open(db, readonly=True) as store:
+        assert int(done.stdout.split()[-1]) == store.count("posts") > 0
+        assert store.coded_post_count("brand_posts", CODEBOOK.coder) == store.count("posts")
