@@ -184,6 +184,8 @@ def test_every_field_is_read_from_its_env_variable(tmp_path: Path) -> None:
         "douyin_live_url": "http://127.0.0.1:6",
         "douyin_cookie": "ttwid=test",
         "douyin_signer": "signer:sign",
+        "browser": "/opt/chromium/chrome",
+        "browser_wait": 4.5,
         "pseudonym_salt": "a-project-secret-salt",
         "log_level": "ERROR",
         "keep_raw": False,
