@@ -76,6 +76,14 @@ Coders = Annotated[
         show_default=False,
     ),
 ]
+CodebookFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--codebook",
+        help="The codebook's YAML (default: the bundled brand_posts_v1.yaml).",
+        dir_okay=False,
+    ),
+]
 ForceOption = Annotated[bool, typer.Option("--force", help="Replace the output file if it exists.")]
 SheetOption = Annotated[
     Path,
@@ -116,14 +124,7 @@ def validate_command(
 
 @app.command("auto")
 def auto_command(
-    codebook_file: Annotated[
-        Path | None,
-        typer.Option(
-            "--codebook",
-            help="The codebook's YAML (default: the bundled brand_posts_v1.yaml).",
-            dir_okay=False,
-        ),
-    ] = None,
+    codebook_file: CodebookFile = None,
     batch: Annotated[int, typer.Option(help="Posts read and written per batch.", min=1)] = 10_000,
     workers: Annotated[
         int | None,
@@ -198,12 +199,7 @@ def export_command(
         str | None,
         typer.Option(help="Draw only from this recorded sample (e.g. a --sample-per-month one)."),
     ] = None,
-    codebook_file: Annotated[
-        Path | None,
-        typer.Option(
-            "--codebook", help="The codebook's YAML (default: the bundled one).", dir_okay=False
-        ),
-    ] = None,
+    codebook_file: CodebookFile = None,
     db: DbOption = None,
 ) -> None:
     """Write a coding sheet (XLSX or CSV) for one coder.
@@ -398,12 +394,7 @@ def review_command(
     blind: Annotated[
         bool, typer.Option("--blind", help="Hide the machine's suggestions and its evidence.")
     ] = False,
-    codebook_file: Annotated[
-        Path | None,
-        typer.Option(
-            "--codebook", help="The codebook's YAML (default: the bundled one).", dir_okay=False
-        ),
-    ] = None,
+    codebook_file: CodebookFile = None,
     host: Annotated[str, typer.Option(help="Address to listen on (keep it local).")] = LOOPBACK,
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8765,
     db: DbOption = None,
@@ -424,16 +415,15 @@ def review_command(
         raise SmcatError("pass --sample ID or --draw N, not both")
     address = check_port_free(host, port)
     store = Store.open(settings(db=db).db)
+    book = load_codebook(codebook_file or default_codebook_path())
     try:
         if adjudicate:
-            codebook = load_codebook(codebook_file or default_codebook_path()).name
             session, agreed = adjudication_review(
-                store, codebook, _people(store, codebook, between)
+                store, book.name, _people(store, book.name, between)
             )
             stdout.print(f"{agreed} posts all coders agreed on are stored as gold; "
                          f"{len(session.posts)} to decide")  # fmt: skip
         else:
-            book = load_codebook(codebook_file or default_codebook_path())
             if draw is not None:
                 posts = coding_sample(store, codebook=book.name, coder=coder, n=draw, seed=seed,
                                       overlap=overlap).posts  # fmt: skip

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from coding.codebook import Codebook, parse_codebook
 from coding.sheets import (
@@ -135,16 +136,22 @@ def export_for_coder(
     return ExportResult(path, sample.sample_id, len(sample.shared), len(sample.own), blind)
 
 
+def matched(entry: dict[str, Any], most: int | None = None) -> str:
+    """What one evidence entry matched: its terms (the first `most`, then …), or field = value
+    for a metadata rule."""
+    if "terms" not in entry:
+        return f"{entry.get('field')} = {entry.get('value')}"
+    terms = list(dict.fromkeys(entry["terms"]))
+    more = " …" if most is not None and len(terms) > most else ""
+    return ", ".join(terms[:most]) + more
+
+
 def _evidence_note(subcategory: str, value: int, evidence: str | None) -> str:
     """The machine's reasons for a code, readable in a cell: "B3 抽奖, 转发抽 (B3.cues)"."""
-    reasons = []
-    for entry in json.loads(evidence or "[]"):
-        if "terms" in entry:
-            terms = list(dict.fromkeys(entry["terms"]))
-            shown = ", ".join(terms[:_TERMS_SHOWN]) + (" …" if len(terms) > _TERMS_SHOWN else "")
-        else:
-            shown = f"{entry.get('field')} = {entry.get('value')}"
-        reasons.append(f"{shown} ({entry.get('rule')})")
+    reasons = [
+        f"{matched(entry, _TERMS_SHOWN)} ({entry.get('rule')})"
+        for entry in json.loads(evidence or "[]")
+    ]
     return f"{subcategory}={value}: " + "; ".join(reasons) if reasons else f"{subcategory}={value}"
 
 

@@ -30,7 +30,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from coding.codebook import Codebook, Subcategory
-from coding.exchange import GOLD, check_coder_name, compare_coders, write_codes
+from coding.exchange import GOLD, check_coder_name, compare_coders, matched, write_codes
 from smcat.errors import SmcatError
 from smcat.store import Answer, Store
 
@@ -104,16 +104,10 @@ def evidence_spans(answer: Answer | None) -> list[tuple[int, int, str]]:
 
 def evidence_notes(answer: Answer | None) -> dict[str, str]:
     """What the machine matched for each subcategory it coded 1: terms, or field = value."""
-    notes = {}
-    for sub, (value, evidence) in (answer.codes if answer else {}).items():
-        parts = []
-        for entry in json.loads(evidence or "[]") if value else []:
-            if "terms" in entry:
-                parts.append(", ".join(dict.fromkeys(entry["terms"])))
-            else:
-                parts.append(f"{entry.get('field')} = {entry.get('value')}")
-        notes[sub] = "; ".join(parts)
-    return notes
+    return {
+        sub: "; ".join(matched(entry) for entry in json.loads(evidence or "[]") if value)
+        for sub, (value, evidence) in (answer.codes if answer else {}).items()
+    }
 
 
 @dataclass
@@ -126,6 +120,8 @@ class Review:
     coder: str = GOLD
     blind: bool = False
     coders: tuple[str, ...] = ()  # adjudication: whose disagreements are settled
+    agreed: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
+    """Adjudication: per post, the values the coders agree on (disputed ones start at 0)."""
     keys: dict[str, str] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -146,16 +142,18 @@ class Review:
         done = self.store.coded_posts(self.codebook.name, self.coder)
         return next((n for n, key in enumerate(self.posts) if key not in done), len(self.posts) - 1)
 
-    def page_state(self, n: int) -> dict[str, Any]:
-        """Everything the page of the batch's n-th post shows and its script needs."""
+    def page_state(self, n: int, answers: dict[str, Answer] | None = None) -> dict[str, Any]:
+        """Everything the page of the batch's n-th post shows and its script needs; `answers`
+        are the post's stored answers if the caller has read them."""
         key = self.posts[n]
-        answers = self.store.answers(key, self.codebook.name)
+        if answers is None:
+            answers = self.store.answers(key, self.codebook.name)
         mine = answers.get(self.coder)
         machine = None if self.blind else answers.get(self.codebook.coder)
         if mine is not None:
             values = {sub: mine.codes.get(sub, (0, None))[0] for sub in self.keys}
         elif self.adjudicating:
-            values = _agreed(answers, self.coders, self.keys)
+            values = {sub: self.agreed.get(key, {}).get(sub, 0) for sub in self.keys}
         else:
             values = {sub: int(machine is not None and sub in machine.codes) for sub in self.keys}
         others = {c: answers[c] for c in self.coders if c in answers} if self.adjudicating else {}
@@ -201,16 +199,6 @@ class Review:
         return self.store.answers(key, self.codebook.name)[self.coder].coded_at
 
 
-def _agreed(answers: dict[str, Answer], coders: Sequence[str], subs: dict) -> dict[str, int]:
-    """The value every coder gave where they agree, else 0 (the adjudicator decides)."""
-    given = [answers[c] for c in coders if c in answers]
-    values = {}
-    for sub in subs:
-        seen = {a.codes.get(sub, (0, None))[0] for a in given}
-        values[sub] = seen.pop() if len(seen) == 1 else 0
-    return values
-
-
 def coder_review(
     store: Store, codebook: Codebook, posts: list[tuple[str, str]], *, coder: str, blind: bool
 ) -> Review:
@@ -231,7 +219,8 @@ def adjudication_review(store: Store, codebook: str, coders: Sequence[str]) -> t
                          "nothing to adjudicate")  # fmt: skip
     write_codes(store, comparison.codebook, GOLD, comparison.consensus)
     posts = [item.key for item in comparison.disagreements]
-    review = Review(store, comparison.codebook, posts, coders=tuple(coders))
+    agreed = {item.key: item.agreed for item in comparison.disagreements}
+    review = Review(store, comparison.codebook, posts, coders=tuple(coders), agreed=agreed)
     return review, len(comparison.consensus)
 
 
@@ -249,9 +238,10 @@ def create_app(review: Review, hosts: Sequence[str] = ()) -> Starlette:
         n = request.path_params["n"] - 1
         if not 0 <= n < len(review.posts):
             return HTMLResponse(f"there is no post {n + 1} in this batch", status_code=404)
-        state = review.page_state(n)
-        post = review.store.posts_for_coders([review.posts[n]])[review.posts[n]]
-        answers = review.store.answers(review.posts[n], review.codebook.name)
+        key = review.posts[n]
+        answers = review.store.answers(key, review.codebook.name)
+        state = review.page_state(n, answers)
+        post = review.store.posts_for_coders([key])[key]
         machine = None if review.blind else answers.get(review.codebook.coder)
         html = page.render(
             state=state, post=post, pieces=highlight(post.text, evidence_spans(machine)),

@@ -22,7 +22,6 @@ import pytest
 import uvicorn
 
 from coding.accuracy import accuracy_table, gold_pairs
-from coding.codebook import default_codebook_path, load_codebook
 from coding.exchange import GOLD
 from coding.reliability import reliability_table
 from coding.review import (
@@ -34,10 +33,8 @@ from coding.review import (
     subcategory_keys,
 )
 from smcat.store import Store
-from tests.test_exchange import make_posts
+from tests.test_exchange import CODEBOOK, SUBS, make_posts
 
-CODEBOOK = load_codebook(default_codebook_path())
-SUBS = [sub.id for sub in CODEBOOK.coded()]
 KEYS = subcategory_keys(CODEBOOK.coded())
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
