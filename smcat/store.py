@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlite_utils
 
@@ -359,6 +359,7 @@ TABLES: tuple[str, ...] = (
 )
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _ROWS_PER_STATEMENT = 100
+_PLANS_MAX = 1024  # kinds of row remembered per table
 
 
 class StoreError(SmcatError):
@@ -426,7 +427,6 @@ _FLAG = (_flag, frozenset({bool, _NONE}))
 _TIME = (iso_time, frozenset({str, _NONE}))
 _REAL = (_real, frozenset({float, int, _NONE}))
 _JSON = (_json, frozenset({str, _NONE}))
-_is_ready = frozenset.__contains__
 
 
 @dataclass(frozen=True)
@@ -438,9 +438,15 @@ class _Table:
     converters: tuple[Converter, ...]
     ready: tuple[frozenset[type], ...]
     checked: tuple[int, ...]  # positions whose type is checked on the hot path
-    always: tuple[int, ...]  # positions always converted (times; JSON, so dicts stay fast)
+    always: tuple[int, ...]  # positions always converted (see `_table`)
     required: tuple[int, ...]  # positions of the columns that may not be empty
-    sql: str
+    key: tuple[str, ...]
+    on_conflict: str | None
+
+    @property
+    def sql(self) -> str:
+        """The upsert of one row of every column."""
+        return _upsert_sql(self.name, self.names, self.key, self.on_conflict)
 
     @functools.cached_property
     def required_values(self) -> Callable[[list], tuple]:
@@ -463,22 +469,18 @@ class _Table:
         values that are already in stored form. Everything the hot path needs is bound here,
         once per batch (bench/bench_ingest.py).
         """
-        names, always, required_values = self.names, self.always, self.required_values
-        checked_values = _picker(self.checked)
-        checked_ready = tuple(self.ready[p] for p in self.checked)
-        apply, missing = self._apply, self._missing
+        names, required_values, missing = self.names, self.required_values, self._missing
+        plans, plan_for = self._plans, self._plan
 
         def convert(row: Mapping[str, Any]) -> tuple:
             values = list(map(row.get, names))
-            if all(map(_is_ready, checked_ready, map(type, checked_values(values)))):
-                for position in always:
-                    if values[position] is not None:
-                        values[position] = apply(position, values[position])
-            else:
-                values = [
-                    None if value is None else apply(position, value)
-                    for position, value in enumerate(values)
-                ]
+            if (plan := plans.get(kinds := tuple(map(type, values)))) is None:
+                plan = plan_for(kinds)
+            try:
+                for position, converter in plan:
+                    values[position] = converter(values[position])
+            except (ValueError, TypeError) as error:
+                raise ValueError(f"{names[position]}: {error}") from None
             for position, value in defaults:
                 if values[position] is None:
                     values[position] = value
@@ -491,15 +493,29 @@ class _Table:
 
         return convert
 
+    @functools.cached_property
+    def _plans(self) -> dict[tuple[type, ...], tuple[tuple[int, Converter], ...]]:
+        """The converters to run on a row, by the types of its values (see `_plan`)."""
+        return {}
+
+    def _plan(self, kinds: tuple[type, ...]) -> tuple[tuple[int, Converter], ...]:
+        """The converters a row with values of these types needs, by position: if every
+        checked value has a type stored as it is, only the present values of the columns
+        always converted; else every present value. Rows of one source share their types, so
+        this is worked out once per kind of row (bench/bench_ingest.py)."""
+        if all(kinds[p] in self.ready[p] for p in self.checked):
+            positions: Iterable[int] = self.always
+        else:
+            positions = range(len(self.names))
+        plan = tuple((p, self.converters[p]) for p in positions if kinds[p] is not _NONE)
+        if len(self._plans) >= _PLANS_MAX:
+            self._plans.clear()
+        self._plans[kinds] = plan
+        return plan
+
     def _missing(self, required: tuple) -> ValueError:
         position = next(p for p, v in zip(self.required, required, strict=True) if v in (None, ""))
         return ValueError(f"{self.names[position]} is missing")
-
-    def _apply(self, position: int, value: object) -> object:
-        try:
-            return self.converters[position](value)
-        except (ValueError, TypeError) as error:
-            raise ValueError(f"{self.names[position]}: {error}") from None
 
 
 @functools.cache
@@ -526,6 +542,21 @@ def _sharing_sql(sql: str, names: tuple[str, ...], shared: tuple[str, ...], rows
     return f"{head} SELECT {', '.join(picked)} FROM (VALUES {values}) WHERE true{upsert}"
 
 
+def _filled(rows: list[tuple], positions: tuple[int, ...]) -> tuple[int, ...]:
+    """Which of these positions (by their index in `positions`) hold a value (not None) in at
+    least one of the rows."""
+    # column by column, stopping at the first value; zip(*rows) would make an iterator per
+    # row, and so many objects wake the garbage collector
+    return tuple(
+        i
+        for i, position in enumerate(positions)
+        if any(map(operator.is_not, map(operator.itemgetter(position), rows), _NONES))
+    )
+
+
+_NONES = itertools.repeat(None)
+
+
 def _picker(positions: tuple[int, ...]) -> Callable[[list], tuple]:
     """A function that picks these positions out of a list, always as a tuple."""
     if not positions:
@@ -545,28 +576,39 @@ def _table(
     "ignore" keeps the first row (observations at one time do not change); None describes
     rows that are only checked, not written as they are."""
     names = tuple(columns)
-    sql = f"INSERT INTO {name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
-    if on_conflict is None:
-        sql = ""
-    elif on_conflict == "ignore":
-        sql += " ON CONFLICT DO NOTHING"
-    else:
-        updates = ", ".join(
-            f"{c} = coalesce(excluded.{c}, {name}.{c})"
-            for c in names
-            if c not in key and c != "first_seen_at"
-        )
-        sql += f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
+    # Always converted: times (checked and spelled one way), JSON (so dicts stay fast), and
+    # flags, because the sqlite3 module binds a bool through its slow adapter lookup.
+    always_kinds = (_TIME, _JSON, _FLAG)
     return _Table(
         name=name,
         names=names,
         converters=tuple(convert for convert, _ in columns.values()),
         ready=tuple(ready for _, ready in columns.values()),
-        checked=tuple(i for i, kind in enumerate(columns.values()) if kind not in (_TIME, _JSON)),
-        always=tuple(i for i, kind in enumerate(columns.values()) if kind in (_TIME, _JSON)),
+        checked=tuple(i for i, kind in enumerate(columns.values()) if kind not in always_kinds),
+        always=tuple(i for i, kind in enumerate(columns.values()) if kind in always_kinds),
         required=tuple(names.index(c) for c in key + required),
-        sql=sql,
+        key=key,
+        on_conflict=on_conflict,
     )
+
+
+@functools.cache
+def _upsert_sql(
+    name: str, names: tuple[str, ...], key: tuple[str, ...], on_conflict: str | None
+) -> str:
+    """The INSERT of one row of these columns. on_conflict "update" keeps known values when a
+    later row lacks them; "ignore" keeps the first row; None gives no statement."""
+    if on_conflict is None:
+        return ""
+    sql = f"INSERT INTO {name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+    if on_conflict == "ignore":
+        return sql + " ON CONFLICT DO NOTHING"
+    updates = ", ".join(
+        f"{c} = coalesce(excluded.{c}, {name}.{c})"
+        for c in names
+        if c not in key and c != "first_seen_at"
+    )
+    return sql + f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
 
 
 _ACCOUNTS = _table(
@@ -663,11 +705,11 @@ _POST_SEEN = _table(
     required=("created_at",),
     on_conflict=None,
 )
-_OBSERVED = slice(0, len(_POST_OBSERVATIONS_COLUMNS))
 _COUNTS = slice(3, len(_POST_OBSERVATIONS_COLUMNS) - 1)
-_POST_REST = slice(len(_POST_OBSERVATIONS_COLUMNS) - 1, None)
-assert _POST_SEEN.names[:2] + _POST_SEEN.names[_POST_REST] == _POSTS.names
-assert _POST_SEEN.names[_OBSERVED] == _POST_OBSERVATIONS.names
+# Where the posts and post_observations columns stand in a converted _POST_SEEN row, which is
+# written to both tables as it is, with no split copies (bench/bench_ingest.py).
+_POSTS_IN_SEEN = tuple(map(_POST_SEEN.names.index, _POSTS.names))
+_OBSERVATIONS_IN_SEEN = tuple(map(_POST_SEEN.names.index, _POST_OBSERVATIONS.names))
 _POST_TOPICS = _table(
     "post_topics",
     ("platform", "post_id", "value"),
@@ -926,6 +968,15 @@ class Rows:
 
     columns: tuple[str, ...]
     rows: list[tuple]
+
+
+class _Batch(NamedTuple):
+    """Converted rows for one table; `columns` says where its columns stand in the rows, if
+    the rows are wider than the table or in another order."""
+
+    table: _Table
+    rows: list[tuple]
+    columns: tuple[int, ...] | None = None
 
 
 @dataclass
@@ -1259,7 +1310,7 @@ class Store:
                 self._reject_row(table.name, str(error), row, crawl_id, result)
         self._write_batches(
             table.name,
-            {table: good},
+            [_Batch(table, good)],
             sources,
             lambda row: self._write(table, [row], crawl_id, defaults),
             crawl_id,
@@ -1270,7 +1321,7 @@ class Store:
     def _write_batches(
         self,
         kind: str,
-        batches: dict[_Table, list[tuple]],
+        batches: list[_Batch],
         sources: list[Mapping[str, Any]],
         write_one: Callable[[Mapping[str, Any]], WriteResult],
         crawl_id: int | None,
@@ -1284,8 +1335,8 @@ class Store:
         guard = self._savepoint if self.connection.in_transaction else self.transaction
         try:
             with guard():
-                for table, rows in batches.items():
-                    self._insert(table, rows)
+                for batch in batches:
+                    self._insert(batch.table, batch.rows, batch.columns)
         except (sqlite3.IntegrityError, OverflowError) as error:
             if len(sources) == 1:
                 self._reject_row(kind, f"refused by SQLite: {error}", sources[0], crawl_id, result)
@@ -1307,25 +1358,49 @@ class Store:
             raise
         self.connection.execute("RELEASE smcat_write")
 
-    def _insert(self, table: _Table, rows: list[tuple]) -> None:
-        """Run the table's upsert over converted rows, many rows per statement.
+    def _insert(
+        self, table: _Table, rows: list[tuple], columns: tuple[int, ...] | None = None
+    ) -> None:
+        """Run the table's upsert over converted rows, many rows per statement. `columns`
+        says where the table's columns stand in the rows, if not in the table's order.
 
         Multi-row VALUES amortise the per-statement cost of the sqlite3 module;
         bench/bench_ingest.py measured about 15-20% more rows per second than one row per call.
+        Columns that are empty in every row are left out: SQLite then stores NULL just as if
+        it were bound (no column has a DEFAULT, and the upserts keep known values), while the
+        sqlite3 module binds each None through its slow adapter lookup, about 0.35 µs a value.
         """
-        width = len(table.names)
+        if not rows:
+            return
+        columns = tuple(range(len(table.names))) if columns is None else columns
+        filled = _filled(rows, columns)
+        positions = tuple(columns[i] for i in filled)
+        names = tuple(table.names[i] for i in filled)
+        sql = _upsert_sql(table.name, names, table.key, table.on_conflict)
+        # rows are picked one by one as they are bound: a list of picked copies would make
+        # the garbage collector walk every object the process holds, several times a batch
+        pick = None if positions == tuple(range(len(rows[0]))) else _picker(positions)
+        width = len(positions)
         per_statement = min(_ROWS_PER_STATEMENT, self._variable_limit // width)
         whole = len(rows) - len(rows) % per_statement
         if whole:
             self.connection.executemany(
-                _multi_row_sql(table.sql, width, per_statement),
+                _multi_row_sql(sql, width, per_statement),
                 (
-                    list(itertools.chain.from_iterable(rows[start : start + per_statement]))
+                    list(
+                        itertools.chain.from_iterable(
+                            rows[start : start + per_statement]
+                            if pick is None
+                            else map(pick, rows[start : start + per_statement])
+                        )
+                    )
                     for start in range(0, whole, per_statement)
                 ),
             )
         if whole < len(rows):
-            self.connection.executemany(table.sql, rows[whole:])
+            self.connection.executemany(
+                sql, rows[whole:] if pick is None else map(pick, rows[whole:])
+            )
 
     def _insert_sharing(
         self, table: _Table, shared: Mapping[str, object], rows: list[tuple]
@@ -1417,22 +1492,22 @@ class Store:
             except ValueError as error:
                 self._reject_row("posts", str(error), row, crawl_id, result)
                 continue
-            posts.append(values[:2] + values[_POST_REST])
+            posts.append(values)
             sources.append(row)
             if values[2] is not None:
-                observations.append(values[_OBSERVED])
+                observations.append(values)
             if topic_values := row.get("topics"):
                 topics.extend((values[0], values[1], str(v)) for v in _listed(topic_values))
             if mention_values := row.get("mentions"):
                 mentions.extend((values[0], values[1], str(v)) for v in _listed(mention_values))
         self._write_batches(
             "posts",
-            {
-                _POSTS: posts,
-                _POST_OBSERVATIONS: observations,
-                _POST_TOPICS: topics,
-                _POST_MENTIONS: mentions,
-            },
+            [
+                _Batch(_POSTS, posts, _POSTS_IN_SEEN),
+                _Batch(_POST_OBSERVATIONS, observations, _OBSERVATIONS_IN_SEEN),
+                _Batch(_POST_TOPICS, topics),
+                _Batch(_POST_MENTIONS, mentions),
+            ],
             sources,
             lambda row: self.upsert_posts([row], crawl_id=crawl_id),
             crawl_id,
@@ -1712,7 +1787,8 @@ class Store:
         def write_one(row: Mapping[str, Any]) -> WriteResult:
             return self._write(_CODES if "subcategory" in row else _CODED_POSTS, [row], None)
 
-        self._write_batches("codes", converted, sources, write_one, None, result)
+        batches = [_Batch(table, rows) for table, rows in converted.items()]
+        self._write_batches("codes", batches, sources, write_one, None, result)
         return result
 
     def add_coded_batch(

@@ -469,6 +469,56 @@ def test_duplicates_within_one_batch_upsert_across_statements(store: Store):
     assert one(store, "SELECT count(*) FROM posts WHERE region = '广东'") == (150,)
 
 
+def test_batches_store_what_row_by_row_writes_store_whatever_columns_they_leave_empty(
+    tmp_path: Path,
+):
+    # a column empty in a whole batch is left out of its statement; the tables must end up
+    # as writing the rows one by one leaves them, on inserts and on updates
+    first = [
+        post(
+            f"p{i:03d}",
+            text=f"t{i}",
+            region="广东" if i % 2 else None,
+            pic_count=i % 9,
+            is_repost=i % 3 == 0,
+            observed_at=SEEN_1,
+            likes=i,
+        )
+        for i in range(250)
+    ]
+    second = [
+        post(f"p{i:03d}", is_long_text=True, observed_at=SEEN_2, shares=i if i % 4 else None)
+        for i in range(0, 250, 2)
+    ]
+    # every column but first_seen_at and updated_at, which hold the time of the write
+    posts_sql = (
+        "SELECT platform, post_id, account_id, created_at, text, is_repost, origin_post_id,"
+        " media_type, pic_count, video_seconds, source, region, url, is_long_text, is_pinned,"
+        " extra, crawl_id FROM posts ORDER BY post_id"
+    )
+    observations_sql = "SELECT * FROM post_observations ORDER BY post_id, observed_at"
+    tables = {}
+    for mode in ("batch", "row"):
+        with Store.open(tmp_path / f"{mode}.db") as store:
+            for rows in (first, second):
+                for batch in [rows] if mode == "batch" else [[row] for row in rows]:
+                    assert store.upsert_posts(batch).rejected == 0
+            tables[mode] = (select(store, posts_sql), select(store, observations_sql))
+            # the stored values, not only the same in both ways
+            assert select(
+                store,
+                "SELECT text, region, pic_count, is_repost, is_long_text FROM posts"
+                " WHERE post_id IN ('p003', 'p004') ORDER BY post_id",
+            ) == [("t3", "广东", 3, 1, None), ("t4", None, 4, 0, 1)]
+            assert select(
+                store,
+                "SELECT observed_at, likes, shares FROM post_observations WHERE post_id = 'p004'"
+                " ORDER BY observed_at",
+            ) == [(SEEN_1, 4, None), (SEEN_2, None, None)]
+    assert tables["batch"] == tables["row"]
+    assert [len(rows) for rows in tables["batch"]] == [250, 375]
+
+
 def test_bad_rows_in_a_large_batch(store: Store):
     rows = list(many_posts(250))
     for i in (0, 99, 100, 249):
