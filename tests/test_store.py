@@ -78,6 +78,7 @@ def test_open_creates_schema_in_wal_mode(store: Store, db_path: Path):
     assert store.schema_version == SCHEMA_VERSION == len(MIGRATIONS)
     assert one(store, "PRAGMA user_version") == (SCHEMA_VERSION,)
     assert one(store, "PRAGMA journal_mode") == ("wal",)
+    assert one(store, "PRAGMA page_size") == (16384,)
     names = {name for (name,) in select(store, "SELECT name FROM sqlite_master WHERE type='table'")}
     assert set(TABLES) <= names
 
@@ -128,6 +129,7 @@ def test_open_migrates_an_empty_sqlite_file(db_path: Path):
     with Store.open(db_path) as store:
         assert store.schema_version == SCHEMA_VERSION
         assert store.count("posts") == 0
+        assert one(store, "PRAGMA page_size") == (4096,)  # an existing file keeps its pages
 
 
 @pytest.mark.parametrize("readonly", [False, True])
