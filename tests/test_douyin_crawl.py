@@ -21,6 +21,7 @@ from tests.conftest import FIXTURES, ROOT, clean_env
 LANKOU = "MS4wLjABAAAAfictional_LANKOU_beauty_0001"  # 7 posts over 3 pages, profile counts 7
 XIAOYU = "MS4wLjABAAAAfictional_XIAOYU_fashion_002"  # 3 posts, profile counts 40
 ON_AIR, OFF_AIR, EMPTY_ROOM = "802400000001", "802400000002", "802400000009"
+SLOW_ROOM = "802400000003"  # ON_AIR's session, its first answer slower than the polls
 FIX = "configure a signer (SMCAT_DOUYIN_SIGNER) or refresh the cookie (SMCAT_DOUYIN_COOKIE)"
 
 
@@ -107,6 +108,17 @@ def test_live_polling_is_a_time_series_that_ends_when_the_room_goes_off_air(
     assert json.loads(room[0][4])["web_rid"] == ON_AIR
     status, _, counts = crawl_record(db)
     assert status == "finished" and counts["observations"] == 3 and counts["off_air"] == 1
+
+
+def test_a_slow_answer_is_waited_for_before_the_next_poll(smcat, server, tmp_path):
+    db = tmp_path / "live.db"
+    result = crawl(smcat, server, db, "douyin-live", SLOW_ROOM, "--every", "0.1s")
+    assert result.returncode == 0, result.stderr
+    assert server.hit_count("douyin-live-slow") == 3
+    statuses = query(db, "SELECT status FROM live_observations ORDER BY observed_at")
+    assert statuses == [("live",), ("live",), ("ended",)]
+    viewers = query(db, "SELECT viewers_now FROM live_observations ORDER BY observed_at")
+    assert viewers == [(12000,), (9876,), (0,)]
 
 
 def test_a_room_off_air_is_observed_once(smcat, server, tmp_path):

@@ -107,16 +107,23 @@ class DouyinSpider(SmcatSpider):
         return f"{self.settings.get('DOUYIN_URL').rstrip('/')}{path}"
 
     def douyin_request(
-        self, url: str, query: Mapping[str, Any], callback: Any, meta: dict[str, Any], referer: str
+        self,
+        url: str,
+        query: Mapping[str, Any],
+        callback: Any,
+        meta: dict[str, Any],
+        referer: str,
+        errback: Any = None,
     ) -> Request:
-        """A GET of Douyin's API, signed, retried when empty, with the cookie if configured."""
+        """A GET of Douyin's API, signed, retried when empty, with the cookie if configured;
+        a failure goes to `errback`, by default `request_failed`."""
         headers = {"Accept": "application/json, text/plain, */*", "Referer": referer}
         if cookie := self.settings.get("SMCAT_DOUYIN_COOKIE"):
             headers["Cookie"] = cookie
         return Request(
             f"{url}?{urlencode(query)}",
             callback=callback,
-            errback=self.request_failed,
+            errback=errback or self.request_failed,
             # giving up is recorded on the crawl, with the fix: Scrapy's log line would repeat it
             meta={**meta, SIGN: True, RETRY_EMPTY: True, "give_up_log_level": "DEBUG"},
             headers=headers,

@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from scrapy import Request
 from scrapy.http import Response
+from twisted.python.failure import Failure
 
 from crawler.browser import Answer
 from crawler.parsers.douyin_live import LIVE, PARSER_VERSION, parse_enter
@@ -43,6 +44,7 @@ class DouyinLiveSpider(DouyinSpider):
         self.crawl_args = {"web_rid": self.web_rid, "every": self.every, "duration": self.duration}
         self.extra_counts = {"observations": 0, "off_air": 0}
         self.on_air = True
+        self.polls_due = 0  # room requests sent and not answered yet (retries included)
 
     async def start(self) -> AsyncIterator[Request]:
         live_url = self.settings.get("DOUYIN_LIVE_URL").rstrip("/")
@@ -53,12 +55,19 @@ class DouyinLiveSpider(DouyinSpider):
             if self.browser:
                 yield self.page_request(referer, self.read_room, {}, (ENTER_PATH,))
             else:
-                yield self.douyin_request(url, query, self.parse, {}, referer)
+                self.polls_due += 1
+                yield self.douyin_request(
+                    url, query, self.answered, {}, referer, errback=self.poll_failed
+                )
             if not self.every or time.monotonic() + self.every > ends:
                 return
             await asyncio.sleep(self.every)
-            # a page takes a while to load: its answer decides whether to look again
+            # an answer slower than `every` (a page loading, a request retried, a busy machine)
+            # decides whether to look again, and two polls in flight could be stamped out of
+            # order: one poll at a time
             await self.pages_read()
+            while self.polls_due:
+                await asyncio.sleep(0.05)
             # the answer to the last request has come in meanwhile, unless it is being retried
             if not self.on_air:
                 return
@@ -74,6 +83,16 @@ class DouyinLiveSpider(DouyinSpider):
                 yield from self.parse(self.answer_response(answer, {}))
 
         return self.read_page(response, observe, lambda: read)
+
+    def answered(self, response: Response) -> Iterator[Any]:
+        """The answer to a poll of the room's API."""
+        self.polls_due -= 1
+        yield from self.parse(response)
+
+    def poll_failed(self, failure: Failure) -> Iterator[Any]:
+        """A poll of the room's API that failed for good."""
+        self.polls_due -= 1
+        yield from self.request_failed(failure)
 
     def parse(self, response: Response) -> Iterator[Any]:
         room = yield from self._parsed(response, parse_enter, f"live room {self.web_rid}")
