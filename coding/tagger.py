@@ -38,6 +38,7 @@ from coding.codebook import (
     RegexRule,
 )
 from coding.hot_words import HotWordIndex, china_day
+from coding.prefilter import prefilter
 from coding.tokenize import Tokenizer, read_word_list
 from smcat.errors import SmcatError
 from smcat.store import PostToCode, Store, post_to_code
@@ -81,7 +82,7 @@ class Tagger:
         self.hot = hot or HotWordIndex(())
         self._cue_owner: _Owners = {}
         self._token_cue_owner: _Owners = {}  # the same, for cues matched as whole tokens
-        self._regexes: list[tuple[str, str, re.Pattern[str]]] = []
+        self._regexes: list[tuple[str, str, re.Pattern[str], Callable[[str], Any] | None]] = []
         self._metadata: list[tuple[str, str, Callable[[PostToCode], Any], Callable, Any]] = []
         self._hot_rules: list[tuple[str, str, int, frozenset[str]]] = []
         self._topic_rules: list[tuple[str, str, int, bool]] = []
@@ -109,7 +110,8 @@ class Tagger:
             for cue in rule.cues:
                 owners.setdefault(cue, []).append((subcategory, start + ', "terms": ['))
         elif isinstance(rule, RegexRule):
-            self._regexes.append((subcategory, start + ', "terms": [', rule.pattern))
+            could_match = prefilter(rule.pattern)
+            self._regexes.append((subcategory, start + ', "terms": [', rule.pattern, could_match))
         elif isinstance(rule, MetadataRule):
             start += ', "field": ' + _encode(rule.field) + ', "value": '
             compare = _OPERATORS[rule.op]
@@ -135,7 +137,9 @@ class Tagger:
             cues = [(m[0], m.start()) for m in self._cue_regex.finditer(text)]
             if cues:
                 _add_cues(cues, self._cue_owner, found)
-        for subcategory, start, pattern in self._regexes:
+        for subcategory, start, pattern, could_match in self._regexes:
+            if could_match is not None and could_match(text) is None:
+                continue  # the text lacks what every match holds (coding.prefilter)
             # most texts match no rule's pattern, and search() says so at less than half the
             # cost of a finditer() that finds nothing
             first = pattern.search(text)

@@ -1,0 +1,108 @@
+"""Tests for coding.prefilter: the strings every match of a pattern holds, and that a text
+the filter turns away is one the pattern cannot match."""
+
+from __future__ import annotations
+
+import random
+import re
+
+import pytest
+
+from coding.codebook import RegexRule
+from coding.hot_words import HotWordIndex
+from coding.prefilter import prefilter, required_strings
+from coding.tagger import Tagger
+from tests.test_tagger import AWKWARD, BRAND_TEXTS, CODEBOOK, a_post
+
+
+@pytest.mark.parametrize(
+    ("pattern", "strings"),
+    [
+        # the codebook's price and giveaway patterns, the dear ones
+        (r"(\d+(\.\d+)?\s*元|[¥￥]\s*\d+|[一二三四五六七八九\d]\s*折)", {"元", "¥", "￥", "折"}),
+        (
+            r"(关注|转发|评论|留言)[^。！？\n]{0,15}[抽揪][一二三四五六七八九十\d]*(位|名|个)",
+            {"抽", "揪"},
+        ),
+        (r"https?://\S+", {"http"}),  # a run of literals is one string
+        (r"a?b", {"b"}),  # optional parts need nothing
+        (r"x{0,3}y+", {"y"}),
+        (r"(foo|bar\d)", {"foo", "bar"}),  # every branch needs one of its own
+        (r"(?:ab)+c*", {"ab"}),
+        (r"(?=abc)d", {"d"}),  # a lookahead says nothing, the literal after it does
+        (r"(?>ab)c", {"ab"}),  # an atomic group must match
+        (r"(a|\d)", None),  # one branch needs nothing that can be named
+        (r"\d+", None),  # a category: too many characters
+        (r"[a-z]+", None),  # a range: the same
+        (r"[^abc]", None),  # a negated class
+        (r"[abcdefghij]", None),  # a class too wide to filter on
+        (r"(?i)abc", None),  # case-insensitive: "ABC" matches and holds no "abc"
+        (r"x(?i:abc)", {"x"}),
+        (r"(a)\1", {"a"}),
+        (r"", None),
+    ],
+)
+def test_the_strings_every_match_holds(pattern: str, strings: set[str] | None):
+    found = required_strings(re.compile(pattern))
+    assert found == (None if strings is None else frozenset(strings))
+
+
+def test_ignorecase_given_as_a_flag_gives_no_strings():
+    assert required_strings(re.compile("abc", re.IGNORECASE)) is None
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        r"(\d+(\.\d+)?\s*元|[¥￥]\s*\d+|[一二三四五六七八九\d]\s*折)",
+        r"(关注|转发)[^。]{0,3}[抽揪]\d*(位|名)",
+        r"a?b(c|de)+",
+        r"(?:xy|z)q?",
+        r"(?=ab)a\w",
+    ],
+)
+def test_texts_turned_away_are_texts_the_pattern_cannot_match(pattern: str):
+    compiled = re.compile(pattern)
+    could_match = prefilter(compiled)
+    assert could_match is not None
+    alphabet = sorted(set(re.sub(r"[\\()\[\]{}?+*|^:=.,0-9sdw]", "", pattern)) | set("0123 .。"))
+    rng = random.Random(11)
+    turned_away = matched = 0
+    for _ in range(20_000):
+        text = "".join(rng.choices(alphabet, k=rng.randrange(1, 12)))
+        if compiled.search(text) is not None:
+            matched += 1
+            assert could_match(text) is not None, text
+        elif could_match(text) is None:
+            turned_away += 1
+    assert matched >= 20 and turned_away >= 100  # both sides were tried
+
+
+def test_patterns_that_start_with_a_literal_get_no_filter():
+    # re scans for a leading literal or class itself
+    assert prefilter(re.compile(r"#[^#\s]{1,40}#")) is None
+    assert prefilter(re.compile(r"[？?]")) is None
+    assert prefilter(re.compile(r"\d+")) is None
+
+
+def test_the_codebook_gets_the_same_codes_with_and_without_filters(monkeypatch):
+    hot = HotWordIndex([("澜蔻新品", "2025-03-02T12:00:00+08:00")])
+    posts = [
+        a_post(text, topics=("澜蔻新品",)[: i % 2]) for i, text in enumerate(BRAND_TEXTS + AWKWARD)
+    ]
+    filtered = Tagger(CODEBOOK, hot)
+    assert sum(could is not None for *_, could in filtered._regexes) >= 2
+    monkeypatch.setattr("coding.tagger.prefilter", lambda pattern: None)
+    unfiltered = Tagger(CODEBOOK, hot)
+    assert all(could is None for *_, could in unfiltered._regexes)
+    tagged = [filtered.tag_json(post) for post in posts]
+    assert tagged == [unfiltered.tag_json(post) for post in posts]
+    regex_rules = {r.id for s in CODEBOOK.coded() for r in s.rules if isinstance(r, RegexRule)}
+    used = {
+        rule
+        for post_codes in tagged
+        for _, evidence in post_codes
+        for rule in regex_rules
+        if f'"{rule}"' in evidence
+    }
+    assert len(used) >= 5  # the corpus reaches the regex rules
