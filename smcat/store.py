@@ -565,6 +565,12 @@ def _filled(rows: list[Sequence[object]], positions: tuple[int, ...]) -> tuple[i
 _NONES = itertools.repeat(None)
 
 
+def _same_in_all(rows: list[Sequence[object]], position: int) -> bool:
+    """Whether every row holds the first row's value at this position."""
+    first = rows[0][position]
+    return all(map(operator.eq, itertools.repeat(first), map(operator.itemgetter(position), rows)))
+
+
 def _picker(positions: tuple[int, ...]) -> Callable[[list], tuple]:
     """A function that picks these positions out of a list, always as a tuple."""
     if not positions:
@@ -1373,70 +1379,81 @@ class Store:
     def _insert(
         self, table: _Table, rows: list[Sequence[object]], columns: tuple[int, ...] | None = None
     ) -> None:
-        """Run the table's upsert over converted rows, many rows per statement. `columns`
-        says where the table's columns stand in the rows, if not in the table's order.
+        """Run the table's upsert over converted rows. `columns` says where the table's columns
+        stand in the rows, if not in the table's order.
 
-        Multi-row VALUES amortise the per-statement cost of the sqlite3 module;
-        bench/bench_ingest.py measured about 15-20% more rows per second than one row per call.
         Columns that are empty in every row are left out: SQLite then stores NULL just as if
         it were bound (no column has a DEFAULT, and the upserts keep known values), while the
         sqlite3 module binds each None through its slow adapter lookup, about 0.35 µs a value.
+        Columns with one value in every row (the platform, a crawl's observed_at and crawl_id,
+        the write's clock) are bound once per statement (see `_upsert_rows`).
         """
         if not rows:
             return
         columns = tuple(range(len(table.names))) if columns is None else columns
-        filled = _filled(rows, columns)
-        positions = tuple(columns[i] for i in filled)
-        names = tuple(table.names[i] for i in filled)
-        sql = _upsert_sql(table.name, names, table.key, table.on_conflict)
-        # rows are picked one by one as they are bound: a list of picked copies would make
-        # the garbage collector walk every object the process holds, several times a batch
-        pick = None if positions == tuple(range(len(rows[0]))) else _picker(positions)
-        width = len(positions)
-        per_statement = min(_ROWS_PER_STATEMENT, self._variable_limit // width)
-        whole = len(rows) - len(rows) % per_statement
-        if whole:
-            self.connection.executemany(
-                _multi_row_sql(sql, width, per_statement),
-                (
-                    list(
-                        itertools.chain.from_iterable(
-                            rows[start : start + per_statement]
-                            if pick is None
-                            else map(pick, rows[start : start + per_statement])
-                        )
-                    )
-                    for start in range(0, whole, per_statement)
-                ),
-            )
-        if whole < len(rows):
-            self.connection.executemany(
-                sql, rows[whole:] if pick is None else map(pick, rows[whole:])
-            )
+        filled = [(table.names[i], columns[i]) for i in _filled(rows, columns)]
+        # the key's last column (the post's id, say) stays in the rows: a statement needs one
+        last_key = table.key[-1]
+        shared = {
+            name: rows[0][position]
+            for name, position in filled
+            if name != last_key and len(rows) > 1 and _same_in_all(rows, position)
+        }
+        names = tuple(name for name, _ in filled)
+        own = tuple(position for name, position in filled if name not in shared)
+        pick = None if own == tuple(range(len(rows[0]))) else _picker(own)
+        self._upsert_rows(table, names, shared, rows, pick)
 
     def _insert_sharing(
         self, table: _Table, shared: Mapping[str, object], rows: list[tuple]
     ) -> None:
-        """`_insert` for rows that share the values of some columns: those are bound once per
-        statement, and each row holds only the other columns, in the table's order. A code row
-        then binds 4 values instead of 9: a batch of bench/bench_tag.py's posts was written in
-        about 12.5 µs a post instead of 15."""
-        width = len(table.names) - len(shared)
+        """`_insert` for rows that share the values of some columns, known to the caller: each
+        row holds only the other columns, in the table's order."""
+        self._upsert_rows(table, table.names, shared, rows, None)
+
+    def _upsert_rows(
+        self,
+        table: _Table,
+        names: tuple[str, ...],
+        shared: Mapping[str, object],
+        rows: list[Sequence[object]],
+        pick: Callable[[Sequence[object]], Sequence[object]] | None,
+    ) -> None:
+        """The upsert of columns `names` over rows, many rows per statement: the `shared`
+        columns' values bound once per statement, the others' from each row (as `pick` takes
+        them out of it, if given).
+
+        Multi-row VALUES amortise the per-statement cost of the sqlite3 module (15-20% more
+        rows per second than one row per call, bench/bench_ingest.py); binding shared values
+        once made a code row bind 4 values instead of 9, and a batch of bench/bench_tag.py's
+        posts was written in about 12.5 µs a post instead of 15.
+        """
+        sql = _upsert_sql(table.name, names, table.key, table.on_conflict)
+        width, fixed = len(names) - len(shared), list(shared.values())
         per_statement = min(_ROWS_PER_STATEMENT, (self._variable_limit - len(shared)) // width)
-        names, fixed = tuple(shared), list(shared.values())
+
+        def statement(count: int) -> str:
+            if shared:
+                return _sharing_sql(sql, names, tuple(shared), count)
+            return _multi_row_sql(sql, width, count)
+
+        # rows are picked one by one as they are bound: a list of picked copies would make
+        # the garbage collector walk every object the process holds, several times a batch
+        def chunk(start: int, stop: int) -> Iterable[Sequence[object]]:
+            return rows[start:stop] if pick is None else map(pick, rows[start:stop])
+
         whole = len(rows) - len(rows) % per_statement
         if whole:
             self.connection.executemany(
-                _sharing_sql(table.sql, table.names, names, per_statement),
+                statement(per_statement),
                 (
-                    [*fixed, *itertools.chain.from_iterable(rows[start : start + per_statement])]
+                    [*fixed, *itertools.chain.from_iterable(chunk(start, start + per_statement))]
                     for start in range(0, whole, per_statement)
                 ),
             )
         if whole < len(rows):
             self.connection.executemany(
-                _sharing_sql(table.sql, table.names, names, 1),
-                ([*fixed, *row] for row in rows[whole:]),
+                statement(1), ([*fixed, *row] for row in chunk(whole, len(rows)))
             )
 
     def _reject_row(

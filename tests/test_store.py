@@ -483,6 +483,8 @@ def test_batches_store_what_row_by_row_writes_store_whatever_columns_they_leave_
             region="广东" if i % 2 else None,
             pic_count=i % 9,
             is_repost=i % 3 == 0,
+            media_type="picture",  # one value in every row: bound once per statement
+            source="微博 weibo.com" if i < 249 else "iPhone客户端",  # all but the last row
             observed_at=SEEN_1,
             likes=i,
         )
@@ -519,6 +521,9 @@ def test_batches_store_what_row_by_row_writes_store_whatever_columns_they_leave_
             ) == [(SEEN_1, 4, None), (SEEN_2, None, None)]
     assert tables["batch"] == tables["row"]
     assert [len(rows) for rows in tables["batch"]] == [250, 375]
+    posts = tables["batch"][0]
+    assert {row[7] for row in posts} == {"picture"}  # media_type
+    assert [row[11] for row in posts[-2:]] == ["微博 weibo.com", "iPhone客户端"]  # source
 
 
 def test_bad_rows_in_a_large_batch(store: Store):
