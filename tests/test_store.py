@@ -523,7 +523,7 @@ def test_batches_store_what_row_by_row_writes_store_whatever_columns_they_leave_
     assert [len(rows) for rows in tables["batch"]] == [250, 375]
     posts = tables["batch"][0]
     assert {row[7] for row in posts} == {"picture"}  # media_type
-    assert [row[11] for row in posts[-2:]] == ["微博 weibo.com", "iPhone客户端"]  # source
+    assert [row[10] for row in posts[-2:]] == ["微博 weibo.com", "iPhone客户端"]  # source
 
 
 def test_bad_rows_in_a_large_batch(store: Store):
