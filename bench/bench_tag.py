@@ -7,6 +7,7 @@ with the bundled codebook, writing codes and coded marks; once for each `--worke
 on its own copy of the filled database. The yardstick is the same tagger on stock jieba with
 HMM on, timed on a slice of the posts (it is too slow for all of them), against rjieba on the
 same slice: tagging alone, in one process, as `auto_code` tags (`Tagger.tag_json`).
+The tagging-alone runs alternate, `--rounds` times, and their medians are printed.
 Run: `python bench/bench_tag.py [--posts 1000000] [--yardstick 50000] [--workers 0 2]`.
 """
 
@@ -18,6 +19,7 @@ import platform
 import random
 import shutil
 import sqlite3
+import statistics
 import tempfile
 import time
 from datetime import datetime, timedelta, timezone
@@ -66,6 +68,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=1_000_000)
     parser.add_argument("--yardstick", type=int, default=50_000, help="posts for stock jieba")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of the tagging-alone runs")
     parser.add_argument(
         "--workers", type=int, nargs="+", default=[0, default_workers()],
         help="tagging workers of each timed run (default: none, then auto_code's default)",
@@ -93,16 +96,25 @@ def main() -> None:
         with Store.open(filled, readonly=True) as store:
             posts = next(store.posts_to_code(codebook.name, "nobody", batch=args.yardstick))
             hot = HotWordIndex(store.hot_words())
-    rates = {}
-    for backend, hmm in (("rjieba", False), ("jieba", True)):
-        tagger = Tagger(codebook, hot, tokenizer_backend=backend, hmm=hmm)
-        began = time.perf_counter()
-        for post in posts:
-            tagger.tag_json(post)
-        rates[backend] = len(posts) / (time.perf_counter() - began)
-        print(f"tagging alone, {backend} HMM {'on' if hmm else 'off'}: {len(posts):,} posts, "
-              f"{rates[backend]:,.0f} posts/s")  # fmt: skip
-    print(f"rjieba tags {rates['rjieba'] / rates['jieba']:.1f} times as fast as the yardstick")
+    hmm = {"rjieba": False, "jieba": True}
+    taggers = {
+        backend: Tagger(codebook, hot, tokenizer_backend=backend, hmm=on)
+        for backend, on in hmm.items()
+    }
+    rates: dict[str, list[float]] = {backend: [] for backend in taggers}
+    for _ in range(args.rounds):  # interleaved: a slow stretch of the machine hits both
+        for backend, tagger in taggers.items():
+            began = time.perf_counter()
+            for post in posts:
+                tagger.tag_json(post)
+            rates[backend].append(len(posts) / (time.perf_counter() - began))
+    for backend in taggers:
+        print(f"tagging alone, {backend} HMM {'on' if hmm[backend] else 'off'}: "
+              f"{len(posts):,} posts, median {statistics.median(rates[backend]):,.0f} posts/s "
+              f"(runs: {', '.join(f'{rate:,.0f}' for rate in rates[backend])})")  # fmt: skip
+    ratios = [fast / slow for fast, slow in zip(rates["rjieba"], rates["jieba"], strict=True)]
+    print(f"rjieba tags {statistics.median(ratios):.1f} times as fast as the yardstick "
+          f"(median of the rounds' ratios: {', '.join(f'{r:.1f}' for r in ratios)})")  # fmt: skip
 
 
 if __name__ == "__main__":
