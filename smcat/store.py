@@ -444,12 +444,7 @@ class _Table:
     always: tuple[int, ...]  # positions always converted (see `_table`)
     required: tuple[int, ...]  # positions of the columns that may not be empty
     key: tuple[str, ...]
-    on_conflict: str | None
-
-    @property
-    def sql(self) -> str:
-        """The upsert of one row of every column."""
-        return _upsert_sql(self.name, self.names, self.key, self.on_conflict)
+    on_conflict: str | None  # see `_upsert_sql`
 
     @functools.cached_property
     def required_values(self) -> Callable[[list], tuple]:
