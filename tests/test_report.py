@@ -24,10 +24,7 @@ from analysis.report import (
 )
 from analysis.suite import run_suite
 from smcat.store import Store
-
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "analysis"
-LONG_REGRESSORS = ["fem", "mar", "kid5", "phd", "ment"]
-LONG_REFERENCE = {"fem": "Men", "mar": "Single"}
+from tests.test_effects import FIXTURES, LONG_REFERENCE, LONG_REGRESSORS
 
 
 def png_size(path: Path) -> tuple[int, int]:
