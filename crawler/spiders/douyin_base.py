@@ -5,7 +5,6 @@ answers they receive instead of asking the API itself."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator, Callable, Collection, Iterable, Iterator, Mapping
@@ -231,8 +230,3 @@ class DouyinSpider(SmcatSpider):
             await page.close()
         for item in self.request_failed(failure):
             yield item
-
-    async def pages_read(self) -> None:
-        """Return once every page opened has been read to its end."""
-        while self.pages_open:
-            await asyncio.sleep(0.05)

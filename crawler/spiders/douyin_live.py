@@ -64,11 +64,9 @@ class DouyinLiveSpider(DouyinSpider):
             await asyncio.sleep(self.every)
             # an answer slower than `every` (a page loading, a request retried, a busy machine)
             # decides whether to look again, and two polls in flight could be stamped out of
-            # order: one poll at a time
-            await self.pages_read()
-            while self.polls_due:
+            # order: one poll at a time, the last one's page read or its answer in
+            while self.pages_open or self.polls_due:
                 await asyncio.sleep(0.05)
-            # the answer to the last request has come in meanwhile, unless it is being retried
             if not self.on_air:
                 return
 
