@@ -31,33 +31,45 @@ _MOST_CHARACTERS = 8  # a class of more literals than this is too common to filt
 def required_strings(pattern: re.Pattern[str]) -> frozenset[str] | None:
     """Strings one of which every match of `pattern` contains, or None if nothing can be said
     for certain."""
-    if parser is None or not isinstance(pattern.pattern, str) or pattern.flags & re.IGNORECASE:
-        return None
-    try:
-        parsed = parser.parse(pattern.pattern, pattern.flags)
-    except (re.error, RecursionError):  # pragma: no cover - the pattern compiled already
-        return None
-    return _sequence(list(parsed))
+    items = _parsed(pattern)
+    return None if items is None else _sequence(items)
 
 
 def prefilter(pattern: re.Pattern[str]) -> Callable[[str], Any] | None:
     """A test that is false only for texts `pattern` cannot match (a search for the strings one
     of which every match contains), or None if there is no such test."""
-    strings = required_strings(pattern)
-    if not strings or _starts_plainly(pattern):
+    items = _parsed(pattern)
+    if items is None or _starts_plainly(items):
+        return None
+    strings = _sequence(items)
+    if not strings:
         return None
     longest_first = sorted(strings, key=lambda s: (-len(s), s))
     return re.compile("|".join(map(re.escape, longest_first))).search
 
 
-def _starts_plainly(pattern: re.Pattern[str]) -> bool:
+def _parsed(pattern: re.Pattern[str]) -> list[tuple[Any, Any]] | None:
+    """The pattern's top-level items as `re` parses them, or None where its strings cannot be
+    read off (no parser, bytes, case-insensitive)."""
+    if parser is None or not isinstance(pattern.pattern, str) or pattern.flags & re.IGNORECASE:
+        return None
+    try:
+        return list(parser.parse(pattern.pattern, pattern.flags))
+    except (re.error, RecursionError):  # pragma: no cover - the pattern compiled already
+        return None
+
+
+def _starts_plainly(items: list[tuple[Any, Any]]) -> bool:
     """Whether the pattern starts with a literal or a class of literals: `re` then scans for
     those itself, as fast as a filter would."""
-    items = list(parser.parse(pattern.pattern, pattern.flags))
     return bool(items) and (
-        items[0][0] is sre.LITERAL
-        or (items[0][0] is sre.IN and all(kind is sre.LITERAL for kind, _ in items[0][1]))
+        items[0][0] is sre.LITERAL or (items[0][0] is sre.IN and _only_literals(items[0][1]))
     )
+
+
+def _only_literals(members: list[tuple[Any, Any]]) -> bool:
+    """Whether a class lists single characters only (no range, category or negation)."""
+    return all(kind is sre.LITERAL for kind, _ in members)
 
 
 def _sequence(items: list[tuple[Any, Any]]) -> _Strings:
@@ -85,7 +97,7 @@ def _sequence(items: list[tuple[Any, Any]]) -> _Strings:
 def _item(op: Any, value: Any) -> _Strings:
     """What one parsed item needs, for the items that need something."""
     if op is sre.IN:
-        if any(kind is not sre.LITERAL for kind, _ in value) or len(value) > _MOST_CHARACTERS:
+        if not _only_literals(value) or len(value) > _MOST_CHARACTERS:
             return None  # a negated class, a range or a category: too many characters
         return frozenset(chr(code) for _, code in value)
     if op is sre.BRANCH:
