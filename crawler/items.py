@@ -131,3 +131,9 @@ class RejectItem:
     kind: str
     reason: str
     payload: Any
+
+    @classmethod
+    def of(cls, kind: str, error: Exception, payload: Any) -> RejectItem:
+        """The reject of a payload whose reading raised `error`: the reason is its type and
+        message."""
+        return cls(kind, f"{type(error).__name__}: {error}", payload)

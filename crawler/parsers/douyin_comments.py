@@ -75,7 +75,7 @@ def _parsed(
     try:
         return comment_from_entry(entry, aweme_id, fetched_at)
     except (PayloadError, KeyError, TypeError, ValueError, AttributeError) as error:
-        rejects.append(RejectItem("douyin_comment", f"{type(error).__name__}: {error}", entry))
+        rejects.append(RejectItem.of("douyin_comment", error, entry))
         return None
 
 

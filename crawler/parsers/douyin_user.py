@@ -83,8 +83,7 @@ def parse_post_list(payload: Any, fetched_at: datetime) -> PostPage:
         try:
             page.posts.append(post_from_aweme(aweme, fetched_at))
         except (PayloadError, KeyError, TypeError, ValueError) as error:
-            reason = f"{type(error).__name__}: {error}"
-            page.rejects.append(RejectItem("douyin_aweme", reason, aweme))
+            page.rejects.append(RejectItem.of("douyin_aweme", error, aweme))
     return page
 
 

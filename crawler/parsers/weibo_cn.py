@@ -54,8 +54,7 @@ def parse_wap_comment_page(html: str, post_id: str, fetched_at: datetime) -> Wap
         try:
             comment = _comment(entry, post_id, fetched_at)
         except (PayloadError, KeyError, ValueError) as error:
-            reason = f"{type(error).__name__}: {error}"
-            page.rejects.append(RejectItem("weibo_cn_comment", reason, {"html": str(entry)}))
+            page.rejects.append(RejectItem.of("weibo_cn_comment", error, {"html": str(entry)}))
             continue
         if comment.comment_id not in seen:  # a hot comment is listed twice
             seen.add(comment.comment_id)

@@ -87,7 +87,7 @@ def _parsed(
     try:
         return _comment(entry, post_id, fetched_at)
     except (PayloadError, KeyError, TypeError, ValueError, AttributeError) as error:
-        rejects.append(RejectItem("weibo_comment", f"{type(error).__name__}: {error}", entry))
+        rejects.append(RejectItem.of("weibo_comment", error, entry))
         return None
 
 

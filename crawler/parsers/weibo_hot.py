@@ -35,7 +35,7 @@ def parse_hot_search(payload: Any, fetched_at: datetime) -> list[HotSearchItem |
         try:
             items.append(_entry(entry, position, observed))
         except (KeyError, TypeError, ValueError) as error:
-            items.append(RejectItem("weibo_hot", f"{type(error).__name__}: {error}", entry))
+            items.append(RejectItem.of("weibo_hot", error, entry))
     return items
 
 

@@ -88,7 +88,7 @@ def parse_timeline(payload: Mapping[str, Any], fetched_at: datetime) -> Timeline
         try:
             page.posts.extend(posts_from_mblog(card["mblog"], fetched_at))
         except (PayloadError, KeyError, TypeError, ValueError) as error:
-            page.rejects.append(RejectItem("weibo_mblog", f"{type(error).__name__}: {error}", card))
+            page.rejects.append(RejectItem.of("weibo_mblog", error, card))
     page.ended = not page.posts and not page.rejects
     return page
 

@@ -77,8 +77,7 @@ def parse_search_page(html: str, fetched_at: datetime) -> SearchPage:
         try:
             page.posts.extend(_posts_of_card(card, fetched_at))
         except (PayloadError, KeyError, ValueError) as error:
-            reason = f"{type(error).__name__}: {error}"
-            page.rejects.append(RejectItem("weibo_search_card", reason, {"html": str(card)}))
+            page.rejects.append(RejectItem.of("weibo_search_card", error, {"html": str(card)}))
     return page
 
 

@@ -67,9 +67,7 @@ def parse_mymblog(payload: Any, fetched_at: datetime) -> PostList:
         try:
             page.posts.extend(posts_from_mblog(mblog, fetched_at))
         except (PayloadError, KeyError, TypeError, ValueError) as error:
-            page.rejects.append(
-                RejectItem("weibo_mblog", f"{type(error).__name__}: {error}", mblog)
-            )
+            page.rejects.append(RejectItem.of("weibo_mblog", error, mblog))
     page.ended = not items
     return page
 
