@@ -10,6 +10,7 @@ with the reason and their payload.
 from __future__ import annotations
 
 import functools
+import gc
 import gzip
 import itertools
 import json
@@ -543,6 +544,24 @@ def _sharing_sql(sql: str, names: tuple[str, ...], shared: tuple[str, ...], rows
     upsert = tail.split(")", 1)[1]  # what follows the row of placeholders: ON CONFLICT ...
     # WHERE true: SQLite's grammar needs it between an INSERT's SELECT and ON CONFLICT
     return f"{head} SELECT {', '.join(picked)} FROM (VALUES {values}) WHERE true{upsert}"
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a batch is converted and written.
+
+    A batch keeps one list per row alive until it is written, and so many new objects set off
+    full collections, each walking every object of the process: three in an update pass of
+    200,000 posts, 0.25 s of 2.1 (bench/bench_ingest.py). Converted rows hold no cycles, so
+    the pause leaves nothing for the collector; whether it was on is restored afterwards.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _filled(rows: list[Sequence[object]], positions: tuple[int, ...]) -> tuple[int, ...]:
@@ -1305,6 +1324,7 @@ class Store:
 
     # -- captured rows -----------------------------------------------------------------------
 
+    @_collector_paused()
     def _write(
         self,
         table: _Table,
@@ -1493,6 +1513,7 @@ class Store:
         """Add follower/following/post/like counts of accounts at their observed_at."""
         return self._write(_ACCOUNT_SNAPSHOTS, rows, crawl_id)
 
+    @_collector_paused()
     def upsert_posts(
         self, rows: Iterable[Mapping[str, Any]], *, crawl_id: int | None = None
     ) -> WriteResult:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 import gzip
 import json
 import sqlite3
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -535,6 +538,39 @@ def test_bad_rows_in_a_large_batch(store: Store):
     assert store.count("posts") == 246
     ids = sorted(json.loads(payload)["post_id"] for _, _, payload, _ in rejects(store))
     assert ids == ["p00000", "p00099", "p00100", "p00249"]
+
+
+class CollectorWatch(dict):
+    """A row that notes whether the cyclic garbage collector was on when it was read."""
+
+    seen: ClassVar[list[bool]] = []
+
+    def get(self, key: str, default: object = None) -> object:
+        CollectorWatch.seen.append(gc.isenabled())
+        return super().get(key, default)
+
+
+def broken_source(row: dict) -> Iterator[dict]:
+    """Rows from a source that fails after the first one."""
+    yield row
+    raise RuntimeError("the source broke")
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_batch_writes_pause_the_garbage_collector_and_restore_it(store: Store, enabled: bool):
+    CollectorWatch.seen = []
+    (gc.enable if enabled else gc.disable)()
+    try:
+        store.upsert_posts([CollectorWatch(post("p1", likes=1, observed_at=SEEN_1))])
+        store.upsert_comments([CollectorWatch(platform="weibo", comment_id="c1", post_id="p1")])
+        with pytest.raises(RuntimeError):
+            store.upsert_posts(broken_source(CollectorWatch(post("p2"))))
+        after = gc.isenabled()
+    finally:
+        gc.enable()
+    assert CollectorWatch.seen and not any(CollectorWatch.seen)
+    assert after is enabled
+    assert store.count("posts") == 1
 
 
 # -- the other captured tables -------------------------------------------------------------
