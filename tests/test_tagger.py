@@ -16,7 +16,7 @@ from scrapy.utils.ossignal import install_shutdown_handlers
 
 from coding.codebook import default_codebook_path, load_codebook, parse_codebook
 from coding.hot_words import HotWordIndex
-from coding.tagger import Tagger, _tagging_pool, _trie_pattern, auto_code
+from coding.tagger import Tagger, _tagging_pool, auto_code
 from coding.tokenize import read_word_list
 from smcat.store import PostToCode, Store
 from tests.conftest import clean_env
@@ -68,6 +68,14 @@ def test_evidence_names_rules_terms_and_offsets_into_the_text(tagger):
                 assert text[start:end] == term, entry
     assert {e["rule"] for e in found["B2"]} == {"B2.cue", "B2.price"}
     assert "到手价" in found["B2"][0]["terms"] and found["B2"][1]["terms"] == ["299元"]
+
+
+@pytest.mark.parametrize("text", ["#春日#", "早安 #春日# 和 #焕新# 见 #新品#", "##春日##"])
+def test_a_regex_rule_gives_every_match_in_order(tagger, text):
+    (entry,) = [e for e in codes(tagger, a_post(text))["C3"] if e["rule"] == "C3.hashtag"]
+    matches = list(re.finditer(r"#[^#\s]{1,40}#", text))
+    assert entry["terms"] == [m[0] for m in matches]
+    assert entry["offsets"] == [list(m.span()) for m in matches]
 
 
 TOKEN_CUES = """\
@@ -180,29 +188,17 @@ def test_the_evidence_text_is_json_dumps_of_the_evidence(tagger, hmm):
     assert '"terms": ["http://t.cn/a\\"b\\\\c\\u0001d"]' in dict(url)["C6"]
 
 
-def test_the_cue_trie_finds_what_the_longest_first_alternation_finds():
-    cues = [
-        "转发",
-        "转发抽",
-        "转发微博",
-        "抽",
-        "抽奖",
-        "抽奖平台",
-        "微博抽奖平台",
-        "a+b",
-        "a",
-        "[哈哈]",
-    ]
+def test_cues_are_found_where_the_longest_first_alternation_finds_them():
+    cues = ["转发", "转发抽", "转发微博", "抽", "抽奖", "抽奖平台", "微博抽奖平台", "a+b", "a",
+            "[哈哈]", "奖平"]  # fmt: skip
+    book = TOKEN_CUES.replace("cues: [上新]\n        match: tokens", f"cues: {json.dumps(cues)}")
+    tagger = Tagger(parse_codebook(book))
     alternation = re.compile("|".join(map(re.escape, sorted(cues, key=len, reverse=True))))
-    trie = re.compile(_trie_pattern(cues))
-    for text in [
-        *BRAND_TEXTS,
-        *AWKWARD,
-        "转发抽奖平台微博抽奖平台转发微博a+ba+[哈哈]",
-        "转发转发抽",
-    ]:
-        found = [(m[0], m.span()) for m in trie.finditer(text)]
-        assert found == [(m[0], m.span()) for m in alternation.finditer(text)], text
+    texts = [*BRAND_TEXTS, *AWKWARD, "转发抽奖平台微博抽奖平台转发微博a+ba+[哈哈]", "转发转发抽"]
+    for text in texts:
+        expected = [(m[0], list(m.span())) for m in alternation.finditer(text)]
+        (evidence,) = codes(tagger, a_post(text)).get("B1", [{"terms": [], "offsets": []}])
+        assert list(zip(evidence["terms"], evidence["offsets"], strict=True)) == expected, text
 
 
 def coded_rows(db) -> list[tuple]:
