@@ -1,9 +1,10 @@
 """What a regular expression cannot match without: strings one of which every match contains.
 
 Python's `re` tries a pattern that starts with a class such as `\\d` at every position of the
-text, which made the codebook's price pattern the dearest rule of the tagger. Most texts hold
-none of the strings a match needs (元, ¥, ￥ or 折 for that pattern), and looking for those is
-a fast scan: a text without any of them is skipped before the pattern is tried.
+text, which made the codebook's price pattern the dearest rule of the tagger; and each rule
+tried is a call. Most texts hold none of the strings a match needs (元, ¥, ￥ or 折 for that
+pattern, # for a hashtag), and one scan for the strings of all rules (`Prefilter`) says which
+rules are worth trying on a text.
 
 The strings are read off the parsed pattern (`re._parser`, the parser `re.compile` uses), and
 only where that is certain: a literal that must be matched, a class of a few literals, the
@@ -15,8 +16,10 @@ filter, never a missed match.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Generic, TypeVar
+
+import daachorse
 
 try:
     from re import _constants as sre  # Python 3.11 and later
@@ -24,8 +27,10 @@ try:
 except ImportError:  # pragma: no cover - the layout of older and future versions
     sre = parser = None  # type: ignore[assignment]
 
+T = TypeVar("T")
 _Strings = frozenset[str] | None  # one of these is in every match; None: nothing known
 _MOST_CHARACTERS = 8  # a class of more literals than this is too common to filter on
+_CHOSEN_MAX = 4096  # combinations of rules remembered
 
 
 def required_strings(pattern: re.Pattern[str]) -> frozenset[str] | None:
@@ -35,17 +40,38 @@ def required_strings(pattern: re.Pattern[str]) -> frozenset[str] | None:
     return None if items is None else _sequence(items)
 
 
-def prefilter(pattern: re.Pattern[str]) -> Callable[[str], Any] | None:
-    """A test that is false only for texts `pattern` cannot match (a search for the strings one
-    of which every match contains), or None if there is no such test."""
-    items = _parsed(pattern)
-    if items is None or _starts_plainly(items):
-        return None
-    strings = _sequence(items)
-    if not strings:
-        return None
-    longest_first = sorted(strings, key=lambda s: (-len(s), s))
-    return re.compile("|".join(map(re.escape, longest_first))).search
+class Prefilter(Generic[T]):
+    """Which of many rules' patterns could match a text: one scan for all the strings their
+    matches need (an Aho-Corasick automaton, daachorse), instead of a test per rule."""
+
+    def __init__(self, rules: Sequence[tuple[re.Pattern[str], T]]) -> None:
+        self._rules = [rule for _, rule in rules]
+        self._always = 0  # a bit per rule whose pattern needs no string that can be named
+        needs: dict[str, int] = {}  # string -> the rules whose matches may hold it, as bits
+        for bit, (pattern, _) in enumerate(rules):
+            strings = required_strings(pattern)
+            if not strings:
+                self._always |= 1 << bit
+                continue
+            for string in strings:
+                needs[string] = needs.get(string, 0) | 1 << bit
+        self._bits = list(needs.values())
+        self._finder = daachorse.CharwiseDoubleArrayAhoCorasick(list(needs)) if needs else None
+        self._chosen: dict[int, tuple[T, ...]] = {}  # by bits: texts share few combinations
+
+    def candidates(self, text: str) -> tuple[T, ...]:
+        """The rules whose pattern could match the text, in their order."""
+        bits = self._always
+        if self._finder is not None:
+            for _, _, index in self._finder.find_overlapping(text):
+                bits |= self._bits[index]
+        chosen = self._chosen.get(bits)
+        if chosen is None:
+            chosen = tuple(rule for bit, rule in enumerate(self._rules) if bits >> bit & 1)
+            if len(self._chosen) >= _CHOSEN_MAX:
+                self._chosen.clear()
+            self._chosen[bits] = chosen
+        return chosen
 
 
 def _parsed(pattern: re.Pattern[str]) -> list[tuple[Any, Any]] | None:
@@ -57,14 +83,6 @@ def _parsed(pattern: re.Pattern[str]) -> list[tuple[Any, Any]] | None:
         return list(parser.parse(pattern.pattern, pattern.flags))
     except (re.error, RecursionError):  # pragma: no cover - the pattern compiled already
         return None
-
-
-def _starts_plainly(items: list[tuple[Any, Any]]) -> bool:
-    """Whether the pattern starts with a literal or a class of literals: `re` then scans for
-    those itself, as fast as a filter would."""
-    return bool(items) and (
-        items[0][0] is sre.LITERAL or (items[0][0] is sre.IN and _only_literals(items[0][1]))
-    )
 
 
 def _only_literals(members: list[tuple[Any, Any]]) -> bool:

@@ -41,7 +41,7 @@ from coding.codebook import (
     RegexRule,
 )
 from coding.hot_words import HotWordIndex, china_day
-from coding.prefilter import prefilter
+from coding.prefilter import Prefilter
 from coding.tokenize import Tokenizer, read_word_list
 from smcat.errors import SmcatError
 from smcat.store import PostToCode, Store, post_to_code
@@ -87,13 +87,15 @@ class Tagger:
         self.hot = hot or HotWordIndex(())
         self._cue_owner: _Owners = {}
         self._token_cue_owner: _Owners = {}  # the same, for cues matched as whole tokens
-        self._regexes: list[tuple[str, str, re.Pattern[str], Callable[[str], Any] | None]] = []
+        self._regexes: list[tuple[re.Pattern[str], tuple[str, str, re.Pattern[str]]]] = []
         self._metadata: list[tuple[str, str, Callable[[PostToCode], Any], Callable, Any]] = []
         self._hot_rules: list[tuple[str, str, int, frozenset[str]]] = []
         self._topic_rules: list[tuple[str, str, int, bool]] = []
         for sub in codebook.coded():
             for rule in sub.rules:
                 self._add(sub.id, rule)
+        # most texts hold none of the strings most patterns need (coding.prefilter)
+        self._regex_filter = Prefilter(self._regexes)
         # a cue's evidence term and owners, by its pattern id in the cue finder
         self._cues = [(_encode(cue), owners) for cue, owners in self._cue_owner.items()]
         self._cue_finder = (
@@ -126,8 +128,8 @@ class Tagger:
             for cue in rule.cues:
                 owners.setdefault(cue, []).append((subcategory, start + ', "terms": ['))
         elif isinstance(rule, RegexRule):
-            could_match = prefilter(rule.pattern)
-            self._regexes.append((subcategory, start + ', "terms": [', rule.pattern, could_match))
+            rule_start = start + ', "terms": ['
+            self._regexes.append((rule.pattern, (subcategory, rule_start, rule.pattern)))
         elif isinstance(rule, MetadataRule):
             start += ', "field": ' + _encode(rule.field) + ', "value": '
             compare = _OPERATORS[rule.op]
@@ -151,9 +153,7 @@ class Tagger:
         found: _Found = {}  # subcategory -> its evidence entries (JSON), in order of match
         if self._cue_finder is not None and (cues := self._cue_finder.find(text)):
             _add_cues(cues, self._cues, found)
-        for subcategory, start, pattern, could_match in self._regexes:
-            if could_match is not None and could_match(text) is None:
-                continue  # the text lacks what every match holds (coding.prefilter)
+        for subcategory, start, pattern in self._regex_filter.candidates(text):
             # most texts match no rule's pattern, and search() says so at less than half the
             # cost of a finditer() that finds nothing
             first = pattern.search(text)

@@ -10,7 +10,7 @@ import pytest
 
 from coding.codebook import RegexRule
 from coding.hot_words import HotWordIndex
-from coding.prefilter import prefilter, required_strings
+from coding.prefilter import Prefilter, required_strings
 from coding.tagger import Tagger
 from tests.test_tagger import AWKWARD, BRAND_TEXTS, CODEBOOK, a_post
 
@@ -63,8 +63,7 @@ def test_ignorecase_given_as_a_flag_gives_no_strings():
 )
 def test_texts_turned_away_are_texts_the_pattern_cannot_match(pattern: str):
     compiled = re.compile(pattern)
-    could_match = prefilter(compiled)
-    assert could_match is not None
+    rules = Prefilter([(compiled, "rule")])
     alphabet = sorted(set(re.sub(r"[\\()\[\]{}?+*|^:=.,0-9sdw]", "", pattern)) | set("0123 .。"))
     rng = random.Random(11)
     turned_away = matched = 0
@@ -72,17 +71,23 @@ def test_texts_turned_away_are_texts_the_pattern_cannot_match(pattern: str):
         text = "".join(rng.choices(alphabet, k=rng.randrange(1, 12)))
         if compiled.search(text) is not None:
             matched += 1
-            assert could_match(text) is not None, text
-        elif could_match(text) is None:
+            assert rules.candidates(text) == ("rule",), text
+        elif not rules.candidates(text):
             turned_away += 1
     assert matched >= 20 and turned_away >= 100  # both sides were tried
 
 
-def test_patterns_that_start_with_a_literal_get_no_filter():
-    # re scans for a leading literal or class itself
-    assert prefilter(re.compile(r"#[^#\s]{1,40}#")) is None
-    assert prefilter(re.compile(r"[？?]")) is None
-    assert prefilter(re.compile(r"\d+")) is None
+def test_the_rules_a_text_could_match_come_in_their_order():
+    rules = Prefilter(
+        [(re.compile(pattern), name) for name, pattern in
+         [("topic", r"#[^#\s]{1,40}#"), ("any digit", r"\d+"), ("price", r"\d+元|[¥￥]\d+"),
+          ("question", r"[？?]"), ("link", r"https?://\S+")]]
+    )  # fmt: skip
+    assert rules.candidates("今天") == ("any digit",)  # nothing named: always tried
+    assert rules.candidates("#新品# 99元？") == ("topic", "any digit", "price", "question")
+    assert rules.candidates("见 https://t.cn/x ￥") == ("any digit", "price", "link")
+    # the second time, the combination is remembered
+    assert rules.candidates("#春日# 5元?") == ("topic", "any digit", "price", "question")
 
 
 def test_the_codebook_gets_the_same_codes_with_and_without_filters(monkeypatch):
@@ -91,10 +96,10 @@ def test_the_codebook_gets_the_same_codes_with_and_without_filters(monkeypatch):
         a_post(text, topics=("澜蔻新品",)[: i % 2]) for i, text in enumerate(BRAND_TEXTS + AWKWARD)
     ]
     filtered = Tagger(CODEBOOK, hot)
-    assert sum(could is not None for *_, could in filtered._regexes) >= 2
-    monkeypatch.setattr("coding.tagger.prefilter", lambda pattern: None)
+    assert sum(not filtered._regex_filter.candidates(p.text) for p in posts) >= 10
+    monkeypatch.setattr("coding.prefilter.required_strings", lambda pattern: None)
     unfiltered = Tagger(CODEBOOK, hot)
-    assert all(could is None for *_, could in unfiltered._regexes)
+    assert all(len(unfiltered._regex_filter.candidates(p.text)) >= 7 for p in posts)
     tagged = [filtered.tag_json(post) for post in posts]
     assert tagged == [unfiltered.tag_json(post) for post in posts]
     regex_rules = {r.id for s in CODEBOOK.coded() for r in s.rules if isinstance(r, RegexRule)}
