@@ -21,6 +21,7 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from coding.automaton import LONE_SURROGATE
 from smcat.errors import SmcatError
 
 CODEBOOKS = Path(__file__).resolve().parent / "codebooks"
@@ -499,6 +500,8 @@ class _Checker:
             word, line = str(value), cue.start_mark.line + 1
             if not word.strip():
                 self.problem(cue, f"{where}: an empty cue matches everything: remove it")
+            elif LONE_SURROGATE.search(word):
+                self.problem(cue, f"{where}: cue {word!r} holds half of a UTF-16 pair: fix it")
             elif word in seen:
                 self.problem(cue, f"{where}: cue {word!r} is already listed on line {seen[word]}")
             else:

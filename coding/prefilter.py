@@ -19,7 +19,7 @@ import re
 from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
-import daachorse
+from coding.automaton import LONE_SURROGATE, WordFinder
 
 try:
     from re import _constants as sre  # Python 3.11 and later
@@ -42,7 +42,7 @@ def required_strings(pattern: re.Pattern[str]) -> frozenset[str] | None:
 
 class Prefilter(Generic[T]):
     """Which of many rules' patterns could match a text: one scan for all the strings their
-    matches need (an Aho-Corasick automaton, daachorse), instead of a test per rule."""
+    matches need (an Aho-Corasick automaton, `coding.automaton`), instead of a test per rule."""
 
     def __init__(self, rules: Sequence[tuple[re.Pattern[str], T]]) -> None:
         self._rules = [rule for _, rule in rules]
@@ -50,13 +50,14 @@ class Prefilter(Generic[T]):
         needs: dict[str, int] = {}  # string -> the rules whose matches may hold it, as bits
         for bit, (pattern, _) in enumerate(rules):
             strings = required_strings(pattern)
-            if not strings:
+            # the automaton cannot hold a lone surrogate: such a rule is always tried
+            if not strings or any(LONE_SURROGATE.search(string) for string in strings):
                 self._always |= 1 << bit
                 continue
             for string in strings:
                 needs[string] = needs.get(string, 0) | 1 << bit
         self._bits = list(needs.values())
-        self._finder = daachorse.CharwiseDoubleArrayAhoCorasick(list(needs)) if needs else None
+        self._finder = WordFinder(list(needs)) if needs else None
         self._chosen: dict[int, tuple[T, ...]] = {}  # by bits: texts share few combinations
 
     def candidates(self, text: str) -> tuple[T, ...]:

@@ -2,7 +2,7 @@
 
 Multi-label: a post gets every coded subcategory one of whose rules matches, and the evidence
 says which rules matched, on which terms, at which character offsets of the text. Cue words
-of all subcategories are found in one pass of one Aho-Corasick automaton (daachorse,
+of all subcategories are found in one pass of one Aho-Corasick automaton (`coding.automaton`,
 leftmost-longest: what the longest-first alternation of the cues finds, at a third of the
 cost of Python's `re` on our brand texts); the text is segmented (rjieba, HMM off, with the
 hot words, lexicon words and cues as user words) only when the codebook has a hot-word rule
@@ -31,8 +31,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import daachorse
-
+from coding.automaton import WordFinder
 from coding.codebook import (
     Codebook,
     CueRule,
@@ -98,13 +97,8 @@ class Tagger:
         self._regex_filter = Prefilter(self._regexes)
         # a cue's evidence term and owners, by its pattern id in the cue finder
         self._cues = [(_encode(cue), owners) for cue, owners in self._cue_owner.items()]
-        self._cue_finder = (
-            daachorse.CharwiseDoubleArrayAhoCorasick(
-                list(self._cue_owner), match_kind=daachorse.MATCH_KIND_LEFTMOST_LONGEST
-            )
-            if self._cue_owner
-            else None
-        )
+        cue_words = list(self._cue_owner)
+        self._cue_finder = WordFinder(cue_words, longest=True) if cue_words else None
         self._tokenizer: Tokenizer | None = None
         self._located: frozenset[str] = frozenset()  # the tokens whose offsets are needed
         self._token_cues = {

@@ -37,12 +37,13 @@ from pathlib import Path
 import jieba
 import rjieba
 
+from coding.automaton import LONE_SURROGATE
+
 BACKENDS = ("rjieba", "jieba")
 DEFAULT_STOP_WORDS = Path(__file__).resolve().parent / "dicts" / "stopwords_zh.txt"
 # jieba's re_han_default: only runs of these characters are segmented with the dictionary
 _JIEBA_WORD = re.compile(r"[\u4E00-\u9FD5a-zA-Z0-9+#&._%\-]+")
 _NO_WORD = re.compile(r"[\W_]+")
-_LONE_SURROGATE = re.compile(r"([\ud800-\udfff])")
 # `# ` starts a comment; `#话题#` is a Weibo topic, and # is in jieba's word class
 _COMMENT = re.compile(r"#(\s|$)")
 _FREQ = re.compile(r"[0-9]+")
@@ -173,7 +174,7 @@ class Tokenizer:
         except UnicodeEncodeError:  # a lone surrogate, which Rust's UTF-8 strings cannot hold
             tokens = []
             # split() puts the surrogates at the odd places; each is a token, as in jieba
-            for i, piece in enumerate(_LONE_SURROGATE.split(text)):
+            for i, piece in enumerate(LONE_SURROGATE.split(text)):
                 if i % 2:
                     tokens.append(piece)
                 elif piece:

@@ -209,6 +209,7 @@ def test_a_minimal_codebook_is_valid_and_loads_from_text_or_a_path(tmp_path):
             "cue '抽奖' is already listed on line 14",
         ),
         ("regex: '抽\\d+位'", "cues: [转发抽]", 16, "cue '转发抽' is already listed on line 14"),
+        ("cues: [抽奖, 转发抽]", 'cues: [抽奖, "转发\\ud83d"]', 14, "half of a UTF-16 pair"),
         ("match: tokens", "match: words", 32, "match 'words' is not one of text, tokens"),
         ("regex: '抽\\d+位'", "regex: '抽\\d+位'\n        match: text", 17, "cues only"),
         ("regex: '抽\\d+位'", "regex: '抽(\\d+位'", 16, "missing ), unterminated subpattern"),

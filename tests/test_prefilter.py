@@ -90,6 +90,13 @@ def test_the_rules_a_text_could_match_come_in_their_order():
     assert rules.candidates("#春日# 5元?") == ("topic", "any digit", "price", "question")
 
 
+def test_a_rule_that_needs_a_lone_surrogate_is_always_tried():
+    # the automaton cannot hold one; a truncated emoji is half of a UTF-16 pair
+    rules = Prefilter([(re.compile("\ud83d"), "half"), (re.compile("#[^#]+#"), "topic")])
+    assert rules.candidates("今天") == ("half",)
+    assert rules.candidates("#新品#\ud83d") == ("half", "topic")
+
+
 def test_the_codebook_gets_the_same_codes_with_and_without_filters(monkeypatch):
     hot = HotWordIndex([("澜蔻新品", "2025-03-02T12:00:00+08:00")])
     posts = [

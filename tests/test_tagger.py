@@ -78,6 +78,21 @@ def test_a_regex_rule_gives_every_match_in_order(tagger, text):
     assert entry["offsets"] == [list(m.span()) for m in matches]
 
 
+def test_a_text_with_a_lone_surrogate_is_tagged(tagger):
+    # a truncated emoji leaves half of a UTF-16 pair, which Rust strings cannot hold
+    text = "转发抽奖\ud83d 双11到手价 #澜蔻新品# 打卡？"
+    found = codes(tagger, a_post(text))
+    assert {"B2", "B3", "C3", "C4"} <= set(found)
+    spans = [
+        (term, offsets)
+        for evidence in found.values()
+        for entry in evidence
+        for term, offsets in zip(entry.get("terms", []), entry.get("offsets", []), strict=True)
+    ]
+    assert ("到手价", [9, 12]) in spans and ("#澜蔻新品#", [13, 19]) in spans
+    assert all(text[begin:end] == term for term, (begin, end) in spans)
+
+
 TOKEN_CUES = """\
 codebook: tokens
 version: "1"
