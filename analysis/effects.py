@@ -235,7 +235,7 @@ def fit_nb(
     if fe:
         X = _with_dummies(design, "NB2")
     groups = design.groups if cluster else None
-    steps = (("newton", maxiter), ("bfgs", max(maxiter, 1000)))
+    steps = _newton_then_bfgs(maxiter)
     # build_design has checked the rank without the dummies; statsmodels' own check (a QR of
     # the whole design, seconds on a million rows) is kept for the dummies
     check_rank = bool(fe)
@@ -300,7 +300,7 @@ def fit_poisson(
     result = _fit_statsmodels(
         sm.Poisson(design.y, design.X),
         "Poisson",
-        steps=(("newton", maxiter), ("bfgs", max(maxiter, 1000))),
+        steps=_newton_then_bfgs(maxiter),
         groups=groups,
         robust=True,
     )
@@ -482,6 +482,12 @@ def _quiet() -> Iterator[None]:
         warnings.simplefilter("ignore", HessianInversionWarning)
         warnings.simplefilter("ignore", RuntimeWarning)
         yield
+
+
+def _newton_then_bfgs(maxiter: int) -> tuple[tuple[str, int], ...]:
+    """The steps of a count model's fit: Newton for up to `maxiter` iterations, then, if it did
+    not converge, BFGS for at least 1,000."""
+    return (("newton", maxiter), ("bfgs", max(maxiter, 1000)))
 
 
 def _fit_statsmodels(
