@@ -17,7 +17,7 @@ import json
 import operator
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -1363,11 +1363,8 @@ class Store:
         """Insert converted rows in one transaction. If SQLite refuses one (a CHECK failed, or
         an integer too large for it got past the converters' fast path), write the rows one by
         one so that only the refused rows are rejected."""
-        # A savepoint costs about a third of the update rate (bench/bench_ingest.py), so the
-        # batch gets one only inside a caller's transaction, where it cannot roll back alone.
-        guard = self._savepoint if self.connection.in_transaction else self.transaction
         try:
-            with guard():
+            with self._batch_guard():
                 for batch in batches:
                     self._insert(batch.table, batch.rows, batch.columns)
         except (sqlite3.IntegrityError, OverflowError) as error:
@@ -1379,6 +1376,13 @@ class Store:
                     result.add(write_one(row))
             return
         result.stored += len(sources)
+
+    def _batch_guard(self) -> AbstractContextManager[None]:
+        """What a batch write runs in, so that it is stored whole or not at all: its own
+        transaction, or a savepoint inside a caller's. A savepoint costs about a third of the
+        update rate (bench/bench_ingest.py), so a batch gets one only where it cannot roll
+        back alone."""
+        return self._savepoint() if self.connection.in_transaction else self.transaction()
 
     @contextmanager
     def _savepoint(self) -> Iterator[None]:
@@ -1869,7 +1873,7 @@ class Store:
         coded = {**marked, "value": 1}
         codes, posts = list(codes), list(posts)
         try:
-            with self._savepoint() if self.connection.in_transaction else self.transaction():
+            with self._batch_guard():
                 self._insert_sharing(_CODES, coded, codes)
                 self._insert_sharing(_CODED_POSTS, marked, posts)
         except (sqlite3.IntegrityError, OverflowError):
