@@ -154,11 +154,12 @@ class Tagger:
             if first is None:
                 continue
             begin, end = first.span()
-            # one non-empty match, the common case, costs no iterator and no joins
-            if begin < end and pattern.search(text, end) is None:
+            second = pattern.search(text, end) if begin < end else None
+            # one non-empty match, the common case, costs no list and no joins
+            if second is None and begin < end:
                 terms, offsets = _encode(first[0]), f"[{begin}, {end}]"
             else:
-                matches = list(pattern.finditer(text))
+                matches = _all_matches(pattern, text, first, second)
                 terms = ", ".join([_encode(m[0]) for m in matches])
                 offsets = ", ".join([f"[{m.start()}, {m.end()}]" for m in matches])
             found.setdefault(subcategory, []).append(f'{start}{terms}], "offsets": [{offsets}]}}')
@@ -349,6 +350,25 @@ def _locate(tokens: list[str], wanted: frozenset[str]) -> list[tuple[str, int]]:
             located.append((token, start))
         start += len(token)
     return located
+
+
+def _all_matches(
+    pattern: re.Pattern[str], text: str, first: re.Match[str], second: re.Match[str] | None
+) -> list[re.Match[str]]:
+    """What `pattern.finditer(text)` gives, continuing from its first two matches, found
+    already (`second` None: the first is empty). After a non-empty match, the next is the
+    first match from where it ended; from an empty match on, finditer's own rules (no empty
+    match right after a match) apply, and finditer is asked."""
+    if second is None:
+        return list(pattern.finditer(text))
+    matches = [first]
+    match: re.Match[str] | None = second
+    while match is not None:
+        if match.start() == match.end():
+            return list(pattern.finditer(text))
+        matches.append(match)
+        match = pattern.search(text, match.end())
+    return matches
 
 
 def _add_cues(cues: list[tuple[int, int, Any]], words: _Cues, found: _Found) -> None:

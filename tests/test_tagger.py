@@ -119,6 +119,30 @@ def test_token_cues_match_whole_words_only():
     assert codes(tagger, a_post("马上新品到店")) == {}  # 马上 | 新品: 上新 is no token here
 
 
+ONE_REGEX = TOKEN_CUES.replace("cues: [上新]\n        match: tokens", "regex: 'PATTERN'")
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        r"(?<=#)[^#\s]+(?=#)",  # lookarounds see the text before and after each match
+        r"^#\w+|\d+",  # ^ only at the start of the text
+        r"\b\w\b",
+        r"抽\d*|(?<=抽)",  # non-empty matches, then an empty one
+        r"(?<=奖)\d*",  # empty and non-empty matches
+    ],
+)
+def test_a_regex_rule_finds_what_finditer_finds(pattern):
+    tagger = Tagger(parse_codebook(ONE_REGEX.replace("PATTERN", pattern)))
+    for text in ["#春日# 抽3位 抽奖 抽 a b #焕新#", "抽抽12抽奖奖9 #x#y#", "抽奖抽奖", "抽 x 抽"]:
+        found = codes(tagger, a_post(text)).get("B1", [])
+        expected = list(re.finditer(pattern, text))
+        assert bool(found) == bool(expected), text
+        if expected:
+            assert found[0]["terms"] == [m[0] for m in expected], text
+            assert found[0]["offsets"] == [list(m.span()) for m in expected], text
+
+
 def test_hot_words_are_hot_within_seven_days_of_the_post(tagger):
     text = "澜蔻新品今天开卖"
     hot = codes(tagger, a_post(text))["B5"][0]
