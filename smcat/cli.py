@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -37,6 +38,22 @@ app.add_typer(import_app, name="import")
 app.add_typer(db_app, name="db")
 
 
+def _reflow_help(typer_app: typer.Typer) -> None:
+    """Give each command of the app and its sub-apps its docstring as help with every paragraph
+    on one line. Typer keeps the line breaks of the paragraphs after the first, and a terminal
+    then breaks the lines a second time, mid-sentence. A paragraph starting with \\b (click's
+    mark for preformatted text) is kept as written."""
+    for info in typer_app.registered_commands:
+        if info.help is None and info.callback is not None and info.callback.__doc__:
+            paragraphs = inspect.cleandoc(info.callback.__doc__).split("\n\n")
+            info.help = "\n\n".join(
+                p if p.startswith("\b") else " ".join(p.split("\n")) for p in paragraphs
+            )
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            _reflow_help(group.typer_instance)
+
+
 def _version(value: bool) -> None:
     if value:
         stdout.print(f"smcat {__version__}")
@@ -66,9 +83,10 @@ def demo(
         ),
     ] = None,
 ) -> None:
-    """Run the main job on the bundled fixtures, no network: replay server -> crawl (Weibo and
-    Douyin) -> store, a streamer sales import -> machine coding -> effect models -> HTML
-    report."""
+    """Run the main job on the bundled fixtures, with no network.
+
+    Replay server -> crawl (Weibo and Douyin) -> store, a streamer sales import -> machine
+    coding -> effect models -> HTML report."""
     result = run_demo(settings(db=db), report)
     stdout.print(
         f"[bold]smcat demo[/] wrote {escape(str(result.db))} from {result.pages_served} responses"
@@ -110,3 +128,6 @@ def main() -> None:
     except KeyboardInterrupt:
         print_error("interrupted")
         sys.exit(130)
+
+
+_reflow_help(app)  # after every command is registered

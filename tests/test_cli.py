@@ -239,6 +239,17 @@ def test_sub_command_help(args: tuple[str, ...], words: tuple[str, ...]) -> None
         assert word in out, (word, out)
 
 
+@pytest.mark.parametrize(
+    ("args", "joined"),
+    [(("demo", "--help"), "-> machine coding ->"), (("code", "auto", "--help"), "as coder auto:")],
+)
+def test_help_paragraphs_wrap_at_the_terminal_not_at_the_docstring_lines(
+    args: tuple[str, ...], joined: str
+) -> None:
+    # in the docstrings, these words are at the end of one line and the start of the next
+    assert joined in ok(*args).stdout
+
+
 def test_db_export_help_lists_the_tables() -> None:
     out = ok("db", "export", "--help").stdout
     for table in TABLES:
