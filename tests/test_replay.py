@@ -398,6 +398,8 @@ def test_command_line_serves_until_interrupted(tmp_path: Path) -> None:
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,
+        # a child keeps an ignored SIGINT (pytest run as a background job): Ctrl-C as in a shell
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         assert process.stdout is not None
