@@ -6,8 +6,9 @@ whole `smcat code auto` job: reading posts in batches, tokenizing (rjieba, HMM o
 with the bundled codebook, writing codes and coded marks; once for each `--workers` value, each
 on its own copy of the filled database. The yardstick is the same tagger on stock jieba with
 HMM on, timed on a slice of the posts (it is too slow for all of them), against rjieba on the
-same slice: tagging alone, in one process, as `auto_code` tags (`Tagger.tag_json`).
-The tagging-alone runs alternate, `--rounds` times, and their medians are printed.
+same slice: tagging alone, in one process, as `auto_code` tags (`Tagger.tag_json`); and, for
+comparison, the two taggers' segmenting alone (`Tagger.tokenizer.cut`) on the same texts.
+The runs alternate, `--rounds` times, and their medians are printed.
 Run: `python bench/bench_tag.py [--posts 1000000] [--yardstick 50000] [--workers 0 2]`.
 """
 
@@ -22,8 +23,11 @@ import sqlite3
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 from coding.codebook import default_codebook_path, load_codebook
 from coding.hot_words import HotWordIndex
@@ -101,20 +105,34 @@ def main() -> None:
         backend: Tagger(codebook, hot, tokenizer_backend=backend, hmm=on)
         for backend, on in hmm.items()
     }
-    rates: dict[str, list[float]] = {backend: [] for backend in taggers}
-    for _ in range(args.rounds):  # interleaved: a slow stretch of the machine hits both
-        for backend, tagger in taggers.items():
+    texts = [post.text for post in posts]
+    jobs: dict[tuple[str, str], Callable[[], object]] = {}
+    for backend, tagger in taggers.items():
+        assert tagger.tokenizer is not None, "the bundled codebook has a hot-word rule"
+        jobs["tagging alone", backend] = partial(_each, tagger.tag_json, posts)
+        jobs["segmenting alone", backend] = partial(_each, tagger.tokenizer.cut, texts)
+    rates: dict[tuple[str, str], list[float]] = {job: [] for job in jobs}
+    for _ in range(args.rounds):  # interleaved: a slow stretch of the machine hits all
+        for job, run in jobs.items():
             began = time.perf_counter()
-            for post in posts:
-                tagger.tag_json(post)
-            rates[backend].append(len(posts) / (time.perf_counter() - began))
-    for backend in taggers:
-        print(f"tagging alone, {backend} HMM {'on' if hmm[backend] else 'off'}: "
-              f"{len(posts):,} posts, median {statistics.median(rates[backend]):,.0f} posts/s "
-              f"(runs: {', '.join(f'{rate:,.0f}' for rate in rates[backend])})")  # fmt: skip
-    ratios = [fast / slow for fast, slow in zip(rates["rjieba"], rates["jieba"], strict=True)]
-    print(f"rjieba tags {statistics.median(ratios):.1f} times as fast as the yardstick "
-          f"(median of the rounds' ratios: {', '.join(f'{r:.1f}' for r in ratios)})")  # fmt: skip
+            run()
+            rates[job].append(len(posts) / (time.perf_counter() - began))
+    for what in ("tagging alone", "segmenting alone"):
+        for backend in taggers:
+            runs = rates[what, backend]
+            print(f"{what}, {backend} HMM {'on' if hmm[backend] else 'off'}: {len(posts):,} "
+                  f"posts, median {statistics.median(runs):,.0f} posts/s "
+                  f"(runs: {', '.join(f'{rate:,.0f}' for rate in runs)})")  # fmt: skip
+        fast, slow = rates[what, "rjieba"], rates[what, "jieba"]
+        ratios = [f / s for f, s in zip(fast, slow, strict=True)]
+        rounds = ", ".join(f"{r:.1f}" for r in ratios)
+        print(f"  {what}, rjieba is {statistics.median(ratios):.1f} times as fast as stock jieba "
+              f"(median of the rounds' ratios: {rounds})")  # fmt: skip
+
+
+def _each(call: Callable[[Any], object], items: list[Any]) -> None:
+    for item in items:
+        call(item)
 
 
 if __name__ == "__main__":

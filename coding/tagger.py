@@ -72,7 +72,10 @@ class Code:
 
 
 class Tagger:
-    """Applies a codebook's coded subcategories to posts."""
+    """Applies a codebook's coded subcategories to posts.
+
+    `tokenizer` is the segmenter the rules use (the hot words, lexicon words and cues as user
+    words), or None when no rule needs tokens."""
 
     def __init__(
         self,
@@ -99,7 +102,7 @@ class Tagger:
         self._cues = [(_encode(cue), owners) for cue, owners in self._cue_owner.items()]
         cue_words = list(self._cue_owner)
         self._cue_finder = WordFinder(cue_words, longest=True) if cue_words else None
-        self._tokenizer: Tokenizer | None = None
+        self.tokenizer: Tokenizer | None = None
         self._located: frozenset[str] = frozenset()  # the tokens whose offsets are needed
         self._token_cues = {
             cue: (_encode(cue), owners) for cue, owners in self._token_cue_owner.items()
@@ -108,7 +111,7 @@ class Tagger:
             lexicons = [word for *_, words in self._hot_rules for word in words]
             # a user word's frequency depends on the words added before it: keep this order
             cues = sorted(self._cue_owner, key=len, reverse=True)
-            self._tokenizer = Tokenizer(
+            self.tokenizer = Tokenizer(
                 words=[*self.hot.words, *lexicons, *cues, *self._token_cue_owner],
                 hmm=hmm,
                 backend=tokenizer_backend,
@@ -168,8 +171,8 @@ class Tagger:
             if actual is not None and compare(actual, value):
                 found.setdefault(subcategory, []).append(f"{start}{_json_value(actual)}}}")
         day = None
-        if self._tokenizer is not None:
-            tokens = self._tokenizer.cut(text)
+        if self.tokenizer is not None:
+            tokens = self.tokenizer.cut(text)
             # a token that is no hot word, lexicon word or token cue matters to no rule
             if not self._located.isdisjoint(tokens):
                 located = _locate(tokens, self._located)
