@@ -119,7 +119,8 @@ def test_token_cues_match_whole_words_only():
     assert codes(tagger, a_post("马上新品到店")) == {}  # 马上 | 新品: 上新 is no token here
 
 
-ONE_REGEX = TOKEN_CUES.replace("cues: [上新]\n        match: tokens", "regex: 'PATTERN'")
+# a codebook of one rule: write it in place of RULE
+ONE_RULE = TOKEN_CUES.replace("cues: [上新]\n        match: tokens", "RULE")
 
 
 @pytest.mark.parametrize(
@@ -133,7 +134,7 @@ ONE_REGEX = TOKEN_CUES.replace("cues: [上新]\n        match: tokens", "regex: 
     ],
 )
 def test_a_regex_rule_finds_what_finditer_finds(pattern):
-    tagger = Tagger(parse_codebook(ONE_REGEX.replace("PATTERN", pattern)))
+    tagger = Tagger(parse_codebook(ONE_RULE.replace("RULE", f"regex: '{pattern}'")))
     for text in ["#春日# 抽3位 抽奖 抽 a b #焕新#", "抽抽12抽奖奖9 #x#y#", "抽奖抽奖", "抽 x 抽"]:
         found = codes(tagger, a_post(text)).get("B1", [])
         expected = list(re.finditer(pattern, text))
@@ -230,8 +231,7 @@ def test_the_evidence_text_is_json_dumps_of_the_evidence(tagger, hmm):
 def test_cues_are_found_where_the_longest_first_alternation_finds_them():
     cues = ["转发", "转发抽", "转发微博", "抽", "抽奖", "抽奖平台", "微博抽奖平台", "a+b", "a",
             "[哈哈]", "奖平"]  # fmt: skip
-    book = TOKEN_CUES.replace("cues: [上新]\n        match: tokens", f"cues: {json.dumps(cues)}")
-    tagger = Tagger(parse_codebook(book))
+    tagger = Tagger(parse_codebook(ONE_RULE.replace("RULE", f"cues: {json.dumps(cues)}")))
     alternation = re.compile("|".join(map(re.escape, sorted(cues, key=len, reverse=True))))
     texts = [*BRAND_TEXTS, *AWKWARD, "转发抽奖平台微博抽奖平台转发微博a+ba+[哈哈]", "转发转发抽"]
     for text in texts:
