@@ -11,11 +11,12 @@ import typer
 from rich.markup import escape
 
 from analysis.commerce import choice_table, order_lines
-from analysis.frame import DEFAULT_CODEBOOK, DVS
+from analysis.frame import DVS
 from analysis.imports import import_commerce
 from smcat.cli_common import DbOption, settings, stdout
 from smcat.errors import SmcatError
 from smcat.store import Store
+from smcat.vocabulary import DEFAULT_CODEBOOK
 
 if TYPE_CHECKING:
     from analysis.commerce_report import Page

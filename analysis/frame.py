@@ -29,13 +29,11 @@ import numpy as np
 import pandas as pd
 
 from coding.codebook import parse_codebook
-from coding.exchange import GOLD, MACHINE_PREFIX
-from coding.hot_words import HotWordIndex
-from coding.tagger import TOPIC_HOT_WINDOW_DAYS
 from smcat.errors import SmcatError
+from smcat.hot_words import HotWordIndex
 from smcat.store import Rows, Store
+from smcat.vocabulary import DEFAULT_CODEBOOK, GOLD, MACHINE_PREFIX, TOPIC_HOT_WINDOW_DAYS
 
-DEFAULT_CODEBOOK = "brand_posts"
 HOT_WORDS, GIVEAWAY, PROMOTION = "B5", "B3", "B2"
 CODED = {HOT_WORDS: "hot_word", GIVEAWAY: "giveaway", PROMOTION: "promotion"}
 DEFAULT_REGRESSORS = (

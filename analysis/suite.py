@@ -8,9 +8,10 @@ from collections.abc import Sequence
 import pandas as pd
 
 from analysis.effects import EffectsError, fit, model_label
-from analysis.frame import DEFAULT_CODEBOOK, DEFAULT_REGRESSORS, model_frame, subcategory_flags
+from analysis.frame import DEFAULT_REGRESSORS, model_frame, subcategory_flags
 from analysis.report import Column, Failure, Report, subcategory_summary
 from smcat.store import Store
+from smcat.vocabulary import DEFAULT_CODEBOOK
 
 SUITE = ("nb", "poisson", "ols")
 

@@ -30,9 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from coding.codebook import default_codebook_path, load_codebook
-from coding.hot_words import HotWordIndex
 from coding.tagger import Tagger, auto_code, default_workers
 from coding.tokenize import read_word_list
+from smcat.hot_words import HotWordIndex
 from smcat.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -17,10 +17,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from coding.exchange import GOLD, stored_codebook
+from coding.exchange import stored_codebook
 from coding.reliability import item_level, natural_order
 from smcat.errors import SmcatError
 from smcat.store import Store
+from smcat.vocabulary import GOLD
 
 PAIR_COLUMNS = ("unit", "item", "gold", "machine")
 

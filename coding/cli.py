@@ -21,8 +21,6 @@ from coding.codebook import (
     validate_codebook,
 )
 from coding.exchange import (
-    GOLD,
-    MACHINE_PREFIX,
     ImportResult,
     SheetProblems,
     compare_coders,
@@ -45,6 +43,7 @@ from smcat.cli_common import DbOption, settings, stderr, stdout
 from smcat.errors import SmcatError
 from smcat.sampling import coding_sample
 from smcat.store import Store
+from smcat.vocabulary import DEFAULT_CODEBOOK, GOLD, MACHINE_PREFIX
 
 app = typer.Typer(
     help="Code posts into the 21-subcategory codebook: auto-tags, coder export/import, "
@@ -65,7 +64,6 @@ adjudicate_app = typer.Typer(
 )
 app.add_typer(adjudicate_app, name="adjudicate")
 
-DEFAULT_CODEBOOK = "brand_posts"
 CodebookName = Annotated[str, typer.Option(help="The codebook (its name) whose codes are used.")]
 Coders = Annotated[
     list[str] | None,

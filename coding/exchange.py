@@ -33,9 +33,8 @@ from coding.sheets import (
 from smcat.errors import SmcatError
 from smcat.sampling import coding_sample
 from smcat.store import Store
+from smcat.vocabulary import GOLD, MACHINE_PREFIX
 
-GOLD = "gold"
-MACHINE_PREFIX = "auto:"
 _CODER_NAME = re.compile(r"[^\W_][\w.@-]*")
 _TERMS_SHOWN = 5
 

@@ -39,11 +39,12 @@ from coding.codebook import (
     MetadataRule,
     RegexRule,
 )
-from coding.hot_words import HotWordIndex, china_day
 from coding.prefilter import Prefilter
 from coding.tokenize import Tokenizer, read_word_list
 from smcat.errors import SmcatError
+from smcat.hot_words import HotWordIndex, china_day
 from smcat.store import PostToCode, Store, post_to_code
+from smcat.vocabulary import TOPIC_HOT_WINDOW_DAYS
 
 _OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
     "==": operator.eq,
@@ -54,7 +55,6 @@ _OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
     ">=": operator.ge,
     "in": lambda value, allowed: value in allowed,
 }
-TOPIC_HOT_WINDOW_DAYS = 7  # a topic counts as hot if on the list within a week of the post
 # a JSON string exactly as json.dumps(..., ensure_ascii=False) writes it
 _encode: Callable[[str], str] = json.encoder.encode_basestring  # type: ignore[attr-defined]
 _Owners = dict[str, list[tuple[str, str]]]  # cue -> [(subcategory, start of its evidence)]

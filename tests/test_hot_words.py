@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
 
-from coding.hot_words import HotWordIndex, china_day
+from smcat.hot_words import HotWordIndex, china_day
 
 SNAPSHOTS = [
     ("澜蔻新品", "2025-03-01T09:00:00+08:00"),

@@ -9,9 +9,9 @@ import re
 import pytest
 
 from coding.codebook import RegexRule
-from coding.hot_words import HotWordIndex
 from coding.prefilter import Prefilter, required_strings
 from coding.tagger import Tagger
+from smcat.hot_words import HotWordIndex
 from tests.test_tagger import AWKWARD, BRAND_TEXTS, CODEBOOK, a_post
 
 

@@ -22,7 +22,6 @@ import pytest
 import uvicorn
 
 from coding.accuracy import accuracy_table, gold_pairs
-from coding.exchange import GOLD
 from coding.reliability import reliability_table
 from coding.review import (
     Review,
@@ -33,6 +32,7 @@ from coding.review import (
     subcategory_keys,
 )
 from smcat.store import Store
+from smcat.vocabulary import GOLD
 from tests.test_exchange import CODEBOOK, SUBS, make_posts
 
 KEYS = subcategory_keys(CODEBOOK.coded())

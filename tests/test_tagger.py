@@ -15,9 +15,9 @@ import pytest
 from scrapy.utils.ossignal import install_shutdown_handlers
 
 from coding.codebook import default_codebook_path, load_codebook, parse_codebook
-from coding.hot_words import HotWordIndex
 from coding.tagger import Tagger, _tagging_pool, auto_code
 from coding.tokenize import read_word_list
+from smcat.hot_words import HotWordIndex
 from smcat.store import PostToCode, Store
 from tests.conftest import clean_env
 

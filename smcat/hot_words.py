@@ -1,4 +1,5 @@
-"""Which words were on the hot-search list near a moment: the B5 (热点借势) test of the tagger.
+"""Which words were on the hot-search list near a moment: the tagger's B5 (热点借势) test and the
+models' hot-topic regressor.
 
 The crawled `hot_search` snapshots become, per day (China time), the words seen on the list
 that day; a post uses a hot word when one of its tokens was on the list within `window_days`
