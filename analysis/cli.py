@@ -14,9 +14,9 @@ from analysis.commerce import choice_table, order_lines
 from analysis.frame import DVS
 from analysis.imports import import_commerce
 from smcat.cli_common import DbOption, settings, stdout
+from smcat.coders import DEFAULT_CODEBOOK
 from smcat.errors import SmcatError
 from smcat.store import Store
-from smcat.vocabulary import DEFAULT_CODEBOOK
 
 if TYPE_CHECKING:
     from analysis.commerce_report import Page

@@ -29,10 +29,10 @@ import numpy as np
 import pandas as pd
 
 from coding.codebook import parse_codebook
+from smcat.coders import DEFAULT_CODEBOOK, MACHINE_PREFIX, machine_coders, resolve_coder
 from smcat.errors import SmcatError
-from smcat.hot_words import HotWordIndex
+from smcat.hot_words import TOPIC_HOT_WINDOW_DAYS, HotWordIndex
 from smcat.store import Rows, Store
-from smcat.vocabulary import DEFAULT_CODEBOOK, GOLD, MACHINE_PREFIX, TOPIC_HOT_WINDOW_DAYS
 
 HOT_WORDS, GIVEAWAY, PROMOTION = "B5", "B3", "B2"
 CODED = {HOT_WORDS: "hot_word", GIVEAWAY: "giveaway", PROMOTION: "promotion"}
@@ -69,29 +69,6 @@ class ModelFrame:
     at_age_days: float | None
 
 
-def resolve_coder(store: Store, codes: str, codebook: str = DEFAULT_CODEBOOK) -> str:
-    """The stored coder that `--codes` names: `auto` (the machine coder of the codebook, if
-    one version coded), `gold`, a person's name, or a full `auto:<codebook>@<version>`."""
-    coders = set(store.coded_post_counts(codebook))
-    if codes == "auto":
-        machines = sorted(_machine_coders(store, codebook))
-        if not machines:
-            raise SmcatError(
-                f"no machine codes of codebook {codebook} in this database: run `smcat code auto`"
-            )
-        if len(machines) > 1:
-            raise SmcatError(
-                f"several machine coders coded {codebook} ({', '.join(machines)}): "
-                "name one with --codes"
-            )
-        return machines[0]
-    if codes not in coders:
-        known = ", ".join(sorted(coders)) or "none"
-        hint = "import adjudicated decisions first" if codes == GOLD else "check the name"
-        raise SmcatError(f"no codes of coder {codes!r} for {codebook} (coders: {known}): {hint}")
-    return codes
-
-
 def model_frame(
     store: Store,
     *,
@@ -105,7 +82,7 @@ def model_frame(
     codes (see the module doc). Weibo's by default: the hot-search list that makes a word or
     topic hot is Weibo's."""
     coder = resolve_coder(store, codes, codebook)
-    machines = sorted(_machine_coders(store, codebook))
+    machines = sorted(machine_coders(store, codebook))
     machine = coder if coder.startswith(MACHINE_PREFIX) else (machines[-1] if machines else None)
     posts = _frame(store.posts_for_model(platform=platform, include_reposts=include_reposts))
     if posts.empty:
@@ -160,11 +137,6 @@ def subcategory_flags(
 
 def _frame(rows: Rows) -> pd.DataFrame:
     return pd.DataFrame(rows.rows, columns=list(rows.columns))
-
-
-def _machine_coders(store: Store, codebook: str) -> set[str]:
-    prefix = f"{MACHINE_PREFIX}{codebook}@"
-    return {c for c in store.coded_post_counts(codebook) if c.startswith(prefix)}
 
 
 def _followers_at(store: Store, data: pd.DataFrame, created: pd.Series) -> pd.Series:

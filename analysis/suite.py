@@ -10,8 +10,8 @@ import pandas as pd
 from analysis.effects import EffectsError, fit, model_label
 from analysis.frame import DEFAULT_REGRESSORS, model_frame, subcategory_flags
 from analysis.report import Column, Failure, Report, subcategory_summary
+from smcat.coders import DEFAULT_CODEBOOK
 from smcat.store import Store
-from smcat.vocabulary import DEFAULT_CODEBOOK
 
 SUITE = ("nb", "poisson", "ols")
 

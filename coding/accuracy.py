@@ -19,9 +19,9 @@ import pandas as pd
 
 from coding.exchange import stored_codebook
 from coding.reliability import item_level, natural_order
+from smcat.coders import GOLD
 from smcat.errors import SmcatError
 from smcat.store import Store
-from smcat.vocabulary import GOLD
 
 PAIR_COLUMNS = ("unit", "item", "gold", "machine")
 

@@ -40,10 +40,10 @@ from coding.review import (
 )
 from coding.tagger import auto_code
 from smcat.cli_common import DbOption, settings, stderr, stdout
+from smcat.coders import DEFAULT_CODEBOOK, GOLD, MACHINE_PREFIX
 from smcat.errors import SmcatError
 from smcat.sampling import coding_sample
 from smcat.store import Store
-from smcat.vocabulary import DEFAULT_CODEBOOK, GOLD, MACHINE_PREFIX
 
 app = typer.Typer(
     help="Code posts into the 21-subcategory codebook: auto-tags, coder export/import, "

@@ -30,10 +30,10 @@ from coding.sheets import (
     sheet_meta,
     write_sheet,
 )
+from smcat.coders import GOLD, MACHINE_PREFIX
 from smcat.errors import SmcatError
 from smcat.sampling import coding_sample
 from smcat.store import Store
-from smcat.vocabulary import GOLD, MACHINE_PREFIX
 
 _CODER_NAME = re.compile(r"[^\W_][\w.@-]*")
 _TERMS_SHOWN = 5

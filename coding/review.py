@@ -31,9 +31,9 @@ from starlette.staticfiles import StaticFiles
 
 from coding.codebook import Codebook, Subcategory
 from coding.exchange import check_coder_name, compare_coders, matched, write_codes
+from smcat.coders import GOLD
 from smcat.errors import SmcatError
 from smcat.store import Answer, Store
-from smcat.vocabulary import GOLD
 
 LOOPBACK = "127.0.0.1"
 KEY_ROWS = ("1234567890", "qwertyiop", "asdfghjkl", "zxcvbnm")  # no u: u is undo

@@ -42,9 +42,8 @@ from coding.codebook import (
 from coding.prefilter import Prefilter
 from coding.tokenize import Tokenizer, read_word_list
 from smcat.errors import SmcatError
-from smcat.hot_words import HotWordIndex, china_day
+from smcat.hot_words import TOPIC_HOT_WINDOW_DAYS, HotWordIndex, china_day
 from smcat.store import PostToCode, Store, post_to_code
-from smcat.vocabulary import TOPIC_HOT_WINDOW_DAYS
 
 _OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
     "==": operator.eq,

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta, timezone
 
 CHINA = timezone(timedelta(hours=8))  # the hot-search list is China's; its days are China's
+TOPIC_HOT_WINDOW_DAYS = 7  # a topic counts as hot if on the list within a week of the post
 _NEAR_CACHE_MAX = 10_000  # (day, window) sets kept; years of post days fit many times over
 
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from analysis.effects import fit_nb
-from analysis.frame import DEFAULT_REGRESSORS, model_frame, resolve_coder, subcategory_flags
+from analysis.frame import DEFAULT_REGRESSORS, model_frame, subcategory_flags
+from smcat.coders import resolve_coder
 from smcat.errors import SmcatError
 from smcat.store import Store
 

@@ -31,8 +31,8 @@ from coding.review import (
     highlight,
     subcategory_keys,
 )
+from smcat.coders import GOLD
 from smcat.store import Store
-from smcat.vocabulary import GOLD
 from tests.test_exchange import CODEBOOK, SUBS, make_posts
 
 KEYS = subcategory_keys(CODEBOOK.coded())
