@@ -12,10 +12,8 @@ from rich.markup import escape
 
 from analysis.commerce import choice_table, order_lines
 from analysis.frame import DVS
-from analysis.imports import import_commerce
 from smcat.cli_common import DbOption, settings, stdout
 from smcat.coders import DEFAULT_CODEBOOK
-from smcat.errors import SmcatError
 from smcat.store import Store
 
 if TYPE_CHECKING:
@@ -96,44 +94,13 @@ def effects_command(
     stdout.print(f"wrote {', '.join(escape(str(p)) for p in written)}")
 
 
-# -- commerce: imports and the analyses of shoppers -------------------------------------------
+# -- commerce: the analyses of shoppers -------------------------------------------
 
-import_app = typer.Typer()
 OutputOption = Annotated[
     Path,
     typer.Option("--output", "-o", help="Folder for the tables, plots and page.", file_okay=False),
 ]
 SeedOption = Annotated[int, typer.Option(help="Seed of the random draws (splits, k-means).")]
-
-
-def _import_command(kind: str, what: str) -> None:
-    def command(
-        file: Annotated[Path, typer.Argument(help="A .csv (UTF-8) or .xlsx file.", dir_okay=False)],
-        utc_offset: Annotated[
-            str, typer.Option(help="The offset of times written without one (China: +08:00).")
-        ] = "+08:00",
-        db: DbOption = None,
-    ) -> None:
-        with Store.open(settings(db=db).db) as store:
-            report = import_commerce(store, kind, file, utc_offset=utc_offset)
-        stdout.print(f"stored {report.stored:,} {kind} rows from {escape(str(file))}")
-        if report.attributes:
-            stdout.print(f"attributes: {escape(', '.join(report.attributes))}")
-        for row, reason in report.rejects:
-            stdout.print(f"  row {row} rejected: {escape(reason)}")
-        if report.rejects:
-            raise SmcatError(
-                f"{len(report.rejects)} rows of {file} were rejected (listed above; kept in the "
-                "rejects table): correct them and import the file again"
-            )
-
-    command.__doc__ = f"Import {what} from a CSV or XLSX file; rejected rows are named by row."
-    import_app.command(kind)(command)
-
-
-_import_command("orders", "order lines (order_id, customer_id, product_id, ordered_at, price)")
-_import_command("products", "products (product_id; name, brand, category, list_price, attributes)")
-_import_command("choices", "brand choices (choice_id, alternative, chosen; attributes)")
 
 
 def _finish(page: Page, output: Path, *shown: str) -> None:

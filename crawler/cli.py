@@ -1,4 +1,4 @@
-"""`smcat crawl` and `smcat import`: capture posts, accounts and figures into the store."""
+"""`smcat crawl`: capture posts, accounts and live rooms into the store."""
 
 from __future__ import annotations
 
@@ -24,7 +24,6 @@ from crawler.spiders.weibo_comments import WeiboCommentsSpider
 from crawler.spiders.weibo_hot import WeiboHotSpider
 from crawler.spiders.weibo_search import WeiboSearchSpider
 from crawler.spiders.weibo_user import WeiboUserSpider
-from crawler.streamers import LAYOUTS, import_streamers, load_mapping
 from smcat.cli_common import DbOption, settings, stdout
 from smcat.config import Settings
 from smcat.errors import SmcatError
@@ -36,14 +35,6 @@ crawl_app = typer.Typer(
     "records how it ended in `smcat db info`; re-running adds observations, never duplicates.",
     no_args_is_help=True,
 )
-import_app = typer.Typer(
-    help="Import exports into the project database: streamer sales figures from Chanmama, "
-    "Feigua or any CSV/XLSX described by a mapping file; shop orders, products and brand "
-    "choices (CSV or XLSX) for `smcat analyze`.",
-    no_args_is_help=True,
-)
-
-
 # the options of both comment crawls
 RepliesOption = Annotated[
     bool, typer.Option("--replies", help="Also every reply under each comment.")
@@ -423,58 +414,6 @@ def reparse_command(
         result = reparse(store, crawl_id=crawl)
         record = store.crawl(result.crawl_id)
     report([record] if record else [])
-
-
-class StreamerSource(StrEnum):
-    """Whose export `import streamers` reads (its built-in layout of headers)."""
-
-    chanmama = "chanmama"
-    feigua = "feigua"
-    generic = "generic"
-
-
-@import_app.command("streamers")
-def import_streamers_command(
-    file: Annotated[
-        Path,
-        typer.Argument(
-            help="The export: .csv (UTF-8) or .xlsx.", show_default=False, dir_okay=False
-        ),
-    ],
-    source: Annotated[
-        StreamerSource,
-        typer.Option(help="Whose export it is: its layout of headers, and the rows' source."),
-    ],
-    mapping: Annotated[
-        Path | None,
-        typer.Option(
-            help="A TOML file mapping the export's headers to smcat's fields (for other "
-            "layouts; see the README).",
-            dir_okay=False,
-        ),
-    ] = None,
-    period: Annotated[
-        str | None,
-        typer.Option(
-            help="What period the figures cover, e.g. 2025-10 (default: the file's own period "
-            "column, else e.g. '近30天 to <the day the file was saved>')."
-        ),
-    ] = None,
-    db: DbOption = None,
-) -> None:
-    """Streamers' sales figures from a sales platform's export into streamer_stats, linked to
-    crawled Douyin accounts by id or nickname. Rows that cannot be read are listed by row
-    number and kept in rejects; every other row is stored."""
-    layout = load_mapping(mapping) if mapping else LAYOUTS[source.value]
-    with Store.open(settings(db=db).db) as store:
-        result = import_streamers(store, file, source.value, layout, period)
-    stdout.print(
-        f"{file.name}: {result.stored} streamer row(s) stored for {result.source}, period "
-        f"{result.period!r} unless a row names its own; {result.linked} linked to crawled "
-        f"Douyin accounts; {len(result.rejected)} rejected"
-    )
-    for number, reason in result.rejected:
-        stdout.print(f"  row {number}: {reason}")
 
 
 def _resume_arguments(

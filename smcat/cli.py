@@ -11,15 +11,15 @@ import typer
 from rich.markup import escape
 
 from analysis.cli import app as analyze_app
-from analysis.cli import import_app as commerce_import_app
 from coding.cli import app as code_app
 from coding.cli import print_code_counts
-from crawler.cli import crawl_app, import_app
+from crawler.cli import crawl_app
 from smcat import __version__
 from smcat.cli_common import print_error, settings, stdout
 from smcat.db_cli import app as db_app
 from smcat.demo import run_demo
 from smcat.errors import SmcatError
+from smcat.imports.cli import import_app
 from smcat.store import Store
 
 app = typer.Typer(
@@ -33,7 +33,6 @@ app = typer.Typer(
 app.add_typer(crawl_app, name="crawl")
 app.add_typer(code_app, name="code")
 app.add_typer(analyze_app, name="analyze")
-import_app.add_typer(commerce_import_app)
 app.add_typer(import_app, name="import")
 app.add_typer(db_app, name="db")
 

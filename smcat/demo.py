@@ -33,9 +33,9 @@ from crawler.spiders.weibo_comments import WeiboCommentsSpider
 from crawler.spiders.weibo_hot import WeiboHotSpider
 from crawler.spiders.weibo_search import WeiboSearchSpider
 from crawler.spiders.weibo_user import WeiboUserSpider
-from crawler.streamers import CHANMAMA, StreamerImport, import_streamers
 from smcat.config import Settings
 from smcat.errors import SmcatError
+from smcat.imports.streamers import CHANMAMA, StreamerImport, import_streamers
 from smcat.store import CrawlRecord, Store
 
 if TYPE_CHECKING:

@@ -14,12 +14,12 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from analysis.commerce import order_lines
-from analysis.imports import CommerceImportError, import_commerce
 from analysis.lifecycle import churn_models, rfm, silent_customers
 from analysis.pricing import parse_bands, price_bands, price_sensitivity
 from analysis.recommend import holdout_hit_rate, item_similarity, purchase_matrix, recommend
 from analysis.segments import kmeans_segments, shopper_features
 from smcat.errors import SmcatError
+from smcat.imports.commerce import CommerceImportError, import_commerce
 from smcat.store import Store
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "commerce"

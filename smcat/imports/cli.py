@@ -1,0 +1,105 @@
+"""`smcat import`: exports of other tools into the project database."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from smcat.cli_common import DbOption, settings, stdout
+from smcat.errors import SmcatError
+from smcat.imports.commerce import import_commerce
+from smcat.imports.streamers import LAYOUTS, import_streamers, load_mapping
+from smcat.store import Store
+
+import_app = typer.Typer(
+    help="Import exports into the project database: streamer sales figures from Chanmama, "
+    "Feigua or any CSV/XLSX described by a mapping file; shop orders, products and brand "
+    "choices (CSV or XLSX) for `smcat analyze`.",
+    no_args_is_help=True,
+)
+
+
+class StreamerSource(StrEnum):
+    """Whose export `import streamers` reads (its built-in layout of headers)."""
+
+    chanmama = "chanmama"
+    feigua = "feigua"
+    generic = "generic"
+
+
+@import_app.command("streamers")
+def import_streamers_command(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="The export: .csv (UTF-8) or .xlsx.", show_default=False, dir_okay=False
+        ),
+    ],
+    source: Annotated[
+        StreamerSource,
+        typer.Option(help="Whose export it is: its layout of headers, and the rows' source."),
+    ],
+    mapping: Annotated[
+        Path | None,
+        typer.Option(
+            help="A TOML file mapping the export's headers to smcat's fields (for other "
+            "layouts; see the README).",
+            dir_okay=False,
+        ),
+    ] = None,
+    period: Annotated[
+        str | None,
+        typer.Option(
+            help="What period the figures cover, e.g. 2025-10 (default: the file's own period "
+            "column, else e.g. '近30天 to <the day the file was saved>')."
+        ),
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Streamers' sales figures from a sales platform's export into streamer_stats, linked to
+    crawled Douyin accounts by id or nickname. Rows that cannot be read are listed by row
+    number and kept in rejects; every other row is stored."""
+    layout = load_mapping(mapping) if mapping else LAYOUTS[source.value]
+    with Store.open(settings(db=db).db) as store:
+        result = import_streamers(store, file, source.value, layout, period)
+    stdout.print(
+        f"{file.name}: {result.stored} streamer row(s) stored for {result.source}, period "
+        f"{result.period!r} unless a row names its own; {result.linked} linked to crawled "
+        f"Douyin accounts; {len(result.rejected)} rejected"
+    )
+    for number, reason in result.rejected:
+        stdout.print(f"  row {number}: {reason}")
+
+
+def _import_command(kind: str, what: str) -> None:
+    def command(
+        file: Annotated[Path, typer.Argument(help="A .csv (UTF-8) or .xlsx file.", dir_okay=False)],
+        utc_offset: Annotated[
+            str, typer.Option(help="The offset of times written without one (China: +08:00).")
+        ] = "+08:00",
+        db: DbOption = None,
+    ) -> None:
+        with Store.open(settings(db=db).db) as store:
+            report = import_commerce(store, kind, file, utc_offset=utc_offset)
+        stdout.print(f"stored {report.stored:,} {kind} rows from {escape(str(file))}")
+        if report.attributes:
+            stdout.print(f"attributes: {escape(', '.join(report.attributes))}")
+        for row, reason in report.rejects:
+            stdout.print(f"  row {row} rejected: {escape(reason)}")
+        if report.rejects:
+            raise SmcatError(
+                f"{len(report.rejects)} rows of {file} were rejected (listed above; kept in the "
+                "rejects table): correct them and import the file again"
+            )
+
+    command.__doc__ = f"Import {what} from a CSV or XLSX file; rejected rows are named by row."
+    import_app.command(kind)(command)
+
+
+_import_command("orders", "order lines (order_id, customer_id, product_id, ordered_at, price)")
+_import_command("products", "products (product_id; name, brand, category, list_price, attributes)")
+_import_command("choices", "brand choices (choice_id, alternative, chosen; attributes)")
