@@ -1,40 +1,104 @@
-"""The `smcat` command: mounts each package's sub-CLI and the demo."""
+"""The `smcat` command: mounts each package's sub-CLI, lazily, and the demo.
+
+A sub-CLI's module is imported only when the sub-command runs, so `smcat --help`, `smcat
+--version` and `smcat db info` start without Scrapy, jieba, pandas or the models.
+"""
 
 from __future__ import annotations
 
+import functools
+import importlib
 import inspect
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
+import click
 import typer
 from rich.markup import escape
+from typer.core import TyperGroup
 
-from analysis.cli import app as analyze_app
-from coding.cli import app as code_app
-from coding.cli import print_code_counts
-from crawler.cli import crawl_app
 from smcat import __version__
 from smcat.cli_common import print_error, settings, stdout
-from smcat.db_cli import app as db_app
-from smcat.demo import run_demo
 from smcat.errors import SmcatError
-from smcat.imports.cli import import_app
-from smcat.store import Store
+
+# name: (module:attribute of its typer app, its help: the one place it is written)
+SUB_CLIS: dict[str, tuple[str, str]] = {
+    "crawl": (
+        "crawler.cli:crawl_app",
+        "Run crawls of Weibo and Douyin into the project database. A crawl records how it "
+        "ended in `smcat db info`; re-running adds observations, never duplicates.",
+    ),
+    "code": (
+        "coding.cli:app",
+        "Code posts into the 21-subcategory codebook: auto-tags, coder export/import, "
+        "reliability and accuracy.",
+    ),
+    "analyze": (
+        "analysis.cli:app",
+        "Fit effect models of hot words, activities and micro-topics on engagement, and "
+        "analyse imported orders and choices: basket rules, brand choice, segments, RFM, churn, "
+        "recommendations, price bands.",
+    ),
+    "import": (
+        "smcat.imports.cli:import_app",
+        "Import exports into the project database: streamer sales figures from Chanmama, "
+        "Feigua or any CSV/XLSX described by a mapping file; shop orders, products and brand "
+        "choices (CSV or XLSX) for `smcat analyze`.",
+    ),
+    "db": (
+        "smcat.db_cli:app",
+        "Look into the project database: schema, row counts, crawls; export tables.",
+    ),
+}
+
+
+class _LazySubCli(click.Command):
+    """A sub-CLI listed in `smcat --help` by its help alone, and loaded when it runs."""
+
+    def __init__(self, name: str, target: str, help: str) -> None:
+        super().__init__(name=name, help=help)
+        self._target = target
+
+    @functools.cached_property
+    def loaded(self) -> click.Command:
+        """The sub-CLI's click group, built from its module's typer app."""
+        module, _, attribute = self._target.partition(":")
+        typer_app = getattr(importlib.import_module(module), attribute)
+        _reflow_help(typer_app)
+        command = typer.main.get_command(typer_app)
+        command.help = self.help
+        return command
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        # the context belongs to the loaded group, which the root then invokes
+        return self.loaded.make_context(info_name, args, parent=parent, **extra)
+
+
+class _Root(TyperGroup):
+    """The root group: the commands defined here, then the sub-CLIs of SUB_CLIS."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        for name, (target, help) in SUB_CLIS.items():
+            self.add_command(_LazySubCli(name, target, help))
+
 
 app = typer.Typer(
     name="smcat",
+    cls=_Root,
     help="Capture, code and model brand marketing on Chinese social media (Weibo, Douyin). "
     "Start with `smcat demo`; settings come from flags, SMCAT_* variables or smcat.toml.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-app.add_typer(crawl_app, name="crawl")
-app.add_typer(code_app, name="code")
-app.add_typer(analyze_app, name="analyze")
-app.add_typer(import_app, name="import")
-app.add_typer(db_app, name="db")
 
 
 def _reflow_help(typer_app: typer.Typer) -> None:
@@ -86,6 +150,10 @@ def demo(
 
     Replay server -> crawl (Weibo and Douyin) -> store, a streamer sales import -> machine
     coding -> effect models -> HTML report."""
+    from coding.cli import print_code_counts
+    from smcat.demo import run_demo
+    from smcat.store import Store
+
     result = run_demo(settings(db=db), report)
     stdout.print(
         f"[bold]smcat demo[/] wrote {escape(str(result.db))} from {result.pages_served} responses"

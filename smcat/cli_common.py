@@ -26,6 +26,11 @@ DbOption = Annotated[
 ]
 
 
+def sub_cli() -> typer.Typer:
+    """A package's sub-CLI, mounted by smcat/cli.py (which holds its help)."""
+    return typer.Typer(no_args_is_help=True, add_completion=False)
+
+
 def settings(**flags: Any) -> Settings:
     """The settings in force for a command, its flags (None = not given) beating the rest."""
     return load_settings(flags)

@@ -16,14 +16,11 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from smcat.cli_common import DbOption, settings, stdout
+from smcat.cli_common import DbOption, settings, stdout, sub_cli
 from smcat.errors import SmcatError
 from smcat.store import TABLES, Store
 
-app = typer.Typer(
-    help="Look into the project database: schema, row counts, crawls; export tables.",
-    no_args_is_help=True,
-)
+app = sub_cli()
 _PARQUET_TYPES = {"INTEGER": "int64", "REAL": "float64", "BLOB": "binary"}
 
 

@@ -223,6 +223,40 @@ def test_version_prints_the_package_version() -> None:
     assert result.stdout.strip() == f"smcat {smcat.__version__}"
 
 
+# the libraries of crawling, coding and modelling: slow to import, and needless for these
+HEAVY = ("scrapy", "jieba", "rjieba", "pandas", "statsmodels", "sklearn", "matplotlib")
+
+
+@pytest.mark.parametrize("args", [("--help",), ("--version",)])
+def test_light_commands_start_without_the_heavy_libraries(
+    args: tuple[str, ...], tmp_path: Path
+) -> None:
+    db = tmp_path / "p.db"
+    Store.open(db).close()
+    argv = [a.format(db=db) for a in args]
+    script = (
+        "import sys\n"
+        "from smcat.cli import main\n"
+        f"sys.argv = ['smcat', *{argv!r}]\n"
+        "try:\n    main()\nexcept SystemExit as end:\n    assert not end.code, end.code\n"
+        f"print([m for m in {HEAVY!r} if m in sys.modules])"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path, check=True
+    )
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout
+
+
+def test_a_sub_command_loads_its_package_when_run() -> None:
+    script = (
+        "import sys\nfrom smcat.cli import main\nsys.argv = ['smcat', 'crawl', '--help']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\nprint('scrapy' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert "weibo-user" in done.stdout
+    assert done.stdout.strip().splitlines()[-1] == "True"
+
+
 @pytest.mark.parametrize(
     ("args", "words"),
     [

@@ -9,18 +9,13 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from smcat.cli_common import DbOption, settings, stdout
+from smcat.cli_common import DbOption, settings, stdout, sub_cli
 from smcat.errors import SmcatError
 from smcat.imports.commerce import import_commerce
 from smcat.imports.streamers import LAYOUTS, import_streamers, load_mapping
 from smcat.store import Store
 
-import_app = typer.Typer(
-    help="Import exports into the project database: streamer sales figures from Chanmama, "
-    "Feigua or any CSV/XLSX described by a mapping file; shop orders, products and brand "
-    "choices (CSV or XLSX) for `smcat analyze`.",
-    no_args_is_help=True,
-)
+import_app = sub_cli()
 
 
 class StreamerSource(StrEnum):
