@@ -13,10 +13,9 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from rich.markup import escape
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from smcat import __version__
 from smcat.cli_common import print_error, settings, stdout
@@ -53,7 +52,7 @@ SUB_CLIS: dict[str, tuple[str, str]] = {
 }
 
 
-class _LazySubCli(click.Command):
+class _LazySubCli(TyperCommand):
     """A sub-CLI listed in `smcat --help` by its help alone, and loaded when it runs."""
 
     def __init__(self, name: str, target: str, help: str) -> None:
@@ -61,24 +60,25 @@ class _LazySubCli(click.Command):
         self._target = target
 
     @functools.cached_property
-    def loaded(self) -> click.Command:
-        """The sub-CLI's click group, built from its module's typer app."""
+    def loaded(self) -> TyperGroup:
+        """The sub-CLI's group, built from its module's typer app."""
         module, _, attribute = self._target.partition(":")
         typer_app = getattr(importlib.import_module(module), attribute)
         _reflow_help(typer_app)
-        command = typer.main.get_command(typer_app)
-        command.help = self.help
-        return command
+        group = typer.main.get_command(typer_app)
+        assert isinstance(group, TyperGroup), self._target  # a sub-CLI has sub-commands
+        group.help = self.help
+        group.context_class = typer.Context  # so that make_context's type is a public one
+        return group
 
+    # `parent` is typer's vendored click context, a private type: hence Any
     def make_context(
-        self,
-        info_name: str | None,
-        args: list[str],
-        parent: click.Context | None = None,
-        **extra: Any,
-    ) -> click.Context:
-        # the context belongs to the loaded group, which the root then invokes
-        return self.loaded.make_context(info_name, args, parent=parent, **extra)
+        self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any
+    ) -> typer.Context:
+        """The loaded group's context: the root then invokes the loaded group."""
+        context = self.loaded.make_context(info_name, args, parent=parent, **extra)
+        assert isinstance(context, typer.Context)
+        return context
 
 
 class _Root(TyperGroup):
