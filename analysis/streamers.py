@@ -34,7 +34,7 @@ from analysis.factors import (
     loadings,
     sampling_adequacy,
 )
-from analysis.report import stars
+from analysis.formatting import stars
 from smcat.errors import SmcatError
 from smcat.store import Store
 from smcat.tables import read_table

@@ -1,6 +1,6 @@
 """What importing the analysis layers loads: the model frame and fitting stay clear of the
-tagger's libraries and the crawler (each import is checked in a fresh interpreter, since this
-one has loaded them all)."""
+tagger's libraries, the crawler and the renderer (each import is checked in a fresh
+interpreter, since this one has loaded them all)."""
 
 from __future__ import annotations
 
@@ -33,3 +33,8 @@ def loaded_by(*modules: str) -> set[str]:
 def test_the_model_frame_and_fitting_load_no_tagger_or_crawler(module: str) -> None:
     assert loaded_by(module) & set(TAGGING_AND_CRAWLING) == set()
 
+
+def test_fitting_the_suite_loads_no_renderer() -> None:
+    loaded = loaded_by("analysis.suite", "analysis.results", "analysis.formatting")
+    assert "matplotlib" not in loaded and "jinja2" not in loaded
+    assert loaded & set(TAGGING_AND_CRAWLING) == set()
