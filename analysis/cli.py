@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -11,9 +13,11 @@ import typer
 from rich.markup import escape
 
 from analysis.commerce import choice_table, order_lines
+from analysis.errors import SettingError
 from analysis.frame import DVS
 from smcat.cli_common import DbOption, settings, stdout
 from smcat.coders import DEFAULT_CODEBOOK
+from smcat.errors import SmcatError
 from smcat.store import Store
 
 if TYPE_CHECKING:
@@ -38,6 +42,32 @@ def parse_age(text: str) -> float:
         raise typer.BadParameter(f"{text!r} is no age: write it as 7d or 36h")
     number = float(match[1])
     return number if match[2] == "d" else number / 24
+
+
+@contextmanager
+def _options(**options: str) -> Iterator[None]:
+    """Name the command's options in an error whose fix is a setting: the library speaks of its
+    parameters, and `options` maps their names to the options that set them."""
+    try:
+        yield
+    except SettingError as error:
+        named = [
+            _option(options[name], value)
+            for name, value in error.settings.items()
+            if name in options
+        ]
+        if not named:
+            raise
+        raise SmcatError(f"{error} ({', '.join(named)})") from error
+
+
+def _option(option: str, value: object) -> str:
+    """An option as the user would give it: its name, and the value where one is known."""
+    if value is None:
+        return option
+    if isinstance(value, list | tuple):
+        value = ",".join(map(str, value))
+    return f"{option} {value}"
 
 
 @app.command("effects")
@@ -79,7 +109,10 @@ def effects_command(
 
     if dv not in DVS:
         raise typer.BadParameter(f"choose one of {', '.join(DVS)}", param_hint="--dv")
-    with Store.open(settings(db=db).db, readonly=True) as store:
+    with (
+        Store.open(settings(db=db).db, readonly=True) as store,
+        _options(model="--model", fe="--fe"),
+    ):
         report = run_suite(
             store,
             codes=codes or ["auto"],
@@ -198,7 +231,9 @@ def churn_command(
     next (AUC, lift at the top decile, calibration plot)."""
     from analysis.pages import churn_page
 
-    _finish(churn_page(_lines(db), horizon_days=horizon, seed=seed), output, "models")
+    with _options(horizon_days="--horizon"):
+        page = churn_page(_lines(db), horizon_days=horizon, seed=seed)
+    _finish(page, output, "models")
 
 
 @app.command("recommend")
@@ -290,21 +325,28 @@ def streamers_command(
     if figure not in ("sales_amount", "sales_volume"):
         raise typer.BadParameter("choose sales_amount or sales_volume", param_hint="--figure")
     quantiles = _floats(levels, "--levels")
-    if features is not None:
-        data = read_features(features, sales_column=sales_column)
-    else:
-        with Store.open(settings(db=db).db, readonly=True) as store:
-            data = store_features(store, days=days, figure=figure, period=period)
-    page = streamers_page(
-        data,
-        quantiles=quantiles,
-        drop=[name.strip() for name in drop.split(",") if name.strip()],
-        folds=folds,
-        minkowski_p=minkowski_p,
-        variance=variance,
-        correlation=correlation,
-        seed=seed,
-    )
+    with _options(
+        sales_column="--sales-column",
+        period="--period",
+        drop="--drop",
+        quantiles="--levels",
+        folds="--folds",
+    ):
+        if features is not None:
+            data = read_features(features, sales_column=sales_column)
+        else:
+            with Store.open(settings(db=db).db, readonly=True) as store:
+                data = store_features(store, days=days, figure=figure, period=period)
+        page = streamers_page(
+            data,
+            quantiles=quantiles,
+            drop=[name.strip() for name in drop.split(",") if name.strip()],
+            folds=folds,
+            minkowski_p=minkowski_p,
+            variance=variance,
+            correlation=correlation,
+            seed=seed,
+        )
     _finish(page, output, "knn", "adequacy", "factor-logit")
 
 
@@ -332,11 +374,12 @@ def audience_command(
     from analysis.pages import audience_page
     from analysis.streamers import read_numbers
 
-    page = audience_page(
-        read_numbers(file, "viewer"),
-        outcome=outcome,
-        retained_seconds=retained,
-        folds=folds,
-        seed=seed,
-    )
+    with _options(outcome="--outcome"):
+        page = audience_page(
+            read_numbers(file, "viewer"),
+            outcome=outcome,
+            retained_seconds=retained,
+            folds=folds,
+            seed=seed,
+        )
     _finish(page, output, "rates", "confusion", "regression")
