@@ -13,6 +13,7 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.metrics import accuracy_score, confusion_matrix
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
+from analysis.errors import SettingError
 from smcat.errors import SmcatError
 
 BEHAVIOUR = ("watch_seconds", "comments", "likes", "shares")
@@ -64,7 +65,9 @@ def audience(
     time, comments, likes and shares), retention (watched at least `retained_seconds`),
     conversion (an `outcome` above 0) and OLS of `outcome` on interaction (HC3 errors)."""
     if outcome not in viewers.columns:
-        raise SmcatError(f"the viewer table has no {outcome!r} column: name it with --outcome")
+        raise SettingError(
+            f"the viewer table has no {outcome!r} column: name the outcome column", outcome=None
+        )
     table = interaction_tiers(viewers)
     y = table["tier"].cat.codes.to_numpy()
     forest = RandomForestClassifier(n_estimators=200, random_state=seed)

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
+from statsmodels.base.model import LikelihoodModel, LikelihoodModelResults
 from statsmodels.discrete.conditional_models import ConditionalLogit
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
 
@@ -118,7 +119,7 @@ def _check_varies(x: pd.DataFrame, within: pd.Series | None = None) -> None:
         raise SmcatError(f"attribute {flat[0]!r} never varies {where}: leave it out")
 
 
-def _fitted(model: sm.base.model.LikelihoodModel, **options: object) -> object:
+def _fitted(model: LikelihoodModel, **options: object) -> LikelihoodModelResults:
     """Fit, turning the failures of an unidentified model into one line naming the fix."""
     with warnings.catch_warnings():
         warnings.simplefilter("error", PerfectSeparationWarning)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -11,13 +13,15 @@ import typer
 from rich.markup import escape
 
 from analysis.commerce import choice_table, order_lines
+from analysis.errors import SettingError
 from analysis.frame import DVS
 from smcat.cli_common import DbOption, settings, stdout
 from smcat.coders import DEFAULT_CODEBOOK
+from smcat.errors import SmcatError
 from smcat.store import Store
 
 if TYPE_CHECKING:
-    from analysis.commerce_report import Page
+    from analysis.pages import Page
 
 # The models' libraries (statsmodels, pyfixest, scikit-learn, mlxtend, matplotlib) take seconds
 # to import, so each command imports what it uses: other smcat commands start without them.
@@ -38,6 +42,32 @@ def parse_age(text: str) -> float:
         raise typer.BadParameter(f"{text!r} is no age: write it as 7d or 36h")
     number = float(match[1])
     return number if match[2] == "d" else number / 24
+
+
+@contextmanager
+def _options(**options: str) -> Iterator[None]:
+    """Name the command's options in an error whose fix is a setting: the library speaks of its
+    parameters, and `options` maps their names to the options that set them."""
+    try:
+        yield
+    except SettingError as error:
+        named = [
+            _option(options[name], value)
+            for name, value in error.settings.items()
+            if name in options
+        ]
+        if not named:
+            raise
+        raise SmcatError(f"{error} ({', '.join(named)})") from error
+
+
+def _option(option: str, value: object) -> str:
+    """An option as the user would give it: its name, and the value where one is known."""
+    if value is None:
+        return option
+    if isinstance(value, list | tuple):
+        value = ",".join(map(str, value))
+    return f"{option} {value}"
 
 
 @app.command("effects")
@@ -73,12 +103,16 @@ def effects_command(
     """Fit NB2, Poisson (SEs clustered by account) and OLS of log(1+y) (HC3) of engagement on
     hot words, giveaway, promotion, topics and the controls; write the side-by-side table
     (Markdown, CSV, LaTeX, HTML), the IRR and descriptive plots, and index.html with them all."""
-    from analysis.report import side_by_side, to_markdown, write_report
+    from analysis.formatting import side_by_side, to_markdown
+    from analysis.report import write_report
     from analysis.suite import SUITE, run_suite
 
     if dv not in DVS:
         raise typer.BadParameter(f"choose one of {', '.join(DVS)}", param_hint="--dv")
-    with Store.open(settings(db=db).db, readonly=True) as store:
+    with (
+        Store.open(settings(db=db).db, readonly=True) as store,
+        _options(model="--model", fe="--fe"),
+    ):
         report = run_suite(
             store,
             codes=codes or ["auto"],
@@ -105,13 +139,13 @@ SeedOption = Annotated[int, typer.Option(help="Seed of the random draws (splits,
 
 def _finish(page: Page, output: Path, *shown: str) -> None:
     """Write the page and print the tables named in `shown`."""
-    from analysis.commerce_report import formatted
-    from analysis.report import to_markdown
+    from analysis.formatting import formatted, to_markdown
+    from analysis.report import write_page
 
     for key in shown:
         caption, table = page.tables[key]
         stdout.print(f"\n{escape(caption)}\n{escape(to_markdown(formatted(table)))}")
-    written = page.write(output)
+    written = write_page(page, output)
     stdout.print(f"\nwrote {len(written)} files; open {escape(str(output / f'{page.name}.html'))}")
 
 
@@ -130,26 +164,11 @@ def basket_command(
 ) -> None:
     """Association rules of the items bought together in an order: the pair co-occurrence and
     confidence tables, frequent itemsets, and rules with support, confidence and lift."""
-    from analysis.basket import association, baskets_of
-    from analysis.commerce_report import Page, heatmap
+    from analysis.pages import basket_page
 
-    result = association(
-        baskets_of(_lines(db)),
-        min_support=min_support,
-        min_confidence=min_confidence,
-        max_len=max_len,
+    page = basket_page(
+        _lines(db), min_support=min_support, min_confidence=min_confidence, max_len=max_len
     )
-    page = Page("basket", "Items bought together")
-    page.notes.append(f"{result.baskets:,} baskets (orders).")
-    counts = result.pair_counts.astype(object)
-    page.table("pairs", "Baskets holding both items (diagonal: the item)", counts)
-    page.table("confidence", "Confidence of row -> column: P(column | row)", result.confidence)
-    page.table("itemsets", "Frequent itemsets", result.itemsets.set_index("itemset"))
-    page.table("rules", "Association rules", result.rules)
-    page.plot(
-        "confidence", "Confidence of row -> column", heatmap(result.confidence, label="confidence")
-    )
-    page.notes.append(f"{len(result.rules):,} rules, in basket-rules.md and .csv.")
     _finish(page, output, "pairs", "confidence")
 
 
@@ -162,28 +181,11 @@ def choice_command(
 ) -> None:
     """Brand choice: a multinomial logit (one row per choice) or conditional logit (every
     alternative offered) on the attributes, fitted on 70% and tested on 30%."""
-    from analysis.choice import fit_choices
-    from analysis.commerce_report import Page, bar_plot
+    from analysis.pages import choice_page
 
     with Store.open(settings(db=db).db, readonly=True) as store:
-        result = fit_choices(choice_table(store), test_share=test_share, seed=seed)
-    page = Page("choice", f"Brand choice: {result.kind}")
-    page.table("fit", "Fit, likelihood-ratio test and hit rate", result.summary())
-    page.table("coefficients", "Coefficients", result.coefficients)
-    page.plot(
-        "coefficients",
-        "Coefficients",
-        bar_plot(
-            result.coefficients.set_index(
-                result.coefficients["alternative"]
-                .str.cat(result.coefficients["term"], sep=" ")
-                .str.strip()
-            )["coef"],
-            xlabel="term",
-            ylabel="coefficient",
-        ),
-    )
-    _finish(page, output, "fit", "coefficients")
+        choices = choice_table(store)
+    _finish(choice_page(choices, test_share=test_share, seed=seed), output, "fit", "coefficients")
 
 
 @app.command("segments")
@@ -195,20 +197,9 @@ def segments_command(
 ) -> None:
     """Consumer segments: k-means on scaled shopper features (mean price, discount share,
     items per order, orders per month), k by silhouette, a profile per segment."""
-    from analysis.commerce_report import Page, line_plot
-    from analysis.segments import kmeans_segments, shopper_features
+    from analysis.pages import segments_page
 
-    segments = kmeans_segments(shopper_features(_lines(db)), ks=range(2, max_k + 1), seed=seed)
-    page = Page("segments", f"Consumer segments (k = {segments.k})")
-    page.table("profile", "Profile of each segment (means)", segments.profile)
-    page.table("silhouette", "Mean silhouette by k", segments.silhouettes.to_frame())
-    page.table("customers", "Segment of each customer", segments.labels.to_frame())
-    page.plot(
-        "silhouette",
-        "Mean silhouette by k",
-        line_plot(segments.silhouettes, xlabel="k", ylabel="mean silhouette"),
-    )
-    _finish(page, output, "profile", "silhouette")
+    _finish(segments_page(_lines(db), max_k=max_k, seed=seed), output, "profile", "silhouette")
 
 
 @app.command("rfm")
@@ -221,38 +212,11 @@ def rfm_command(
 ) -> None:
     """RFM scores and segments per customer, price-sensitivity segments, and the silent
     customers to win back."""
-    from analysis.commerce_report import Page, bar_plot
-    from analysis.lifecycle import rfm, silent_customers
-    from analysis.pricing import price_sensitivity
+    from analysis.pages import rfm_page
 
-    lines = _lines(db)
-    scores = rfm(lines)
-    sizes = scores["segment"].value_counts().rename("customers").to_frame()
-    page = Page("rfm", "Customer lifecycle: RFM, price sensitivity, silent customers")
-    page.table("segments", "Customers per RFM segment", sizes)
-    page.table("scores", "RFM per customer", scores)
-    if lines["list_price"].notna().any():
-        sensitivity = price_sensitivity(lines)
-        page.table(
-            "price-segments",
-            "Customers per price-sensitivity segment",
-            sensitivity["segment"].value_counts().rename("customers").to_frame(),
-        )
-        page.table("price-sensitivity", "Price sensitivity per customer", sensitivity)
-    page.table(
-        "silent",
-        f"Silent customers (no order for over {silent_days:g} days)",
-        silent_customers(lines, silent_days=silent_days),
-    )
-    page.plot(
-        "segments",
-        "Customers per RFM segment",
-        bar_plot(sizes["customers"], xlabel="segment", ylabel="customers"),
-    )
-    silent = len(page.tables["silent"][1])
-    page.notes.append(f"{silent:,} silent customers to win back, in rfm-silent.md and .csv.")
-    stdout.print(page.notes[-1])
-    shown = ["segments"] + (["price-segments"] if "price-segments" in page.tables else [])
+    page = rfm_page(_lines(db), silent_days=silent_days)
+    stdout.print(page.notes[-1])  # how many silent customers
+    shown = [key for key in ("segments", "price-segments") if key in page.tables]
     _finish(page, output, *shown)
 
 
@@ -265,27 +229,10 @@ def churn_command(
 ) -> None:
     """Churn: logistic regression and gradient boosting, trained on one period and tested on the
     next (AUC, lift at the top decile, calibration plot)."""
-    from analysis.commerce_report import Page, calibration_plot
-    from analysis.lifecycle import churn_models
+    from analysis.pages import churn_page
 
-    result = churn_models(_lines(db), horizon_days=horizon, seed=seed)
-    page = Page("churn", "Churn models")
-    page.notes.append(
-        f"Trained at {result.train_cutoff:%Y-%m-%d} ({result.train_customers} customers), tested "
-        f"at {result.test_cutoff:%Y-%m-%d} ({result.test_customers} customers, "
-        f"{result.churn_rate:.1%} churned): churn is no order in the next {horizon:g} days."
-    )
-    page.table("models", "Test-period performance", result.table())
-    page.table(
-        "scores",
-        "Churn scores per test customer",
-        pd.concat([m.scores for m in result.models], axis=1),
-    )
-    page.plot(
-        "calibration",
-        "Calibration on the test period",
-        calibration_plot({m.name: m.calibration for m in result.models}),
-    )
+    with _options(horizon_days="--horizon"):
+        page = churn_page(_lines(db), horizon_days=horizon, seed=seed)
     _finish(page, output, "models")
 
 
@@ -297,35 +244,9 @@ def recommend_command(
 ) -> None:
     """Item-based collaborative filtering (cosine similarity): top-N items per customer and
     the hit rate on each customer's held-out last new item."""
-    from analysis.commerce_report import Page
-    from analysis.recommend import holdout_hit_rate, item_similarity, purchase_matrix, recommend
+    from analysis.pages import recommend_page
 
-    lines = _lines(db)
-    matrix = purchase_matrix(lines)
-    similarity = item_similarity(matrix)
-    evaluation = holdout_hit_rate(lines, top)
-    page = Page("recommend", "Recommendations (item-based collaborative filtering)")
-    page.table(
-        "holdout",
-        "Hit rate on held-out purchases",
-        pd.DataFrame(
-            {
-                "value": {
-                    "customers held out": f"{evaluation.customers:,}",
-                    "top N": str(evaluation.top_n),
-                    "hit rate": f"{evaluation.hit_rate:.3f}",
-                    "hit rate of the most bought items": f"{evaluation.popular_hit_rate:.3f}",
-                }
-            }
-        ),
-    )
-    page.table(
-        "recommendations",
-        f"Top {top} per customer",
-        recommend(matrix, similarity, top).set_index("customer_id"),
-    )
-    page.table("similarity", "Cosine similarity of items", similarity)
-    _finish(page, output, "holdout")
+    _finish(recommend_page(_lines(db), top=top), output, "holdout")
 
 
 @app.command("price-bands")
@@ -337,18 +258,10 @@ def price_bands_command(
     db: DbOption = None,
 ) -> None:
     """The distribution of sales over price bands, as a table and a plot."""
-    from analysis.commerce_report import Page, bar_plot
-    from analysis.pricing import parse_bands, price_bands
+    from analysis.pages import price_bands_page
+    from analysis.pricing import parse_bands
 
-    table = price_bands(_lines(db), parse_bands(bands))
-    page = Page("price-bands", "Sales by price band")
-    page.table("bands", "Sales by price band (unit price paid)", table)
-    page.plot(
-        "bands",
-        "Share of sales amount by price band",
-        bar_plot(table["amount share"], xlabel="price band", ylabel="share of sales amount"),
-    )
-    _finish(page, output, "bands")
+    _finish(price_bands_page(_lines(db), parse_bands(bands)), output, "bands")
 
 
 # -- streamers: sales levels ---------------------------------------------------------------------
@@ -406,75 +319,34 @@ def streamers_command(
     """Which features go with a high sales level: correlations (Spearman or Pearson after
     Shapiro-Wilk), KNN per feature group, KMO/Bartlett and factor scores in a logistic
     regression, permutation importance."""
-    from analysis.commerce_report import Page, bar_plot, roc_plot
-    from analysis.streamers import (
-        check_folds,
-        correlations,
-        factor_logit,
-        importance,
-        knn_table,
-        level_names,
-        prepared,
-        read_features,
-        sales_levels,
-        store_features,
-    )
+    from analysis.pages import streamers_page
+    from analysis.streamers import read_features, store_features
 
     if figure not in ("sales_amount", "sales_volume"):
         raise typer.BadParameter("choose sales_amount or sales_volume", param_hint="--figure")
-    if features is not None:
-        raw = read_features(features, sales_column=sales_column)
-    else:
-        with Store.open(settings(db=db).db, readonly=True) as store:
-            raw = store_features(store, days=days, figure=figure, period=period)
-    data = prepared(raw, [name.strip() for name in drop.split(",") if name.strip()])
-    level = sales_levels(data.sales, _floats(levels, "--levels"))
-    check_folds(level, folds)
-    names = level_names(int(level.max()) + 1)
-    page = Page("streamers", "Streamer features and sales level")
-    page.notes += data.notes
-    counts = ", ".join(f"{names[i]} {n}" for i, n in level.value_counts().sort_index().items())
-    page.notes.append(
-        f"{len(data.sales)} streamers, {data.features.shape[1]} features; sales levels "
-        f"(quantiles {levels}): {counts}. Scores are out of fold ({folds}-fold, seed {seed})."
-    )
-    related = correlations(data, correlation)
-    page.notes.append(
-        f"Shapiro-Wilk on sales: W = {related.shapiro_w:.4f}, p = {related.shapiro_p:.3g}: "
-        f"{related.method} correlations."
-    )
-    page.table(
-        "correlation", f"{related.method} correlation of each feature with sales", related.table
-    )
-    page.table(
-        "knn",
-        f"K-nearest neighbours per feature group (Minkowski p = {minkowski_p:g})",
-        knn_table(data, level, folds=folds, minkowski_p=minkowski_p, seed=seed),
-    )
-    factors = factor_logit(data, level, variance_share=variance, folds=folds, seed=seed)
-    page.table("adequacy", "Sampling adequacy (KMO) and Bartlett's sphericity test",
-               factors.adequacy.table())  # fmt: skip
-    page.table(
-        "variance",
-        f"Explained variance: {factors.n_factors} factors reach {variance:.0%}",
-        factors.variance,
-    )
-    page.table("loadings", "Varimax loadings", factors.loadings)
-    page.table(
-        "factor-logit",
-        "Logistic regression on the factor scores",
-        pd.DataFrame({"value": factors.evaluation.scores}),
-    )
-    page.table("collinear", "Collinear features (|r| > 0.8)", factors.collinear)
-    ranked = importance(data, level, folds=folds, seed=seed)
-    page.table("importance", "Permutation importance (drop in held-out ROC AUC)", ranked)
-    page.plot("roc", "ROC of the logistic regression on factor scores (out of fold)",
-              roc_plot(factors.evaluation.roc))  # fmt: skip
-    page.plot(
-        "importance",
-        "The 15 most important features",
-        bar_plot(ranked["importance"].head(15), xlabel="feature", ylabel="drop in ROC AUC"),
-    )
+    quantiles = _floats(levels, "--levels")
+    with _options(
+        sales_column="--sales-column",
+        period="--period",
+        drop="--drop",
+        quantiles="--levels",
+        folds="--folds",
+    ):
+        if features is not None:
+            data = read_features(features, sales_column=sales_column)
+        else:
+            with Store.open(settings(db=db).db, readonly=True) as store:
+                data = store_features(store, days=days, figure=figure, period=period)
+        page = streamers_page(
+            data,
+            quantiles=quantiles,
+            drop=[name.strip() for name in drop.split(",") if name.strip()],
+            folds=folds,
+            minkowski_p=minkowski_p,
+            variance=variance,
+            correlation=correlation,
+            seed=seed,
+        )
     _finish(page, output, "knn", "adequacy", "factor-logit")
 
 
@@ -499,25 +371,15 @@ def audience_command(
     """Live-audience tiers: interaction (comments + likes + shares), quartile tiers, a random
     forest that tells the tier from behaviour, retention and conversion, and OLS of the
     outcome on interaction."""
-    from analysis.audience import audience
-    from analysis.commerce_report import Page, bar_plot
+    from analysis.pages import audience_page
     from analysis.streamers import read_numbers
 
-    result = audience(
-        read_numbers(file, "viewer"), outcome=outcome, retained_seconds=retained, folds=folds,
-        seed=seed,
-    )  # fmt: skip
-    page = Page("audience", "Live audience tiers")
-    page.notes.append(
-        f"{len(result.viewers):,} viewers; random forest accuracy (out of fold, {folds}-fold): "
-        f"{result.accuracy:.3f}; OLS R² {result.r_squared:.3f}."
-    )
-    page.table("rates", "Retention and conversion of the session", result.rates)
-    page.table("confusion", "Tier against the random forest's prediction", result.confusion)
-    page.table(
-        "regression", f"OLS of {outcome} on interaction (HC3 standard errors)", result.regression
-    )
-    page.table("viewers", "Each viewer's interaction and tier", result.viewers)
-    mean = result.viewers.groupby("tier", observed=True)[outcome].mean()
-    page.plot("tiers", f"Mean {outcome} by tier", bar_plot(mean, xlabel="tier", ylabel=outcome))
+    with _options(outcome="--outcome"):
+        page = audience_page(
+            read_numbers(file, "viewer"),
+            outcome=outcome,
+            retained_seconds=retained,
+            folds=folds,
+            seed=seed,
+        )
     _finish(page, output, "rates", "confusion", "regression")

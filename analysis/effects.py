@@ -29,7 +29,7 @@ from scipy import optimize, special, stats
 from statsmodels.base.model import LikelihoodModel, LikelihoodModelResults
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, HessianInversionWarning
 
-from smcat.errors import SmcatError
+from analysis.errors import SettingError
 
 MODELS = ("nb", "poisson", "ols", "zinb")
 MODEL_LABELS = {"nb": "NB2", "poisson": "Poisson", "ols": "OLS log(1+y)", "zinb": "ZINB"}
@@ -39,8 +39,9 @@ INTERCEPT = "Intercept"
 MAX_DUMMY_CELLS = 60_000_000
 
 
-class EffectsError(SmcatError):
-    """A model that cannot be fitted as asked; the message names the fix."""
+class EffectsError(SettingError):
+    """A model that cannot be fitted as asked; the message names the fix (`settings`: the
+    parameters it changes, such as model or fe)."""
 
 
 class ConvergenceError(EffectsError):
@@ -254,12 +255,16 @@ def fit_nb(
         steps=steps,
         start_params=start,
         groups=groups,
-        hint="if the counts are not over-dispersed (alpha -> 0), use --model poisson; else ",
+        hint="if the counts are not over-dispersed (alpha -> 0), fit the Poisson model instead; "
+        "else ",
+        fix={"model": "poisson"},
     )
     alpha = float(result.params["alpha"])
     if alpha < 1e-8:
         raise ConvergenceError(
-            "NB2 went to alpha = 0 (no over-dispersion given the regressors): use --model poisson"
+            "NB2 went to alpha = 0 (no over-dispersion given the regressors): fit the Poisson "
+            "model instead",
+            model="poisson",
         )
     lr = max(2.0 * (result.llf - poisson.llf), 0.0)
     # with fixed effects the intercept is the first level's effect: not reported, as in the
@@ -408,7 +413,11 @@ def fit(
     }
     if model == "zinb":
         if fe:
-            raise EffectsError("ZINB takes no fixed effects: drop --fe or choose another model")
+            raise EffectsError(
+                "ZINB takes no fixed effects: fit it without them or choose another model",
+                fe=None,
+                model=None,
+            )
         return fit_zinb(data, dv, regressors, cluster=cluster, reference=reference)
     if model not in fitters:
         raise EffectsError(f"unknown model {model!r}: choose one of {', '.join(MODELS)}")
@@ -499,9 +508,11 @@ def _fit_statsmodels(
     groups: pd.Series | None = None,
     robust: bool = False,
     hint: str = "",
+    fix: Mapping[str, object] | None = None,
 ) -> LikelihoodModelResults:
     """Fit by each (method, maxiter) step in turn, each from where the last stopped, and return
-    the first fit that converged with finite standard errors; raise if none did."""
+    the first fit that converged with finite standard errors; raise if none did, with the
+    `hint` and the settings that `fix` it."""
     if groups is not None:
         cov: dict[str, Any] = {"cov_type": "cluster", "cov_kwds": {"groups": np.asarray(groups)}}
     else:
@@ -524,7 +535,8 @@ def _fit_statsmodels(
         start_params = result.params.to_numpy()
     raise ConvergenceError(
         f"{label} did not converge ({'; '.join(tried)}): {hint}check for a regressor that "
-        "separates zero from positive counts, rescale large regressors, or choose a simpler model"
+        "separates zero from positive counts, rescale large regressors, or choose a simpler model",
+        **(fix or {}),
     )
 
 
@@ -742,7 +754,10 @@ def _with_dummies(design: Design, label: str) -> pd.DataFrame:
     if len(levels) * count > MAX_DUMMY_CELLS:
         raise EffectsError(
             f"{label} with {count:,} {design.group_name} dummies on {len(levels):,} rows is too"
-            f" large: use --model poisson or ols with --fe {design.group_name}"
+            f" large: fit the Poisson or OLS model with fixed effects of {design.group_name},"
+            " which absorb them",
+            model=None,
+            fe=design.group_name,
         )
     dummies = pd.get_dummies(levels, prefix=design.group_name, drop_first=True, dtype=float)
     return pd.concat([design.X, dummies], axis=1)

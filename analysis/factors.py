@@ -18,6 +18,7 @@ from sklearn.decomposition import FactorAnalysis
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from analysis.errors import SettingError
 from smcat.errors import SmcatError
 
 
@@ -61,9 +62,9 @@ def sampling_adequacy(data: pd.DataFrame) -> Adequacy:
         pairs = collinear_pairs(complete, 0.999)
         named = "; ".join(f"{a} and {b}" for a, b, _ in pairs.itertuples(index=False))
         named = named or "a column is a sum of others"
-        raise SmcatError(
-            f"the features' correlation matrix is singular ({named}): drop one of each such "
-            "group with --drop"
+        raise SettingError(
+            f"the features' correlation matrix is singular ({named}): drop one of each such group",
+            drop=None,
         )
     inverse = np.linalg.inv(corr)
     scale = np.sqrt(np.diag(inverse))

@@ -27,8 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import yaml
 
-from coding.codebook import parse_codebook
 from smcat.coders import DEFAULT_CODEBOOK, MACHINE_PREFIX, machine_coders, resolve_coder
 from smcat.errors import SmcatError
 from smcat.hot_words import TOPIC_HOT_WINDOW_DAYS, HotWordIndex
@@ -127,12 +127,20 @@ def subcategory_flags(
     versions = Counter(store.coded_posts(codebook, frame.coder).values()).most_common(1)
     text = store.codebook_text(codebook, versions[0][0]) if versions else None
     if text is not None:
-        labels = {s.id: f"{s.id} {s.name_en}" for s in parse_codebook(text).coded()}
+        labels = coded_labels(text)
     else:
         used = {sub for codes in store.coder_codes(codebook, frame.coder).values() for sub in codes}
         labels = {sub: sub for sub in sorted(used)}
     flags = _flags(store, codebook, frame.coder, frame.data, list(labels))
     return flags.rename(columns=labels)
+
+
+def coded_labels(codebook_text: str) -> dict[str, str]:
+    """The label "ID English name" of each coded subcategory of a codebook's YAML text (as
+    stored with its codes), by id in codebook order. A subcategory is coded unless it says
+    `coded: false`. The text is read, not checked: it was checked before codes were stored."""
+    subcategories = yaml.safe_load(codebook_text)["subcategories"]
+    return {s["id"]: f"{s['id']} {s['name_en']}" for s in subcategories if s.get("coded", True)}
 
 
 def _frame(rows: Rows) -> pd.DataFrame:

@@ -18,7 +18,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from smcat.errors import SmcatError
+from analysis.errors import SettingError
 
 # (name, rule on the R and F scores 1-5): the first that matches names the customer's segment;
 # a reduced form of the usual RFM grid
@@ -168,10 +168,11 @@ def churn_models(lines: pd.DataFrame, *, horizon_days: float = 90, seed: int = 0
     test = churn_frame(lines, test_cutoff, horizon_days)
     for part, frame in (("training", train), ("test", test)):
         if frame["churned"].nunique() < 2:
-            raise SmcatError(
+            raise SettingError(
                 f"the {part} period has {len(frame)} customers, all "
                 f"{'churned' if len(frame) and frame['churned'].iloc[0] else 'active'}: "
-                "choose another --horizon or import a longer order history"
+                "choose another horizon or import a longer order history",
+                horizon_days=None,
             )
     x_train, x_test = train[list(FEATURES)], test[list(FEATURES)]
     y_train, y_test = train["churned"].to_numpy(), test["churned"].to_numpy()

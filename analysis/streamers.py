@@ -25,6 +25,7 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from analysis.errors import SettingError
 from analysis.factors import (
     Adequacy,
     collinear_pairs,
@@ -34,7 +35,7 @@ from analysis.factors import (
     loadings,
     sampling_adequacy,
 )
-from analysis.report import stars
+from analysis.formatting import stars
 from smcat.errors import SmcatError
 from smcat.store import Store
 from smcat.tables import read_table
@@ -112,8 +113,9 @@ def store_features(
                 {f"{s} {p}" for s, p in zip(repeated["source"], repeated["period"], strict=True)}
             )
         )
-        raise SmcatError(
-            f"streamers have sales of several periods or sources ({seen}): choose one with --period"
+        raise SettingError(
+            f"streamers have sales of several periods or sources ({seen}): choose one period",
+            period=None,
         )
     notes: list[str] = []
     low, high = sales[f"{figure}_low"], sales[f"{figure}_high"]
@@ -176,9 +178,10 @@ def read_features(path: Path, *, sales_column: str = "sales") -> StreamerData:
     gaps)."""
     data = read_numbers(path, "streamer")
     if sales_column not in data.columns:
-        raise SmcatError(
-            f"{path}: no column {sales_column!r}: name the sales column with --sales-column "
-            f"(the columns are {', '.join(data.columns)})"
+        raise SettingError(
+            f"{path}: no column {sales_column!r} (the columns are {', '.join(data.columns)}): "
+            "name the sales column",
+            sales_column=None,
         )
     return StreamerData(data.drop(columns=sales_column), data[sales_column].rename("sales"))
 
@@ -216,7 +219,7 @@ def prepared(data: StreamerData, drop: Sequence[str] = ()) -> StreamerData:
     its median (noted); an error naming the fix for gaps in sales or a constant feature."""
     unknown = [name for name in drop if name not in data.features.columns]
     if unknown:
-        raise SmcatError(f"--drop names no feature: {', '.join(unknown)}")
+        raise SettingError(f"no such feature to drop: {', '.join(unknown)}", drop=None)
     features = data.features.drop(columns=list(drop))
     gaps = data.sales.index[data.sales.isna()]
     if len(gaps):
@@ -226,9 +229,8 @@ def prepared(data: StreamerData, drop: Sequence[str] = ()) -> StreamerData:
         )
     constant = [c for c in features.columns if features[c].nunique(dropna=True) <= 1]
     if constant:
-        raise SmcatError(
-            f"features without variation: {', '.join(constant)}: leave them out with "
-            f"--drop {','.join(constant)}"
+        raise SettingError(
+            f"features without variation: {', '.join(constant)}: leave them out", drop=constant
         )
     notes = list(data.notes)
     holes = features.isna().sum()
@@ -242,7 +244,10 @@ def sales_levels(sales: pd.Series, quantiles: Sequence[float] = (0.5,)) -> pd.Se
     """Each streamer's sales level, coded 0 (lowest) upwards: above the median is 1 by default;
     with several quantiles, one level between each pair of cuts."""
     if not quantiles or any(not 0 < q < 1 for q in quantiles):
-        raise SmcatError(f"--levels {quantiles}: give quantiles between 0 and 1, e.g. 0.5")
+        raise SettingError(
+            f"sales level quantiles {list(quantiles)}: give them between 0 and 1, e.g. 0.5",
+            quantiles=None,
+        )
     cuts = np.sort(sales.quantile(sorted(quantiles)).to_numpy())
     # a streamer exactly at a cut belongs to the level below it: "above the median" is high
     coded = np.searchsorted(cuts, sales.to_numpy(), side="left")
@@ -262,7 +267,7 @@ def check_folds(levels: pd.Series, folds: int) -> None:
     """An error naming the fix when a sales level has too few streamers for `folds`-fold
     cross-validation with the inner choice of k."""
     if folds < 2:
-        raise SmcatError(f"--folds {folds}: cross-validation needs at least 2 folds")
+        raise SettingError(f"{folds}-fold cross-validation: it needs at least 2 folds", folds=None)
     counts = levels.value_counts().reindex(range(int(levels.max()) + 1), fill_value=0)
     fewest = int(counts.min())
     # every outer fold needs a streamer of each level, and each outer training part (all but
@@ -270,10 +275,12 @@ def check_folds(levels: pd.Series, folds: int) -> None:
     needed = next(c for c in range(folds, 10_000) if c - math.ceil(c / folds) >= INNER_FOLDS)
     if fewest < needed:
         name = level_names(len(counts))[int(counts.idxmin())]
-        raise SmcatError(
+        raise SettingError(
             f"the {name} sales level has {fewest} streamers, too few for {folds}-fold "
-            f"cross-validation (it needs {needed}): add streamers, use fewer --levels, or "
-            "lower --folds"
+            f"cross-validation (it needs {needed}): add streamers, or use fewer sales levels "
+            "or fewer folds",
+            quantiles=None,
+            folds=None,
         )
 
 

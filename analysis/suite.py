@@ -9,7 +9,7 @@ import pandas as pd
 
 from analysis.effects import EffectsError, fit, model_label
 from analysis.frame import DEFAULT_REGRESSORS, model_frame, subcategory_flags
-from analysis.report import Column, Failure, Report, subcategory_summary
+from analysis.results import Column, Failure, Report, subcategory_summary
 from smcat.coders import DEFAULT_CODEBOOK
 from smcat.store import Store
 

@@ -58,5 +58,14 @@ def test_unknown_coder_is_one_line_and_exit_1(
     assert "no codes of coder 'bob'" in run.stderr and "gold" in run.stderr
 
 
+def test_a_fix_that_is_a_setting_names_the_options(
+    tmp_path: Path, smcat: Callable[..., CompletedProcess[str]]
+) -> None:
+    db = _unpacked(tmp_path)
+    run = smcat("analyze", "effects", "--db", str(db), "--model", "zinb", "--fe", "account")
+    assert run.returncode == 1
+    assert "ZINB takes no fixed effects" in run.stderr and "(--fe, --model)" in run.stderr
+
+
 def test_ages_are_read_in_days() -> None:
     assert parse_age("7d") == 7 and parse_age("36h") == 1.5

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from analysis.audience import TIERS, audience, interaction_tiers
+from analysis.errors import SettingError
 from analysis.streamers import read_numbers
 from smcat.errors import SmcatError
 from tests.conftest import FIXTURES
@@ -44,8 +45,9 @@ def test_the_planted_slope_retention_and_conversion_are_found(viewers: pd.DataFr
 def test_a_viewer_table_without_the_behaviour_columns_is_refused(viewers) -> None:
     with pytest.raises(SmcatError, match="lacks shares: give one column each of"):
         interaction_tiers(viewers.drop(columns="shares"))
-    with pytest.raises(SmcatError, match="name it with --outcome"):
+    with pytest.raises(SettingError, match="no 'sales' column: name the outcome column") as error:
         audience(viewers, outcome="sales")
+    assert error.value.settings == {"outcome": None}
 
 
 def test_analyze_audience_writes_tables_plot_and_page(smcat, tmp_path: Path) -> None:
@@ -58,3 +60,6 @@ def test_analyze_audience_writes_tables_plot_and_page(smcat, tmp_path: Path) -> 
         "audience-regression" in (out / "audience.html").read_text(encoding="utf-8")
         or (out / "audience-regression.md").is_file()
     )
+    unknown = smcat("analyze", "audience", str(VIEWERS), "--outcome", "sales", "-o", str(out))
+    assert unknown.returncode == 1
+    assert "name the outcome column (--outcome)" in unknown.stderr

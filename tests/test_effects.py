@@ -185,8 +185,9 @@ def test_collinear_regressor_is_named(biochemists: pd.DataFrame) -> None:
 def test_nb2_on_under_dispersed_counts_raises_rather_than_returns() -> None:
     rng = np.random.default_rng(1)
     data = pd.DataFrame({"x": rng.normal(size=500), "y": rng.binomial(4, 0.5, 500)})
-    with pytest.raises(ConvergenceError, match=r"not over-dispersed.*--model poisson"):
+    with pytest.raises(ConvergenceError, match=r"not over-dispersed.*Poisson model") as error:
         fit_nb(data, "y", ["x"])
+    assert error.value.settings == {"model": "poisson"}
 
 
 def test_unknown_model_is_named(biochemists: pd.DataFrame) -> None:

@@ -11,17 +11,12 @@ import pandas as pd
 import pytest
 
 from analysis.effects import EffectsError, fit_nb, fit_poisson
+from analysis.formatting import side_by_side, to_latex
 from analysis.frame import model_frame
-from analysis.report import (
-    ALL_POSTS,
-    Column,
-    Failure,
-    Report,
-    side_by_side,
-    subcategory_summary,
-    to_latex,
-    write_report,
-)
+from analysis.pages import Page
+from analysis.plots import bar_plot
+from analysis.report import write_page, write_report
+from analysis.results import ALL_POSTS, Column, Failure, Report, subcategory_summary
 from analysis.suite import run_suite
 from smcat.store import Store
 from tests.test_effects import FIXTURES, LONG_REFERENCE, LONG_REGRESSORS
@@ -109,6 +104,26 @@ def test_a_report_without_fits_is_a_page_of_failures(tmp_path: Path) -> None:
     written = write_report(Report("t", "y", [], failures=[failure]), tmp_path)
     assert [p.name for p in written] == ["index.html"]
     assert "no rows left" in (tmp_path / "index.html").read_text(encoding="utf-8")
+
+
+def test_text_from_the_data_is_escaped_in_the_pages(
+    long_columns: list[Column], tmp_path: Path
+) -> None:
+    script = "<script>alert('x')</script>"
+    failure = Failure("NB2", script, f"no rows left {script}")
+    write_report(Report(script, "art", long_columns[1:], [failure], [script]), tmp_path)
+    page = Page("page", f"title {script}", notes=[f"note {script}"])
+    page.table("t", f"caption {script}", pd.DataFrame({script: [script, 1.5]}, index=[script, "b"]))
+    page.plot(
+        "p", f"plot {script}", bar_plot(pd.Series([1.0], index=[script]), xlabel="", ylabel="")
+    )
+    write_page(page, tmp_path)
+    for name in ("index.html", "page.html"):
+        text = (tmp_path / name).read_text(encoding="utf-8")
+        assert "<script" not in text, name
+        assert text.count("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;") >= 3, name
+    table = pd.read_html(io.StringIO((tmp_path / "page.html").read_text(encoding="utf-8")))
+    assert table[0].columns[1] == script and table[0].iloc[0].tolist() == [script, script]
 
 
 def test_subcategory_summary_counts_posts_and_means() -> None:

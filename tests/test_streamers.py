@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analysis.errors import SettingError
 from analysis.factors import collinear_pairs, explained_variance, factors_for, sampling_adequacy
 from analysis.streamers import (
     ALL,
@@ -63,9 +64,9 @@ def test_kmo_and_bartlett_reproduce_psych_on_bfi() -> None:
 
 def test_a_singular_correlation_matrix_names_the_collinear_columns() -> None:
     data = pd.DataFrame({"a": [1.0, 2, 3, 4, 6], "b": [2.0, 4, 6, 8, 12], "c": [1.0, 0, 2, 1, 3]})
-    with pytest.raises(SmcatError, match=r"singular \(a and b\).*--drop") as error:
+    with pytest.raises(SettingError, match=r"singular \(a and b\).*drop one of each") as error:
         sampling_adequacy(data)
-    assert "\n" not in str(error.value)
+    assert "\n" not in str(error.value) and error.value.settings == {"drop": None}
 
 
 def test_factors_are_counted_by_cumulative_variance() -> None:
@@ -127,8 +128,10 @@ def test_sales_levels_split_above_the_median_and_at_quantiles() -> None:
 
 
 def test_too_few_streamers_for_the_folds_is_refused_with_the_fix() -> None:
-    with pytest.raises(SmcatError, match=r"has 4 streamers, too few for 5-fold .*needs 5.*--folds"):
+    too_few = r"has 4 streamers, too few for 5-fold .*needs 5.*fewer folds"
+    with pytest.raises(SettingError, match=too_few) as error:
         check_folds(pd.Series([0] * 4 + [1] * 9), 5)
+    assert error.value.settings == {"quantiles": None, "folds": None}
     check_folds(pd.Series([0] * 5 + [1] * 5), 5)  # 4 of each level left to train on, 3 needed
     # 2 folds leave half to train on: 6 of a level are needed to keep 3 for the choice of k
     with pytest.raises(SmcatError, match=r"has 5 streamers, too few for 2-fold .*needs 6"):
@@ -145,8 +148,9 @@ def _table(tmp_path: Path, text: str) -> Path:
 
 def test_a_constant_feature_and_gaps_in_sales_are_refused(tmp_path: Path) -> None:
     constant = read_features(_table(tmp_path, "name,sales,month_a,personal_b\nx,1,3,1\ny,2,3,2\n"))
-    with pytest.raises(SmcatError, match=r"without variation: month_a: .*--drop month_a"):
+    with pytest.raises(SettingError, match=r"without variation: month_a: leave them out") as error:
         prepared(constant)
+    assert error.value.settings == {"drop": ["month_a"]}
     assert list(prepared(constant, ["month_a"]).features.columns) == ["personal_b"]
     gaps = read_features(_table(tmp_path, "name,sales,month_a\nx,,3\ny,2,4\nz,,5\n"))
     with pytest.raises(SmcatError, match=r"missing for 2 streamers \(x, z\): fill them in"):
@@ -162,8 +166,10 @@ def test_gaps_in_a_feature_are_filled_with_its_median_and_noted(tmp_path: Path) 
 def test_a_feature_file_names_the_cell_that_is_no_number(tmp_path: Path) -> None:
     with pytest.raises(SmcatError, match=r"row 3, column 'month_a': '很多' is no number"):
         read_features(_table(tmp_path, "n,sales,month_a\nx,1,1\ny,2,很多\n"))
-    with pytest.raises(SmcatError, match="--sales-column"):
+    missing = r"no column 'sales' \(the columns are gmv, month_a\): name the sales column"
+    with pytest.raises(SettingError, match=missing) as error:
         read_features(_table(tmp_path, "n,gmv,month_a\nx,1,1\n"))
+    assert error.value.settings == {"sales_column": None}
 
 
 # -- the planted structure of the fixture ----------------------------------------------------------
@@ -347,6 +353,7 @@ def test_analyze_streamers_writes_tables_plots_and_page(smcat, tmp_path: Path) -
         (lambda t: t.assign(sales=t["sales"].mask(t.index == t.index[3])), (),
          "sales are missing for 1 streamers"),
         (lambda t: t.iloc[:8], ("--folds", "5"), "too few for 5-fold"),
+        (lambda t: t, ("--folds", "1"), "at least 2 folds (--folds)"),
     ],
 )  # fmt: skip
 def test_analyze_streamers_errors_are_one_line_with_the_fix(smcat, tmp_path, edit, args, message):
