@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from coding.accuracy import accuracy_table, gold_pairs
+from coding.autocode import auto_code
 from coding.codebook import (
     Codebook,
     default_codebook_path,
@@ -38,7 +39,6 @@ from coding.review import (
     create_app,
     serve,
 )
-from coding.tagger import auto_code
 from smcat.cli_common import DbOption, settings, stderr, stdout
 from smcat.coders import DEFAULT_CODEBOOK, GOLD, MACHINE_PREFIX
 from smcat.errors import SmcatError
