@@ -14,13 +14,7 @@ from rich.table import Table
 
 from coding.accuracy import accuracy_table, gold_pairs
 from coding.autocode import auto_code
-from coding.codebook import (
-    Codebook,
-    default_codebook_path,
-    load_codebook,
-    parse_codebook,
-    validate_codebook,
-)
+from coding.codebook import Codebook, check_codebook_file, default_codebook_path, load_codebook
 from coding.exchange import (
     ImportResult,
     SheetProblems,
@@ -102,16 +96,12 @@ def validate_command(
 
     Each problem is printed as FILE:LINE:COL: what to fix."""
     path = file or default_codebook_path()
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise SmcatError(f"cannot read {path}: {error.strerror}") from None
-    problems = validate_codebook(text, str(path), path.parent)
-    for problem in problems:
+    check = check_codebook_file(path)
+    for problem in check.problems:
         stdout.print(escape(str(problem)))
-    if problems:
-        raise SmcatError(f"{path}: {len(problems)} problem(s) to fix, listed above")
-    codebook = parse_codebook(text, str(path), path.parent)
+    if check.codebook is None:
+        raise SmcatError(f"{path}: {len(check.problems)} problem(s) to fix, listed above")
+    codebook = check.codebook
     rules = sum(len(s.rules) for s in codebook.subcategories)
     stdout.print(
         f"{escape(str(path))}: codebook {codebook.name} version {codebook.version} is valid: "
