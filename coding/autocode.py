@@ -107,7 +107,10 @@ def _tagging_pool(tagger: Tagger, workers: int) -> Iterator[ProcessPoolExecutor]
     ones dropped) on leaving, whatever happened."""
     global _worker_tagger
     if "fork" not in multiprocessing.get_all_start_methods():
-        raise SmcatError("tagging workers need processes that fork: pass --workers 0")
+        raise SmcatError(
+            "tagging workers need processes that fork, which this system cannot start: "
+            "tag in this process (0 workers)"
+        )
     _worker_tagger = tagger
     # Frozen, the objects the workers inherit (the tagger, the modules) are no longer walked
     # by the collector, which writes to each object it walks: their pages stay shared with

@@ -22,6 +22,7 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from coding.automaton import LONE_SURROGATE
+from smcat.coders import machine_name
 from smcat.errors import SmcatError
 
 CODEBOOKS = Path(__file__).resolve().parent / "codebooks"
@@ -184,7 +185,7 @@ class Codebook:
     @property
     def coder(self) -> str:
         """The coder name of the machine's codes under this codebook version."""
-        return f"auto:{self.name}@{self.version}"
+        return machine_name(self.name, self.version)
 
     def coded(self) -> tuple[Subcategory, ...]:
         """The subcategories that are coded (0/1), in codebook order."""
