@@ -379,7 +379,7 @@ def review_command(
     store = Store.open(settings(db=db).db)
     book = load_codebook(codebook_file or default_codebook_path())
     try:
-        if adjudicate:
+        if coder is None:  # --adjudicate (checked above)
             session, agreed = adjudication_review(
                 store, book.name, choose_people(store, book.name, between)
             )

@@ -125,7 +125,9 @@ def export_for_coder(
         rows = []
         for key in sample.posts:
             codes = machine.get(key, {})
-            values = {sub.id: codes[sub.id][0] if sub.id in codes else 0 for sub in subcategories}
+            values: dict[str, int | None] = {
+                sub.id: codes[sub.id][0] if sub.id in codes else 0 for sub in subcategories
+            }
             note = "\n".join(
                 _evidence_note(sub.id, *codes[sub.id]) for sub in subcategories if sub.id in codes
             )

@@ -63,7 +63,8 @@ def subcategory_keys(subcategories: Sequence[Subcategory]) -> dict[str, str]:
     fitting = [level for level, ids in levels.items() if len(ids) <= len(KEY_ROWS[0])]
     first = max(fitting, key=lambda level: len(levels[level]), default=None)
     order = ([first] if first else []) + [level for level in levels if level != first]
-    keys, row = {}, 0
+    keys: dict[str, str] = {}
+    row = 0
     for level in order:
         pool = "".join(KEY_ROWS[row:])
         if len(levels[level]) > len(pool):

@@ -52,7 +52,7 @@ _OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
     "in": lambda value, allowed: value in allowed,
 }
 # a JSON string exactly as json.dumps(..., ensure_ascii=False) writes it
-_encode: Callable[[str], str] = json.encoder.encode_basestring  # type: ignore[attr-defined]
+_encode: Callable[[str], str] = json.encoder.encode_basestring
 _Owners = dict[str, list[tuple[str, str]]]  # cue -> [(subcategory, start of its evidence)]
 _Found = dict[str, list[str]]  # subcategory -> its evidence entries as JSON text
 # a cue's JSON text and owners, by its pattern id in an automaton or by the cue itself
@@ -174,9 +174,11 @@ class Tagger:
                 located = _locate(tokens, self._located)
                 if self._token_cues:
                     owned = self._token_cues
-                    cues = [(at, at + len(token), token) for token, at in located if token in owned]
-                    if cues:
-                        _add_cues(cues, owned, found)
+                    tokens_found = [
+                        (at, at + len(token), token) for token, at in located if token in owned
+                    ]
+                    if tokens_found:
+                        _add_cues(tokens_found, owned, found)
                 if self._hot_rules:
                     day = china_day(post.created_at)
                     self._add_hot_words(located, day, found)
