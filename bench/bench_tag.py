@@ -29,8 +29,9 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from coding.autocode import auto_code, default_workers
 from coding.codebook import default_codebook_path, load_codebook
-from coding.tagger import Tagger, auto_code, default_workers
+from coding.tagger import Tagger
 from coding.tokenize import read_word_list
 from smcat.hot_words import HotWordIndex
 from smcat.store import Store

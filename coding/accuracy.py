@@ -82,7 +82,7 @@ def gold_pairs(store: Store, codebook: str, machine: str) -> pd.DataFrame:
     gold_marks = store.coded_posts(codebook, GOLD)
     if not machine_marks:
         raise SmcatError(f"no posts coded by {machine} with codebook {codebook}: run "
-                         "`smcat code auto`, or name the machine coder with --machine")  # fmt: skip
+                         "`smcat code auto`, or name the machine coder that coded")  # fmt: skip
     if not gold_marks:
         raise SmcatError(f"no gold codes of codebook {codebook}: adjudicate the coders' "
                          "disagreements with `smcat code adjudicate` first")  # fmt: skip

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -13,13 +14,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from coding.accuracy import accuracy_table, gold_pairs
-from coding.codebook import (
-    Codebook,
-    default_codebook_path,
-    load_codebook,
-    parse_codebook,
-    validate_codebook,
-)
+from coding.autocode import auto_code
+from coding.codebook import Codebook, check_codebook_file, default_codebook_path, load_codebook
 from coding.exchange import (
     ImportResult,
     SheetProblems,
@@ -29,18 +25,19 @@ from coding.exchange import (
     import_decisions,
     import_sheet,
 )
-from coding.reliability import reliability_table
+from coding.reliability import reliability_data, reliability_table
 from coding.review import (
     LOOPBACK,
+    PortBusy,
     adjudication_review,
     check_port_free,
     coder_review,
     create_app,
     serve,
 )
-from coding.tagger import auto_code
+from coding.sheets import SheetExists
 from smcat.cli_common import DbOption, settings, stderr, stdout
-from smcat.coders import DEFAULT_CODEBOOK, GOLD, MACHINE_PREFIX
+from smcat.coders import DEFAULT_CODEBOOK, SeveralMachines, choose_machine, choose_people
 from smcat.errors import SmcatError
 from smcat.sampling import coding_sample
 from smcat.store import Store
@@ -102,16 +99,12 @@ def validate_command(
 
     Each problem is printed as FILE:LINE:COL: what to fix."""
     path = file or default_codebook_path()
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise SmcatError(f"cannot read {path}: {error.strerror}") from None
-    problems = validate_codebook(text, str(path), path.parent)
-    for problem in problems:
+    check = check_codebook_file(path)
+    for problem in check.problems:
         stdout.print(escape(str(problem)))
-    if problems:
-        raise SmcatError(f"{path}: {len(problems)} problem(s) to fix, listed above")
-    codebook = parse_codebook(text, str(path), path.parent)
+    if check.codebook is None:
+        raise SmcatError(f"{path}: {len(check.problems)} problem(s) to fix, listed above")
+    codebook = check.codebook
     rules = sum(len(s.rules) for s in codebook.subcategories)
     stdout.print(
         f"{escape(str(path))}: codebook {codebook.name} version {codebook.version} is valid: "
@@ -208,7 +201,7 @@ def export_command(
     The sample is recorded in the database, and exporting again for the same coder gives the same
     posts."""
     codebook = load_codebook(codebook_file or default_codebook_path())
-    with Store.open(settings(db=db).db) as store:
+    with Store.open(settings(db=db).db) as store, _naming_options():
         result = export_for_coder(
             store, codebook, output, coder=coder, n=sample, seed=seed, overlap=overlap,
             blind=blind, within=within, overwrite=force,
@@ -269,8 +262,8 @@ def adjudicate_export_command(
     The posts two or more coders coded differently: the cells they agree on are filled, disputed
     cells are empty, and a column says who gave what. Import the decisions with `smcat code
     adjudicate import`."""
-    with Store.open(settings(db=db).db) as store:
-        chosen = _people(store, codebook, coder)
+    with Store.open(settings(db=db).db) as store, _naming_options():
+        chosen = choose_people(store, codebook, coder)
         comparison = compare_coders(store, codebook, chosen)
         rows = export_disagreements(store, comparison, output, overwrite=force)
     stdout.print(
@@ -301,25 +294,6 @@ def adjudicate_import_command(
     )
 
 
-def _people(store: Store, codebook: str, chosen: list[str] | None) -> list[str]:
-    """The coders to compare: those chosen, checked, or every person who coded."""
-    known = store.coders(codebook)
-    people = [c for c in known if c != GOLD and not c.startswith(MACHINE_PREFIX)]
-    chosen = chosen or people
-    unknown = [c for c in chosen if c not in known]
-    if unknown:
-        raise SmcatError(
-            f"no codes of coder {unknown[0]!r} with codebook {codebook}: coders are "
-            f"{', '.join(known) or 'none yet'}"
-        )
-    if len(chosen) < 2:
-        raise SmcatError(
-            f"this needs two coders of the same posts; codebook {codebook} has "
-            f"{', '.join(chosen) or 'none'}: have two people code the same posts"
-        )
-    return chosen
-
-
 @app.command("accuracy")
 def accuracy_command(
     codebook: CodebookName = DEFAULT_CODEBOOK,
@@ -334,8 +308,8 @@ def accuracy_command(
 
     On the posts both coded: precision, recall and F1 per subcategory, with their counts, and micro
     and macro averages."""
-    with Store.open(settings(db=db).db, readonly=True) as store:
-        machine = machine or _machine_coder(store, codebook)
+    with Store.open(settings(db=db).db, readonly=True) as store, _naming_options():
+        machine = choose_machine(store, codebook, machine)
         pairs = gold_pairs(store, codebook, machine)
     table = accuracy_table(pairs)
     shown = Table("", "P", "R", "F1", "tp", "fp", "fn", "support", box=None, pad_edge=False,
@@ -352,17 +326,6 @@ def accuracy_command(
     if csv is not None:
         table.to_csv(csv, index=False)
         stdout.print(f"wrote {escape(str(csv))}")
-
-
-def _machine_coder(store: Store, codebook: str) -> str:
-    machines = [c for c in store.coders(codebook) if c.startswith(MACHINE_PREFIX)]
-    if len(machines) != 1:
-        raise SmcatError(
-            f"codebook {codebook} has machine coders {', '.join(machines)}: pick one with --machine"
-            if machines
-            else f"no machine codes of codebook {codebook}: run `smcat code auto` first"
-        )
-    return machines[0]
 
 
 @app.command("review")
@@ -411,13 +374,14 @@ def review_command(
         raise SmcatError("name the coder with --coder NAME, or pass --adjudicate (not both)")
     if sample is not None and draw is not None:
         raise SmcatError("pass --sample ID or --draw N, not both")
-    address = check_port_free(host, port)
+    with _naming_options():
+        address = check_port_free(host, port)
     store = Store.open(settings(db=db).db)
     book = load_codebook(codebook_file or default_codebook_path())
     try:
-        if adjudicate:
+        if coder is None:  # --adjudicate (checked above)
             session, agreed = adjudication_review(
-                store, book.name, _people(store, book.name, between)
+                store, book.name, choose_people(store, book.name, between)
             )
             stdout.print(f"{agreed} posts all coders agreed on are stored as gold; "
                          f"{len(session.posts)} to decide")  # fmt: skip
@@ -454,14 +418,9 @@ def reliability_command(
     percent agreement, Gwet's AC1, Cohen's kappa per pair of coders, and n. Flags alpha below .800
     and .667, and high agreement with low alpha (a rare code: the prevalence problem)."""
     with Store.open(settings(db=db).db, readonly=True) as store:
-        chosen = _people(store, codebook, coder)
-        rows = pd.DataFrame(
-            store.code_rows(codebook, chosen),
-            columns=["platform", "post_id", "item", "coder", "value"],
-        )
-    rows["unit"] = rows["platform"] + ":" + rows["post_id"]
-    table = reliability_table(rows[["unit", "coder", "item", "value"]], n_boot=boot, seed=seed)
-    _print_reliability(table, chosen)
+        data = reliability_data(store, codebook, coder)
+    table = reliability_table(data.codes, n_boot=boot, seed=seed)
+    _print_reliability(table, data.coders)
     if csv is not None:
         table.to_csv(csv, index=False)
         stdout.print(f"wrote {escape(str(csv))}")
@@ -484,3 +443,18 @@ def _print_reliability(table: pd.DataFrame, coders: list[str]) -> None:
 
 def _number(value: float) -> str:
     return "–" if pd.isna(value) else f"{value:.3f}"
+
+
+@contextlib.contextmanager
+def _naming_options() -> Iterator[None]:
+    """The library's errors whose fix is an option of these commands, with the option named."""
+    try:
+        yield
+    except SheetExists as error:
+        raise SmcatError(
+            f"{error.problem}: name another file, or pass --force to replace it"
+        ) from None
+    except PortBusy as error:
+        raise SmcatError(f"{error.problem}; pass --port {error.port + 1}") from None
+    except SeveralMachines as error:
+        raise SmcatError(f"{error.problem}: pick one with --machine") from None

@@ -22,6 +22,7 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from coding.automaton import LONE_SURROGATE
+from smcat.coders import machine_name
 from smcat.errors import SmcatError
 
 CODEBOOKS = Path(__file__).resolve().parent / "codebooks"
@@ -184,7 +185,7 @@ class Codebook:
     @property
     def coder(self) -> str:
         """The coder name of the machine's codes under this codebook version."""
-        return f"auto:{self.name}@{self.version}"
+        return machine_name(self.name, self.version)
 
     def coded(self) -> tuple[Subcategory, ...]:
         """The subcategories that are coded (0/1), in codebook order."""
@@ -202,32 +203,60 @@ def load_codebook(source: Path | str) -> Codebook:
     if isinstance(source, str) and "\n" in source:  # a codebook's text is never one line
         return parse_codebook(source)
     path = Path(source)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise CodebookError(f"cannot read codebook {path}: {error.strerror}") from None
-    return parse_codebook(text, str(path), path.parent)
+    return parse_codebook(_read(path), str(path), path.parent)
 
 
 def parse_codebook(text: str, source: str = "<text>", base: Path | None = None) -> Codebook:
     """Check a codebook's YAML text and build it; `base` resolves lexicon paths (default: the
     working directory)."""
-    problems = validate_codebook(text, source, base)
-    if problems:
+    check = check_codebook(text, source, base)
+    if check.codebook is None:
+        problems = check.problems
         more = (
             f" (and {len(problems) - 1} more: run `smcat code codebook validate {source}`)"
             if len(problems) > 1
             else ""
         )
         raise CodebookError(f"{problems[0]}{more}")
-    data = yaml.safe_load(text)
+    return check.codebook
+
+
+@dataclass(frozen=True)
+class CodebookCheck:
+    """A codebook's problems in file order, and the codebook when it has none."""
+
+    problems: list[CodebookProblem]
+    codebook: Codebook | None
+
+
+def check_codebook(text: str, source: str = "<text>", base: Path | None = None) -> CodebookCheck:
+    """Check a codebook's YAML text and, when it has no problem, build the codebook from the
+    same parse: the text is read as YAML once. Lexicon files are looked for in `base` (the
+    codebook's folder) when it is given, and resolved against it (or the working directory)."""
+    root, problems = _checked_root(text, source, base)
+    if root is None or problems:
+        return CodebookCheck(problems, None)
+    data = SafeConstructor().construct_document(root)
     levels = {
         key: Level(key, value["name_zh"], value["name_en"]) for key, value in data["levels"].items()
     }
     subcategories = tuple(_subcategory(entry, base) for entry in data["subcategories"])
-    return Codebook(
+    codebook = Codebook(
         data["codebook"], data["version"], MappingProxyType(levels), subcategories, text, source
     )
+    return CodebookCheck([], codebook)
+
+
+def check_codebook_file(path: Path) -> CodebookCheck:
+    """`check_codebook` of a codebook file, its lexicons looked for next to it."""
+    return check_codebook(_read(path), str(path), path.parent)
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise CodebookError(f"cannot read codebook {path}: {error.strerror}") from None
 
 
 def _subcategory(entry: dict[str, Any], base: Path | None) -> Subcategory:
@@ -278,21 +307,29 @@ def validate_codebook(
     """Every mistake in a codebook's YAML text, in file order, each with its line, column and
     fix; `str(problem)` is "SOURCE:LINE:COL: message". Lexicon files are looked for in `base`
     (the codebook's folder) when it is given."""
+    return _checked_root(text, source, base)[1]
+
+
+def _checked_root(
+    text: str, source: str, base: Path | None
+) -> tuple[Node | None, list[CodebookProblem]]:
+    """The text composed into YAML nodes (None if it cannot be), and its problems."""
     try:
-        root = yaml.compose(text)
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as error:
-        return [_syntax_problem(error, source)]
+        return None, [_syntax_problem(error, source)]
     except yaml.reader.ReaderError as error:  # a character YAML does not allow
         line = text.count("\n", 0, error.position) + 1
         column = error.position - (text.rfind("\n", 0, error.position) + 1) + 1
         code = error.character if isinstance(error.character, int) else ord(error.character)
         message = f"YAML: the control character U+{code:04X} is not allowed: remove it"
-        return [CodebookProblem(source, line, column, message)]
+        return None, [CodebookProblem(source, line, column, message)]
     if root is None:
-        return [CodebookProblem(source, 1, 1, f"the codebook is empty: give {', '.join(TOP_KEYS)}")]
+        message = f"the codebook is empty: give {', '.join(TOP_KEYS)}"
+        return None, [CodebookProblem(source, 1, 1, message)]
     checker = _Checker(text, source, base)
     checker.check_root(root)
-    return sorted(checker.problems, key=lambda p: (p.line, p.column))
+    return root, sorted(checker.problems, key=lambda p: (p.line, p.column))
 
 
 def _syntax_problem(error: yaml.MarkedYAMLError, source: str) -> CodebookProblem:

@@ -30,7 +30,7 @@ from coding.sheets import (
     sheet_meta,
     write_sheet,
 )
-from smcat.coders import GOLD, MACHINE_PREFIX
+from smcat.coders import GOLD, is_person
 from smcat.errors import SmcatError
 from smcat.sampling import coding_sample
 from smcat.store import Store
@@ -76,7 +76,7 @@ class ImportResult:
 
 def check_coder_name(name: str) -> None:
     """A person's coder name: letters, digits and . @ - _, not one smcat writes itself."""
-    if name == GOLD or name.startswith(MACHINE_PREFIX):
+    if not is_person(name):
         raise SmcatError(
             f"coder name {name!r} is smcat's own (gold comes from `smcat code adjudicate`, "
             "auto: from `smcat code auto`): pick a person's name"
@@ -125,7 +125,9 @@ def export_for_coder(
         rows = []
         for key in sample.posts:
             codes = machine.get(key, {})
-            values = {sub.id: codes[sub.id][0] if sub.id in codes else 0 for sub in subcategories}
+            values: dict[str, int | None] = {
+                sub.id: codes[sub.id][0] if sub.id in codes else 0 for sub in subcategories
+            }
             note = "\n".join(
                 _evidence_note(sub.id, *codes[sub.id]) for sub in subcategories if sub.id in codes
             )
@@ -167,8 +169,8 @@ def import_sheet(
                          "`smcat code adjudicate import`")  # fmt: skip
     if meta.coder != coder:
         raise SheetError(
-            f"{path} was exported for coder {meta.coder!r}, not {coder!r}: import it with "
-            f"--coder {meta.coder}, or export a sheet for {coder}"
+            f"{path} was exported for coder {meta.coder!r}, not {coder!r}: import it as "
+            f"{meta.coder}'s codes, or export a sheet for {coder}"
         )
     return _store_sheet(store, raw, meta, blank_as_zero, " (or import with --blank-as-zero)")
 

@@ -15,17 +15,18 @@ filter, never a missed match.
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
 from coding.automaton import LONE_SURROGATE, WordFinder
 
-try:
-    from re import _constants as sre  # Python 3.11 and later
-    from re import _parser as parser
+try:  # Python 3.11 and later; these private modules have no type information
+    sre: Any = importlib.import_module("re._constants")
+    parser: Any = importlib.import_module("re._parser")
 except ImportError:  # pragma: no cover - the layout of older and future versions
-    sre = parser = None  # type: ignore[assignment]
+    sre = parser = None
 
 T = TypeVar("T")
 _Strings = frozenset[str] | None  # one of these is in every match; None: nothing known

@@ -6,7 +6,7 @@ Reliability data are a units x coders matrix: a DataFrame whose index is the uni
 whose columns are the coders and whose values are categories, NaN or None where a coder did not
 code a unit. `matrix_from_long` builds one from (unit, coder, value) rows. `reliability` scores
 one matrix; `reliability_table` scores every subcategory of a long frame, and every level of
-the codebook.
+the codebook; `reliability_data` reads that frame, of the people who coded, from the store.
 
 Definitions. For unit u, m_u is the number of values it received and n_uk how many of them are
 category k; a unit is pairable when m_u >= 2. Only pairable units enter alpha, agreement and
@@ -38,6 +38,9 @@ from itertools import combinations
 
 import numpy as np
 import pandas as pd
+
+from smcat.coders import DEFAULT_CODEBOOK, choose_people
+from smcat.store import Store
 
 # Krippendorff's conventions: rely on variables with alpha >= .800, draw only tentative
 # conclusions from .667 <= alpha < .800, and none below .667.
@@ -194,6 +197,28 @@ def reliability_table(
         for level, frame in sorted(long.groupby(levels), key=lambda group: natural_order(group[0])):
             rows.append(_table_row("level", level, level, score(frame, ["unit", "item"])))
     return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class ReliabilityData:
+    """What reliability is measured on: the coders compared, and their codes as the long frame
+    `reliability_table` takes (unit "platform:post_id", coder, item, value)."""
+
+    coders: list[str]
+    codes: pd.DataFrame
+
+
+def reliability_data(
+    store: Store, codebook: str = DEFAULT_CODEBOOK, coders: Sequence[str] | None = None
+) -> ReliabilityData:
+    """The codes of the coders named, or of every person who coded with the codebook (not gold,
+    not a machine): at least two coders, each with codes (smcat.coders.choose_people)."""
+    chosen = choose_people(store, codebook, coders)
+    rows = pd.DataFrame(
+        store.code_rows(codebook, chosen), columns=["platform", "post_id", "item", "coder", "value"]
+    )
+    rows["unit"] = rows["platform"] + ":" + rows["post_id"]
+    return ReliabilityData(chosen, rows[["unit", "coder", "item", "value"]])
 
 
 def _table_row(scope: str, name: str, level: str | None, result: Reliability) -> dict:

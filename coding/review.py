@@ -63,7 +63,8 @@ def subcategory_keys(subcategories: Sequence[Subcategory]) -> dict[str, str]:
     fitting = [level for level, ids in levels.items() if len(ids) <= len(KEY_ROWS[0])]
     first = max(fitting, key=lambda level: len(levels[level]), default=None)
     order = ([first] if first else []) + [level for level in levels if level != first]
-    keys, row = {}, 0
+    keys: dict[str, str] = {}
+    row = 0
     for level in order:
         pool = "".join(KEY_ROWS[row:])
         if len(levels[level]) > len(pool):
@@ -206,7 +207,7 @@ def coder_review(
     """A coder's session over a batch of posts (the codebook version is stored for them)."""
     check_coder_name(coder)
     if not posts:
-        raise SmcatError("the batch has no posts: crawl posts first, or name another --sample")
+        raise SmcatError("the batch has no posts: crawl posts first, or choose another sample")
     store.save_codebook(codebook.name, codebook.version, codebook.yaml_text)
     return Review(store, codebook, posts, coder=coder, blind=blind)
 
@@ -295,16 +296,24 @@ def _by_level(
     return groups
 
 
+class PortBusy(SmcatError):
+    """The review screen cannot listen on the port asked for."""
+
+    def __init__(self, host: str, port: int, reason: str) -> None:
+        self.port = port
+        self.problem = (
+            f"cannot listen on {host}:{port} ({reason}): another review screen may be running there"
+        )
+        super().__init__(f"{self.problem}; listen on another port, like {port + 1}")
+
+
 def check_port_free(host: str, port: int) -> str:
     """The review screen's address, once the port is known to be free to listen on."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         try:
             probe.bind((host, port))
         except OSError as error:
-            raise SmcatError(
-                f"cannot listen on {host}:{port} ({error.strerror}): another review screen may "
-                f"be running there; pass --port {port + 1}"
-            ) from None
+            raise PortBusy(host, port, error.strerror or str(error)) from None
     return f"http://{host}:{port}/"
 
 

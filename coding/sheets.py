@@ -105,13 +105,21 @@ def sheet_format(path: Path) -> str:
     return suffix
 
 
+class SheetExists(SheetError):
+    """A sheet would replace a file that exists, which may hold a coder's work."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.problem = f"{path} exists and may hold coded work"
+        super().__init__(f"{self.problem}: name another file, or overwrite it")
+
+
 def check_new_sheet(path: Path, *, overwrite: bool) -> None:
-    """Refuse a sheet name of another format, or of a file that exists (it may hold a coder's
-    work) unless overwriting was asked for."""
+    """Refuse a sheet name of another format, or of a file that exists (SheetExists) unless
+    overwriting was asked for."""
     sheet_format(path)
     if path.exists() and not overwrite:
-        raise SheetError(f"{path} exists and may hold coded work: name another file, or pass "
-                         "--force to replace it")  # fmt: skip
+        raise SheetExists(path)
 
 
 def write_sheet(

@@ -12,24 +12,20 @@ returned; the caller records which posts were coded, so that no code means 0.
 The evidence is written as JSON text as it is found (`Tagger.tag_json`), each rule's constant
 parts encoded once: the store keeps it as it is, and the text is what `json.dumps` with
 `ensure_ascii=False` gives for the evidence list (tests/test_tagger.py checks that).
+
+The tagger is pure: a post in, its codes out, no store and no processes. Running it over the
+stored posts, with worker processes, is `coding.autocode`'s.
 """
 
 from __future__ import annotations
 
-import collections
-import contextlib
-import gc
 import json
-import multiprocessing
 import operator
-import os
 import re
-import signal
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from coding.automaton import WordFinder
 from coding.codebook import (
@@ -41,9 +37,10 @@ from coding.codebook import (
 )
 from coding.prefilter import Prefilter
 from coding.tokenize import Tokenizer, read_word_list
-from smcat.errors import SmcatError
 from smcat.hot_words import TOPIC_HOT_WINDOW_DAYS, HotWordIndex, china_day
-from smcat.store import PostToCode, Store, post_to_code
+
+if TYPE_CHECKING:  # a type only: tagging needs no store
+    from smcat.store import PostToCode
 
 _OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
     "==": operator.eq,
@@ -55,7 +52,7 @@ _OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
     "in": lambda value, allowed: value in allowed,
 }
 # a JSON string exactly as json.dumps(..., ensure_ascii=False) writes it
-_encode: Callable[[str], str] = json.encoder.encode_basestring  # type: ignore[attr-defined]
+_encode: Callable[[str], str] = json.encoder.encode_basestring
 _Owners = dict[str, list[tuple[str, str]]]  # cue -> [(subcategory, start of its evidence)]
 _Found = dict[str, list[str]]  # subcategory -> its evidence entries as JSON text
 # a cue's JSON text and owners, by its pattern id in an automaton or by the cue itself
@@ -177,9 +174,11 @@ class Tagger:
                 located = _locate(tokens, self._located)
                 if self._token_cues:
                     owned = self._token_cues
-                    cues = [(at, at + len(token), token) for token, at in located if token in owned]
-                    if cues:
-                        _add_cues(cues, owned, found)
+                    tokens_found = [
+                        (at, at + len(token), token) for token, at in located if token in owned
+                    ]
+                    if tokens_found:
+                        _add_cues(tokens_found, owned, found)
                 if self._hot_rules:
                     day = china_day(post.created_at)
                     self._add_hot_words(located, day, found)
@@ -208,140 +207,6 @@ class Tagger:
                 found.setdefault(subcategory, []).append(
                     f'{start}{terms}], "offsets": [{offsets}], "count": {len(used)}}}'
                 )
-
-
-@dataclass(frozen=True)
-class AutoCodeResult:
-    """What a machine-coding run did: its coder name, the posts it coded and codes it wrote."""
-
-    coder: str
-    posts: int
-    codes: int
-
-
-def default_workers() -> int:
-    """How many tagging workers `auto_code` starts unless told: two where there are two CPUs
-    or more (the parent reads and writes SQLite meanwhile), none on one CPU or where processes
-    cannot be forked."""
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return 0
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return 0 if (cpus or 1) < 2 else 2
-
-
-def auto_code(
-    store: Store,
-    codebook: Codebook,
-    *,
-    batch: int = 10_000,
-    on_batch: Callable[[int], None] | None = None,
-    workers: int | None = None,
-) -> AutoCodeResult:
-    """Code every post the codebook's machine coder has not coded yet, batch by batch; each
-    batch's codes and its posts' coded marks are stored together. `on_batch` gets the number
-    of posts of each batch (for progress).
-
-    With `workers` (default: `default_workers()`), forked processes tag the batches while this
-    one reads the next batches and writes the tagged ones, in order; 0 tags here. The codes are
-    the same either way."""
-    store.save_codebook(codebook.name, codebook.version, codebook.yaml_text)
-    tagger = Tagger(codebook, HotWordIndex(store.hot_words()))
-    workers = default_workers() if workers is None else workers
-    coder, posts, written = codebook.coder, 0, 0
-    with contextlib.ExitStack() as stack:
-        chunks = store.post_rows_to_code(codebook.name, coder, batch=batch)
-        if workers > 0:
-            pool = stack.enter_context(_tagging_pool(tagger, workers))
-            tagged = _tagged_by_workers(pool, chunks, ahead=workers + 1)
-        else:
-            tagged = ((rows, _tag_rows(tagger, rows)) for rows in chunks)
-        for rows, found in tagged:
-            codes = [
-                (row[0], row[1], subcategory, evidence)
-                for row, post_codes in zip(rows, found, strict=True)
-                for subcategory, evidence in post_codes
-            ]
-            store.add_coded_batch(
-                codes,
-                [row[:2] for row in rows],  # (platform, post_id)
-                codebook=codebook.name,
-                coder=coder,
-                codebook_version=codebook.version,
-                coded_at=datetime.now(UTC).isoformat(),
-            )
-            posts, written = posts + len(rows), written + len(codes)
-            if on_batch is not None:
-                on_batch(len(rows))
-    return AutoCodeResult(coder, posts, written)
-
-
-# -- tagging workers ---------------------------------------------------------------------------
-
-_worker_tagger: Tagger | None = None  # set before the fork: the workers inherit it
-
-
-def _tag_rows(tagger: Tagger, rows: list[tuple]) -> list[list[tuple[str, str]]]:
-    """`tag_json` of each post, given as a row of `Store.post_rows_to_code`."""
-    tag = tagger.tag_json
-    return [tag(post_to_code(row)) for row in rows]
-
-
-@contextlib.contextmanager
-def _tagging_pool(tagger: Tagger, workers: int) -> Iterator[ProcessPoolExecutor]:
-    """Forked processes that tag with `tagger`; shut down (running batches finished, waiting
-    ones dropped) on leaving, whatever happened."""
-    global _worker_tagger
-    if "fork" not in multiprocessing.get_all_start_methods():
-        raise SmcatError("tagging workers need processes that fork: pass --workers 0")
-    _worker_tagger = tagger
-    # Frozen, the objects the workers inherit (the tagger, the modules) are no longer walked
-    # by the collector, which writes to each object it walks: their pages stay shared with
-    # this process instead of being copied into each worker.
-    frozen_before = gc.get_freeze_count() > 0
-    gc.freeze()
-    pool = ProcessPoolExecutor(
-        workers, mp_context=multiprocessing.get_context("fork"), initializer=_start_worker
-    )
-    try:
-        yield pool
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-        _worker_tagger = None
-        if not frozen_before:
-            gc.unfreeze()
-
-
-def _start_worker() -> None:
-    """The first thing a worker does: drop the signal handlers it inherited. After a crawl in
-    the same process (`smcat demo`), SIGTERM's handler is Scrapy's, which only asks a reactor
-    that is not running to stop: a worker that kept it would outlive SIGTERM, and whatever
-    waits for the terminated worker (a broken pool, `smcat demo`) would wait forever. Ctrl-C
-    is the parent's to act on: it shuts the pool down."""
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def _tag_in_worker(rows: list[tuple]) -> list[list[tuple[str, str]]]:
-    """`_tag_rows` in a worker, with the tagger it inherited."""
-    assert _worker_tagger is not None, "run only in a worker forked by _tagging_pool"
-    return _tag_rows(_worker_tagger, rows)
-
-
-def _tagged_by_workers(
-    pool: ProcessPoolExecutor, chunks: Iterable[list[tuple]], ahead: int
-) -> Iterator[tuple[list[tuple], list[list[tuple[str, str]]]]]:
-    """Each chunk of post rows with its posts' codes, in order, while up to `ahead` more
-    chunks are read and tagged. The rows travel as SQLite gave them: building and pickling
-    PostToCode dataclasses cost this process about a fifth of its time."""
-    pending: collections.deque[tuple[list[tuple], Future]] = collections.deque()
-    for rows in chunks:
-        pending.append((rows, pool.submit(_tag_in_worker, rows)))
-        if len(pending) > ahead:
-            done, future = pending.popleft()
-            yield done, future.result()
-    while pending:
-        done, future = pending.popleft()
-        yield done, future.result()
 
 
 def _locate(tokens: list[str], wanted: frozenset[str]) -> list[tuple[str, int]]:

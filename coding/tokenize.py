@@ -33,6 +33,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import jieba
 import rjieba
@@ -242,7 +243,8 @@ class LatinNames:
         if not self.names:
             return []
         names = self.names
+        # every alternative is a group, so a match always has a last group: int, not None
         return [
-            NameMatch(names[m.lastindex - 1], m.start(), m.end())
+            NameMatch(names[cast(int, m.lastindex) - 1], m.start(), m.end())
             for m in self._regex.finditer(text)
         ]

@@ -1,4 +1,5 @@
-"""Who coded: the coder names and how a name given by a user resolves to a stored coder.
+"""Who coded: the coder names, which kind of coder a name is, and how the coders a command
+works on are chosen from those who coded.
 
 Defined once below coding and analysis, which both select coders (so that analysis need not
 import the tagger or the sheet exchange to learn the names).
@@ -6,18 +7,77 @@ import the tagger or the sheet exchange to learn the names).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 from smcat.errors import SmcatError
-from smcat.store import Store
+
+if TYPE_CHECKING:  # the codebook names its machine coder without loading the store
+    from smcat.store import Store
 
 DEFAULT_CODEBOOK = "brand_posts"  # the codebook smcat ships, and every command's default
 GOLD = "gold"  # the coder name of adjudicated decisions
 MACHINE_PREFIX = "auto:"  # machine coders are named auto:<codebook>@<version>
 
 
+class SeveralMachines(SmcatError):
+    """More than one machine coder (codebook version) coded where one is wanted."""
+
+    def __init__(self, codebook: str, machines: Sequence[str]) -> None:
+        self.codebook, self.machines = codebook, list(machines)
+        self.problem = f"several machine coders coded {codebook} ({', '.join(machines)})"
+        super().__init__(f"{self.problem}: name the one to use")
+
+
+def machine_name(codebook: str, version: str) -> str:
+    """The coder name of the machine's codes under a codebook version."""
+    return f"{MACHINE_PREFIX}{codebook}@{version}"
+
+
+def is_machine(coder: str) -> bool:
+    """Whether a coder name is a machine coder's."""
+    return coder.startswith(MACHINE_PREFIX)
+
+
+def is_person(coder: str) -> bool:
+    """Whether a coder name is a person's: neither gold nor a machine."""
+    return coder != GOLD and not is_machine(coder)
+
+
 def machine_coders(store: Store, codebook: str) -> set[str]:
     """The machine coders (one per codebook version) that coded posts with the codebook."""
-    prefix = f"{MACHINE_PREFIX}{codebook}@"
+    prefix = machine_name(codebook, "")
     return {c for c in store.coded_post_counts(codebook) if c.startswith(prefix)}
+
+
+def people(store: Store, codebook: str) -> list[str]:
+    """The people who gave codes with a codebook (not gold, not a machine), sorted."""
+    return [coder for coder in store.coders(codebook) if is_person(coder)]
+
+
+def choose_people(store: Store, codebook: str, chosen: Sequence[str] | None = None) -> list[str]:
+    """The coders to compare with each other: those chosen, each checked to have codes, or
+    every person who coded; at least two of them."""
+    known = store.coders(codebook)
+    coders = list(chosen) if chosen else people(store, codebook)
+    unknown = [c for c in coders if c not in known]
+    if unknown:
+        raise SmcatError(
+            f"no codes of coder {unknown[0]!r} with codebook {codebook}: coders are "
+            f"{', '.join(known) or 'none yet'}"
+        )
+    if len(coders) < 2:
+        raise SmcatError(
+            f"this needs two coders of the same posts; codebook {codebook} has "
+            f"{', '.join(coders) or 'none'}: have two people code the same posts"
+        )
+    return coders
+
+
+def choose_machine(store: Store, codebook: str, machine: str | None = None) -> str:
+    """The machine coder to use: the one named (checked, as `resolve_coder` checks), or the
+    only one that coded with the codebook (SeveralMachines if there are more)."""
+    return resolve_coder(store, machine or "auto", codebook)
 
 
 def resolve_coder(store: Store, codes: str, codebook: str = DEFAULT_CODEBOOK) -> str:
@@ -31,10 +91,7 @@ def resolve_coder(store: Store, codes: str, codebook: str = DEFAULT_CODEBOOK) ->
                 f"no machine codes of codebook {codebook} in this database: run `smcat code auto`"
             )
         if len(machines) > 1:
-            raise SmcatError(
-                f"several machine coders coded {codebook} ({', '.join(machines)}): "
-                "name one with --codes"
-            )
+            raise SeveralMachines(codebook, machines)
         return machines[0]
     if codes not in coders:
         known = ", ".join(sorted(coders)) or "none"

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from coding.autocode import AutoCodeResult, auto_code
 from coding.codebook import Codebook, default_codebook_path, load_codebook
-from coding.tagger import AutoCodeResult, auto_code
 from crawler.replay import ReplayServer
 from crawler.runner import run_spiders
 from crawler.spiders.douyin_comments import DouyinCommentsSpider

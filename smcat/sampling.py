@@ -110,9 +110,9 @@ def coding_sample(
     same posts.
     """
     if n < 1:
-        raise SmcatError("--sample must be at least 1")
+        raise SmcatError(f"a coding sample has at least 1 post, not {n}")
     if not 0 <= overlap <= 1:
-        raise SmcatError(f"--overlap is a share of the sample, from 0 to 1, not {overlap}")
+        raise SmcatError(f"the overlap is a share of the sample, from 0 to 1, not {overlap}")
     order = store.post_keys(within)
     if not order:
         where = f"sample {within!r} has" if within else "the database has"
@@ -131,7 +131,7 @@ def coding_sample(
     if len(pool) + len(own) < n:
         raise SmcatError(
             f"only {len(pool) + len(own)} posts are left that no other coder of seed {seed} "
-            f"has: ask for --sample {len(pool) + len(own)} or fewer, or use another --seed"
+            f"has: ask for {len(pool) + len(own)} posts or fewer, or use another seed"
         )
     store.save_sample(
         sample_id,

@@ -6,6 +6,7 @@ import operator
 import re
 
 import pytest
+import yaml
 
 from coding.codebook import (
     CodebookError,
@@ -15,6 +16,7 @@ from coding.codebook import (
     MetadataRule,
     RegexRule,
     TopicsRule,
+    check_codebook_file,
     default_codebook_path,
     load_codebook,
     parse_codebook,
@@ -169,6 +171,29 @@ def test_a_minimal_codebook_is_valid_and_loads_from_text_or_a_path(tmp_path):
     path.write_text(MINIMAL, encoding="utf-8")
     assert load_codebook(str(path)) == load_codebook(path) != codebook  # the source differs
     assert load_codebook(path).subcategories == codebook.subcategories
+
+
+def test_a_codebook_is_read_as_yaml_once_and_keeps_its_text(tmp_path, monkeypatch):
+    # checked and built from the same nodes: composing the text twice doubled the loading time
+    composed = []
+    compose = yaml.composer.Composer.compose_document
+
+    def counted(loader: yaml.composer.Composer) -> yaml.Node:
+        composed.append(loader)
+        return compose(loader)
+
+    monkeypatch.setattr(yaml.composer.Composer, "compose_document", counted)
+    path = default_codebook_path()
+    codebook = load_codebook(path)
+    assert len(composed) == 1
+    check = check_codebook_file(path)  # `smcat code codebook validate`
+    assert len(composed) == 2 and check.problems == [] and check.codebook == codebook
+    assert codebook.yaml_text == path.read_text(encoding="utf-8")  # the text that is stored
+    assert parse_codebook(codebook.yaml_text, str(path), path.parent) == codebook
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(MINIMAL.replace("pic_count", "pics"), encoding="utf-8")
+    check = check_codebook_file(broken)
+    assert check.codebook is None and [p.line for p in check.problems] == [18]
 
 
 @pytest.mark.parametrize(

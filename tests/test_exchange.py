@@ -9,6 +9,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from coding.autocode import auto_code
 from coding.codebook import default_codebook_path, load_codebook
 from coding.exchange import (
     GOLD,
@@ -20,7 +21,6 @@ from coding.exchange import (
     import_sheet,
 )
 from coding.sheets import SheetError, read_sheet
-from coding.tagger import auto_code
 from smcat.errors import SmcatError
 from smcat.sampling import coding_sample
 from smcat.store import Store

@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 from scrapy.utils.ossignal import install_shutdown_handlers
 
+from coding.autocode import _tagging_pool, auto_code
 from coding.codebook import default_codebook_path, load_codebook, parse_codebook
-from coding.tagger import Tagger, _tagging_pool, auto_code
+from coding.tagger import Tagger
 from coding.tokenize import read_word_list
 from smcat.hot_words import HotWordIndex
 from smcat.store import PostToCode, Store
@@ -289,11 +290,11 @@ DEMO_WITH_WORKERS = """\
 import sys
 from pathlib import Path
 
-import coding.tagger
+import coding.autocode
 from smcat.config import Settings
 from smcat.demo import run_demo
 
-coding.tagger.default_workers = lambda: 2  # whatever this machine's CPUs
+coding.autocode.default_workers = lambda: 2  # whatever this machine's CPUs
 result = run_demo(Settings(db=Path(sys.argv[1])))
 print(result.coded.posts)
 """
@@ -310,3 +311,15 @@ def test_the_demo_codes_with_workers_after_its_crawl_and_finishes(tmp_path):
     with Store.open(db, readonly=True) as store:
         assert int(done.stdout.split()[-1]) == store.count("posts") > 0
         assert store.coded_post_count("brand_posts", CODEBOOK.coder) == store.count("posts")
+
+
+def test_the_tagger_needs_neither_the_store_nor_worker_processes():
+    # the pure tagger (text in, codes out) loads without the database run of coding.autocode
+    loaded = "import sys, coding.tagger; print(*sorted(set(sys.modules) & set(sys.argv[1:])))"
+    modules = ["coding.autocode", "smcat.store", "sqlite3", "concurrent.futures.process"]
+    done = subprocess.run(
+        [sys.executable, "-c", loaded, *modules],
+        cwd=ROOT, env=clean_env(), capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == []
