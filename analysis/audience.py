@@ -13,8 +13,7 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.metrics import accuracy_score, confusion_matrix
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-from analysis.errors import SettingError
-from smcat.errors import SmcatError
+from smcat.errors import SettingError, SmcatError
 
 BEHAVIOUR = ("watch_seconds", "comments", "likes", "shares")
 INTERACTIONS = ("comments", "likes", "shares")

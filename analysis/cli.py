@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -13,11 +11,9 @@ import typer
 from rich.markup import escape
 
 from analysis.commerce import choice_table, order_lines
-from analysis.errors import SettingError
 from analysis.frame import DVS
-from smcat.cli_common import DbOption, settings, stdout
+from smcat.cli_common import DbOption, naming_options, settings, stdout
 from smcat.coders import DEFAULT_CODEBOOK
-from smcat.errors import SmcatError
 from smcat.store import Store
 
 if TYPE_CHECKING:
@@ -42,32 +38,6 @@ def parse_age(text: str) -> float:
         raise typer.BadParameter(f"{text!r} is no age: write it as 7d or 36h")
     number = float(match[1])
     return number if match[2] == "d" else number / 24
-
-
-@contextmanager
-def _options(**options: str) -> Iterator[None]:
-    """Name the command's options in an error whose fix is a setting: the library speaks of its
-    parameters, and `options` maps their names to the options that set them."""
-    try:
-        yield
-    except SettingError as error:
-        named = [
-            _option(options[name], value)
-            for name, value in error.settings.items()
-            if name in options
-        ]
-        if not named:
-            raise
-        raise SmcatError(f"{error} ({', '.join(named)})") from error
-
-
-def _option(option: str, value: object) -> str:
-    """An option as the user would give it: its name, and the value where one is known."""
-    if value is None:
-        return option
-    if isinstance(value, list | tuple):
-        value = ",".join(map(str, value))
-    return f"{option} {value}"
 
 
 @app.command("effects")
@@ -111,7 +81,7 @@ def effects_command(
         raise typer.BadParameter(f"choose one of {', '.join(DVS)}", param_hint="--dv")
     with (
         Store.open(settings(db=db).db, readonly=True) as store,
-        _options(model="--model", fe="--fe"),
+        naming_options(model="--model", fe="--fe", codes="--codes"),
     ):
         report = run_suite(
             store,
@@ -231,7 +201,7 @@ def churn_command(
     next (AUC, lift at the top decile, calibration plot)."""
     from analysis.pages import churn_page
 
-    with _options(horizon_days="--horizon"):
+    with naming_options(horizon_days="--horizon"):
         page = churn_page(_lines(db), horizon_days=horizon, seed=seed)
     _finish(page, output, "models")
 
@@ -325,7 +295,7 @@ def streamers_command(
     if figure not in ("sales_amount", "sales_volume"):
         raise typer.BadParameter("choose sales_amount or sales_volume", param_hint="--figure")
     quantiles = _floats(levels, "--levels")
-    with _options(
+    with naming_options(
         sales_column="--sales-column",
         period="--period",
         drop="--drop",
@@ -374,7 +344,7 @@ def audience_command(
     from analysis.pages import audience_page
     from analysis.streamers import read_numbers
 
-    with _options(outcome="--outcome"):
+    with naming_options(outcome="--outcome"):
         page = audience_page(
             read_numbers(file, "viewer"),
             outcome=outcome,

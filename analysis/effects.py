@@ -29,7 +29,7 @@ from scipy import optimize, special, stats
 from statsmodels.base.model import LikelihoodModel, LikelihoodModelResults
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, HessianInversionWarning
 
-from analysis.errors import SettingError
+from smcat.errors import SettingError
 
 MODELS = ("nb", "poisson", "ols", "zinb")
 MODEL_LABELS = {"nb": "NB2", "poisson": "Poisson", "ols": "OLS log(1+y)", "zinb": "ZINB"}

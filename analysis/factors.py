@@ -18,8 +18,7 @@ from sklearn.decomposition import FactorAnalysis
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from analysis.errors import SettingError
-from smcat.errors import SmcatError
+from smcat.errors import SettingError, SmcatError
 
 
 @dataclass(frozen=True)

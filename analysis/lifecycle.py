@@ -18,7 +18,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from analysis.errors import SettingError
+from smcat.errors import SettingError
 
 # (name, rule on the R and F scores 1-5): the first that matches names the customer's segment;
 # a reduced form of the usual RFM grid

@@ -25,7 +25,6 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from analysis.errors import SettingError
 from analysis.factors import (
     Adequacy,
     collinear_pairs,
@@ -36,7 +35,7 @@ from analysis.factors import (
     sampling_adequacy,
 )
 from analysis.formatting import stars
-from smcat.errors import SmcatError
+from smcat.errors import SettingError, SmcatError
 from smcat.store import Store
 from smcat.tables import read_table
 

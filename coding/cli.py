@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -28,16 +27,14 @@ from coding.exchange import (
 from coding.reliability import reliability_data, reliability_table
 from coding.review import (
     LOOPBACK,
-    PortBusy,
     adjudication_review,
     check_port_free,
     coder_review,
     create_app,
     serve,
 )
-from coding.sheets import SheetExists
-from smcat.cli_common import DbOption, settings, stderr, stdout
-from smcat.coders import DEFAULT_CODEBOOK, SeveralMachines, choose_machine, choose_people
+from smcat.cli_common import DbOption, naming_options, settings, stderr, stdout
+from smcat.coders import DEFAULT_CODEBOOK, choose_machine, choose_people
 from smcat.errors import SmcatError
 from smcat.sampling import coding_sample
 from smcat.store import Store
@@ -86,6 +83,9 @@ SheetOption = Annotated[
         "--output", "-o", help="The sheet to write: FILE.xlsx or FILE.csv.", dir_okay=False
     ),
 ]
+
+# the library parameters whose errors name these commands' options
+_OPTIONS = {"overwrite": "--force", "port": "--port", "machine": "--machine"}
 
 
 @codebook_app.command("validate")
@@ -201,7 +201,7 @@ def export_command(
     The sample is recorded in the database, and exporting again for the same coder gives the same
     posts."""
     codebook = load_codebook(codebook_file or default_codebook_path())
-    with Store.open(settings(db=db).db) as store, _naming_options():
+    with Store.open(settings(db=db).db) as store, naming_options(**_OPTIONS):
         result = export_for_coder(
             store, codebook, output, coder=coder, n=sample, seed=seed, overlap=overlap,
             blind=blind, within=within, overwrite=force,
@@ -262,7 +262,7 @@ def adjudicate_export_command(
     The posts two or more coders coded differently: the cells they agree on are filled, disputed
     cells are empty, and a column says who gave what. Import the decisions with `smcat code
     adjudicate import`."""
-    with Store.open(settings(db=db).db) as store, _naming_options():
+    with Store.open(settings(db=db).db) as store, naming_options(**_OPTIONS):
         chosen = choose_people(store, codebook, coder)
         comparison = compare_coders(store, codebook, chosen)
         rows = export_disagreements(store, comparison, output, overwrite=force)
@@ -308,7 +308,7 @@ def accuracy_command(
 
     On the posts both coded: precision, recall and F1 per subcategory, with their counts, and micro
     and macro averages."""
-    with Store.open(settings(db=db).db, readonly=True) as store, _naming_options():
+    with Store.open(settings(db=db).db, readonly=True) as store, naming_options(**_OPTIONS):
         machine = choose_machine(store, codebook, machine)
         pairs = gold_pairs(store, codebook, machine)
     table = accuracy_table(pairs)
@@ -374,7 +374,7 @@ def review_command(
         raise SmcatError("name the coder with --coder NAME, or pass --adjudicate (not both)")
     if sample is not None and draw is not None:
         raise SmcatError("pass --sample ID or --draw N, not both")
-    with _naming_options():
+    with naming_options(**_OPTIONS):
         address = check_port_free(host, port)
     store = Store.open(settings(db=db).db)
     book = load_codebook(codebook_file or default_codebook_path())
@@ -443,18 +443,3 @@ def _print_reliability(table: pd.DataFrame, coders: list[str]) -> None:
 
 def _number(value: float) -> str:
     return "–" if pd.isna(value) else f"{value:.3f}"
-
-
-@contextlib.contextmanager
-def _naming_options() -> Iterator[None]:
-    """The library's errors whose fix is an option of these commands, with the option named."""
-    try:
-        yield
-    except SheetExists as error:
-        raise SmcatError(
-            f"{error.problem}: name another file, or pass --force to replace it"
-        ) from None
-    except PortBusy as error:
-        raise SmcatError(f"{error.problem}; pass --port {error.port + 1}") from None
-    except SeveralMachines as error:
-        raise SmcatError(f"{error.problem}: pick one with --machine") from None

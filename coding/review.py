@@ -32,7 +32,7 @@ from starlette.staticfiles import StaticFiles
 from coding.codebook import Codebook, Subcategory
 from coding.exchange import check_coder_name, compare_coders, matched, write_codes
 from smcat.coders import GOLD
-from smcat.errors import SmcatError
+from smcat.errors import SettingError, SmcatError
 from smcat.store import Answer, Store
 
 LOOPBACK = "127.0.0.1"
@@ -296,15 +296,15 @@ def _by_level(
     return groups
 
 
-class PortBusy(SmcatError):
+class PortBusy(SettingError):
     """The review screen cannot listen on the port asked for."""
 
     def __init__(self, host: str, port: int, reason: str) -> None:
-        self.port = port
-        self.problem = (
-            f"cannot listen on {host}:{port} ({reason}): another review screen may be running there"
+        super().__init__(
+            f"cannot listen on {host}:{port} ({reason}): another review screen may be running "
+            f"there; listen on another port, like {port + 1}",
+            port=port + 1,
         )
-        super().__init__(f"{self.problem}; listen on another port, like {port + 1}")
 
 
 def check_port_free(host: str, port: int) -> str:

@@ -22,7 +22,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from coding.codebook import Subcategory
-from smcat.errors import SmcatError
+from smcat.errors import SettingError, SmcatError
 from smcat.store import PostForCoder
 from smcat.tables import TABLE_FORMATS, Table, TableError, read_table
 
@@ -105,13 +105,16 @@ def sheet_format(path: Path) -> str:
     return suffix
 
 
-class SheetExists(SheetError):
+class SheetExists(SheetError, SettingError):
     """A sheet would replace a file that exists, which may hold a coder's work."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.problem = f"{path} exists and may hold coded work"
-        super().__init__(f"{self.problem}: name another file, or overwrite it")
+        SettingError.__init__(
+            self,
+            f"{path} exists and may hold coded work: name another file, or overwrite it",
+            overwrite=True,
+        )
 
 
 def check_new_sheet(path: Path, *, overwrite: bool) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -10,6 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from smcat.config import Settings, load_settings
+from smcat.errors import SettingError, SmcatError
 
 stdout = Console(highlight=False, soft_wrap=True)
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -34,6 +37,33 @@ def sub_cli() -> typer.Typer:
 def settings(**flags: Any) -> Settings:
     """The settings in force for a command, its flags (None = not given) beating the rest."""
     return load_settings(flags)
+
+
+@contextmanager
+def naming_options(**options: str) -> Iterator[None]:
+    """Name the command's options in an error whose fix is a setting: the library speaks of its
+    parameters, and `options` maps their names to the options that set them."""
+    try:
+        yield
+    except SettingError as error:
+        named = [
+            _option(options[name], value)
+            for name, value in error.settings.items()
+            if name in options
+        ]
+        if not named:
+            raise
+        raise SmcatError(f"{error} ({', '.join(named)})") from error
+
+
+def _option(option: str, value: object) -> str:
+    """An option as the user would give it: its name, and the value where one is known (a
+    switch's True is the switch alone)."""
+    if value is None or value is True:
+        return option
+    if isinstance(value, list | tuple):
+        value = ",".join(map(str, value))
+    return f"{option} {value}"
 
 
 def print_error(message: str) -> None:

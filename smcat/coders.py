@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from smcat.errors import SmcatError
+from smcat.errors import SettingError, SmcatError
 
 if TYPE_CHECKING:  # the codebook names its machine coder without loading the store
     from smcat.store import Store
@@ -20,13 +20,16 @@ GOLD = "gold"  # the coder name of adjudicated decisions
 MACHINE_PREFIX = "auto:"  # machine coders are named auto:<codebook>@<version>
 
 
-class SeveralMachines(SmcatError):
-    """More than one machine coder (codebook version) coded where one is wanted."""
+class SeveralMachines(SettingError):
+    """More than one machine coder (codebook version) coded where one is wanted; `setting` is
+    the parameter that names the one to use."""
 
-    def __init__(self, codebook: str, machines: Sequence[str]) -> None:
+    def __init__(self, codebook: str, machines: Sequence[str], setting: str) -> None:
         self.codebook, self.machines = codebook, list(machines)
-        self.problem = f"several machine coders coded {codebook} ({', '.join(machines)})"
-        super().__init__(f"{self.problem}: name the one to use")
+        super().__init__(
+            f"several machine coders coded {codebook} ({', '.join(machines)}): name the one to use",
+            **{setting: None},
+        )
 
 
 def machine_name(codebook: str, version: str) -> str:
@@ -77,7 +80,10 @@ def choose_people(store: Store, codebook: str, chosen: Sequence[str] | None = No
 def choose_machine(store: Store, codebook: str, machine: str | None = None) -> str:
     """The machine coder to use: the one named (checked, as `resolve_coder` checks), or the
     only one that coded with the codebook (SeveralMachines if there are more)."""
-    return resolve_coder(store, machine or "auto", codebook)
+    try:
+        return resolve_coder(store, machine or "auto", codebook)
+    except SeveralMachines as error:
+        raise SeveralMachines(codebook, error.machines, "machine") from None
 
 
 def resolve_coder(store: Store, codes: str, codebook: str = DEFAULT_CODEBOOK) -> str:
@@ -91,7 +97,7 @@ def resolve_coder(store: Store, codes: str, codebook: str = DEFAULT_CODEBOOK) ->
                 f"no machine codes of codebook {codebook} in this database: run `smcat code auto`"
             )
         if len(machines) > 1:
-            raise SeveralMachines(codebook, machines)
+            raise SeveralMachines(codebook, machines, "codes")
         return machines[0]
     if codes not in coders:
         known = ", ".join(sorted(coders)) or "none"

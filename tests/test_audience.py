@@ -8,9 +8,8 @@ import pandas as pd
 import pytest
 
 from analysis.audience import TIERS, audience, interaction_tiers
-from analysis.errors import SettingError
 from analysis.streamers import read_numbers
-from smcat.errors import SmcatError
+from smcat.errors import SettingError, SmcatError
 from tests.conftest import FIXTURES
 
 VIEWERS = FIXTURES / "audience" / "viewers.csv"

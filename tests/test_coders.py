@@ -78,6 +78,7 @@ def test_the_machine_is_the_one_named_or_the_only_one(store: Store, tmp_path: Pa
         choose_machine(store, "brand_posts")
     assert several.value.machines == ["auto:brand_posts@1", "auto:brand_posts@2"]
     assert "--" not in str(several.value)  # the library speaks of the problem, not of options
+    assert several.value.settings == {"machine": None}  # the parameter that names the one
     with pytest.raises(SmcatError, match="no codes of coder 'auto:brand_posts@9'"):
         choose_machine(store, "brand_posts", "auto:brand_posts@9")
     with Store.open(tmp_path / "one.db") as one:
@@ -102,7 +103,7 @@ def test_the_accuracy_command_names_its_option_for_the_machine(smcat, store: Sto
     several = smcat("code", "accuracy", "--db", str(store.path))
     assert several.returncode == 1
     assert "several machine coders coded brand_posts" in several.stderr
-    assert "pick one with --machine" in several.stderr
+    assert "name the one to use (--machine)" in several.stderr
     chosen = smcat("code", "accuracy", "--db", str(store.path), "--machine", "auto:brand_posts@1")
     assert chosen.returncode == 0, chosen.stderr
     assert "auto:brand_posts@1 vs gold: 4 posts" in chosen.stdout

@@ -286,7 +286,7 @@ def test_the_code_commands_end_to_end(smcat, tmp_path: Path) -> None:
     assert f"imported 12 posts ({12 * len(SUBS)} codes) of alice" in fixed.stdout
     again = smcat("code", "export", "--coder", "alice", "--sample", "12", "--seed", "3",
                   "-o", "alice.xlsx", *db)  # fmt: skip
-    assert again.returncode == 1 and "pass --force to replace it" in again.stderr
+    assert again.returncode == 1 and "or overwrite it (--force)" in again.stderr
     assert openpyxl.load_workbook(tmp_path / "alice.xlsx")["coding"]["L2"].value == 1
     lonely = smcat("code", "adjudicate", "export", "-o", "adj.xlsx", *db)
     assert lonely.returncode == 1 and "two coders" in lonely.stderr

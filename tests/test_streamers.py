@@ -20,7 +20,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.errors import SettingError
 from analysis.factors import collinear_pairs, explained_variance, factors_for, sampling_adequacy
 from analysis.streamers import (
     ALL,
@@ -40,7 +39,7 @@ from analysis.streamers import (
     sales_levels,
     store_features,
 )
-from smcat.errors import SmcatError
+from smcat.errors import SettingError, SmcatError
 from smcat.store import Store
 from tests.conftest import FIXTURES
 
