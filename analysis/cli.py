@@ -12,7 +12,7 @@ from rich.markup import escape
 
 from analysis.commerce import choice_table, order_lines
 from analysis.frame import DVS
-from smcat.cli_common import DbOption, naming_options, settings, stdout
+from smcat.cli_common import CodebookOption, DbOption, naming_options, settings, stdout, sub_cli
 from smcat.coders import DEFAULT_CODEBOOK
 from smcat.store import Store
 
@@ -21,14 +21,15 @@ if TYPE_CHECKING:
 
 # The models' libraries (statsmodels, pyfixest, scikit-learn, mlxtend, matplotlib) take seconds
 # to import, so each command imports what it uses: other smcat commands start without them.
-app = typer.Typer(
-    help="Fit effect models of hot words, activities and micro-topics on engagement, and "
-    "analyse imported orders and choices: basket rules, brand choice, segments, RFM, churn, "
-    "recommendations, price bands.",
-    no_args_is_help=True,
-)
+app = sub_cli()
 
 _AGE = re.compile(r"(\d+(?:\.\d+)?)([dh])")
+OutputOption = Annotated[
+    Path,
+    typer.Option(
+        "--output", "-o", help="Folder for the report: its tables, plots and page.", file_okay=False
+    ),
+]
 
 
 def parse_age(text: str) -> float:
@@ -42,9 +43,7 @@ def parse_age(text: str) -> float:
 
 @app.command("effects")
 def effects_command(
-    output: Annotated[
-        Path, typer.Option("--output", "-o", help="Folder for the report.", file_okay=False)
-    ] = Path("report"),
+    output: OutputOption = Path("report"),
     dv: Annotated[str, typer.Option(help=f"The outcome: one of {', '.join(DVS)}.")] = "engagement",
     model: Annotated[
         str, typer.Option(help="nb, poisson, ols, zinb, or all (nb, poisson and ols).")
@@ -62,9 +61,7 @@ def effects_command(
         str | None,
         typer.Option(help="Counts at this age of each post (7d, 36h); default: the latest."),
     ] = None,
-    codebook: Annotated[str, typer.Option(help="The codebook the codes are of.")] = (
-        DEFAULT_CODEBOOK
-    ),
+    codebook: CodebookOption = DEFAULT_CODEBOOK,
     platform: Annotated[
         str, typer.Option(help="The posts of this platform (weibo or douyin).")
     ] = "weibo",
@@ -100,10 +97,6 @@ def effects_command(
 
 # -- commerce: the analyses of shoppers -------------------------------------------
 
-OutputOption = Annotated[
-    Path,
-    typer.Option("--output", "-o", help="Folder for the tables, plots and page.", file_okay=False),
-]
 SeedOption = Annotated[int, typer.Option(help="Seed of the random draws (splits, k-means).")]
 
 

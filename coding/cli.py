@@ -33,17 +33,21 @@ from coding.review import (
     create_app,
     serve,
 )
-from smcat.cli_common import DbOption, naming_options, settings, stderr, stdout
+from smcat.cli_common import (
+    CodebookOption,
+    DbOption,
+    naming_options,
+    settings,
+    stderr,
+    stdout,
+    sub_cli,
+)
 from smcat.coders import DEFAULT_CODEBOOK, choose_machine, choose_people
 from smcat.errors import SmcatError
 from smcat.sampling import coding_sample
 from smcat.store import Store
 
-app = typer.Typer(
-    help="Code posts into the 21-subcategory codebook: auto-tags, coder export/import, "
-    "reliability and accuracy.",
-    no_args_is_help=True,
-)
+app = sub_cli()
 
 codebook_app = typer.Typer(
     help="Check and inspect codebooks (YAML; the default is coding/codebooks/brand_posts_v1.yaml).",
@@ -58,7 +62,6 @@ adjudicate_app = typer.Typer(
 )
 app.add_typer(adjudicate_app, name="adjudicate")
 
-CodebookName = Annotated[str, typer.Option(help="The codebook (its name) whose codes are used.")]
 Coders = Annotated[
     list[str] | None,
     typer.Option(
@@ -253,7 +256,7 @@ def _reporting_problems(work: Callable[[], ImportResult]) -> ImportResult:
 def adjudicate_export_command(
     output: SheetOption,
     force: ForceOption = False,
-    codebook: CodebookName = DEFAULT_CODEBOOK,
+    codebook: CodebookOption = DEFAULT_CODEBOOK,
     coder: Coders = None,
     db: DbOption = None,
 ) -> None:
@@ -296,7 +299,7 @@ def adjudicate_import_command(
 
 @app.command("accuracy")
 def accuracy_command(
-    codebook: CodebookName = DEFAULT_CODEBOOK,
+    codebook: CodebookOption = DEFAULT_CODEBOOK,
     machine: Annotated[
         str | None,
         typer.Option(help="The machine coder (default: the only auto: coder of the codebook)."),
@@ -400,7 +403,7 @@ def review_command(
 
 @app.command("reliability")
 def reliability_command(
-    codebook: CodebookName = DEFAULT_CODEBOOK,
+    codebook: CodebookOption = DEFAULT_CODEBOOK,
     coder: Coders = None,
     boot: Annotated[
         int, typer.Option(help="Bootstrap draws for alpha's 95% interval (0 = none).", min=0)

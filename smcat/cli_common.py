@@ -28,6 +28,9 @@ DbOption = Annotated[
     ),
 ]
 
+# the codebook whose codes a coding or analysis command uses, by name
+CodebookOption = Annotated[str, typer.Option(help="The codebook (its name) whose codes are used.")]
+
 
 def sub_cli() -> typer.Typer:
     """A package's sub-CLI, mounted by smcat/cli.py (which holds its help)."""
