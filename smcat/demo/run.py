@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING
 
 from coding.codebook import Codebook, default_codebook_path, load_codebook
 from coding.tagger import AutoCodeResult, auto_code
-from crawler.replay import ReplayServer
 from crawler.runner import run_spiders
 from crawler.spiders.douyin_comments import DouyinCommentsSpider
 from crawler.spiders.douyin_live import DouyinLiveSpider
@@ -34,6 +33,7 @@ from crawler.spiders.weibo_hot import WeiboHotSpider
 from crawler.spiders.weibo_search import WeiboSearchSpider
 from crawler.spiders.weibo_user import WeiboUserSpider
 from smcat.config import Settings
+from smcat.demo.replay import ReplayServer
 from smcat.errors import SmcatError
 from smcat.imports.streamers import CHANMAMA, StreamerImport, import_streamers
 from smcat.store import CrawlRecord, Store
@@ -41,7 +41,7 @@ from smcat.store import CrawlRecord, Store
 if TYPE_CHECKING:
     from analysis.report import Report
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 DEMO_MANIFEST = FIXTURES / "demo.toml"
 DEMO_ACCOUNTS = ("5001000001", "5001000002")  # 澜蔻护肤 and 速行运动官方, both fictional
 DEMO_COMMENTED = ("5210008539200130", "5210009743400165")  # a giveaway and a launch post
