@@ -13,6 +13,7 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.http import Request, Response
 
+from crawler.endpoints import match
 from crawler.middlewares import NO_RAW, fetched_at
 from crawler.pseudonyms import Pseudonymizer
 from crawler.writer import ItemWriter
@@ -71,7 +72,7 @@ class StorePipeline:
             fetched_at=fetched_at(response).isoformat(),
             body=response.body,
             content_type=response.headers.get("Content-Type", b"").decode("latin-1") or None,
-            parser_version=getattr(spider, "parser_version", None),
+            parser_version=_parser_version(response.url),
             crawl_id=self.crawl_id,
         )
 
@@ -108,3 +109,10 @@ class StorePipeline:
             self._advance_marks(spider)
         self.store.close()
         self.store = None
+
+
+def _parser_version(url: str) -> str | None:
+    """The version of the parser that reads a response from this URL (None: none reads it, as
+    a login page Weibo redirected to)."""
+    matched = match(url)
+    return matched[0].parser_version if matched else None

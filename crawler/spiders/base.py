@@ -15,6 +15,7 @@ from scrapy.exceptions import CloseSpider
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from crawler.endpoints import Endpoint
 from crawler.items import RejectItem
 from crawler.middlewares import fetched_at
 from crawler.parsers.common import PayloadError
@@ -44,6 +45,10 @@ class SmcatSpider(Spider):
         the settings are known (in start())."""
         self.keep_raw = not self.settings.getbool("SMCAT_PSEUDONYMIZE")
         self.extra_counts["raw_kept"] = int(self.keep_raw)
+
+    def endpoint_url(self, endpoint: Endpoint, **values: object) -> str:
+        """An address of an endpoint, under the base URL the settings give its site."""
+        return endpoint.url(self.settings.get(endpoint.site), **values)
 
     def request_failed(self, failure: Failure) -> Iterator[Any]:
         """A request that failed for good (after retries): record why."""

@@ -19,6 +19,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler.browser import Answer, Answers, browser_cookies, browser_settings, find_chromium
+from crawler.endpoints import Endpoint
 from crawler.middlewares import FETCHED_AT, NO_RAW, RETRY_EMPTY, SIGN
 from crawler.parsers.common import PayloadError
 from crawler.parsers.douyin_common import FIX, PLATFORM, DouyinBlocked
@@ -107,20 +108,20 @@ class DouyinSpider(SmcatSpider):
 
     def douyin_request(
         self,
-        url: str,
-        query: Mapping[str, Any],
+        endpoint: Endpoint,
+        query: Mapping[str, object],
         callback: Any,
         meta: dict[str, Any],
         referer: str,
         errback: Any = None,
     ) -> Request:
-        """A GET of Douyin's API, signed, retried when empty, with the cookie if configured;
-        a failure goes to `errback`, by default `request_failed`."""
+        """A GET of an endpoint of Douyin's API with `query`, signed, retried when empty, with
+        the cookie if configured; a failure goes to `errback`, by default `request_failed`."""
         headers = {"Accept": "application/json, text/plain, */*", "Referer": referer}
         if cookie := self.settings.get("SMCAT_DOUYIN_COOKIE"):
             headers["Cookie"] = cookie
         return Request(
-            f"{url}?{urlencode(query)}",
+            self.endpoint_url(endpoint, **query),
             callback=callback,
             errback=errback or self.request_failed,
             # giving up is recorded on the crawl, with the fix: Scrapy's log line would repeat it

@@ -14,12 +14,9 @@ from typing import Any
 from scrapy import Request
 from scrapy.http import Response
 
+from crawler.endpoints import DOUYIN_COMMENTS, DOUYIN_REPLIES
 from crawler.items import Checkpoint, RejectItem
-from crawler.parsers.douyin_comments import (
-    PARSER_VERSION,
-    DouyinCommentPage,
-    parse_comment_list,
-)
+from crawler.parsers.douyin_comments import DouyinCommentPage, parse_comment_list
 from crawler.spiders.base import CommentPaging, PageLedger
 from crawler.spiders.douyin_base import WEBAPP_QUERY, DouyinSpider
 
@@ -30,7 +27,6 @@ class DouyinCommentsSpider(DouyinSpider, CommentPaging):
     """Comments of Douyin posts (aweme ids), every page, and their replies with `replies=1`."""
 
     name = "douyin_comments"
-    parser_version = PARSER_VERSION
 
     def __init__(
         self, aweme_ids: str = "", replies: str | bool = False, max_pages: str | int = 0,
@@ -69,16 +65,16 @@ class DouyinCommentsSpider(DouyinSpider, CommentPaging):
         query = {**WEBAPP_QUERY, "aweme_id": aweme_id, "cursor": cursor, "count": PAGE_SIZE,
                  "item_type": 0}  # fmt: skip
         meta = {"post_id": aweme_id, "page": number, "cursor": cursor}
-        url = self.site_url("/aweme/v1/web/comment/list/")
-        return self.douyin_request(url, query, self.parse, meta, self._referer(aweme_id))
+        referer = self._referer(aweme_id)
+        return self.douyin_request(DOUYIN_COMMENTS, query, self.parse, meta, referer)
 
     def _replies(self, aweme_id: str, root: str, cursor: int, number: int, origin: int) -> Request:
         query = {**WEBAPP_QUERY, "item_id": aweme_id, "comment_id": root, "cursor": cursor,
                  "count": PAGE_SIZE, "item_type": 0}  # fmt: skip
         meta = {"post_id": aweme_id, "root": root, "page": number, "cursor": cursor,
                 "origin": origin}  # fmt: skip
-        url = self.site_url("/aweme/v1/web/comment/list/reply/")
-        return self.douyin_request(url, query, self.parse_replies, meta, self._referer(aweme_id))
+        referer = self._referer(aweme_id)
+        return self.douyin_request(DOUYIN_REPLIES, query, self.parse_replies, meta, referer)
 
     def _referer(self, aweme_id: str) -> str:
         return self.site_url(f"/video/{aweme_id}")

@@ -24,12 +24,11 @@ from scrapy import Request
 from scrapy.http import Response
 
 from crawler.browser import Answer
+from crawler.endpoints import DOUYIN_POSTS, DOUYIN_PROFILE
 from crawler.items import Checkpoint
-from crawler.parsers.douyin_user import PARSER_VERSION, parse_post_list, parse_profile
+from crawler.parsers.douyin_user import parse_post_list, parse_profile
 from crawler.spiders.douyin_base import WEBAPP_QUERY, DouyinSpider
 
-PROFILE_PATH = "/aweme/v1/web/user/profile/other/"
-POSTS_PATH = "/aweme/v1/web/aweme/post/"
 MAX_COUNT = 30  # more per page makes Douyin cut lists short (maintainers of the reference tools)
 _SEC_UID = re.compile(r"^[A-Za-z0-9_-]{8,}$")
 
@@ -38,7 +37,6 @@ class DouyinUserSpider(DouyinSpider):
     """Profiles and posts of Douyin creators, named by sec_uid."""
 
     name = "douyin_user"
-    parser_version = PARSER_VERSION
 
     def __init__(
         self, sec_uids: str = "", count: str | int = 20, max_pages: str | int = 0,
@@ -82,7 +80,7 @@ class DouyinUserSpider(DouyinSpider):
         if self.browser:
             for sec_uid in self.sec_uids:
                 meta = {"sec_uid": sec_uid}
-                paths = (PROFILE_PATH, POSTS_PATH)
+                paths = (DOUYIN_PROFILE.path, DOUYIN_POSTS.path)
                 yield self.page_request(self._referer(sec_uid), self.read_creator, meta, paths)
             return
         for sec_uid in self.sec_uids:
@@ -102,18 +100,18 @@ class DouyinUserSpider(DouyinSpider):
 
     def _profile_request(self, sec_uid: str) -> Request:
         query = {**WEBAPP_QUERY, "sec_user_id": sec_uid, "publish_video_strategy_type": 2}
-        url = self.site_url(PROFILE_PATH)
         meta = {"sec_uid": sec_uid}
-        return self.douyin_request(url, query, self.parse_profile, meta, self._referer(sec_uid))
+        referer = self._referer(sec_uid)
+        return self.douyin_request(DOUYIN_PROFILE, query, self.parse_profile, meta, referer)
 
     def _posts_request(self, sec_uid: str, cursor: int, page: int) -> Request:
         query = {
             **WEBAPP_QUERY, "sec_user_id": sec_uid, "max_cursor": cursor, "count": self.count,
             "locate_query": "false", "publish_video_strategy_type": 2,
         }  # fmt: skip
-        url = self.site_url(POSTS_PATH)
         meta = {"sec_uid": sec_uid, "cursor": cursor, "page": page}
-        return self.douyin_request(url, query, self.parse_posts, meta, self._referer(sec_uid))
+        referer = self._referer(sec_uid)
+        return self.douyin_request(DOUYIN_POSTS, query, self.parse_posts, meta, referer)
 
     def read_creator(self, response: Response) -> AsyncIterator[Any]:
         """A creator's page in the browser: its profile and its list, scrolled to the end."""
@@ -130,7 +128,7 @@ class DouyinUserSpider(DouyinSpider):
         query = dict(parse_qsl(url.query))
         if query.get("sec_user_id") != sec_uid:
             return
-        if url.path == PROFILE_PATH:
+        if url.path == DOUYIN_PROFILE.path:
             self.profiled.add(sec_uid)
             yield from self.parse_profile(self.answer_response(answer, {"sec_uid": sec_uid}))
             return

@@ -17,23 +17,18 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode
 
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider
 from scrapy.http import Response
 
+from crawler.endpoints import WEIBO_SEARCH
 from crawler.items import Checkpoint
 from crawler.middlewares import fetched_at
 from crawler.parsers.common import PayloadError, day_window
 from crawler.parsers.weibo_posts import window_sides
-from crawler.parsers.weibo_search import (
-    PAGE_CAP,
-    PARSER_VERSION,
-    parse_search_page,
-    search_timescope,
-)
+from crawler.parsers.weibo_search import PAGE_CAP, parse_search_page, search_timescope
 from crawler.spiders.base import WeiboSpider, checked_text
 
 _DAY, _HOUR = timedelta(days=1), timedelta(hours=1)
@@ -65,7 +60,6 @@ class WeiboSearchSpider(WeiboSpider):
     """Posts matching keywords within whole days, through s.weibo.com's result pages."""
 
     name = "weibo_search"
-    parser_version = PARSER_VERSION
 
     def __init__(
         self,
@@ -147,16 +141,18 @@ class WeiboSearchSpider(WeiboSpider):
         yield self._page_request(keyword, window, 1)
 
     def _page_request(self, keyword: str, window: Window, page: int) -> Request:
-        base = self.settings.get("WEIBO_SEARCH_URL").rstrip("/")
-        query = {"q": keyword, "typeall": 1, "suball": 1, "timescope": window.timescope}
+        query: dict[str, object] = {
+            "q": keyword, "typeall": 1, "suball": 1, "timescope": window.timescope,
+        }  # fmt: skip
         if page > 1:
             query["page"] = page
+        referer = f"{self.settings.get(WEIBO_SEARCH.site).rstrip('/')}/"
         return Request(
-            f"{base}/weibo?{urlencode(query)}",
+            self.endpoint_url(WEIBO_SEARCH, **query),
             callback=self.parse_page,
             errback=self.request_failed,
             meta={"keyword": keyword, "window": window, "page": page},
-            headers={"Cookie": self.cookie, "Referer": f"{base}/"},
+            headers={"Cookie": self.cookie, "Referer": referer},
         )
 
     def parse_page(self, response: Response) -> Iterator[Any]:

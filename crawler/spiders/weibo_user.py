@@ -12,32 +12,25 @@ import json
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlencode
 
 from scrapy import Request
 from scrapy.exceptions import CloseSpider
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from crawler.endpoints import (
+    WEIBO_LONG_TEXT,
+    WEIBO_PROFILE,
+    WEIBO_TIMELINE,
+    WEIBO_WEB_LONG_TEXT,
+    WEIBO_WEB_PROFILE,
+    WEIBO_WEB_TIMELINE,
+)
 from crawler.items import Checkpoint, PostItem, RejectItem
 from crawler.parsers.common import PayloadError, day_window
-from crawler.parsers.weibo_mobile import (
-    PARSER_VERSION,
-    parse_long_text,
-    parse_profile,
-    parse_timeline,
-    profile_containerid,
-    timeline_containerid,
-)
+from crawler.parsers.weibo_mobile import parse_long_text, parse_profile, parse_timeline
 from crawler.parsers.weibo_posts import window_sides, with_long_text
-from crawler.parsers.weibo_web import (
-    PARSER_VERSION as WEB_PARSER_VERSION,
-)
-from crawler.parsers.weibo_web import (
-    parse_mymblog,
-    parse_profile_info,
-    parse_web_long_text,
-)
+from crawler.parsers.weibo_web import parse_mymblog, parse_profile_info, parse_web_long_text
 from crawler.spiders.base import PageLedger, WeiboSpider, json_payload
 
 
@@ -45,7 +38,6 @@ class WeiboUserSpider(WeiboSpider):
     """Profiles and posts of Weibo accounts, optionally limited to a date range."""
 
     name = "weibo_user"
-    parser_version = PARSER_VERSION
 
     def __init__(
         self,
@@ -119,7 +111,6 @@ class WeiboUserSpider(WeiboSpider):
         if self.web and not cookie:
             raise CloseSpider("api=web needs a Weibo cookie: set SMCAT_WEIBO_COOKIE")
         self.cookie = cookie
-        self.parser_version = WEB_PARSER_VERSION if self.web else PARSER_VERSION
         for uid in self.uids:
             if uid in self.finished:
                 continue
@@ -128,39 +119,33 @@ class WeiboUserSpider(WeiboSpider):
 
     # -- requests ---------------------------------------------------------------------------
 
-    def _url(self, path: str, **query: Any) -> str:
-        base = self.settings.get("WEIBO_URL" if self.web else "WEIBO_MOBILE_URL").rstrip("/")
-        return f"{base}{path}?{urlencode(query)}"
-
     def _profile_request(self, uid: str) -> Request:
         if self.web:
-            url = self._url("/ajax/profile/info", uid=uid)
+            url = self.endpoint_url(WEIBO_WEB_PROFILE, uid=uid)
             return self._request(url, self.parse_web_profile, {"uid": uid})
-        url = self._url("/api/container/getIndex", containerid=profile_containerid(uid))
+        url = self.endpoint_url(WEIBO_PROFILE, uid=uid)
         return self._request(url, self.parse_profile, {"uid": uid})
 
     def _timeline_request(self, uid: str, page: int, since_id: str | None) -> Request:
         meta = {"uid": uid, "page": page}
         if self.web:
-            query = {"uid": uid, "page": page, "feature": 0}
+            query: dict[str, object] = {"uid": uid, "page": page, "feature": 0}
             if since_id:
                 query["since_id"] = since_id
-            return self._request(
-                self._url("/ajax/statuses/mymblog", **query), self.parse_web_timeline, meta
-            )
-        url = self._url("/api/container/getIndex", containerid=timeline_containerid(uid), page=page)
+            url = self.endpoint_url(WEIBO_WEB_TIMELINE, **query)
+            return self._request(url, self.parse_web_timeline, meta)
+        url = self.endpoint_url(WEIBO_TIMELINE, uid=uid, page=page)
         return self._request(url, self.parse_timeline, meta)
 
     def _long_text_request(self, post: PostItem, uid: str, page: int) -> Request:
         meta = {"post": post, "uid": uid, "page": page}
         if self.web:
             mblogid = post.extra.get("bid") or post.post_id
-            url, callback = (
-                self._url("/ajax/statuses/longtext", id=mblogid),
-                self.parse_web_long_text,
-            )
+            url = self.endpoint_url(WEIBO_WEB_LONG_TEXT, id=mblogid)
+            callback = self.parse_web_long_text
         else:
-            url, callback = self._url("/statuses/extend", id=post.post_id), self.parse_long_text
+            url = self.endpoint_url(WEIBO_LONG_TEXT, id=post.post_id)
+            callback = self.parse_long_text
         # each page waits for its own long texts, even one another page also holds
         return self._request(url, callback, meta, dont_filter=True)
 
