@@ -11,10 +11,10 @@ import string
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from crawler.items import AccountItem, CommentItem, Item, LiveRoomItem, PostItem, RejectItem
+from crawler.items import AccountItem, Item, LiveRoomItem
 from crawler.parsers import (
     douyin_comments,
     douyin_live,
@@ -26,7 +26,7 @@ from crawler.parsers import (
     weibo_search,
     weibo_web,
 )
-from crawler.parsers.common import PayloadError, day_window
+from crawler.parsers.common import HasComments, HasPosts, PayloadError, day_window
 from crawler.parsers.weibo_posts import mid_from_bid, window_sides
 
 
@@ -115,16 +115,6 @@ def _pattern(template: str, placeholder: str) -> str:
 # -- readers: how each shape of parser's output becomes items ---------------------------------
 
 
-class _PostPage(Protocol):
-    posts: list[PostItem]
-    rejects: list[RejectItem]
-
-
-class _CommentPage(Protocol):
-    comments: list[CommentItem]
-    rejects: list[RejectItem]
-
-
 def _one(parse: Callable[[Any, datetime], AccountItem]) -> Reader:
     """A payload that is one account."""
 
@@ -147,7 +137,7 @@ def _listed(parse: Callable[[Any, datetime], Sequence[Item]]) -> Reader:
     return read
 
 
-def _posts(parse: Callable[[Any, datetime], _PostPage]) -> Reader:
+def _posts(parse: Callable[[Any, datetime], HasPosts]) -> Reader:
     """A page of posts, all kept."""
 
     def read(
@@ -160,7 +150,7 @@ def _posts(parse: Callable[[Any, datetime], _PostPage]) -> Reader:
     return read
 
 
-def _own_posts(parse: Callable[[Any, datetime], _PostPage]) -> Reader:
+def _own_posts(parse: Callable[[Any, datetime], HasPosts]) -> Reader:
     """A page of an account's timeline (the URL names it as uid): the posts the crawl kept,
     the account's own inside its since/until window (or after its crawled-up-to mark)."""
 
@@ -190,7 +180,7 @@ def _long_text(parse: Callable[[Any], str]) -> Reader:
 
 
 def _comments(
-    parse: Callable[[Any, str, datetime], _CommentPage],
+    parse: Callable[[Any, str, datetime], HasComments],
     post: Callable[[Mapping[str, str], CrawlContext], str],
 ) -> Reader:
     """A page of comments on the post that `post` finds from the URL and the crawl."""
