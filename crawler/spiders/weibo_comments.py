@@ -6,7 +6,7 @@ api=wap."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Generator, Iterator
+from collections.abc import AsyncIterator, Generator, Iterator, Sequence
 from typing import Any
 
 from scrapy import Request
@@ -26,7 +26,7 @@ from crawler.parsers.common import PayloadError
 from crawler.parsers.weibo_cn import parse_wap_comment_page
 from crawler.parsers.weibo_comments import CommentPage, parse_comment_page
 from crawler.parsers.weibo_posts import bid_from_mid
-from crawler.spiders.base import CommentPaging, WeiboSpider, checked_text
+from crawler.spiders.base import CommentPaging, WeiboSpider, checked_text, flag, listed
 
 WAP_PAGE_CAP = 50  # weibo.cn lists a post's newest 50 comment pages, however many it has
 
@@ -37,14 +37,14 @@ class WeiboCommentsSpider(WeiboSpider, CommentPaging):
     name = "weibo_comments"
 
     def __init__(
-        self, post_ids: str = "", replies: str | bool = False, max_pages: str | int = 0,
-        api: str = "auto", **kwargs: Any,
+        self, post_ids: str | Sequence[str] = "", replies: str | bool = False,
+        max_pages: str | int = 0, api: str = "auto", **kwargs: Any,
     ) -> None:  # fmt: skip
         super().__init__(**kwargs)
-        self.post_ids = [p.strip() for p in str(post_ids).split(",") if p.strip()]
+        self.post_ids = listed(post_ids)
         if not self.post_ids or not all(p.isdigit() for p in self.post_ids):
             raise ValueError("weibo_comments needs post_ids=MID[,MID...] (numeric post ids)")
-        self.replies = str(replies).lower() in ("1", "true", "yes")
+        self.replies = flag(replies)
         self.max_pages = int(max_pages or 0)
         if api not in ("auto", "web", "mobile", "wap"):
             raise ValueError(
@@ -153,7 +153,7 @@ class WeiboCommentsSpider(WeiboSpider, CommentPaging):
         if page is not None and (yield from self._goes_on(page, response, number)):
             yield self._replies(post_id, root, page.max_id, number + 1)
 
-    def _read(self, response: Response, what: str) -> Iterator[Any]:
+    def _read(self, response: Response, what: str) -> Generator[Any, None, CommentPage | None]:
         return (yield from self._read_comments(response, parse_comment_page, what))
 
     def _goes_on(

@@ -8,9 +8,8 @@ page's checkpoint is recorded once its rows are stored, so --resume restarts aft
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator, Iterator
-from datetime import datetime
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from datetime import date, datetime
 from typing import Any
 
 from scrapy import Request
@@ -31,7 +30,15 @@ from crawler.parsers.common import PayloadError, day_window
 from crawler.parsers.weibo_mobile import parse_long_text, parse_profile, parse_timeline
 from crawler.parsers.weibo_posts import window_sides, with_long_text
 from crawler.parsers.weibo_web import parse_mymblog, parse_profile_info, parse_web_long_text
-from crawler.spiders.base import PageLedger, WeiboSpider, json_payload
+from crawler.spiders.base import (
+    PageLedger,
+    WeiboSpider,
+    decoded,
+    failed_request,
+    iso_day,
+    json_payload,
+    listed,
+)
 
 
 class WeiboUserSpider(WeiboSpider):
@@ -41,48 +48,50 @@ class WeiboUserSpider(WeiboSpider):
 
     def __init__(
         self,
-        uids: str = "",
-        since: str | None = None,
-        until: str | None = None,
+        uids: str | Sequence[str] = "",
+        since: str | date | None = None,
+        until: str | date | None = None,
         max_pages: str | int = 0,
         resume_crawl_id: str | int | None = None,
-        resume_from: str = "",
+        resume_from: str | Mapping[str, int | str] = "",
         api: str = "auto",
-        after: str = "",
+        after: str | Mapping[str, str] = "",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.uids = [uid.strip() for uid in str(uids).split(",") if uid.strip()]
+        self.uids = listed(uids)
         if not self.uids or not all(uid.isdigit() for uid in self.uids):
             raise ValueError("weibo_user needs uids=UID[,UID...] (numeric Weibo user ids)")
-        self.since, self.until = day_window(since, until)
-        # --new: per account, only posts after its crawled-up-to mark (JSON {uid: ISO time})
-        self.after = {
-            uid: datetime.fromisoformat(t) for uid, t in json.loads(after or "{}").items()
-        }
+        first, last = iso_day(since), iso_day(until)
+        self.since, self.until = day_window(first, last)
+        # --new: per account, only posts after its crawled-up-to mark ({uid: ISO time})
+        marks: dict[str, str] = decoded(after)
+        self.after = {uid: datetime.fromisoformat(t) for uid, t in marks.items()}
         if api not in ("auto", "web", "mobile"):
             raise ValueError("weibo_user api= is auto, web (weibo.com, needs a cookie) or mobile")
         self.api = api
         self.web = False  # decided in start(), once the settings (the cookie) are known
         self.cookie = ""
         self.max_pages = int(max_pages or 0)
-        self.crawl_args = self.describe(self.uids, since, until, after)
+        self.crawl_args = self.describe(self.uids, first, last, marks)
         self.extra_counts = {"accounts": len(self.uids), "pages": 0}
-        # --resume: the crawl to continue, and each account's last page fully stored ("done")
+        # --resume: the crawl to continue, and each account's checkpoint: its last page fully
+        # stored, or "done"
         self.resume_crawl_id = int(resume_crawl_id) if resume_crawl_id else None
-        checkpoints = dict(part.split(":", 1) for part in resume_from.split(",") if part)
-        self.pages = PageLedger({uid: _page_number(checkpoints.get(uid, "0")) for uid in self.uids})
+        checkpoints = decoded(resume_from)
+        self.pages = PageLedger({uid: _page_number(checkpoints.get(uid)) for uid in self.uids})
         self.finished = {uid for uid in self.uids if checkpoints.get(uid) == "done"}
         self.long_texts_due: dict[tuple[str, int], int] = {}
 
     @staticmethod
     def describe(
-        uids: list[str], since: str | None, until: str | None, after: str = ""
+        uids: Sequence[str], since: str | None, until: str | None, after: Mapping[str, str]
     ) -> dict[str, Any]:
-        """The arguments a crawl is recorded with (and found again by, for --resume)."""
-        described: dict[str, Any] = {"uids": uids, "since": since, "until": until}
+        """The arguments a crawl is recorded with (and found again by, for --resume): days as
+        YYYY-MM-DD, and the crawled-up-to marks it started after, if any."""
+        described: dict[str, Any] = {"uids": list(uids), "since": since, "until": until}
         if after:
-            described["after"] = json.loads(after)
+            described["after"] = dict(after)
         return described
 
     def start_of(self, uid: str) -> datetime | None:
@@ -265,7 +274,7 @@ class WeiboUserSpider(WeiboSpider):
     def request_failed(self, failure: Failure) -> Iterator[Any]:
         """A request that failed for good: record why, and keep the post it was to complete."""
         yield from super().request_failed(failure)
-        meta = failure.request.meta
+        meta = failed_request(failure).meta
         if (post := meta.get("post")) is not None:
             yield post
             yield from self._long_text_settled(meta)
@@ -275,6 +284,6 @@ def _timeline_name(response: Response) -> str:
     return f"timeline of {response.meta['uid']}, page {response.meta['page']}"
 
 
-def _page_number(checkpoint: str) -> int:
-    """The last page stored, from a checkpoint value ("done" counts as none: not resumed)."""
-    return int(checkpoint) if checkpoint.isdigit() else 0
+def _page_number(checkpoint: object) -> int:
+    """The last page stored, from a checkpoint value ("done" or none count as 0)."""
+    return checkpoint if isinstance(checkpoint, int) else 0
