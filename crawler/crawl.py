@@ -46,7 +46,17 @@ from smcat.errors import SmcatError
 from smcat.sampling import MonthlySample, monthly_sample
 from smcat.store import CrawlRecord, Store
 
+__all__ = [
+    "CrawlArgumentError", "CrawlPlan", "CrawlResult", "Day", "MonthlySampling",
+    "WeiboCommentsApi", "WeiboUserApi",
+    "douyin_comments", "douyin_live", "douyin_user", "plan_douyin_comments", "plan_douyin_live",
+    "plan_douyin_user", "plan_weibo_comments", "plan_weibo_hot", "plan_weibo_search",
+    "plan_weibo_user", "reparse", "run", "weibo_comments", "weibo_hot", "weibo_search",
+    "weibo_user",
+]  # fmt: skip
+
 Day = date | str
+"""A day: a date, or its text (2025-09-01)."""
 WeiboUserApi = Literal["auto", "web", "mobile"]
 """weibo.com's API with a cookie, else m.weibo.cn (auto); or the one named."""
 WeiboCommentsApi = Literal["auto", "mobile", "web", "wap"]
