@@ -21,7 +21,7 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from crawler.replay import ReplayServer
+from smcat.demo.replay import ReplayServer
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_PAGE = ROOT / "fixtures/weibo/mobile/timeline_5001000001_p1.json"

@@ -137,3 +137,7 @@ class RejectItem:
         """The reject of a payload whose reading raised `error`: the reason is its type and
         message."""
         return cls(kind, f"{type(error).__name__}: {error}", payload)
+
+
+Item = AccountItem | PostItem | CommentItem | HotSearchItem | LiveRoomItem | Checkpoint | RejectItem
+"""Whatever a spider yields to the store pipeline."""

@@ -96,7 +96,7 @@ class BackoffRetry(RetryMiddleware):
 
     def _slow_down(self, request: Request) -> None:
         downloader = self.crawler.engine.downloader if self.crawler.engine else None
-        key = request.meta.get("download_slot") or urlparse_cached(request).hostname
+        key = request.meta.get("download_slot") or urlparse_cached(request).hostname or ""
         slot = downloader.slots.get(key) if downloader else None
         if slot is not None:
             slot.delay = min(max(slot.delay * 2, self.backoff), self.backoff_max)

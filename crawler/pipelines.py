@@ -7,14 +7,17 @@ body, so the crawl can be audited and rows rebuilt from what was fetched.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Protocol, runtime_checkable
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.http import Request, Response
 
+from crawler.endpoints import match
+from crawler.items import Item
 from crawler.middlewares import NO_RAW, fetched_at
 from crawler.pseudonyms import Pseudonymizer
+from crawler.spiders.base import SmcatSpider
 from crawler.writer import ItemWriter
 from smcat.store import Store
 
@@ -44,24 +47,23 @@ class StorePipeline:
         return pipeline
 
     def open_spider(self) -> None:
-        spider = self.crawler.spider
+        spider = _smcat_spider(self.crawler.spider)
         self.store = Store.open(self.db_path)
-        resumed = getattr(spider, "resume_crawl_id", None)
-        if resumed is not None:
-            self.store.reopen_crawl(resumed)
-            self.crawl_id = resumed
+        if spider.resume_crawl_id is not None:
+            self.store.reopen_crawl(spider.resume_crawl_id)
+            self.crawl_id = spider.resume_crawl_id
         else:
-            self.crawl_id = self.store.start_crawl(spider.name, getattr(spider, "crawl_args", {}))
+            self.crawl_id = self.store.start_crawl(spider.name, spider.crawl_args)
         self.writer = ItemWriter(self.store, self.crawl_id, self.pseudonymizer)
         spider.crawl_id = self.crawl_id
 
-    def process_item(self, item: Any) -> Any:
+    def process_item(self, item: Item) -> Item:
         if self.writer is None:
             raise RuntimeError("the store pipeline is not open")
         return self.writer.add(item)
 
     def response_received(self, response: Response, request: Request, spider: Spider) -> None:
-        if not (self.keep_raw and getattr(spider, "keep_raw", True)) or self.store is None:
+        if not (self.keep_raw and _smcat_spider(spider).keep_raw) or self.store is None:
             return
         if request.meta.get(NO_RAW):
             return
@@ -70,23 +72,24 @@ class StorePipeline:
             status=response.status,
             fetched_at=fetched_at(response).isoformat(),
             body=response.body,
-            content_type=response.headers.get("Content-Type", b"").decode("latin-1") or None,
-            parser_version=getattr(spider, "parser_version", None),
+            content_type=(response.headers.get("Content-Type") or b"").decode("latin-1") or None,
+            parser_version=_parser_version(response.url),
             crawl_id=self.crawl_id,
         )
 
-    def _advance_marks(self, spider: Spider) -> None:
+    def _advance_marks(self, store: Store, crawl_id: int, spider: SmcatSpider) -> None:
         """Accounts' crawled-up-to marks, after a crawl that finished with nothing rejected."""
-        if self.store is None or not hasattr(spider, "completed_marks"):
+        record = store.crawl(crawl_id)
+        if record is None or not isinstance(spider, _MarksAccounts):
             return
-        record = self.store.crawl(self.crawl_id)
-        known = self.store.crawled_up_to(spider.platform, spider.uids)
+        known = store.crawled_up_to(spider.platform, spider.uids)
         marks = spider.completed_marks(datetime.fromisoformat(record.started_at), known)
-        self.store.advance_crawled_up_to(spider.platform, marks, self.crawl_id)
+        store.advance_crawled_up_to(spider.platform, marks, crawl_id)
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
-        if self.store is None or self.writer is None:
+        if self.store is None or self.writer is None or self.crawl_id is None:
             return
+        spider = _smcat_spider(spider)
         self.writer.flush()
         stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
         counts = {
@@ -97,14 +100,38 @@ class StorePipeline:
             "rejected": self.writer.written.rejected,
             "duplicates": self.writer.duplicates,
             "errors": stats.get("log_count/ERROR", 0),
-            **getattr(spider, "extra_counts", {}),
+            **spider.extra_counts,
         }
-        stop_reason = getattr(spider, "stop_reason", None)
+        stop_reason = spider.stop_reason
         status = _STATUS_BY_REASON.get(reason, "stopped")
         if status == "finished" and stop_reason:
             status = "stopped"
         self.store.finish_crawl(self.crawl_id, status, stop_reason or reason, counts)
         if status == "finished" and not self.writer.written.rejected:
-            self._advance_marks(spider)
+            self._advance_marks(self.store, self.crawl_id, spider)
         self.store.close()
         self.store = None
+
+
+@runtime_checkable
+class _MarksAccounts(Protocol):
+    """A spider that can say up to when its accounts' posts are stored (weibo_user)."""
+
+    platform: str
+    uids: list[str]
+
+    def completed_marks(self, started_at: datetime, known: dict[str, str]) -> dict[str, str]: ...
+
+
+def _smcat_spider(spider: Spider | None) -> SmcatSpider:
+    """The spider, which this pipeline expects to be one of smcat's."""
+    if not isinstance(spider, SmcatSpider):
+        raise TypeError(f"the store pipeline records smcat's spiders, not {spider!r}")
+    return spider
+
+
+def _parser_version(url: str) -> str | None:
+    """The version of the parser that reads a response from this URL (None: none reads it, as
+    a login page Weibo redirected to)."""
+    matched = match(url)
+    return matched[0].parser_version if matched else None

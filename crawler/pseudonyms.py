@@ -17,7 +17,7 @@ class Pseudonymizer:
     def __init__(self, salt: str) -> None:
         if len(salt) < MIN_SALT_LENGTH:
             raise SmcatError(
-                f"--pseudonymize needs a secret salt of at least {MIN_SALT_LENGTH} characters: "
+                f"pseudonyms need a secret salt of at least {MIN_SALT_LENGTH} characters: "
                 "set SMCAT_PSEUDONYM_SALT or pseudonym_salt in smcat.toml (keep it out of the "
                 "database, and keep it the same for the whole project)"
             )

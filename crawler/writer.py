@@ -11,6 +11,7 @@ from crawler.items import (
     Checkpoint,
     CommentItem,
     HotSearchItem,
+    Item,
     LiveRoomItem,
     PostItem,
     RejectItem,
@@ -47,7 +48,7 @@ class ItemWriter:
         self._seen: dict[tuple[str, ...], bool] = {}  # key -> seen only via a repost so far
         self._buffered_posts: dict[tuple[str, ...], int] = {}  # key -> index in self._posts
 
-    def add(self, item: Any) -> Any:
+    def add(self, item: Item) -> Item:
         """Take one item; write the buffers when they are full. Returns the item as it is
         stored (pseudonymised, redacted), which is all that may be shown of it, in logs too."""
         item = self._as_stored(item)
@@ -83,7 +84,7 @@ class ItemWriter:
             self.flush()
         return item
 
-    def _as_stored(self, item: Any) -> Any:
+    def _as_stored(self, item: Item) -> Item:
         if self.pseudonymizer is None:
             return item
         if isinstance(item, CommentItem):

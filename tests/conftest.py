@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from crawler.replay import ReplayServer
+from smcat.demo.replay import ReplayServer
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"

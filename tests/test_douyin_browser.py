@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.replay import ReplayServer
+from smcat.demo.replay import ReplayServer
 from tests.conftest import FIXTURES
 from tests.test_douyin_crawl import FIX, LANKOU, OFF_AIR, ON_AIR, XIAOYU, crawl, crawl_record, query
 

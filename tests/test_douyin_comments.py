@@ -14,7 +14,7 @@ from crawler.parsers.common import PayloadError
 from crawler.parsers.douyin_comments import parse_comment_list
 from crawler.parsers.douyin_common import DouyinBlocked
 from crawler.pseudonyms import Pseudonymizer
-from crawler.replay import ReplayServer
+from smcat.demo.replay import ReplayServer
 from tests.conftest import FIXTURES
 from tests.test_douyin_crawl import FIX, crawl, crawl_record, query
 

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from crawler.replay import ReplayServer
 from crawler.runner import scrapy_settings
 from crawler.spiders.douyin_user import DouyinUserSpider
 from smcat.config import Settings
+from smcat.demo.replay import ReplayServer
 from tests.conftest import FIXTURES, ROOT, clean_env
 
 LANKOU = "MS4wLjABAAAAfictional_LANKOU_beauty_0001"  # 7 posts over 3 pages, profile counts 7

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from crawler.reparse import reparse
-from crawler.replay import ReplayServer
+from smcat.demo.replay import ReplayServer
 from smcat.store import Store
 from tests.conftest import FIXTURES, clean_env
 from tests.test_douyin_comments import NOTE, VIDEO

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from crawler.replay import ReplayServer
+from smcat.demo.replay import ReplayServer
 from smcat.units import parse_amount, parse_count, parse_range
 from tests.conftest import FIXTURES
 from tests.test_douyin_crawl import LANKOU, XIAOYU, crawl, query

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import json
 import sqlite3
 
 from crawler.reparse import reparse
@@ -84,3 +86,37 @@ def test_reparse_command_reports_and_fails_on_an_unknown_crawl(smcat, demo_serve
     assert "crawl 2 (reparse): finished" in result.stdout
     missing = smcat("crawl", "reparse", "--crawl", "99", "--db", str(db))
     assert missing.returncode == 1 and "there is no crawl 99" in missing.stderr
+
+
+def test_a_payload_that_no_longer_reads_is_a_reject_and_the_rest_goes_on(
+    smcat, demo_server, tmp_path
+):
+    db = tmp_path / "corrupt.db"
+    assert crawl(smcat, demo_server, db, BRAND).returncode == 0
+    crawled = snapshot(db)
+    with sqlite3.connect(db) as connection:
+        raw_id, url = connection.execute(
+            "SELECT id, url FROM raw_responses WHERE url LIKE '%containerid=107603%page=2%'"
+        ).fetchone()
+        # the page as if cut short on disk: still gzip, no longer JSON
+        connection.execute(
+            "UPDATE raw_responses SET body = ? WHERE id = ?",
+            (gzip.compress(b'{"ok": 1, "data": {"cards": ['), raw_id),
+        )
+    wipe(db)
+    with Store.open(db) as store:
+        result = reparse(store)
+        record = store.crawl(result.crawl_id)
+    assert result.counts["failed"] == 1 and result.counts["parsed"] == len(demo_server.hits) - 1
+    assert record.status == "stopped" and "1 payload(s) did not parse" in record.reason
+    with sqlite3.connect(db) as connection:
+        rejects = connection.execute("SELECT crawl_id, kind, reason, payload FROM rejects")
+        (crawl_id, kind, reason, payload), *others = rejects.fetchall()
+    assert others == [] and crawl_id == result.crawl_id and kind == "weibo_response"
+    assert reason.startswith("JSONDecodeError:")
+    assert json.loads(payload) == {"url": url, "status": 200, "raw_response": raw_id}
+    # every other page was read: all but that page's posts are back
+    rebuilt = snapshot(db)
+    assert rebuilt["accounts"] == crawled["accounts"]
+    assert 0 < len(rebuilt["posts"]) < len(crawled["posts"])
+    assert set(rebuilt["posts"]) < set(crawled["posts"])

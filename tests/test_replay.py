@@ -1,4 +1,4 @@
-"""Tests for crawler.replay: a real loopback server driven with http.client."""
+"""Tests for smcat.demo.replay: a real loopback server driven with http.client."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from crawler.replay import Hit, ManifestError, ReplayServer, load_manifest
+from smcat.demo.replay import Hit, ManifestError, ReplayServer, load_manifest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -394,7 +394,7 @@ def test_context_manager_stops_the_server(tmp_path: Path) -> None:
 def test_command_line_serves_until_interrupted(tmp_path: Path) -> None:
     manifest = write(tmp_path / "m.toml", '[[route]]\nname = "home"\npath = "/"\nbody = "hi"\n')
     process = subprocess.Popen(
-        [sys.executable, "-m", "crawler.replay", str(manifest), "--port", "0"],
+        [sys.executable, "-m", "smcat.demo.replay", str(manifest), "--port", "0"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 
-from crawler.replay import ReplayServer
+from smcat.demo.replay import ReplayServer
 from tests.conftest import DEMO_MANIFEST, clean_env
 from tests.test_weibo_crawl import BRAND, crawl, query
 

@@ -6,7 +6,7 @@ import pytest
 
 from crawler.parsers.common import PayloadError
 from crawler.parsers.weibo_visitor import is_visitor_page, parse_visitor_cookie
-from crawler.replay import ReplayServer
+from smcat.demo.replay import ReplayServer
 from tests.conftest import FIXTURES
 from tests.test_weibo_crawl import query
 

@@ -13,8 +13,8 @@ from crawler.parsers.common import PayloadError
 from crawler.parsers.weibo_comments import parse_comment_page
 from crawler.pseudonyms import Pseudonymizer
 from crawler.reparse import reparse
-from crawler.replay import ReplayServer
 from crawler.writer import ItemWriter
+from smcat.demo.replay import ReplayServer
 from smcat.store import Store
 from tests.conftest import FIXTURES
 from tests.test_weibo_crawl import query

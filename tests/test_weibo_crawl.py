@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 from crawler.parsers.common import html_to_text
-from crawler.replay import ReplayServer
+from smcat.demo.replay import ReplayServer
 from smcat.store import Store
 from tests.conftest import FIXTURES, ROOT, clean_env
 

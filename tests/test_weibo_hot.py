@@ -12,7 +12,7 @@ from crawler.items import HotSearchItem, RejectItem
 from crawler.parsers.common import PayloadError
 from crawler.parsers.weibo_hot import PINNED, parse_hot_search
 from crawler.reparse import reparse
-from crawler.replay import ReplayServer
+from smcat.demo.replay import ReplayServer
 from smcat.store import Store
 from tests.conftest import FIXTURES
 from tests.test_weibo_crawl import query

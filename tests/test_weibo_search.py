@@ -16,7 +16,7 @@ import pytest
 from crawler.parsers.common import CHINA, PayloadError
 from crawler.parsers.weibo_search import parse_search_page
 from crawler.reparse import reparse
-from crawler.replay import ReplayServer
+from smcat.demo.replay import ReplayServer
 from smcat.store import Store
 from tests.conftest import FIXTURES, clean_env
 from tests.search_pages import PAGE_CAP, write_search_fixture

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from crawler.reparse import reparse
-from crawler.replay import ReplayServer
+from smcat.demo.replay import ReplayServer
 from smcat.store import Store
 from tests.conftest import DEMO_MANIFEST, FIXTURES
 from tests.test_reparse import snapshot, wipe

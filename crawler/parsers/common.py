@@ -6,9 +6,14 @@ import re
 from collections.abc import Mapping
 from contextlib import suppress
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import lxml.html
+
+from crawler.items import CommentItem, PostItem, RejectItem
+
+if TYPE_CHECKING:
+    from bs4 import Tag
 
 CHINA = timezone(timedelta(hours=8))  # Weibo shows relative times in China time
 _WEIBO_FULL = "%a %b %d %H:%M:%S %z %Y"
@@ -35,6 +40,20 @@ _MENTION = re.compile(r"@([\w\u4e00-\u9fff\-]{1,30})")
 
 class PayloadError(ValueError):
     """A response that is not what the parser expects (error envelope, wrong shape)."""
+
+
+class HasPosts(Protocol):
+    """A page of posts as the parsers return it, with the entries they could not read."""
+
+    posts: list[PostItem]
+    rejects: list[RejectItem]
+
+
+class HasComments(Protocol):
+    """A page of comments as the parsers return it, with the entries they could not read."""
+
+    comments: list[CommentItem]
+    rejects: list[RejectItem]
 
 
 def check_not_blocked(payload: Mapping[str, Any]) -> None:
@@ -92,8 +111,8 @@ def parse_weibo_time(text: str, fetched_at: datetime) -> str:
         )
     for pattern, days in ((_TODAY, 0), (_YESTERDAY, 1)):
         if match := pattern.match(value):
-            day = now - timedelta(days=days)
-            return day.replace(
+            that_day = now - timedelta(days=days)
+            return that_day.replace(
                 hour=int(match[1]), minute=int(match[2]), second=0, microsecond=0
             ).isoformat()
     if match := _YEAR_MONTH_DAY.match(value):
@@ -131,6 +150,13 @@ def window_side(created_at: str, start: datetime | None, end: datetime | None) -
     if end is not None and moment > end:
         return 1
     return 0
+
+
+def attribute(tag: Tag, name: str) -> str:
+    """The text of a single-valued HTML attribute, "" where the tag has none (bs4 types every
+    attribute as text, a list of words, or None)."""
+    value = tag.get(name)
+    return value if isinstance(value, str) else ""
 
 
 def html_to_text(html: str | None) -> str:

@@ -19,7 +19,7 @@ PARSER_VERSION = "douyin_live/1"
 LIVE = "live"
 ENDED = "ended"
 # room.status: 2 on air, 4 ended (f2's DY_LIVE_STATUS_MAPPING); others are kept as numbers
-_ROOM_STATUS = {2: LIVE, 4: ENDED}
+_ROOM_STATUS: dict[object, str] = {2: LIVE, 4: ENDED}  # keyed by what the answer holds
 # data.room_status, a different scale, for answers that carry no room object: 0 on air, 2 ended
 _ENTER_STATUS = {0: LIVE, 2: ENDED}
 _ROOM_EXTRA = ("has_commerce_goods", "share_url")

@@ -20,7 +20,7 @@ from smcat.units import parse_count
 
 PARSER_VERSION = "douyin_user/1"
 IMAGE_POST = 68  # aweme_type of an image post (图文); videos are 0, 4, 51, 55, 61 and others
-_GENDER = {1: "m", 2: "f"}
+_GENDER: dict[object, str] = {1: "m", 2: "f"}  # keyed by what the answer holds
 _ACCOUNT_EXTRA = (
     "uid", "unique_id", "short_id", "ip_location", "favoriting_count", "mix_count",
     "is_star", "live_commerce", "with_commerce_entry", "enterprise_verify_reason",
@@ -46,7 +46,7 @@ def parse_profile(payload: Any, fetched_at: datetime) -> AccountItem:
         raise PayloadError("profile answer has no user with a sec_uid")
     sec_uid = str(user["sec_uid"])
     verified_reason = user.get("custom_verify") or user.get("enterprise_verify_reason") or None
-    place = [user.get(k) for k in ("country", "province", "city") if user.get(k)]
+    place = [str(user[k]) for k in ("country", "province", "city") if user.get(k)]
     # short_id "0" is Douyin's "no numeric handle"
     extra = {k: user[k] for k in _ACCOUNT_EXTRA if user.get(k) not in (None, "", "0")}
     if star_atlas := (user.get("commerce_user_info") or {}).get("star_atlas"):

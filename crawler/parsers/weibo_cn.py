@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 from bs4 import BeautifulSoup, Tag
 
 from crawler.items import CommentItem, RejectItem
-from crawler.parsers.common import PayloadError, html_to_text, parse_weibo_time
+from crawler.parsers.common import PayloadError, attribute, html_to_text, parse_weibo_time
 from crawler.parsers.weibo_posts import PLATFORM
 from smcat.units import parse_count
 
@@ -64,8 +64,8 @@ def parse_wap_comment_page(html: str, post_id: str, fetched_at: datetime) -> Wap
 
 def _page_count(soup: BeautifulSoup) -> int:
     pages = soup.select_one("input[name=mp]")
-    value = pages.get("value", "") if pages is not None else ""
-    return int(value) if str(value).isdigit() else 1
+    value = attribute(pages, "value") if pages is not None else ""
+    return int(value) if value.isdigit() else 1
 
 
 def _comment(entry: Tag, post_id: str, fetched_at: datetime) -> CommentItem:
@@ -101,10 +101,11 @@ def _comment(entry: Tag, post_id: str, fetched_at: datetime) -> CommentItem:
 def _author_id(entry: Tag, author: Tag) -> str | None:
     """The commenter's uid: fuid= of the report link, else a /u/{uid} profile link."""
     for link in entry.find_all("a", href=True):
-        query = parse_qs(urlsplit(link["href"]).query)
-        if link["href"].startswith("/spam/") and query.get("fuid"):
+        href = attribute(link, "href")
+        query = parse_qs(urlsplit(href).query)
+        if href.startswith("/spam/") and query.get("fuid"):
             return query["fuid"][0]
-    path = urlsplit(author.get("href", "")).path
+    path = urlsplit(attribute(author, "href")).path
     return path.rsplit("/", 1)[-1] if path.startswith("/u/") else None
 
 

@@ -22,9 +22,9 @@ def parse_hot_search(payload: Any, fetched_at: datetime) -> list[HotSearchItem |
         message = payload.get("msg") if isinstance(payload, Mapping) else None
         raise PayloadError(f"hot search answered ok={_ok(payload)}: {message or 'no message'}")
     data = payload.get("data")
-    entries = data.get("realtime") if isinstance(data, Mapping) else None
-    if not isinstance(entries, list):
+    if not isinstance(data, Mapping) or not isinstance(data.get("realtime"), list):
         raise PayloadError("hot search response has no data.realtime list")
+    entries = data["realtime"]
     observed = fetched_at.isoformat()
     items: list[HotSearchItem | RejectItem] = []
     pinned = data.get("hotgov")

@@ -33,16 +33,6 @@ class TimelinePage:
     ended: bool = False
 
 
-def profile_containerid(uid: str) -> str:
-    """The getIndex containerid of an account's profile."""
-    return f"100505{uid}"
-
-
-def timeline_containerid(uid: str) -> str:
-    """The getIndex containerid of an account's posts."""
-    return f"107603{uid}"
-
-
 def _data(payload: Mapping[str, Any]) -> Mapping[str, Any]:
     if not isinstance(payload, Mapping):
         raise PayloadError(f"expected a JSON object, got {type(payload).__name__}")

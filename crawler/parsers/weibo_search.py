@@ -20,6 +20,7 @@ from bs4 import BeautifulSoup, Tag
 from crawler.items import PostItem, RejectItem
 from crawler.parsers.common import (
     PayloadError,
+    attribute,
     html_to_text,
     mentions_in,
     parse_weibo_time,
@@ -112,7 +113,7 @@ def _post(part: Tag, post_id: str, origin_line: Tag | None, fetched_at: datetime
     links = origin_line.find_all("a") if origin_line is not None else []
     if not links:
         raise PayloadError(f"card {post_id} has no link to its post (no div.from)")
-    account_id, bid = _account_and_bid(links[0].get("href", ""))
+    account_id, bid = _account_and_bid(attribute(links[0], "href"))
     text_node = part.select_one("p[node-type=feed_list_content_full]") or part.select_one("p.txt")
     if text_node is None:
         raise PayloadError(f"card {post_id} has no text")
@@ -154,7 +155,7 @@ def _account_and_bid(href: str) -> tuple[str, str]:
 def _place(node: Tag) -> str | None:
     """The place the author tagged (a link with the place icon), e.g. 杭州·湖滨银泰in77."""
     for icon in node.select("a > i.wbicon"):
-        if icon.get_text(strip=True) == _PLACE_ICON:
+        if icon.get_text(strip=True) == _PLACE_ICON and icon.parent is not None:
             place = icon.parent.get_text(strip=True)[len(_PLACE_ICON) :]
             return place or None
     return None
@@ -181,7 +182,7 @@ def _count(node: Tag | None) -> int | None:
 
 
 def _origin_id(like: Tag | None) -> str:
-    action = like.get("action-data", "") if like is not None else ""
+    action = attribute(like, "action-data") if like is not None else ""
     if not action.startswith("mid="):
         raise PayloadError("the reposted post's card has no mid")
     return action[len("mid=") :].split("&")[0]

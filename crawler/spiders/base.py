@@ -6,21 +6,49 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Callable, Generator, Iterator, Mapping
-from datetime import datetime
-from typing import Any
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
+from datetime import date, datetime
+from typing import Any, TypeVar
 
 from scrapy import Spider
 from scrapy.exceptions import CloseSpider
-from scrapy.http import Response
+from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
+from crawler.endpoints import Endpoint
 from crawler.items import RejectItem
 from crawler.middlewares import fetched_at
-from crawler.parsers.common import PayloadError
+from crawler.parsers.common import HasComments, PayloadError
 from crawler.parsers.weibo_visitor import is_visitor_page
 
 _LOGIN_MARKERS = ("/signin", "passport.weibo", "login.sina")
+Page = TypeVar("Page", bound=HasComments)
+
+# Spider arguments come typed from crawler.crawl, or as strings from `scrapy crawl -a name=value`:
+# these read either.
+
+
+def listed(value: str | Sequence[str]) -> list[str]:
+    """A list argument: a sequence, or one comma-separated string."""
+    parts = value.split(",") if isinstance(value, str) else value
+    return [part.strip() for part in parts if part.strip()]
+
+
+def flag(value: str | bool) -> bool:
+    """A yes/no argument: a bool, or "1", "true" or "yes"."""
+    return value if isinstance(value, bool) else value.lower() in ("1", "true", "yes")
+
+
+def decoded(value: str | Mapping[str, Any]) -> dict[str, Any]:
+    """A mapping argument: a mapping, or its JSON text ("" for none)."""
+    return dict(value) if not isinstance(value, str) else json.loads(value or "{}")
+
+
+def iso_day(value: str | date | None) -> str | None:
+    """A day argument as YYYY-MM-DD: a date, or its ISO text; ValueError if it is neither."""
+    if value is None or value == "":
+        return None
+    return (value if isinstance(value, date) else date.fromisoformat(value)).isoformat()
 
 
 class SmcatSpider(Spider):
@@ -37,6 +65,9 @@ class SmcatSpider(Spider):
         self.stop_reason: str | None = None
         self.problems: list[str] = []
         self.extra_counts: dict[str, int] = {}
+        self.crawl_args: dict[str, Any] = {}  # what the crawl is recorded with
+        self.resume_crawl_id: int | None = None  # the crawl this one continues
+        self.crawl_id: int | None = None  # set by the store pipeline as the crawl starts
         self.keep_raw = True  # the pipeline reads this; see keep_raw_unless_pseudonymised
 
     def keep_raw_unless_pseudonymised(self) -> None:
@@ -45,9 +76,13 @@ class SmcatSpider(Spider):
         self.keep_raw = not self.settings.getbool("SMCAT_PSEUDONYMIZE")
         self.extra_counts["raw_kept"] = int(self.keep_raw)
 
+    def endpoint_url(self, endpoint: Endpoint, **values: object) -> str:
+        """An address of an endpoint, under the base URL the settings give its site."""
+        return endpoint.url(self.settings.get(endpoint.site), **values)
+
     def request_failed(self, failure: Failure) -> Iterator[Any]:
         """A request that failed for good (after retries): record why."""
-        request = failure.request
+        request = failed_request(failure)
         reason = f"{request.url}: {failure.type.__name__}: {failure.getErrorMessage()}"
         self._note(reason)
         yield RejectItem(f"{self.platform}_request", reason, {"url": request.url})
@@ -118,8 +153,8 @@ class CommentPaging(SmcatSpider):
         self.cursors: set[tuple[str, str, int]] = set()  # (post, thread, cursor) asked for
 
     def _read_comments(
-        self, response: Response, parse_page: Callable[[Any, str, datetime], Any], what: str
-    ) -> Generator[Any, None, Any]:
+        self, response: Response, parse_page: Callable[[Any, str, datetime], Page], what: str
+    ) -> Generator[Any, None, Page | None]:
         """`parse_page(payload, post_id, fetched_at)` of the response, its rejects and comments
         yielded; the page returned (None if it could not be read)."""
         post_id = response.meta["post_id"]
@@ -144,6 +179,14 @@ class CommentPaging(SmcatSpider):
             )
         self.cursors.add((*thread, cursor))
         return None
+
+
+def failed_request(failure: Failure) -> Request:
+    """The request a failure is of: Scrapy hangs it on the failure, where no type declares it."""
+    request = getattr(failure, "request", None)
+    if not isinstance(request, Request):
+        raise TypeError(f"{failure!r} is not of a request")
+    return request
 
 
 class WeiboSpider(SmcatSpider):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator, Callable, Collection, Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from scrapy import Request, signals
@@ -19,12 +19,13 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler.browser import Answer, Answers, browser_cookies, browser_settings, find_chromium
+from crawler.endpoints import Endpoint
 from crawler.middlewares import FETCHED_AT, NO_RAW, RETRY_EMPTY, SIGN
 from crawler.parsers.common import PayloadError
 from crawler.parsers.douyin_common import FIX, PLATFORM, DouyinBlocked
 from crawler.settings import RETRY_HTTP_CODES
 from crawler.signing import SignerError
-from crawler.spiders.base import SmcatSpider, checked_text
+from crawler.spiders.base import SmcatSpider, checked_text, failed_request, flag
 
 # The fixed "webapp" block of the site's own calls (the reference clients send the same).
 # A signer signs the whole query, so it must agree with the User-Agent the crawl sends.
@@ -67,12 +68,13 @@ class DouyinSpider(SmcatSpider):
 
     platform = PLATFORM
     fatal = (DouyinBlocked,)
-    # Douyin's firewall answers 403 for a while when a client goes too fast: worth a retry
-    custom_settings: ClassVar[dict[str, Any]] = {"RETRY_HTTP_CODES": [*RETRY_HTTP_CODES, 403]}
+    # Douyin's firewall answers 403 for a while when a client goes too fast: worth a retry.
+    # Not a ClassVar: Scrapy declares custom_settings an instance attribute.
+    custom_settings = {"RETRY_HTTP_CODES": [*RETRY_HTTP_CODES, 403]}  # noqa: RUF012
 
     def __init__(self, browser: str | bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.browser = str(browser).lower() in ("1", "true", "yes")
+        self.browser = flag(browser)
         self.pages_open = 0  # pages opened in the browser and not read to their end yet
 
     @classmethod
@@ -107,20 +109,20 @@ class DouyinSpider(SmcatSpider):
 
     def douyin_request(
         self,
-        url: str,
-        query: Mapping[str, Any],
+        endpoint: Endpoint,
+        query: Mapping[str, object],
         callback: Any,
         meta: dict[str, Any],
         referer: str,
         errback: Any = None,
     ) -> Request:
-        """A GET of Douyin's API, signed, retried when empty, with the cookie if configured;
-        a failure goes to `errback`, by default `request_failed`."""
+        """A GET of an endpoint of Douyin's API with `query`, signed, retried when empty, with
+        the cookie if configured; a failure goes to `errback`, by default `request_failed`."""
         headers = {"Accept": "application/json, text/plain, */*", "Referer": referer}
         if cookie := self.settings.get("SMCAT_DOUYIN_COOKIE"):
             headers["Cookie"] = cookie
         return Request(
-            f"{url}?{urlencode(query)}",
+            self.endpoint_url(endpoint, **query),
             callback=callback,
             errback=errback or self.request_failed,
             # giving up is recorded on the crawl, with the fix: Scrapy's log line would repeat it
@@ -226,7 +228,7 @@ class DouyinSpider(SmcatSpider):
         """A page that could not be opened: recorded, and stopping the crawl as a refused API
         request would."""
         self.pages_open -= 1
-        if (page := failure.request.meta.get("playwright_page")) is not None:
+        if (page := failed_request(failure).meta.get("playwright_page")) is not None:
             await page.close()
         for item in self.request_failed(failure):
             yield item

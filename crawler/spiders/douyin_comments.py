@@ -7,20 +7,16 @@ only after the pages before it, so --resume goes on from the first page not whol
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator, Generator, Iterator
+from collections.abc import AsyncIterator, Generator, Iterator, Mapping, Sequence
 from typing import Any
 
 from scrapy import Request
 from scrapy.http import Response
 
+from crawler.endpoints import DOUYIN_COMMENTS, DOUYIN_REPLIES
 from crawler.items import Checkpoint, RejectItem
-from crawler.parsers.douyin_comments import (
-    PARSER_VERSION,
-    DouyinCommentPage,
-    parse_comment_list,
-)
-from crawler.spiders.base import CommentPaging, PageLedger
+from crawler.parsers.douyin_comments import DouyinCommentPage, parse_comment_list
+from crawler.spiders.base import CommentPaging, PageLedger, decoded, flag, listed
 from crawler.spiders.douyin_base import WEBAPP_QUERY, DouyinSpider
 
 PAGE_SIZE = 20  # what the site's own page asks for
@@ -30,32 +26,32 @@ class DouyinCommentsSpider(DouyinSpider, CommentPaging):
     """Comments of Douyin posts (aweme ids), every page, and their replies with `replies=1`."""
 
     name = "douyin_comments"
-    parser_version = PARSER_VERSION
 
     def __init__(
-        self, aweme_ids: str = "", replies: str | bool = False, max_pages: str | int = 0,
-        resume_crawl_id: str | int | None = None, resume_from: str = "", **kwargs: Any,
+        self, aweme_ids: str | Sequence[str] = "", replies: str | bool = False,
+        max_pages: str | int = 0, resume_crawl_id: str | int | None = None,
+        resume_from: str | Mapping[str, dict[str, Any]] = "", **kwargs: Any,
     ) -> None:  # fmt: skip
         super().__init__(**kwargs)
-        self.aweme_ids = [a.strip() for a in str(aweme_ids).split(",") if a.strip()]
+        self.aweme_ids = listed(aweme_ids)
         if not self.aweme_ids or not all(a.isdigit() for a in self.aweme_ids):
             raise ValueError("douyin_comments needs aweme_ids=ID[,ID...] (numeric post ids)")
-        self.replies = str(replies).lower() in ("1", "true", "yes")
+        self.replies = flag(replies)
         self.max_pages = int(max_pages or 0)
         self.crawl_args = self.describe(self.aweme_ids, self.replies)
         self.extra_counts = {"posts": len(self.aweme_ids), "pages": 0}
         # --resume: the crawl to continue, and each post's checkpoint ({"page", "cursor"} of
         # the last page wholly stored, or {"done": true})
         self.resume_crawl_id = int(resume_crawl_id) if resume_crawl_id else None
-        self.marks: dict[str, dict[str, Any]] = json.loads(resume_from or "{}")
+        self.marks: dict[str, dict[str, Any]] = decoded(resume_from)
         self.pages = PageLedger({a: self.marks.get(a, {}).get("page", 0) for a in self.aweme_ids})
         self.cursor_after: dict[tuple[str, int], int] = {}  # (post, page) -> the next cursor
         self.threads_due: dict[tuple[str, int], int] = {}  # (post, page) -> reply threads open
 
     @staticmethod
-    def describe(aweme_ids: list[str], replies: bool) -> dict[str, Any]:
+    def describe(aweme_ids: Sequence[str], replies: bool) -> dict[str, Any]:
         """The arguments a crawl is recorded with (and found again by, for --resume)."""
-        return {"aweme_ids": aweme_ids, "replies": replies}
+        return {"aweme_ids": list(aweme_ids), "replies": replies}
 
     async def start(self) -> AsyncIterator[Request]:
         self.keep_raw_unless_pseudonymised()
@@ -69,16 +65,16 @@ class DouyinCommentsSpider(DouyinSpider, CommentPaging):
         query = {**WEBAPP_QUERY, "aweme_id": aweme_id, "cursor": cursor, "count": PAGE_SIZE,
                  "item_type": 0}  # fmt: skip
         meta = {"post_id": aweme_id, "page": number, "cursor": cursor}
-        url = self.site_url("/aweme/v1/web/comment/list/")
-        return self.douyin_request(url, query, self.parse, meta, self._referer(aweme_id))
+        referer = self._referer(aweme_id)
+        return self.douyin_request(DOUYIN_COMMENTS, query, self.parse, meta, referer)
 
     def _replies(self, aweme_id: str, root: str, cursor: int, number: int, origin: int) -> Request:
         query = {**WEBAPP_QUERY, "item_id": aweme_id, "comment_id": root, "cursor": cursor,
                  "count": PAGE_SIZE, "item_type": 0}  # fmt: skip
         meta = {"post_id": aweme_id, "root": root, "page": number, "cursor": cursor,
                 "origin": origin}  # fmt: skip
-        url = self.site_url("/aweme/v1/web/comment/list/reply/")
-        return self.douyin_request(url, query, self.parse_replies, meta, self._referer(aweme_id))
+        referer = self._referer(aweme_id)
+        return self.douyin_request(DOUYIN_REPLIES, query, self.parse_replies, meta, referer)
 
     def _referer(self, aweme_id: str) -> str:
         return self.site_url(f"/video/{aweme_id}")

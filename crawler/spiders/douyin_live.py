@@ -18,10 +18,9 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from crawler.browser import Answer
-from crawler.parsers.douyin_live import LIVE, PARSER_VERSION, parse_enter
+from crawler.endpoints import DOUYIN_LIVE, live_room
+from crawler.parsers.douyin_live import LIVE, parse_enter
 from crawler.spiders.douyin_base import LIVE_QUERY, DouyinSpider
-
-ENTER_PATH = "/webcast/room/web/enter/"
 
 
 class DouyinLiveSpider(DouyinSpider):
@@ -29,7 +28,6 @@ class DouyinLiveSpider(DouyinSpider):
     off the air (or `duration` seconds have passed, if given)."""
 
     name = "douyin_live"
-    parser_version = PARSER_VERSION
 
     def __init__(
         self, web_rid: str = "", every: str | float = 0, duration: str | float = 0, **kwargs: Any
@@ -47,17 +45,16 @@ class DouyinLiveSpider(DouyinSpider):
         self.polls_due = 0  # room requests sent and not answered yet (retries included)
 
     async def start(self) -> AsyncIterator[Request]:
-        live_url = self.settings.get("DOUYIN_LIVE_URL").rstrip("/")
-        url, referer = f"{live_url}{ENTER_PATH}", f"{live_url}/{self.web_rid}"
+        referer = f"{self.settings.get(DOUYIN_LIVE.site).rstrip('/')}/{self.web_rid}"
         query = {**LIVE_QUERY, "web_rid": self.web_rid}
         ends = time.monotonic() + (self.duration or math.inf)
         while True:
             if self.browser:
-                yield self.page_request(referer, self.read_room, {}, (ENTER_PATH,))
+                yield self.page_request(referer, self.read_room, {}, (DOUYIN_LIVE.path,))
             else:
                 self.polls_due += 1
                 yield self.douyin_request(
-                    url, query, self.answered, {}, referer, errback=self.poll_failed
+                    DOUYIN_LIVE, query, self.answered, {}, referer, errback=self.poll_failed
                 )
             if not self.every or time.monotonic() + self.every > ends:
                 return
@@ -96,9 +93,8 @@ class DouyinLiveSpider(DouyinSpider):
         room = yield from self._parsed(response, parse_enter, f"live room {self.web_rid}")
         if room is None:
             return
-        room.extra["web_rid"] = self.web_rid  # the room's address: live.douyin.com/<web_rid>
         self.extra_counts["observations"] += 1
-        yield room
+        yield live_room(room, self.web_rid)
         if room.status != LIVE:
             self.on_air = False
             self.extra_counts["off_air"] = 1

@@ -14,9 +14,8 @@ next pages; the answers the page receives go through the same callbacks."""
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -24,29 +23,34 @@ from scrapy import Request
 from scrapy.http import Response
 
 from crawler.browser import Answer
+from crawler.endpoints import DOUYIN_POSTS, DOUYIN_PROFILE
 from crawler.items import Checkpoint
-from crawler.parsers.douyin_user import PARSER_VERSION, parse_post_list, parse_profile
+from crawler.parsers.douyin_user import parse_post_list, parse_profile
+from crawler.spiders.base import decoded, listed
 from crawler.spiders.douyin_base import WEBAPP_QUERY, DouyinSpider
 
-PROFILE_PATH = "/aweme/v1/web/user/profile/other/"
-POSTS_PATH = "/aweme/v1/web/aweme/post/"
 MAX_COUNT = 30  # more per page makes Douyin cut lists short (maintainers of the reference tools)
 _SEC_UID = re.compile(r"^[A-Za-z0-9_-]{8,}$")
+
+
+def is_sec_uid(value: str) -> bool:
+    """Whether a text has the shape of a creator's sec_uid."""
+    return bool(_SEC_UID.match(value))
 
 
 class DouyinUserSpider(DouyinSpider):
     """Profiles and posts of Douyin creators, named by sec_uid."""
 
     name = "douyin_user"
-    parser_version = PARSER_VERSION
 
     def __init__(
-        self, sec_uids: str = "", count: str | int = 20, max_pages: str | int = 0,
-        resume_crawl_id: str | int | None = None, resume_from: str = "", **kwargs: Any,
+        self, sec_uids: str | Sequence[str] = "", count: str | int = 20, max_pages: str | int = 0,
+        resume_crawl_id: str | int | None = None,
+        resume_from: str | Mapping[str, dict[str, Any]] = "", **kwargs: Any,
     ) -> None:  # fmt: skip
         super().__init__(**kwargs)
-        self.sec_uids = [s.strip() for s in str(sec_uids).split(",") if s.strip()]
-        if not self.sec_uids or not all(_SEC_UID.match(s) for s in self.sec_uids):
+        self.sec_uids = listed(sec_uids)
+        if not self.sec_uids or not all(is_sec_uid(s) for s in self.sec_uids):
             raise ValueError(
                 "douyin_user needs sec_uids=SEC_UID[,SEC_UID...] (the MS4wLjABAAAA... id in "
                 "douyin.com/user/<sec_uid>)"
@@ -66,7 +70,7 @@ class DouyinUserSpider(DouyinSpider):
         # --resume: the crawl to continue, and each account's checkpoint: the last page
         # stored, the cursor after it, the posts fetched and listed so far, and whether done
         self.resume_crawl_id = int(resume_crawl_id) if resume_crawl_id else None
-        self.marks: dict[str, dict[str, Any]] = json.loads(resume_from or "{}")
+        self.marks: dict[str, dict[str, Any]] = decoded(resume_from)
         self.fetched_before = {s: self.marks.get(s, {}).get("fetched", 0) for s in self.sec_uids}
         # the browser mode: each creator's pages of posts read so far, and whose profile came
         self.pages_browsed = dict.fromkeys(self.sec_uids, 0)
@@ -74,15 +78,15 @@ class DouyinUserSpider(DouyinSpider):
         self.lists_ended: set[str] = set()
 
     @staticmethod
-    def describe(sec_uids: list[str]) -> dict[str, Any]:
+    def describe(sec_uids: Sequence[str]) -> dict[str, Any]:
         """The arguments a crawl is recorded with (and found again by, for --resume)."""
-        return {"sec_uids": sec_uids}
+        return {"sec_uids": list(sec_uids)}
 
     async def start(self) -> AsyncIterator[Request]:
         if self.browser:
             for sec_uid in self.sec_uids:
                 meta = {"sec_uid": sec_uid}
-                paths = (PROFILE_PATH, POSTS_PATH)
+                paths = (DOUYIN_PROFILE.path, DOUYIN_POSTS.path)
                 yield self.page_request(self._referer(sec_uid), self.read_creator, meta, paths)
             return
         for sec_uid in self.sec_uids:
@@ -102,18 +106,18 @@ class DouyinUserSpider(DouyinSpider):
 
     def _profile_request(self, sec_uid: str) -> Request:
         query = {**WEBAPP_QUERY, "sec_user_id": sec_uid, "publish_video_strategy_type": 2}
-        url = self.site_url(PROFILE_PATH)
         meta = {"sec_uid": sec_uid}
-        return self.douyin_request(url, query, self.parse_profile, meta, self._referer(sec_uid))
+        referer = self._referer(sec_uid)
+        return self.douyin_request(DOUYIN_PROFILE, query, self.parse_profile, meta, referer)
 
     def _posts_request(self, sec_uid: str, cursor: int, page: int) -> Request:
         query = {
             **WEBAPP_QUERY, "sec_user_id": sec_uid, "max_cursor": cursor, "count": self.count,
             "locate_query": "false", "publish_video_strategy_type": 2,
         }  # fmt: skip
-        url = self.site_url(POSTS_PATH)
         meta = {"sec_uid": sec_uid, "cursor": cursor, "page": page}
-        return self.douyin_request(url, query, self.parse_posts, meta, self._referer(sec_uid))
+        referer = self._referer(sec_uid)
+        return self.douyin_request(DOUYIN_POSTS, query, self.parse_posts, meta, referer)
 
     def read_creator(self, response: Response) -> AsyncIterator[Any]:
         """A creator's page in the browser: its profile and its list, scrolled to the end."""
@@ -130,7 +134,7 @@ class DouyinUserSpider(DouyinSpider):
         query = dict(parse_qsl(url.query))
         if query.get("sec_user_id") != sec_uid:
             return
-        if url.path == PROFILE_PATH:
+        if url.path == DOUYIN_PROFILE.path:
             self.profiled.add(sec_uid)
             yield from self.parse_profile(self.answer_response(answer, {"sec_uid": sec_uid}))
             return

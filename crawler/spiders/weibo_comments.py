@@ -6,23 +6,28 @@ api=wap."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Generator, Iterator
+from collections.abc import AsyncIterator, Generator, Iterator, Sequence
 from typing import Any
-from urllib.parse import urlencode
 
 from scrapy import Request
 from scrapy.exceptions import CloseSpider
 from scrapy.http import Response
 
+from crawler.endpoints import (
+    WEIBO_COMMENTS,
+    WEIBO_REPLIES,
+    WEIBO_WAP_COMMENTS,
+    WEIBO_WEB_COMMENTS,
+    WEIBO_WEB_REPLIES,
+)
 from crawler.items import RejectItem
 from crawler.middlewares import fetched_at
 from crawler.parsers.common import PayloadError
 from crawler.parsers.weibo_cn import parse_wap_comment_page
-from crawler.parsers.weibo_comments import PARSER_VERSION, CommentPage, parse_comment_page
+from crawler.parsers.weibo_comments import CommentPage, parse_comment_page
 from crawler.parsers.weibo_posts import bid_from_mid
-from crawler.spiders.base import CommentPaging, WeiboSpider, checked_text
+from crawler.spiders.base import CommentPaging, WeiboSpider, checked_text, flag, listed
 
-_BUILD_COMMENTS = "/ajax/statuses/buildComments"
 WAP_PAGE_CAP = 50  # weibo.cn lists a post's newest 50 comment pages, however many it has
 
 
@@ -30,17 +35,16 @@ class WeiboCommentsSpider(WeiboSpider, CommentPaging):
     """Comments of posts (numeric mids), every page, and their replies with `replies=1`."""
 
     name = "weibo_comments"
-    parser_version = PARSER_VERSION
 
     def __init__(
-        self, post_ids: str = "", replies: str | bool = False, max_pages: str | int = 0,
-        api: str = "auto", **kwargs: Any,
+        self, post_ids: str | Sequence[str] = "", replies: str | bool = False,
+        max_pages: str | int = 0, api: str = "auto", **kwargs: Any,
     ) -> None:  # fmt: skip
         super().__init__(**kwargs)
-        self.post_ids = [p.strip() for p in str(post_ids).split(",") if p.strip()]
+        self.post_ids = listed(post_ids)
         if not self.post_ids or not all(p.isdigit() for p in self.post_ids):
             raise ValueError("weibo_comments needs post_ids=MID[,MID...] (numeric post ids)")
-        self.replies = str(replies).lower() in ("1", "true", "yes")
+        self.replies = flag(replies)
         self.max_pages = int(max_pages or 0)
         if api not in ("auto", "web", "mobile", "wap"):
             raise ValueError(
@@ -65,9 +69,9 @@ class WeiboCommentsSpider(WeiboSpider, CommentPaging):
             )
 
     def _wap_page(self, post_id: str, number: int) -> Request:
-        base = self.settings.get("WEIBO_CN_URL").rstrip("/")
-        url = f"{base}/comment/{bid_from_mid(post_id)}?page={number}"
-        headers = {"Cookie": self.cookie, "Referer": f"{base}/"}
+        url = self.endpoint_url(WEIBO_WAP_COMMENTS, bid=bid_from_mid(post_id), page=number)
+        referer = f"{self.settings.get(WEIBO_WAP_COMMENTS.site).rstrip('/')}/"
+        headers = {"Cookie": self.cookie, "Referer": referer}
         meta = {"post_id": post_id, "page": number}
         return Request(url, callback=self.parse_wap, errback=self.request_failed, meta=meta,
                        headers=headers)  # fmt: skip
@@ -96,32 +100,32 @@ class WeiboCommentsSpider(WeiboSpider, CommentPaging):
             yield self._wap_page(post_id, number + 1)
 
     def _page(self, post_id: str, max_id: int | None, max_id_type: int, number: int) -> Request:
-        query: dict[str, Any]
+        query: dict[str, object]
         if self.web:
+            endpoint = WEIBO_WEB_COMMENTS
             query = {"is_reload": 1, "id": post_id, "is_show_bulletin": 2, "is_mix": 0}
             query["count"] = 20
-            path = _BUILD_COMMENTS
         else:
-            query, path = {"id": post_id, "mid": post_id}, "/comments/hotflow"
+            endpoint, query = WEIBO_COMMENTS, {"id": post_id, "mid": post_id}
         if max_id:
             query["max_id"] = max_id
         if not self.web:
             query["max_id_type"] = max_id_type
         meta = {"post_id": post_id, "page": number, "max_id": max_id}
-        return self._request(f"{path}?{urlencode(query)}", self.parse, meta)
+        return self._request(self.endpoint_url(endpoint, **query), self.parse, meta)
 
     def _replies(self, post_id: str, root: str, max_id: int, number: int) -> Request:
         if self.web:
-            query = {"is_reload": 1, "id": root, "is_show_bulletin": 2, "is_mix": 1}
-            query.update(fetch_level=1, max_id=max_id, count=20)
-            path = _BUILD_COMMENTS
+            url = self.endpoint_url(
+                WEIBO_WEB_REPLIES, is_reload=1, id=root, is_show_bulletin=2, is_mix=1,
+                max_id=max_id, count=20,
+            )  # fmt: skip
         else:
-            query = {"cid": root, "max_id": max_id, "max_id_type": 0}
-            path = "/comments/hotFlowChild"
+            url = self.endpoint_url(WEIBO_REPLIES, cid=root, max_id=max_id, max_id_type=0)
         meta = {"post_id": post_id, "root": root, "page": number, "max_id": max_id}
-        return self._request(f"{path}?{urlencode(query)}", self.parse_replies, meta)
+        return self._request(url, self.parse_replies, meta)
 
-    def _request(self, path_and_query: str, callback: Any, meta: dict[str, Any]) -> Request:
+    def _request(self, url: str, callback: Any, meta: dict[str, Any]) -> Request:
         headers = {"X-Requested-With": "XMLHttpRequest", "Accept": "application/json"}
         if self.web:
             base = self.settings.get("WEIBO_URL").rstrip("/")
@@ -129,8 +133,8 @@ class WeiboCommentsSpider(WeiboSpider, CommentPaging):
         else:
             base = self.settings.get("WEIBO_MOBILE_URL").rstrip("/")
             headers.update({"Referer": f"{base}/detail/{meta['post_id']}", "MWeibo-Pwa": "1"})
-        return Request(f"{base}{path_and_query}", callback=callback, errback=self.request_failed,
-                       meta=meta, headers=headers)  # fmt: skip
+        return Request(url, callback=callback, errback=self.request_failed, meta=meta,
+                       headers=headers)  # fmt: skip
 
     def parse(self, response: Response) -> Iterator[Any]:
         post_id, number = response.meta["post_id"], response.meta["page"]
@@ -149,7 +153,7 @@ class WeiboCommentsSpider(WeiboSpider, CommentPaging):
         if page is not None and (yield from self._goes_on(page, response, number)):
             yield self._replies(post_id, root, page.max_id, number + 1)
 
-    def _read(self, response: Response, what: str) -> Iterator[Any]:
+    def _read(self, response: Response, what: str) -> Generator[Any, None, CommentPage | None]:
         return (yield from self._read_comments(response, parse_comment_page, what))
 
     def _goes_on(

@@ -11,7 +11,8 @@ from typing import Any
 from scrapy import Request
 from scrapy.http import Response
 
-from crawler.parsers.weibo_hot import PARSER_VERSION, parse_hot_search
+from crawler.endpoints import WEIBO_HOT
+from crawler.parsers.weibo_hot import parse_hot_search
 from crawler.spiders.base import WeiboSpider
 
 
@@ -19,7 +20,6 @@ class WeiboHotSpider(WeiboSpider):
     """Snapshots of the hot-search list: one, or one every `every` seconds for `duration`."""
 
     name = "weibo_hot"
-    parser_version = PARSER_VERSION
 
     def __init__(self, every: str | float = 0, duration: str | float = 0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -30,7 +30,7 @@ class WeiboHotSpider(WeiboSpider):
         self.extra_counts = {"snapshots": 0}
 
     async def start(self) -> AsyncIterator[Request]:
-        url = f"{self.settings.get('WEIBO_URL').rstrip('/')}/ajax/side/hotSearch"
+        url = self.endpoint_url(WEIBO_HOT)
         headers = {"Referer": f"{self.settings.get('WEIBO_URL')}/", "Accept": "application/json"}
         ends = time.monotonic() + self.duration
         while True:

@@ -13,28 +13,24 @@ what an earlier run finished. Search needs a signed-in Weibo cookie (SMCAT_WEIBO
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
-from urllib.parse import urlencode
+from datetime import date, datetime, timedelta
+from typing import Any, Self
 
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider
 from scrapy.http import Response
 
+from crawler.endpoints import WEIBO_SEARCH
 from crawler.items import Checkpoint
 from crawler.middlewares import fetched_at
 from crawler.parsers.common import PayloadError, day_window
 from crawler.parsers.weibo_posts import window_sides
-from crawler.parsers.weibo_search import (
-    PAGE_CAP,
-    PARSER_VERSION,
-    parse_search_page,
-    search_timescope,
-)
-from crawler.spiders.base import WeiboSpider, checked_text
+from crawler.parsers.weibo_search import PAGE_CAP, parse_search_page, search_timescope
+from crawler.spiders.base import WeiboSpider, checked_text, decoded, iso_day
+from smcat.errors import SmcatError
 
 _DAY, _HOUR = timedelta(days=1), timedelta(hours=1)
 
@@ -65,38 +61,38 @@ class WeiboSearchSpider(WeiboSpider):
     """Posts matching keywords within whole days, through s.weibo.com's result pages."""
 
     name = "weibo_search"
-    parser_version = PARSER_VERSION
 
     def __init__(
         self,
-        keywords: str = "",
-        since: str | None = None,
-        until: str | None = None,
+        keywords: str | Sequence[str] = "",
+        since: str | date | None = None,
+        until: str | date | None = None,
         resume_crawl_id: str | int | None = None,
-        resume_from: str = "",
+        resume_from: str | Mapping[str, str] = "",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        # several keywords arrive as a JSON list (a keyword may hold commas or spaces)
-        listed = json.loads(keywords) if keywords.startswith("[") else [keywords]
-        self.keywords = [k for k in listed if k.strip()]
-        if not self.keywords or not since or not until:
+        if isinstance(keywords, str):
+            # several keywords arrive as a JSON list (a keyword may hold commas or spaces)
+            keywords = json.loads(keywords) if keywords.startswith("[") else [keywords]
+        self.keywords = [k for k in keywords if k.strip()]
+        first, last = iso_day(since), iso_day(until)
+        if not self.keywords or not first or not last:
             raise ValueError(
                 "weibo_search needs keywords='[\"KEYWORD\", ...]', since=YYYY-MM-DD and "
                 "until=YYYY-MM-DD"
             )
-        start, end = day_window(since, until)
+        start, end = day_window(first, last)
         if start is None or end is None or start > end:
-            raise ValueError(f"weibo_search: since {since} is after until {until}")
+            raise ValueError(f"weibo_search: since {first} is after until {last}")
         self.since, self.until = start, end
-        self.days = (since, until)
+        self.days = (first, last)
         self.top = Window(start, start + _DAY * ((end - start).days + 1))
         self.resume_crawl_id = int(resume_crawl_id) if resume_crawl_id else None
-        self.checkpoints: dict[str, str] = json.loads(resume_from) if resume_from else {}
+        self.checkpoints: dict[str, str] = decoded(resume_from)
         self.pages_due: dict[str, int] = {}
         self.seen: set[str] = set()
         self.split_at = PAGE_CAP
-        self.crawl_args: dict[str, Any] = {}
         self.cookie = ""
         self.extra_counts = {
             "windows": 0,
@@ -108,20 +104,20 @@ class WeiboSearchSpider(WeiboSpider):
         }
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> WeiboSearchSpider:
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.split_at = crawler.settings.getint("SMCAT_WEIBO_SEARCH_SPLIT_AT", PAGE_CAP)
-        if not 2 <= spider.split_at <= PAGE_CAP:
-            raise ValueError(f"weibo_search_split_at must be 2 to {PAGE_CAP}")
+        spider.split_at = checked_split_at(
+            crawler.settings.getint("SMCAT_WEIBO_SEARCH_SPLIT_AT", PAGE_CAP)
+        )
         spider.crawl_args = cls.describe(spider.keywords, *spider.days, spider.split_at)
         return spider
 
     @staticmethod
     def describe(
-        keywords: list[str], since: str | None, until: str | None, split_at: int
+        keywords: Sequence[str], since: str | None, until: str | None, split_at: int
     ) -> dict[str, Any]:
         """The arguments a crawl is recorded with (and found again by, for --resume)."""
-        return {"keywords": keywords, "since": since, "until": until, "split_at": split_at}
+        return {"keywords": list(keywords), "since": since, "until": until, "split_at": split_at}
 
     async def start(self) -> AsyncIterator[Request]:
         self.cookie = self.settings.get("SMCAT_WEIBO_COOKIE") or ""
@@ -147,16 +143,18 @@ class WeiboSearchSpider(WeiboSpider):
         yield self._page_request(keyword, window, 1)
 
     def _page_request(self, keyword: str, window: Window, page: int) -> Request:
-        base = self.settings.get("WEIBO_SEARCH_URL").rstrip("/")
-        query = {"q": keyword, "typeall": 1, "suball": 1, "timescope": window.timescope}
+        query: dict[str, object] = {
+            "q": keyword, "typeall": 1, "suball": 1, "timescope": window.timescope,
+        }  # fmt: skip
         if page > 1:
             query["page"] = page
+        referer = f"{self.settings.get(WEIBO_SEARCH.site).rstrip('/')}/"
         return Request(
-            f"{base}/weibo?{urlencode(query)}",
+            self.endpoint_url(WEIBO_SEARCH, **query),
             callback=self.parse_page,
             errback=self.request_failed,
             meta={"keyword": keyword, "window": window, "page": page},
-            headers={"Cookie": self.cookie, "Referer": f"{base}/"},
+            headers={"Cookie": self.cookie, "Referer": referer},
         )
 
     def parse_page(self, response: Response) -> Iterator[Any]:
@@ -206,6 +204,13 @@ class WeiboSearchSpider(WeiboSpider):
         self.pages_due[part] = self.pages_due.get(part, 1) - 1
         if self.pages_due[part] <= 0:
             yield Checkpoint(part, "done")
+
+
+def checked_split_at(pages: int) -> int:
+    """The number of listed pages at which a window is split, if it is one Weibo can list."""
+    if not 2 <= pages <= PAGE_CAP:
+        raise SmcatError(f"weibo_search_split_at must be 2 to {PAGE_CAP} (pages listed)")
+    return pages
 
 
 def _part(keyword: str, window: Window) -> str:

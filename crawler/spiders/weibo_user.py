@@ -8,89 +8,90 @@ page's checkpoint is recorded once its rows are stored, so --resume restarts aft
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator, Iterator
-from datetime import datetime
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from datetime import date, datetime
 from typing import Any
-from urllib.parse import urlencode
 
 from scrapy import Request
 from scrapy.exceptions import CloseSpider
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from crawler.endpoints import (
+    WEIBO_LONG_TEXT,
+    WEIBO_PROFILE,
+    WEIBO_TIMELINE,
+    WEIBO_WEB_LONG_TEXT,
+    WEIBO_WEB_PROFILE,
+    WEIBO_WEB_TIMELINE,
+)
 from crawler.items import Checkpoint, PostItem, RejectItem
 from crawler.parsers.common import PayloadError, day_window
-from crawler.parsers.weibo_mobile import (
-    PARSER_VERSION,
-    parse_long_text,
-    parse_profile,
-    parse_timeline,
-    profile_containerid,
-    timeline_containerid,
-)
+from crawler.parsers.weibo_mobile import parse_long_text, parse_profile, parse_timeline
 from crawler.parsers.weibo_posts import window_sides, with_long_text
-from crawler.parsers.weibo_web import (
-    PARSER_VERSION as WEB_PARSER_VERSION,
+from crawler.parsers.weibo_web import parse_mymblog, parse_profile_info, parse_web_long_text
+from crawler.spiders.base import (
+    PageLedger,
+    WeiboSpider,
+    decoded,
+    failed_request,
+    iso_day,
+    json_payload,
+    listed,
 )
-from crawler.parsers.weibo_web import (
-    parse_mymblog,
-    parse_profile_info,
-    parse_web_long_text,
-)
-from crawler.spiders.base import PageLedger, WeiboSpider, json_payload
 
 
 class WeiboUserSpider(WeiboSpider):
     """Profiles and posts of Weibo accounts, optionally limited to a date range."""
 
     name = "weibo_user"
-    parser_version = PARSER_VERSION
 
     def __init__(
         self,
-        uids: str = "",
-        since: str | None = None,
-        until: str | None = None,
+        uids: str | Sequence[str] = "",
+        since: str | date | None = None,
+        until: str | date | None = None,
         max_pages: str | int = 0,
         resume_crawl_id: str | int | None = None,
-        resume_from: str = "",
+        resume_from: str | Mapping[str, int | str] = "",
         api: str = "auto",
-        after: str = "",
+        after: str | Mapping[str, str] = "",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.uids = [uid.strip() for uid in str(uids).split(",") if uid.strip()]
+        self.uids = listed(uids)
         if not self.uids or not all(uid.isdigit() for uid in self.uids):
             raise ValueError("weibo_user needs uids=UID[,UID...] (numeric Weibo user ids)")
-        self.since, self.until = day_window(since, until)
-        # --new: per account, only posts after its crawled-up-to mark (JSON {uid: ISO time})
-        self.after = {
-            uid: datetime.fromisoformat(t) for uid, t in json.loads(after or "{}").items()
-        }
+        first, last = iso_day(since), iso_day(until)
+        self.since, self.until = day_window(first, last)
+        # --new: per account, only posts after its crawled-up-to mark ({uid: ISO time})
+        marks: dict[str, str] = decoded(after)
+        self.after = {uid: datetime.fromisoformat(t) for uid, t in marks.items()}
         if api not in ("auto", "web", "mobile"):
             raise ValueError("weibo_user api= is auto, web (weibo.com, needs a cookie) or mobile")
         self.api = api
         self.web = False  # decided in start(), once the settings (the cookie) are known
         self.cookie = ""
         self.max_pages = int(max_pages or 0)
-        self.crawl_args = self.describe(self.uids, since, until, after)
+        self.crawl_args = self.describe(self.uids, first, last, marks)
         self.extra_counts = {"accounts": len(self.uids), "pages": 0}
-        # --resume: the crawl to continue, and each account's last page fully stored ("done")
+        # --resume: the crawl to continue, and each account's checkpoint: its last page fully
+        # stored, or "done"
         self.resume_crawl_id = int(resume_crawl_id) if resume_crawl_id else None
-        checkpoints = dict(part.split(":", 1) for part in resume_from.split(",") if part)
-        self.pages = PageLedger({uid: _page_number(checkpoints.get(uid, "0")) for uid in self.uids})
+        checkpoints = decoded(resume_from)
+        self.pages = PageLedger({uid: _page_number(checkpoints.get(uid)) for uid in self.uids})
         self.finished = {uid for uid in self.uids if checkpoints.get(uid) == "done"}
         self.long_texts_due: dict[tuple[str, int], int] = {}
 
     @staticmethod
     def describe(
-        uids: list[str], since: str | None, until: str | None, after: str = ""
+        uids: Sequence[str], since: str | None, until: str | None, after: Mapping[str, str]
     ) -> dict[str, Any]:
-        """The arguments a crawl is recorded with (and found again by, for --resume)."""
-        described: dict[str, Any] = {"uids": uids, "since": since, "until": until}
+        """The arguments a crawl is recorded with (and found again by, for --resume): days as
+        YYYY-MM-DD, and the crawled-up-to marks it started after, if any."""
+        described: dict[str, Any] = {"uids": list(uids), "since": since, "until": until}
         if after:
-            described["after"] = json.loads(after)
+            described["after"] = dict(after)
         return described
 
     def start_of(self, uid: str) -> datetime | None:
@@ -119,7 +120,6 @@ class WeiboUserSpider(WeiboSpider):
         if self.web and not cookie:
             raise CloseSpider("api=web needs a Weibo cookie: set SMCAT_WEIBO_COOKIE")
         self.cookie = cookie
-        self.parser_version = WEB_PARSER_VERSION if self.web else PARSER_VERSION
         for uid in self.uids:
             if uid in self.finished:
                 continue
@@ -128,39 +128,33 @@ class WeiboUserSpider(WeiboSpider):
 
     # -- requests ---------------------------------------------------------------------------
 
-    def _url(self, path: str, **query: Any) -> str:
-        base = self.settings.get("WEIBO_URL" if self.web else "WEIBO_MOBILE_URL").rstrip("/")
-        return f"{base}{path}?{urlencode(query)}"
-
     def _profile_request(self, uid: str) -> Request:
         if self.web:
-            url = self._url("/ajax/profile/info", uid=uid)
+            url = self.endpoint_url(WEIBO_WEB_PROFILE, uid=uid)
             return self._request(url, self.parse_web_profile, {"uid": uid})
-        url = self._url("/api/container/getIndex", containerid=profile_containerid(uid))
+        url = self.endpoint_url(WEIBO_PROFILE, uid=uid)
         return self._request(url, self.parse_profile, {"uid": uid})
 
     def _timeline_request(self, uid: str, page: int, since_id: str | None) -> Request:
         meta = {"uid": uid, "page": page}
         if self.web:
-            query = {"uid": uid, "page": page, "feature": 0}
+            query: dict[str, object] = {"uid": uid, "page": page, "feature": 0}
             if since_id:
                 query["since_id"] = since_id
-            return self._request(
-                self._url("/ajax/statuses/mymblog", **query), self.parse_web_timeline, meta
-            )
-        url = self._url("/api/container/getIndex", containerid=timeline_containerid(uid), page=page)
+            url = self.endpoint_url(WEIBO_WEB_TIMELINE, **query)
+            return self._request(url, self.parse_web_timeline, meta)
+        url = self.endpoint_url(WEIBO_TIMELINE, uid=uid, page=page)
         return self._request(url, self.parse_timeline, meta)
 
     def _long_text_request(self, post: PostItem, uid: str, page: int) -> Request:
         meta = {"post": post, "uid": uid, "page": page}
         if self.web:
             mblogid = post.extra.get("bid") or post.post_id
-            url, callback = (
-                self._url("/ajax/statuses/longtext", id=mblogid),
-                self.parse_web_long_text,
-            )
+            url = self.endpoint_url(WEIBO_WEB_LONG_TEXT, id=mblogid)
+            callback = self.parse_web_long_text
         else:
-            url, callback = self._url("/statuses/extend", id=post.post_id), self.parse_long_text
+            url = self.endpoint_url(WEIBO_LONG_TEXT, id=post.post_id)
+            callback = self.parse_long_text
         # each page waits for its own long texts, even one another page also holds
         return self._request(url, callback, meta, dont_filter=True)
 
@@ -280,7 +274,7 @@ class WeiboUserSpider(WeiboSpider):
     def request_failed(self, failure: Failure) -> Iterator[Any]:
         """A request that failed for good: record why, and keep the post it was to complete."""
         yield from super().request_failed(failure)
-        meta = failure.request.meta
+        meta = failed_request(failure).meta
         if (post := meta.get("post")) is not None:
             yield post
             yield from self._long_text_settled(meta)
@@ -290,6 +284,6 @@ def _timeline_name(response: Response) -> str:
     return f"timeline of {response.meta['uid']}, page {response.meta['page']}"
 
 
-def _page_number(checkpoint: str) -> int:
-    """The last page stored, from a checkpoint value ("done" counts as none: not resumed)."""
-    return int(checkpoint) if checkpoint.isdigit() else 0
+def _page_number(checkpoint: object) -> int:
+    """The last page stored, from a checkpoint value ("done" or none count as 0)."""
+    return checkpoint if isinstance(checkpoint, int) else 0

@@ -19,34 +19,29 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from coding.autocode import AutoCodeResult, auto_code
 from coding.codebook import Codebook, default_codebook_path, load_codebook
-from crawler.replay import ReplayServer
-from crawler.runner import run_spiders
-from crawler.spiders.douyin_comments import DouyinCommentsSpider
-from crawler.spiders.douyin_live import DouyinLiveSpider
-from crawler.spiders.douyin_user import DouyinUserSpider
-from crawler.spiders.weibo_comments import WeiboCommentsSpider
-from crawler.spiders.weibo_hot import WeiboHotSpider
-from crawler.spiders.weibo_search import WeiboSearchSpider
-from crawler.spiders.weibo_user import WeiboUserSpider
+from crawler import crawl
 from smcat.config import Settings
+from smcat.demo.replay import ReplayServer
 from smcat.errors import SmcatError
 from smcat.imports.streamers import CHANMAMA, StreamerImport, import_streamers
 from smcat.store import CrawlRecord, Store
 
 if TYPE_CHECKING:
-    from analysis.report import Report
+    from analysis.results import Report
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 DEMO_MANIFEST = FIXTURES / "demo.toml"
 DEMO_ACCOUNTS = ("5001000001", "5001000002")  # 澜蔻护肤 and 速行运动官方, both fictional
 DEMO_COMMENTED = ("5210008539200130", "5210009743400165")  # a giveaway and a launch post
-HOT_EVERY = 1.0  # seconds between the demo's two hot-search snapshots
-DEMO_SEARCH = {"keywords": "澜蔻", "since": "2025-03-01", "until": "2025-03-02"}
+HOT_EVERY = timedelta(seconds=1)  # between the demo's two hot-search snapshots
+DEMO_KEYWORD = "澜蔻"
+DEMO_SEARCH_DAYS = (date(2025, 3, 1), date(2025, 3, 2))
 # search wants a cookie; this stand-in is sent to the loopback replay server only
 DEMO_COOKIE = "SUB=smcat-demo"
 DEMO_MODELS = ("nb", "poisson")
@@ -64,7 +59,7 @@ DEMO_CREATORS = (
 )
 DEMO_DOUYIN_POST = "7430000000000000102"
 DEMO_ROOM = "802400000001"
-LIVE_EVERY = 0.3  # seconds between the live room's observations (it goes off air at the third)
+LIVE_EVERY = timedelta(seconds=0.3)  # between the room's observations (off air at the third)
 DEMO_EXPORT = FIXTURES / "streamers" / "chanmama.xlsx"
 DEMO_EXPORT_PERIOD = "近30天 to 2025-11-03"
 
@@ -117,21 +112,17 @@ def run_demo(settings: Settings, report_folder: Path | None = None) -> DemoResul
             download_delay=0.0,
             retry_backoff=0.0,
         )
-        crawls = run_spiders(
-            [
-                (WeiboUserSpider, {"uids": ",".join(DEMO_ACCOUNTS), "api": "mobile"}),
-                (
-                    WeiboCommentsSpider,
-                    {"post_ids": ",".join(DEMO_COMMENTED), "replies": True, "api": "mobile"},
-                ),
-                (WeiboSearchSpider, DEMO_SEARCH),
-                (WeiboHotSpider, {"every": HOT_EVERY, "duration": 1.5 * HOT_EVERY}),
-                (DouyinUserSpider, {"sec_uids": ",".join(DEMO_CREATORS)}),
-                (DouyinCommentsSpider, {"aweme_ids": DEMO_DOUYIN_POST, "replies": True}),
-                (DouyinLiveSpider, {"web_rid": DEMO_ROOM, "every": LIVE_EVERY}),
-            ],
-            replay,
-        )
+        since, until = DEMO_SEARCH_DAYS
+        plans = [
+            crawl.plan_weibo_user(replay, DEMO_ACCOUNTS, api="mobile"),
+            crawl.plan_weibo_comments(replay, DEMO_COMMENTED, replies=True, api="mobile"),
+            crawl.plan_weibo_search(replay, [DEMO_KEYWORD], since=since, until=until),
+            crawl.plan_weibo_hot(replay, every=HOT_EVERY, duration=1.5 * HOT_EVERY),
+            crawl.plan_douyin_user(replay, DEMO_CREATORS),
+            crawl.plan_douyin_comments(replay, [DEMO_DOUYIN_POST], replies=True),
+            crawl.plan_douyin_live(replay, DEMO_ROOM, every=LIVE_EVERY),
+        ]
+        crawls = [result.record for result in crawl.run(replay, plans)]
         pages = len(server.hits)
     # the models' libraries take seconds to import: only the demo's last step needs them
     from analysis.report import write_report

@@ -8,7 +8,7 @@ specific route by method, path and query parameters, answered with that route's 
         run_spider(base_url=server.url)
         assert server.hit_count("weibo-profile-5001000001") == 1
 
-`python -m crawler.replay MANIFEST... [--port N]` serves the same in the foreground; another
+`python -m smcat.demo.replay MANIFEST... [--port N]` serves the same in the foreground; another
 process can read what was hit from `GET /__replay__/hits`.
 """
 
@@ -517,7 +517,8 @@ class _HTTPServer(ThreadingHTTPServer):
     def server_bind(self) -> None:
         # HTTPServer.server_bind does a reverse DNS lookup (getfqdn) that can stall for seconds
         socketserver.TCPServer.server_bind(self)
-        self.server_name, self.server_port = self.server_address[:2]
+        host, self.server_port = self.server_address[:2]
+        self.server_name = host if isinstance(host, str) else bytes(host).decode()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # clients that give up mid-reply (say a download timeout during `delay`) are expected
@@ -622,7 +623,7 @@ class ReplayServer:
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: serve manifests in the foreground until Ctrl-C."""
     parser = argparse.ArgumentParser(
-        prog="python -m crawler.replay",
+        prog="python -m smcat.demo.replay",
         description="Serve fixture files by route on 127.0.0.1 for offline spider tests.",
     )
     parser.add_argument("manifests", nargs="+", type=Path, metavar="MANIFEST")
