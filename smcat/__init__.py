@@ -47,23 +47,29 @@ _PUBLIC: dict[str, tuple[str, str]] = {
 
 __all__ = ["__version__", *_PUBLIC]
 
-if TYPE_CHECKING:
-    from analysis.effects import fit
-    from analysis.frame import model_frame
-    from analysis.report import write_report
-    from analysis.suite import run_suite
-    from coding.autocode import auto_code
-    from coding.codebook import default_codebook_path, load_codebook
-    from coding.reliability import reliability_data, reliability_table
-    from coding.tagger import Tagger
-    from crawler import crawl
-    from smcat.config import Settings, load_settings
-    from smcat.demo import run_demo
-    from smcat.errors import SettingError, SmcatError
-    from smcat.export import export_table
-    from smcat.imports.commerce import import_commerce
-    from smcat.imports.streamers import import_streamers
-    from smcat.store import Store
+if TYPE_CHECKING:  # the names for type checkers ('x as x': re-exported)
+    from analysis.effects import fit as fit
+    from analysis.frame import model_frame as model_frame
+    from analysis.report import write_report as write_report
+    from analysis.suite import run_suite as run_suite
+    from coding.autocode import auto_code as auto_code
+    from coding.codebook import (
+        default_codebook_path as default_codebook_path,
+        load_codebook as load_codebook,
+    )
+    from coding.reliability import (
+        reliability_data as reliability_data,
+        reliability_table as reliability_table,
+    )
+    from coding.tagger import Tagger as Tagger
+    from crawler import crawl as crawl
+    from smcat.config import Settings as Settings, load_settings as load_settings
+    from smcat.demo import run_demo as run_demo
+    from smcat.errors import SettingError as SettingError, SmcatError as SmcatError
+    from smcat.export import export_table as export_table
+    from smcat.imports.commerce import import_commerce as import_commerce
+    from smcat.imports.streamers import import_streamers as import_streamers
+    from smcat.store import Store as Store
 
 
 def __getattr__(name: str) -> Any:
