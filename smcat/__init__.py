@@ -55,17 +55,23 @@ if TYPE_CHECKING:  # the names for type checkers ('x as x': re-exported)
     from coding.autocode import auto_code as auto_code
     from coding.codebook import (
         default_codebook_path as default_codebook_path,
+    )
+    from coding.codebook import (
         load_codebook as load_codebook,
     )
     from coding.reliability import (
         reliability_data as reliability_data,
+    )
+    from coding.reliability import (
         reliability_table as reliability_table,
     )
     from coding.tagger import Tagger as Tagger
     from crawler import crawl as crawl
-    from smcat.config import Settings as Settings, load_settings as load_settings
+    from smcat.config import Settings as Settings
+    from smcat.config import load_settings as load_settings
     from smcat.demo import run_demo as run_demo
-    from smcat.errors import SettingError as SettingError, SmcatError as SmcatError
+    from smcat.errors import SettingError as SettingError
+    from smcat.errors import SmcatError as SmcatError
     from smcat.export import export_table as export_table
     from smcat.imports.commerce import import_commerce as import_commerce
     from smcat.imports.streamers import import_streamers as import_streamers
