@@ -98,7 +98,7 @@ def test_reopen_keeps_data_and_does_not_migrate_again(db_path: Path, monkeypatch
         store.upsert_posts([post(text="kept")])
         schema = select(store, "SELECT type, name, sql FROM sqlite_master ORDER BY name")
     # if migration 1 ran again, this script would fail and open would raise StoreError
-    monkeypatch.setattr("smcat.store.MIGRATIONS", ("THIS IS NOT SQL;",))
+    monkeypatch.setattr("smcat.store.schema.MIGRATIONS", ("THIS IS NOT SQL;",))
     with Store.open(db_path) as store:
         assert store.schema_version == SCHEMA_VERSION
         assert select(store, "SELECT type, name, sql FROM sqlite_master ORDER BY name") == schema
@@ -109,9 +109,9 @@ def test_reopen_runs_only_the_new_migrations(db_path: Path, monkeypatch):
     with Store.open(db_path) as store:
         store.upsert_posts([post()])
     monkeypatch.setattr(
-        "smcat.store.MIGRATIONS", (*MIGRATIONS, "CREATE TABLE added_later (x INTEGER);")
+        "smcat.store.schema.MIGRATIONS", (*MIGRATIONS, "CREATE TABLE added_later (x INTEGER);")
     )
-    monkeypatch.setattr("smcat.store.SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    monkeypatch.setattr("smcat.store.schema.SCHEMA_VERSION", SCHEMA_VERSION + 1)
     with Store.open(db_path) as store:
         assert store.schema_version == SCHEMA_VERSION + 1
         assert one(store, "SELECT count(*) FROM added_later") == (0,)
