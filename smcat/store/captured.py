@@ -14,12 +14,12 @@ from smcat.store.engine import (
     _REAL,
     _TEXT,
     _TIME,
-    Converter,
     Engine,
     WriteResult,
     _Batch,
     _collector_paused,
     _crawl_override,
+    _Kind,
     _seen_defaults,
     _table,
 )
@@ -62,7 +62,7 @@ _ACCOUNT_SNAPSHOTS = _table(
     on_conflict="ignore",
 )
 _SNAPSHOT_COUNTS = _ACCOUNT_SNAPSHOTS.names[3:-1]  # followers, following, posts, total_likes
-_POST_COLUMNS: dict[str, tuple[Converter, frozenset[type]]] = {
+_POST_COLUMNS: dict[str, _Kind] = {
     "platform": _TEXT,
     "post_id": _TEXT,
     "crawl_id": _INT,
@@ -84,7 +84,7 @@ _POST_COLUMNS: dict[str, tuple[Converter, frozenset[type]]] = {
     "updated_at": _TIME,
 }
 _POSTS = _table("posts", ("platform", "post_id"), _POST_COLUMNS, required=("created_at",))
-_COUNTS_SEEN: dict[str, tuple[Converter, frozenset[type]]] = {
+_COUNTS_SEEN: dict[str, _Kind] = {
     "likes": _COUNT,
     "comments": _COUNT,
     "reposts": _COUNT,
@@ -92,7 +92,7 @@ _COUNTS_SEEN: dict[str, tuple[Converter, frozenset[type]]] = {
     "collects": _COUNT,
     "plays": _COUNT,
 }
-_POST_OBSERVATIONS_COLUMNS: dict[str, tuple[Converter, frozenset[type]]] = {
+_POST_OBSERVATIONS_COLUMNS: dict[str, _Kind] = {
     "platform": _TEXT,
     "post_id": _TEXT,
     "observed_at": _TIME,
@@ -252,7 +252,9 @@ class Captured(Engine):
         whole; the rest are stored.
         """
         result = WriteResult()
-        posts, observations, topics, mentions, sources = [], [], [], [], []
+        posts, observations, sources = [], [], []
+        topics: list[tuple[object, object, str]] = []
+        mentions: list[tuple[object, object, str]] = []
         convert = _POST_SEEN.converter(
             _seen_defaults(_POST_SEEN), _crawl_override(_POST_SEEN, crawl_id)
         )

@@ -315,8 +315,9 @@ class Coding(Engine):
 
     def post_keys(self, sample_id: str | None = None) -> list[tuple[str, str]]:
         """(platform, post_id) of every stored post, or of a sample's stored posts, sorted."""
+        params: tuple[str, ...] = ()
         if sample_id is None:
-            sql, params = "SELECT platform, post_id FROM posts", ()
+            sql = "SELECT platform, post_id FROM posts"
         else:
             sql = (
                 "SELECT p.platform, p.post_id FROM sample_posts s JOIN posts p"
@@ -349,7 +350,9 @@ class Coding(Engine):
         for key in keys:
             row = self.connection.execute(sql, key).fetchone()
             if row is not None:
-                found[key] = PostForCoder(*row[:9], bool(row[9]), *row[10:])
+                values = list(row)
+                values[9] = bool(values[9])  # is_repost, kept as 0/1
+                found[key] = PostForCoder(*values)
         return found
 
     def answers(self, key: tuple[str, str], codebook: str) -> dict[str, Answer]:
@@ -447,10 +450,17 @@ class Coding(Engine):
 
 def post_to_code(row: tuple) -> PostToCode:
     """A row of `Store.post_rows_to_code` as the post a coder reads."""
+    platform, post_id, account, created, text, repost, media, pics, video, topics, mentions = row
     return PostToCode(
-        *row[:5],
-        bool(row[5]),
-        *row[6:9],
-        tuple(row[9].split(_UNIT_SEPARATOR)) if row[9] else (),
-        row[10],
+        platform,
+        post_id,
+        account,
+        created,
+        text,
+        bool(repost),
+        media,
+        pics,
+        video,
+        tuple(topics.split(_UNIT_SEPARATOR)) if topics else (),
+        mentions,
     )

@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from smcat import __version__
 from smcat.store.engine import (
@@ -44,7 +44,7 @@ class Crawls(Engine):
             " VALUES (?, ?, ?, 'running', ?)",
             (spider, _json(dict(args)), _now(), __version__),
         )
-        return int(cursor.lastrowid)
+        return cast(int, cursor.lastrowid)  # typed optional; an INSERT always sets it
 
     def finish_crawl(
         self, crawl_id: int, status: str, reason: str | None, counts: Mapping[str, int]
@@ -151,7 +151,7 @@ class Crawls(Engine):
                 parser_version,
             ),
         )
-        return int(cursor.lastrowid)
+        return cast(int, cursor.lastrowid)  # typed optional; an INSERT always sets it
 
     def raw_responses(self, crawl_id: int | None = None) -> Iterator[dict[str, Any]]:
         """Yield stored responses (oldest first) with their bodies unzipped."""

@@ -75,7 +75,7 @@ def _int(value: object) -> int | None:
     if isinstance(value, bool):
         raise ValueError(f"not a whole number: {value!r}")
     try:
-        return int(value)  # type: ignore[arg-type]
+        return int(value)  # type: ignore[call-overload]
     except (TypeError, ValueError):
         raise ValueError(f"not a whole number: {value!r}") from None
 
@@ -86,15 +86,16 @@ Converter = Callable[[object], object]
 _NONE = type(None)
 # Per column kind: the converter, and the types that are stored as they are on the hot path
 # (a row whose values all have such types skips the converters; times are always checked).
-_TEXT = (_text, frozenset({str, _NONE}))
-_COUNT = (parse_count, frozenset({int, _NONE}))
-_INT = (_int, frozenset({int, _NONE}))
-_FLAG = (_flag, frozenset({bool, _NONE}))
+_Kind = tuple[Converter, frozenset[type]]
+_TEXT: _Kind = (_text, frozenset({str, _NONE}))
+_COUNT: _Kind = (parse_count, frozenset({int, _NONE}))
+_INT: _Kind = (_int, frozenset({int, _NONE}))
+_FLAG: _Kind = (_flag, frozenset({bool, _NONE}))
 # A converter's cheaper equal for values of one type.
-_SHORTCUTS: dict[tuple[Converter, type], Converter] = {(_flag, bool): int}
-_TIME = (iso_time, frozenset({str, _NONE}))
-_REAL = (_real, frozenset({float, int, _NONE}))
-_JSON = (_json, frozenset({str, _NONE}))
+_SHORTCUTS: dict[tuple[Converter, type], Callable[..., object]] = {(_flag, bool): int}
+_TIME: _Kind = (iso_time, frozenset({str, _NONE}))
+_REAL: _Kind = (_real, frozenset({float, int, _NONE}))
+_JSON: _Kind = (_json, frozenset({str, _NONE}))
 
 
 @dataclass(frozen=True)
@@ -228,7 +229,7 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _filled(rows: list[Sequence[object]], positions: tuple[int, ...]) -> tuple[int, ...]:
+def _filled(rows: Sequence[Sequence[object]], positions: tuple[int, ...]) -> tuple[int, ...]:
     """Which of these positions (by their index in `positions`) hold a value (not None) in at
     least one of the rows."""
     # column by column, stopping at the first value; zip(*rows) would make an iterator per
@@ -243,13 +244,13 @@ def _filled(rows: list[Sequence[object]], positions: tuple[int, ...]) -> tuple[i
 _NONES = itertools.repeat(None)
 
 
-def _same_in_all(rows: list[Sequence[object]], position: int) -> bool:
+def _same_in_all(rows: Sequence[Sequence[object]], position: int) -> bool:
     """Whether every row holds the first row's value at this position."""
     first = rows[0][position]
     return all(map(operator.eq, itertools.repeat(first), map(operator.itemgetter(position), rows)))
 
 
-def _picker(positions: tuple[int, ...]) -> Callable[[list], tuple]:
+def _picker(positions: tuple[int, ...]) -> Callable[[Sequence[object]], tuple]:
     """A function that picks these positions out of a list, always as a tuple."""
     if not positions:
         return lambda values: ()
@@ -260,7 +261,7 @@ def _picker(positions: tuple[int, ...]) -> Callable[[list], tuple]:
 def _table(
     name: str,
     key: tuple[str, ...],
-    columns: dict[str, tuple[Converter, frozenset[type]]],
+    columns: dict[str, _Kind],
     required: tuple[str, ...] = (),
     on_conflict: str | None = "update",
 ) -> _Table:
@@ -316,7 +317,7 @@ class _Batch(NamedTuple):
     the rows are wider than the table or in another order."""
 
     table: _Table
-    rows: list[Sequence[object]]
+    rows: Sequence[Sequence[object]]
     columns: tuple[int, ...] | None = None
 
 
@@ -447,7 +448,10 @@ class Engine:
         self.connection.execute("RELEASE smcat_write")
 
     def _insert(
-        self, table: _Table, rows: list[Sequence[object]], columns: tuple[int, ...] | None = None
+        self,
+        table: _Table,
+        rows: Sequence[Sequence[object]],
+        columns: tuple[int, ...] | None = None,
     ) -> None:
         """Run the table's upsert over converted rows. `columns` says where the table's columns
         stand in the rows, if not in the table's order.
@@ -486,7 +490,7 @@ class Engine:
         table: _Table,
         names: tuple[str, ...],
         shared: Mapping[str, object],
-        rows: list[Sequence[object]],
+        rows: Sequence[Sequence[object]],
         pick: Callable[[Sequence[object]], Sequence[object]] | None,
     ) -> None:
         """The upsert of columns `names` over rows, many rows per statement: the `shared`

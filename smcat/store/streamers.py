@@ -17,12 +17,13 @@ from smcat.store.engine import (
     Rows,
     WriteResult,
     _imported_now,
+    _Kind,
     _table,
 )
 
 # suffixes of its two ends
 _RANGE_ENDS = ("low", "high")
-_STREAMER_FIGURES = {
+_STREAMER_FIGURES: dict[str, _Kind] = {
     "followers": _COUNT, "sales_volume": _COUNT, "sales_amount": _REAL,
     "live_sales_volume": _COUNT, "live_sales_amount": _REAL,
     "video_sales_volume": _COUNT, "video_sales_amount": _REAL,
