@@ -645,6 +645,17 @@ def test_add_account_snapshots(store: Store):
     assert rejects(store)[0][0] == "account_snapshots"
 
 
+def test_a_rejected_snapshot_is_in_the_accounts_result_beside_its_reason(store: Store):
+    seen = {"platform": "weibo", "observed_at": SEEN_1}
+    good = {**seen, "account_id": "1001", "followers": "1.2万"}
+    bad = {**seen, "account_id": "1002", "followers": "many"}
+    result = store.upsert_accounts([good, bad])
+    assert (result.stored, result.rejected) == (2, 1)  # both accounts, one snapshot refused
+    assert "followers" in result.reasons[0]
+    assert result.rejected_rows == [bad]
+    assert select(store, "SELECT account_id FROM account_snapshots") == [("1001",)]
+
+
 def test_upsert_comments(store: Store):
     good = {
         "platform": "weibo",
@@ -729,6 +740,17 @@ def test_a_live_room_seen_at_a_time_adds_its_observation(store: Store):
     assert select(
         store, "SELECT status, viewers_now, likes FROM live_observations ORDER BY observed_at"
     ) == [("live", 12_000, 5), ("ended", None, 9)]
+
+
+def test_a_rejected_live_observation_is_in_the_rooms_result_beside_its_reason(store: Store):
+    seen = {"platform": "douyin", "observed_at": SEEN_1, "status": "live"}
+    good = {**seen, "room_id": "r1", "viewers_now": "1.2万"}
+    bad = {**seen, "room_id": "r2", "viewers_now": "lots"}
+    result = store.upsert_live_rooms([good, bad])
+    assert (result.stored, result.rejected) == (2, 1)  # both rooms, one observation refused
+    assert "viewers_now" in result.reasons[0]
+    assert result.rejected_rows == [bad]
+    assert select(store, "SELECT room_id FROM live_observations") == [("r1",)]
 
 
 def test_upsert_streamer_stats(store: Store):

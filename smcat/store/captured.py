@@ -230,8 +230,8 @@ class Captured(Engine):
             and any(row.get(count) is not None for count in _SNAPSHOT_COUNTS)
         ]
         snapshots = self._write(_ACCOUNT_SNAPSHOTS, seen, crawl_id)
-        result.rejected += snapshots.rejected
-        result.reasons.extend(snapshots.reasons)
+        snapshots.stored = 0  # part of its account's row, counted once (as a post's observation)
+        result.add(snapshots)
         return result
 
     def add_account_snapshots(
@@ -318,8 +318,8 @@ class Captured(Engine):
             if row.get("room_id") is not None and row.get("observed_at") is not None
         ]
         observations = self._write(_LIVE_OBSERVATIONS, seen, crawl_id)
-        result.rejected += observations.rejected
-        result.reasons.extend(observations.reasons)
+        observations.stored = 0  # part of its room's row, counted once (as a post's observation)
+        result.add(observations)
         return result
 
     def add_live_observations(
