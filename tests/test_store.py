@@ -926,6 +926,36 @@ def test_iter_rows_yields_every_row_in_batches(store: Store):
     assert sorted(r[position] for r in seen) == [f"p{i:05d}" for i in range(n)]
 
 
+def latest_observation_of_every_read(store: Store, *observations: tuple[str, int]) -> set:
+    """Store account a1's snapshots and post p1's observations at these times with these
+    counts, and return what each read that takes the latest one found: (observed_at, count)
+    where the read says when, else the count."""
+    store.upsert_accounts([{"platform": "weibo", "account_id": "a1"}])
+    store.add_account_snapshots(
+        [
+            {"platform": "weibo", "account_id": "a1", "observed_at": at, "followers": count}
+            for at, count in observations
+        ]
+    )
+    store.upsert_posts([post(observed_at=at, likes=count) for at, count in observations])
+    (profile,) = store.account_profiles("weibo").rows
+    (posted,) = store.account_posts("weibo", CREATED, LATER).rows
+    (engagement,) = store.post_engagement().rows
+    coder = store.posts_for_coders([("weibo", "p1")])[("weibo", "p1")]
+    return {profile[4], posted[4], (engagement[2], engagement[4]), coder.likes}
+
+
+def test_the_latest_observation_is_the_latest_in_time_not_in_text(store: Store):
+    earlier, later = "2025-01-02T10:00:00+08:00", "2025-01-02T05:00:00+00:00"  # 02:00, 05:00 UTC
+    assert earlier > later  # as text
+    assert latest_observation_of_every_read(store, (later, 2), (earlier, 1)) == {2, (later, 2)}
+
+
+def test_of_one_instant_in_two_offsets_every_read_takes_the_first_in_text(store: Store):
+    cst, utc = "2025-01-02T10:00:00+08:00", "2025-01-02T02:00:00+00:00"
+    assert latest_observation_of_every_read(store, (cst, 1), (utc, 2)) == {2, (utc, 2)}
+
+
 # -- transactions --------------------------------------------------------------------------
 
 

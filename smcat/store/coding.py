@@ -22,6 +22,7 @@ from smcat.store.engine import (
     _Table,
     _table,
 )
+from smcat.store.observations import observation_join
 from smcat.store.schema import StoreError
 from smcat.units import iso_time
 
@@ -341,10 +342,8 @@ class Coding(Engine):
             " p.video_seconds, coalesce(p.is_repost, 0), o.likes, o.comments, o.reposts"
             " FROM posts p LEFT JOIN accounts a"
             " ON a.platform = p.platform AND a.account_id = p.account_id"
-            " LEFT JOIN post_observations o ON o.platform = p.platform AND o.post_id = p.post_id"
-            " AND o.observed_at = (SELECT max(observed_at) FROM post_observations"
-            "  WHERE platform = p.platform AND post_id = p.post_id)"
-            " WHERE p.platform = ? AND p.post_id = ?"
+            + observation_join("post_observations", "o", "p", ("platform", "post_id"))
+            + " WHERE p.platform = ? AND p.post_id = ?"
         )
         found = {}
         for key in keys:

@@ -11,11 +11,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from smcat import __version__
-from smcat.store.engine import (
-    Engine,
-    _json,
-    _now,
-)
+from smcat.store.engine import Engine, _json, _now
 from smcat.units import iso_time
 
 

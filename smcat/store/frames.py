@@ -3,10 +3,8 @@ counts, topics, account profiles and posts, live sessions."""
 
 from __future__ import annotations
 
-from smcat.store.engine import (
-    Engine,
-    Rows,
-)
+from smcat.store.engine import Engine, Rows
+from smcat.store.observations import observation_join
 
 
 class Frames(Engine):
@@ -17,11 +15,9 @@ class Frames(Engine):
         gender, verified, followers, following, posts, total_likes."""
         sql = (
             "SELECT a.account_id, a.screen_name, a.gender, a.verified, s.followers, s.following,"
-            " s.posts, s.total_likes FROM accounts a LEFT JOIN ("
-            "  SELECT *, row_number() OVER (PARTITION BY platform, account_id"
-            "   ORDER BY julianday(observed_at) DESC) AS nth FROM account_snapshots"
-            " ) s ON s.platform = a.platform AND s.account_id = a.account_id AND s.nth = 1"
-            " WHERE a.platform = ? ORDER BY a.account_id"
+            " s.posts, s.total_likes FROM accounts a"
+            + observation_join("account_snapshots", "s", "a", ("platform", "account_id"))
+            + " WHERE a.platform = ? ORDER BY a.account_id"
         )
         columns = ("account_id", "screen_name", "gender", "verified", "followers", "following",
                    "posts", "total_likes")  # fmt: skip
@@ -32,11 +28,9 @@ class Frames(Engine):
         counts: account_id, post_id, created_at, media_type, likes, comments, shares."""
         sql = (
             "SELECT p.account_id, p.post_id, p.created_at, p.media_type, o.likes, o.comments,"
-            " o.shares FROM posts p LEFT JOIN ("
-            "  SELECT *, row_number() OVER (PARTITION BY platform, post_id"
-            "   ORDER BY julianday(observed_at) DESC) AS nth FROM post_observations"
-            " ) o ON o.platform = p.platform AND o.post_id = p.post_id AND o.nth = 1"
-            " WHERE p.platform = ? AND julianday(p.created_at) >= julianday(?)"
+            " o.shares FROM posts p"
+            + observation_join("post_observations", "o", "p", ("platform", "post_id"))
+            + " WHERE p.platform = ? AND julianday(p.created_at) >= julianday(?)"
             " AND julianday(p.created_at) < julianday(?)"
         )
         columns = ("account_id", "post_id", "created_at", "media_type", "likes", "comments",
@@ -94,16 +88,25 @@ class Frames(Engine):
         nearest that age of the post (the earlier on a tie): platform, post_id, observed_at,
         age_days (at that observation), likes, comments, reposts."""
         age = "julianday(o.observed_at) - julianday(p.created_at)"
-        when = "julianday(o.observed_at)"
-        order = f"{when} DESC" if at_age_days is None else f"abs({age} - ?), {when}"
-        sql = (
-            "SELECT platform, post_id, observed_at, age_days, likes, comments, reposts FROM ("
-            f" SELECT o.platform, o.post_id, o.observed_at, {age} AS age_days, o.likes,"
-            " o.comments, o.reposts, row_number() OVER (PARTITION BY o.platform, o.post_id"
-            f"  ORDER BY {order}) AS nth"
-            " FROM post_observations o JOIN posts p"
-            " ON p.platform = o.platform AND p.post_id = o.post_id) WHERE nth = 1"
-        )
+        if at_age_days is None:
+            latest = observation_join(
+                "post_observations", "o", "p", ("platform", "post_id"), left=False
+            )
+            sql = (
+                f"SELECT o.platform, o.post_id, o.observed_at, {age}, o.likes, o.comments,"
+                f" o.reposts FROM posts p{latest}"
+            )
+        else:
+            # nearness to an age depends on the post's created_at: SQLite lets no ORDER BY of a
+            # subquery name the outer query's columns, so every observation is numbered here
+            sql = (
+                "SELECT platform, post_id, observed_at, age_days, likes, comments, reposts FROM ("
+                f" SELECT o.platform, o.post_id, o.observed_at, {age} AS age_days, o.likes,"
+                " o.comments, o.reposts, row_number() OVER (PARTITION BY o.platform, o.post_id"
+                f"  ORDER BY abs({age} - ?), julianday(o.observed_at), o.observed_at) AS nth"
+                " FROM post_observations o JOIN posts p"
+                " ON p.platform = o.platform AND p.post_id = o.post_id) WHERE nth = 1"
+            )
         params = () if at_age_days is None else (at_age_days,)
         columns = ("platform", "post_id", "observed_at", "age_days", "likes", "comments",
                    "reposts")  # fmt: skip
