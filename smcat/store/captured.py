@@ -205,7 +205,6 @@ _LIVE_OBSERVATIONS = _table(
     },
     on_conflict="ignore",
 )
-# the figures of streamer_stats that an export may give as a range (migration 5), and the
 
 
 class Captured(Engine):

@@ -21,6 +21,7 @@ from smcat.store.engine import (
     _table,
 )
 
+# the figures of streamer_stats that an export may give as a range (migration 6), and the
 # suffixes of its two ends
 _RANGE_ENDS = ("low", "high")
 _STREAMER_FIGURES: dict[str, _Kind] = {
