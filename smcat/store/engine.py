@@ -21,12 +21,13 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NamedTuple
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from smcat.store.schema import schema_version
 from smcat.units import iso_time, parse_count
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 _ROWS_PER_STATEMENT = 100
 _PLANS_MAX = 1024  # kinds of row remembered per table
@@ -344,8 +345,15 @@ class Engine:
     def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
         self.connection = connection
         self.path = path
-        self.db = sqlite_utils.Database(connection)
         self._variable_limit = connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+
+    @functools.cached_property
+    def db(self) -> sqlite_utils.Database:
+        """The connection as a sqlite-utils `Database`, made on first use: sqlite-utils
+        imports pandas, which `import smcat.store` and most reads and writes do without."""
+        import sqlite_utils
+
+        return sqlite_utils.Database(self.connection)
 
     @property
     def schema_version(self) -> int:
