@@ -98,7 +98,7 @@ def test_reopen_keeps_data_and_does_not_migrate_again(db_path: Path, monkeypatch
         store.upsert_posts([post(text="kept")])
         schema = select(store, "SELECT type, name, sql FROM sqlite_master ORDER BY name")
     # if migration 1 ran again, this script would fail and open would raise StoreError
-    monkeypatch.setattr("smcat.store.MIGRATIONS", ("THIS IS NOT SQL;",))
+    monkeypatch.setattr("smcat.store.schema.MIGRATIONS", ("THIS IS NOT SQL;",))
     with Store.open(db_path) as store:
         assert store.schema_version == SCHEMA_VERSION
         assert select(store, "SELECT type, name, sql FROM sqlite_master ORDER BY name") == schema
@@ -109,9 +109,9 @@ def test_reopen_runs_only_the_new_migrations(db_path: Path, monkeypatch):
     with Store.open(db_path) as store:
         store.upsert_posts([post()])
     monkeypatch.setattr(
-        "smcat.store.MIGRATIONS", (*MIGRATIONS, "CREATE TABLE added_later (x INTEGER);")
+        "smcat.store.schema.MIGRATIONS", (*MIGRATIONS, "CREATE TABLE added_later (x INTEGER);")
     )
-    monkeypatch.setattr("smcat.store.SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    monkeypatch.setattr("smcat.store.schema.SCHEMA_VERSION", SCHEMA_VERSION + 1)
     with Store.open(db_path) as store:
         assert store.schema_version == SCHEMA_VERSION + 1
         assert one(store, "SELECT count(*) FROM added_later") == (0,)
@@ -645,6 +645,17 @@ def test_add_account_snapshots(store: Store):
     assert rejects(store)[0][0] == "account_snapshots"
 
 
+def test_a_rejected_snapshot_is_in_the_accounts_result_beside_its_reason(store: Store):
+    seen = {"platform": "weibo", "observed_at": SEEN_1}
+    good = {**seen, "account_id": "1001", "followers": "1.2万"}
+    bad = {**seen, "account_id": "1002", "followers": "many"}
+    result = store.upsert_accounts([good, bad])
+    assert (result.stored, result.rejected) == (2, 1)  # both accounts, one snapshot refused
+    assert "followers" in result.reasons[0]
+    assert result.rejected_rows == [bad]
+    assert select(store, "SELECT account_id FROM account_snapshots") == [("1001",)]
+
+
 def test_upsert_comments(store: Store):
     good = {
         "platform": "weibo",
@@ -729,6 +740,17 @@ def test_a_live_room_seen_at_a_time_adds_its_observation(store: Store):
     assert select(
         store, "SELECT status, viewers_now, likes FROM live_observations ORDER BY observed_at"
     ) == [("live", 12_000, 5), ("ended", None, 9)]
+
+
+def test_a_rejected_live_observation_is_in_the_rooms_result_beside_its_reason(store: Store):
+    seen = {"platform": "douyin", "observed_at": SEEN_1, "status": "live"}
+    good = {**seen, "room_id": "r1", "viewers_now": "1.2万"}
+    bad = {**seen, "room_id": "r2", "viewers_now": "lots"}
+    result = store.upsert_live_rooms([good, bad])
+    assert (result.stored, result.rejected) == (2, 1)  # both rooms, one observation refused
+    assert "viewers_now" in result.reasons[0]
+    assert result.rejected_rows == [bad]
+    assert select(store, "SELECT room_id FROM live_observations") == [("r1",)]
 
 
 def test_upsert_streamer_stats(store: Store):
@@ -902,6 +924,36 @@ def test_iter_rows_yields_every_row_in_batches(store: Store):
     assert len(seen) == n
     position = store.columns("posts").index("post_id")
     assert sorted(r[position] for r in seen) == [f"p{i:05d}" for i in range(n)]
+
+
+def latest_observation_of_every_read(store: Store, *observations: tuple[str, int]) -> set:
+    """Store account a1's snapshots and post p1's observations at these times with these
+    counts, and return what each read that takes the latest one found: (observed_at, count)
+    where the read says when, else the count."""
+    store.upsert_accounts([{"platform": "weibo", "account_id": "a1"}])
+    store.add_account_snapshots(
+        [
+            {"platform": "weibo", "account_id": "a1", "observed_at": at, "followers": count}
+            for at, count in observations
+        ]
+    )
+    store.upsert_posts([post(observed_at=at, likes=count) for at, count in observations])
+    (profile,) = store.account_profiles("weibo").rows
+    (posted,) = store.account_posts("weibo", CREATED, LATER).rows
+    (engagement,) = store.post_engagement().rows
+    coder = store.posts_for_coders([("weibo", "p1")])[("weibo", "p1")]
+    return {profile[4], posted[4], (engagement[2], engagement[4]), coder.likes}
+
+
+def test_the_latest_observation_is_the_latest_in_time_not_in_text(store: Store):
+    earlier, later = "2025-01-02T10:00:00+08:00", "2025-01-02T05:00:00+00:00"  # 02:00, 05:00 UTC
+    assert earlier > later  # as text
+    assert latest_observation_of_every_read(store, (later, 2), (earlier, 1)) == {2, (later, 2)}
+
+
+def test_of_one_instant_in_two_offsets_every_read_takes_the_first_in_text(store: Store):
+    cst, utc = "2025-01-02T10:00:00+08:00", "2025-01-02T02:00:00+00:00"
+    assert latest_observation_of_every_read(store, (cst, 1), (utc, 2)) == {2, (utc, 2)}
 
 
 # -- transactions --------------------------------------------------------------------------

@@ -1,0 +1,37 @@
+"""Reads of any store table by its name: row counts, columns and their types, all rows in
+batches (what `smcat db info` and `smcat db export` show)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from smcat.store.engine import Engine
+from smcat.store.schema import TABLES, StoreError
+
+
+class Export(Engine):
+    """Counts, columns and rows of any store table by name."""
+
+    def count(self, table: str) -> int:
+        """Rows in one of the store's tables."""
+        return self.db[_known_table(table)].count
+
+    def columns(self, table: str) -> list[str]:
+        """Column names of one of the store's tables."""
+        return [c.name for c in self.db[_known_table(table)].columns]
+
+    def column_types(self, table: str) -> dict[str, str]:
+        """Declared SQLite type (TEXT, INTEGER, REAL, BLOB) of each column of a table."""
+        return {c.name: c.type.upper() for c in self.db[_known_table(table)].columns}
+
+    def iter_rows(self, table: str, batch: int = 10_000) -> Iterator[tuple]:
+        """Yield the rows of a table as tuples in `columns()` order, without loading it whole."""
+        cursor = self.connection.execute(f"SELECT * FROM {_known_table(table)}")
+        while chunk := cursor.fetchmany(batch):
+            yield from chunk
+
+
+def _known_table(table: str) -> str:
+    if table not in TABLES:
+        raise StoreError(f"unknown table {table!r}: choose one of {', '.join(TABLES)}")
+    return table

@@ -1,0 +1,403 @@
+"""The schema of an smcat database: its tables, the numbered migrations that create and upgrade
+it under `PRAGMA user_version`, and the check that a file is an smcat database this smcat can
+open."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from smcat import __version__
+from smcat.errors import SmcatError
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: the schema of DESIGN.md. Tables of small rows keyed by composite keys are WITHOUT
+    # ROWID (one b-tree instead of two); bench/bench_ingest.py measured that on the hot path.
+    """
+    CREATE TABLE crawls (
+        crawl_id INTEGER PRIMARY KEY AUTOINCREMENT,
+        spider TEXT NOT NULL,
+        args TEXT,
+        started_at TEXT NOT NULL,
+        ended_at TEXT,
+        status TEXT NOT NULL,
+        reason TEXT,
+        counts TEXT,
+        version TEXT
+    );
+    CREATE TABLE raw_responses (
+        id INTEGER PRIMARY KEY,
+        crawl_id INTEGER,
+        url TEXT NOT NULL,
+        status INTEGER,
+        fetched_at TEXT NOT NULL,
+        content_type TEXT,
+        body BLOB,
+        parser_version TEXT
+    );
+    CREATE INDEX raw_responses_url ON raw_responses (url);
+    CREATE INDEX raw_responses_crawl ON raw_responses (crawl_id);
+    CREATE TABLE accounts (
+        platform TEXT NOT NULL,
+        account_id TEXT NOT NULL,
+        screen_name TEXT,
+        description TEXT,
+        gender TEXT,
+        location TEXT,
+        verified INTEGER,
+        verified_type INTEGER,
+        verified_reason TEXT,
+        created_at TEXT,
+        url TEXT,
+        avatar_url TEXT,
+        extra TEXT,
+        first_seen_at TEXT,
+        updated_at TEXT,
+        crawl_id INTEGER,
+        PRIMARY KEY (platform, account_id)
+    );
+    CREATE TABLE account_snapshots (
+        platform TEXT NOT NULL,
+        account_id TEXT NOT NULL,
+        observed_at TEXT NOT NULL,
+        followers INTEGER CHECK (followers >= 0),
+        following INTEGER CHECK (following >= 0),
+        posts INTEGER CHECK (posts >= 0),
+        total_likes INTEGER CHECK (total_likes >= 0),
+        crawl_id INTEGER,
+        PRIMARY KEY (platform, account_id, observed_at)
+    ) WITHOUT ROWID;
+    CREATE TABLE posts (
+        platform TEXT NOT NULL,
+        post_id TEXT NOT NULL,
+        account_id TEXT,
+        created_at TEXT NOT NULL,
+        text TEXT,
+        is_repost INTEGER,
+        origin_post_id TEXT,
+        media_type TEXT,
+        pic_count INTEGER CHECK (pic_count >= 0),
+        video_seconds REAL,
+        source TEXT,
+        region TEXT,
+        url TEXT,
+        is_long_text INTEGER,
+        is_pinned INTEGER,
+        extra TEXT,
+        first_seen_at TEXT,
+        updated_at TEXT,
+        crawl_id INTEGER,
+        PRIMARY KEY (platform, post_id)
+    );
+    CREATE TABLE post_observations (
+        platform TEXT NOT NULL,
+        post_id TEXT NOT NULL,
+        observed_at TEXT NOT NULL,
+        likes INTEGER CHECK (likes >= 0),
+        comments INTEGER CHECK (comments >= 0),
+        reposts INTEGER CHECK (reposts >= 0),
+        shares INTEGER CHECK (shares >= 0),
+        collects INTEGER CHECK (collects >= 0),
+        plays INTEGER CHECK (plays >= 0),
+        crawl_id INTEGER,
+        PRIMARY KEY (platform, post_id, observed_at)
+    ) WITHOUT ROWID;
+    CREATE TABLE post_topics (
+        platform TEXT NOT NULL,
+        post_id TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (platform, post_id, value)
+    ) WITHOUT ROWID;
+    CREATE INDEX post_topics_value ON post_topics (value);
+    CREATE TABLE post_mentions (
+        platform TEXT NOT NULL,
+        post_id TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (platform, post_id, value)
+    ) WITHOUT ROWID;
+    CREATE INDEX post_mentions_value ON post_mentions (value);
+    CREATE TABLE comments (
+        platform TEXT NOT NULL,
+        comment_id TEXT NOT NULL,
+        post_id TEXT NOT NULL,
+        parent_id TEXT,
+        root_id TEXT,
+        author_id TEXT,
+        author_name TEXT,
+        created_at TEXT,
+        text TEXT,
+        likes INTEGER CHECK (likes >= 0),
+        replies INTEGER CHECK (replies >= 0),
+        region TEXT,
+        extra TEXT,
+        first_seen_at TEXT,
+        updated_at TEXT,
+        crawl_id INTEGER,
+        PRIMARY KEY (platform, comment_id)
+    );
+    CREATE INDEX comments_post ON comments (platform, post_id);
+    CREATE TABLE hot_search (
+        platform TEXT NOT NULL,
+        observed_at TEXT NOT NULL,
+        rank INTEGER NOT NULL,
+        word TEXT NOT NULL,
+        heat INTEGER CHECK (heat >= 0),
+        category TEXT,
+        label TEXT,
+        is_ad INTEGER,
+        crawl_id INTEGER,
+        PRIMARY KEY (platform, observed_at, rank)
+    );
+    CREATE INDEX hot_search_word ON hot_search (word);
+    CREATE TABLE live_rooms (
+        platform TEXT NOT NULL,
+        room_id TEXT NOT NULL,
+        account_id TEXT,
+        title TEXT,
+        status TEXT,
+        started_at TEXT,
+        extra TEXT,
+        first_seen_at TEXT,
+        updated_at TEXT,
+        crawl_id INTEGER,
+        PRIMARY KEY (platform, room_id)
+    );
+    CREATE TABLE live_observations (
+        platform TEXT NOT NULL,
+        room_id TEXT NOT NULL,
+        observed_at TEXT NOT NULL,
+        status TEXT,
+        viewers_now INTEGER CHECK (viewers_now >= 0),
+        viewers_total INTEGER CHECK (viewers_total >= 0),
+        likes INTEGER CHECK (likes >= 0),
+        crawl_id INTEGER,
+        PRIMARY KEY (platform, room_id, observed_at)
+    ) WITHOUT ROWID;
+    CREATE TABLE streamer_stats (
+        source TEXT NOT NULL,
+        account TEXT NOT NULL,
+        period TEXT NOT NULL,
+        platform TEXT,
+        account_id TEXT,
+        nickname TEXT,
+        sales_volume INTEGER CHECK (sales_volume >= 0),
+        sales_amount REAL,
+        live_sales_amount REAL,
+        video_sales_amount REAL,
+        extra TEXT,
+        imported_at TEXT,
+        PRIMARY KEY (source, account, period)
+    );
+    CREATE TABLE codebooks (
+        codebook TEXT NOT NULL,
+        version TEXT NOT NULL,
+        yaml TEXT NOT NULL,
+        stored_at TEXT NOT NULL,
+        PRIMARY KEY (codebook, version)
+    );
+    CREATE TABLE codes (
+        platform TEXT NOT NULL,
+        post_id TEXT NOT NULL,
+        codebook TEXT NOT NULL,
+        subcategory TEXT NOT NULL,
+        coder TEXT NOT NULL,
+        codebook_version TEXT NOT NULL,
+        value INTEGER NOT NULL,
+        evidence TEXT,
+        coded_at TEXT NOT NULL,
+        PRIMARY KEY (platform, post_id, codebook, subcategory, coder)
+    );
+    CREATE INDEX codes_coder ON codes (codebook, coder);
+    CREATE TABLE samples (
+        sample_id TEXT PRIMARY KEY,
+        purpose TEXT,
+        seed INTEGER,
+        params TEXT,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE sample_posts (
+        sample_id TEXT NOT NULL,
+        platform TEXT NOT NULL,
+        post_id TEXT NOT NULL,
+        PRIMARY KEY (sample_id, platform, post_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE rejects (
+        id INTEGER PRIMARY KEY,
+        crawl_id INTEGER,
+        kind TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        payload TEXT,
+        rejected_at TEXT NOT NULL
+    );
+    CREATE INDEX rejects_crawl ON rejects (crawl_id);
+    """,
+    # 2: where each part of a crawl had got to (for --resume), e.g. {"5001000001": 3}
+    """
+    ALTER TABLE crawls ADD COLUMN checkpoint TEXT;
+    """,
+    # 3: how far an account's posts are known complete: set only by a crawl that finished
+    # cleanly, so that `--new` can fetch just what came after
+    """
+    ALTER TABLE accounts ADD COLUMN crawled_up_to TEXT;
+    ALTER TABLE accounts ADD COLUMN crawled_up_to_crawl INTEGER;
+    """,
+    # 4: which posts a coder (above all the machine, which stores only the codes that apply)
+    # has coded, so that a 0 is told from "not coded" and `code auto` is incremental
+    """
+    CREATE TABLE coded_posts (
+        platform TEXT NOT NULL,
+        post_id TEXT NOT NULL,
+        codebook TEXT NOT NULL,
+        coder TEXT NOT NULL,
+        codebook_version TEXT NOT NULL,
+        coded_at TEXT NOT NULL,
+        PRIMARY KEY (platform, post_id, codebook, coder)
+    ) WITHOUT ROWID;
+    CREATE INDEX coded_posts_coder ON coded_posts (codebook, coder);
+    """,
+    # 5: commerce data that users import (smcat import orders|products|choices): order lines,
+    # products with their attributes, and choice situations with the alternatives offered.
+    # Attributes are free-form columns of the user's file, so they are kept as JSON.
+    """
+    CREATE TABLE products (
+        product_id TEXT PRIMARY KEY,
+        name TEXT,
+        brand TEXT,
+        category TEXT,
+        list_price REAL CHECK (list_price >= 0),
+        attributes TEXT,
+        imported_at TEXT NOT NULL
+    );
+    CREATE TABLE orders (
+        order_id TEXT NOT NULL,
+        product_id TEXT NOT NULL,
+        customer_id TEXT NOT NULL,
+        ordered_at TEXT NOT NULL,
+        quantity INTEGER NOT NULL CHECK (quantity > 0),
+        price REAL NOT NULL CHECK (price >= 0),
+        list_price REAL CHECK (list_price >= 0),
+        imported_at TEXT NOT NULL,
+        PRIMARY KEY (order_id, product_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX orders_customer ON orders (customer_id, ordered_at);
+    CREATE TABLE choices (
+        choice_id TEXT NOT NULL,
+        alternative TEXT NOT NULL,
+        chosen INTEGER NOT NULL CHECK (chosen IN (0, 1)),
+        customer_id TEXT,
+        attributes TEXT,
+        imported_at TEXT NOT NULL,
+        PRIMARY KEY (choice_id, alternative)
+    ) WITHOUT ROWID;
+    """,
+    # 6: streamer figures as sales platforms export them: followers, category, the live and
+    # video split of volumes too, and every figure as the low and high ends of the range the
+    # export gives (equal when it gives one number, which is then also in the plain column)
+    """
+    ALTER TABLE streamer_stats ADD COLUMN category TEXT;
+    ALTER TABLE streamer_stats ADD COLUMN followers INTEGER;
+    ALTER TABLE streamer_stats ADD COLUMN live_sales_volume INTEGER;
+    ALTER TABLE streamer_stats ADD COLUMN video_sales_volume INTEGER;
+    ALTER TABLE streamer_stats ADD COLUMN followers_low INTEGER;
+    ALTER TABLE streamer_stats ADD COLUMN followers_high INTEGER;
+    ALTER TABLE streamer_stats ADD COLUMN sales_volume_low INTEGER;
+    ALTER TABLE streamer_stats ADD COLUMN sales_volume_high INTEGER;
+    ALTER TABLE streamer_stats ADD COLUMN sales_amount_low REAL;
+    ALTER TABLE streamer_stats ADD COLUMN sales_amount_high REAL;
+    ALTER TABLE streamer_stats ADD COLUMN live_sales_volume_low INTEGER;
+    ALTER TABLE streamer_stats ADD COLUMN live_sales_volume_high INTEGER;
+    ALTER TABLE streamer_stats ADD COLUMN live_sales_amount_low REAL;
+    ALTER TABLE streamer_stats ADD COLUMN live_sales_amount_high REAL;
+    ALTER TABLE streamer_stats ADD COLUMN video_sales_volume_low INTEGER;
+    ALTER TABLE streamer_stats ADD COLUMN video_sales_volume_high INTEGER;
+    ALTER TABLE streamer_stats ADD COLUMN video_sales_amount_low REAL;
+    ALTER TABLE streamer_stats ADD COLUMN video_sales_amount_high REAL;
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+TABLES: tuple[str, ...] = (
+    "crawls",
+    "raw_responses",
+    "accounts",
+    "account_snapshots",
+    "posts",
+    "post_observations",
+    "post_topics",
+    "post_mentions",
+    "comments",
+    "hot_search",
+    "live_rooms",
+    "live_observations",
+    "streamer_stats",
+    "products",
+    "orders",
+    "choices",
+    "codebooks",
+    "codes",
+    "coded_posts",
+    "samples",
+    "sample_posts",
+    "rejects",
+)
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+class StoreError(SmcatError):
+    """A database that cannot be used; the message is one line that names the fix."""
+
+
+def check_database_file(path: Path) -> int:
+    """Return the schema version of an existing smcat database without modifying the file.
+
+    Raises StoreError if the file is not SQLite or has a newer schema than this smcat knows.
+    """
+    with path.open("rb") as handle:
+        header = handle.read(100)
+    if header and not header.startswith(_SQLITE_MAGIC):
+        raise StoreError(
+            f"{path} is not an SQLite database: point --db at an smcat database or a new file name"
+        )
+    try:
+        probe = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            version = schema_version(probe)
+            tables = probe.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        finally:
+            probe.close()
+    except sqlite3.DatabaseError as error:
+        raise StoreError(
+            f"{path} cannot be read as SQLite ({error}): point --db at an smcat database"
+        ) from None
+    if version == 0 and tables:
+        raise StoreError(
+            f"{path} is an SQLite database but not an smcat one: give --db a new file name"
+        )
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"{path} has schema version {version} but this smcat {__version__} knows up to "
+            f"{SCHEMA_VERSION}: upgrade smcat (pip install -U smcat)"
+        )
+    return version
+
+
+def schema_version(connection: sqlite3.Connection) -> int:
+    """The database's `PRAGMA user_version`."""
+    return connection.execute("PRAGMA user_version").fetchone()[0]
+
+
+def migrate(connection: sqlite3.Connection, path: Path) -> None:
+    """Run the migrations the database at `path` has not had yet, each in one transaction."""
+    current = schema_version(connection)
+    for number, script in enumerate(MIGRATIONS[current:], start=current + 1):
+        # executescript commits first, so run the statements inside one explicit transaction
+        try:
+            connection.executescript(
+                f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;"
+            )
+        except sqlite3.Error as error:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            raise StoreError(
+                f"{path}: migration {number} failed ({error}); the file is unchanged:"
+                " report this as a bug"
+            ) from None
