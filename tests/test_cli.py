@@ -227,7 +227,9 @@ def test_version_prints_the_package_version() -> None:
 HEAVY = ("scrapy", "jieba", "rjieba", "pandas", "statsmodels", "sklearn", "matplotlib")
 
 
-@pytest.mark.parametrize("args", [("--help",), ("--version",)])
+@pytest.mark.parametrize(
+    "args", [("--help",), ("--version",), ("db", "--help"), ("db", "info", "--db", "{db}")]
+)
 def test_light_commands_start_without_the_heavy_libraries(
     args: tuple[str, ...], tmp_path: Path
 ) -> None:
