@@ -79,7 +79,7 @@ class Store(Crawls, Captured, Streamers, Commerce, Coding, Frames, Export):
 
     def info(self, crawls: int = 5) -> StoreInfo:
         """Schema version, row counts of every table, and the latest crawls."""
-        present = set(self.db.table_names())
-        counts = {t: self.db[t].count if t in present else 0 for t in TABLES}
+        present = self.present_tables()
+        counts = {t: self.count(t) if t in present else 0 for t in TABLES}
         recent = self.crawls(crawls) if "crawls" in present else []
         return StoreInfo(self.path, self.schema_version, counts, recent)

@@ -12,17 +12,25 @@ from smcat.store.schema import TABLES, StoreError
 class Export(Engine):
     """Counts, columns and rows of any store table by name."""
 
+    # plain SQL, not sqlite-utils, so that `smcat db` starts without importing pandas
     def count(self, table: str) -> int:
         """Rows in one of the store's tables."""
-        return self.db[_known_table(table)].count
+        (rows,) = self.connection.execute(f"SELECT count(*) FROM {_known_table(table)}").fetchone()
+        return int(rows)
 
     def columns(self, table: str) -> list[str]:
         """Column names of one of the store's tables."""
-        return [c.name for c in self.db[_known_table(table)].columns]
+        return list(self.column_types(table))
 
     def column_types(self, table: str) -> dict[str, str]:
         """Declared SQLite type (TEXT, INTEGER, REAL, BLOB) of each column of a table."""
-        return {c.name: c.type.upper() for c in self.db[_known_table(table)].columns}
+        described = self.connection.execute(f"PRAGMA table_info({_known_table(table)})")
+        return {name: kind.upper() for _, name, kind, *_ in described}
+
+    def present_tables(self) -> set[str]:
+        """The store's tables that exist in the file (an older schema may lack some)."""
+        rows = self.connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        return {name for (name,) in rows} & set(TABLES)
 
     def iter_rows(self, table: str, batch: int = 10_000) -> Iterator[tuple]:
         """Yield the rows of a table as tuples in `columns()` order, without loading it whole."""
