@@ -88,7 +88,7 @@ SheetOption = Annotated[
 ]
 
 # the library parameters whose errors name these commands' options
-_OPTIONS = {"overwrite": "--force", "port": "--port", "machine": "--machine"}
+_OPTIONS = {"overwrite": "--force", "port": "--port", "machine": "--machine", "blind": "--blind"}
 
 
 @codebook_app.command("validate")

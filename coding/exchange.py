@@ -31,7 +31,7 @@ from coding.sheets import (
     write_sheet,
 )
 from smcat.coders import GOLD, is_person
-from smcat.errors import SmcatError
+from smcat.errors import SettingError, SmcatError
 from smcat.sampling import coding_sample
 from smcat.store import Store
 
@@ -117,9 +117,10 @@ def export_for_coder(
         coded = store.coded_posts(codebook.name, codebook.coder)
         uncoded = sum(key not in coded for key in sample.posts)
         if uncoded:
-            raise SmcatError(
+            raise SettingError(
                 f"{uncoded} of the {len(sample.posts)} posts have no machine codes of "
-                f"{codebook.coder} to suggest: run `smcat code auto` first, or export --blind"
+                f"{codebook.coder} to suggest: run `smcat code auto` first, or export blind",
+                blind=True,
             )
         machine = store.coder_codes(codebook.name, codebook.coder)
         rows = []

@@ -18,7 +18,7 @@ from rich.markup import escape
 from typer.core import TyperCommand, TyperGroup
 
 from smcat import __version__
-from smcat.cli_common import print_error, settings, stdout
+from smcat.cli_common import error_line, print_error, settings, stdout
 from smcat.errors import SmcatError
 
 # name: (module:attribute of its typer app, its help: the one place it is written)
@@ -190,7 +190,7 @@ def main() -> None:
     try:
         app()
     except SmcatError as error:
-        print_error(str(error))
+        print_error(error_line(error))
         sys.exit(1)
     except KeyboardInterrupt:
         print_error("interrupted")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -49,14 +49,24 @@ def naming_options(**options: str) -> Iterator[None]:
     try:
         yield
     except SettingError as error:
-        named = [
-            _option(options[name], value)
-            for name, value in error.settings.items()
-            if name in options
-        ]
-        if not named:
+        line = error_line(error, options)
+        if line == str(error):
             raise
-        raise SmcatError(f"{error} ({', '.join(named)})") from error
+        raise SmcatError(line) from error
+
+
+# the parameters every command has an option for: named wherever their error is caught
+EVERY_COMMAND = {"db": "--db"}
+
+
+def error_line(error: SmcatError, options: Mapping[str, str] = EVERY_COMMAND) -> str:
+    """The error's one line, with the options that set the parameters a SettingError names."""
+    if not isinstance(error, SettingError):
+        return str(error)
+    named = [
+        _option(options[name], value) for name, value in error.settings.items() if name in options
+    ]
+    return f"{error} ({', '.join(named)})" if named else str(error)
 
 
 def _option(option: str, value: object) -> str:

@@ -522,7 +522,9 @@ def test_db_info_on_a_text_file(tmp_path: Path) -> None:
     text = tmp_path / "notes.db"
     text.write_text("platform,post_id\nweibo,1\n", encoding="utf-8")
     before = text.read_bytes(), text.stat().st_mtime_ns
-    one_line_error(run("db", "info", "--db", str(text), cwd=tmp_path), "not an SQLite database")
+    failed = run("db", "info", "--db", str(text), cwd=tmp_path)
+    one_line_error(failed, "not an SQLite database")
+    assert "a new file name (--db)" in failed.stderr  # the CLI names the option that fixes it
     assert (text.read_bytes(), text.stat().st_mtime_ns) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.db"]
 

@@ -84,5 +84,8 @@ def test_a_demo_db_coded_with_another_text_of_the_codebook_is_refused_before_cra
         store.save_codebook(codebook.name, codebook.version, codebook.yaml_text + "# older\n")
     result = smcat("demo", "--db", str(db))
     assert result.returncode != 0
-    assert "delete it or pass --db" in result.stderr and "Traceback" not in result.stderr
+    assert (
+        "delete it or write the demo to another file (--db)" in result.stderr
+        and "Traceback" not in result.stderr
+    )
     assert counts(db) == (0, 0)  # nothing crawled into it

@@ -109,7 +109,10 @@ def test_a_mapping_file_reads_another_layout(smcat, tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["other_layout.csv", "--source", "chanmama"], "pick the right --source"),
+        (
+            ["other_layout.csv", "--source", "chanmama"],
+            "describe the file with a mapping (--source, --mapping)",
+        ),
         (["feigua.csv", "--source", "feigua", "--mapping", "nowhere.toml"], "cannot be read"),
         (["missing.csv", "--source", "generic"], "no such file"),
     ],

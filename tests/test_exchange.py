@@ -21,7 +21,7 @@ from coding.exchange import (
     import_sheet,
 )
 from coding.sheets import SheetError, read_sheet
-from smcat.errors import SmcatError
+from smcat.errors import SettingError, SmcatError
 from smcat.sampling import coding_sample
 from smcat.store import Store
 from tests.conftest import FIXTURES
@@ -209,9 +209,10 @@ def test_a_suggested_sheet_needs_the_machine_codes_first(tmp_path: Path) -> None
     with Store.open(tmp_path / "raw.db") as store:
         store.upsert_posts([{"platform": "weibo", "post_id": "1", "created_at":
                              "2025-10-01T10:00:00+08:00", "text": "新品"}])  # fmt: skip
-        with pytest.raises(SmcatError, match="run `smcat code auto` first, or export --blind"):
+        with pytest.raises(SettingError, match="run `smcat code auto` first, or export blind") as e:
             export_for_coder(store, CODEBOOK, tmp_path / "a.xlsx", coder="alice", n=1, seed=1,
                              overlap=0, blind=False)  # fmt: skip
+    assert e.value.settings == {"blind": True}
 
 
 def code_sheet(store: Store, coder: str, values: dict[tuple[str, str], dict[str, int]], tmp_path):

@@ -142,7 +142,8 @@ def test_open_refuses_a_file_that_is_not_sqlite(tmp_path: Path, readonly: bool):
     before = file_state(path)
     with pytest.raises(StoreError) as error:
         Store.open(path, readonly=readonly)
-    assert_one_line_error(error, "not an SQLite database", "--db")
+    assert_one_line_error(error, "not an SQLite database", "a new file name")
+    assert error.value.settings == {"db": None}  # the fix: another database
     assert file_state(path) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["posts.csv"]
 
@@ -167,7 +168,8 @@ def test_open_refuses_a_newer_schema(db_path: Path, readonly: bool):
 def test_open_readonly_refuses_a_missing_file(db_path: Path):
     with pytest.raises(StoreError) as error:
         Store.open(db_path, readonly=True)
-    assert_one_line_error(error, "no database at", "--db")
+    assert_one_line_error(error, "no database at", "name another file")
+    assert error.value.settings == {"db": None}  # the fix: another database
     assert not db_path.exists()
 
 

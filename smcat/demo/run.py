@@ -28,7 +28,7 @@ from coding.codebook import Codebook, default_codebook_path, load_codebook
 from crawler import crawl
 from smcat.config import Settings
 from smcat.demo.replay import ReplayServer
-from smcat.errors import SmcatError
+from smcat.errors import SettingError, SmcatError
 from smcat.imports.streamers import CHANMAMA, StreamerImport, import_streamers
 from smcat.store import CrawlRecord, Store
 
@@ -93,9 +93,10 @@ def run_demo(settings: Settings, report_folder: Path | None = None) -> DemoResul
     with Store.open(settings.db) as store:
         stored = store.codebook_text(codebook.name, codebook.version)
     if stored is not None and stored != codebook.yaml_text:
-        raise SmcatError(
+        raise SettingError(
             f"{settings.db} was coded with another text of the bundled codebook "
-            f"{codebook.name}@{codebook.version}: delete it or pass --db NEW.db"
+            f"{codebook.name}@{codebook.version}: delete it or write the demo to another file",
+            db=None,
         )
     with ReplayServer(DEMO_MANIFEST) as server:
         replay = dataclasses.replace(

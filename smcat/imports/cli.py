@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from smcat.cli_common import DbOption, settings, stdout, sub_cli
+from smcat.cli_common import DbOption, naming_options, settings, stdout, sub_cli
 from smcat.errors import SmcatError
 from smcat.imports.commerce import import_commerce
 from smcat.imports.streamers import LAYOUTS, import_streamers, load_mapping
@@ -59,7 +59,10 @@ def import_streamers_command(
     crawled Douyin accounts by id or nickname. Rows that cannot be read are listed by row
     number and kept in rejects; every other row is stored."""
     layout = load_mapping(mapping) if mapping else LAYOUTS[source.value]
-    with Store.open(settings(db=db).db) as store:
+    with (
+        Store.open(settings(db=db).db) as store,
+        naming_options(source="--source", mapping="--mapping"),
+    ):
         result = import_streamers(store, file, source.value, layout, period)
     stdout.print(
         f"{file.name}: {result.stored} streamer row(s) stored for {result.source}, period "

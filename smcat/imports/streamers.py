@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from crawler.parsers.douyin_common import PLATFORM
-from smcat.errors import SmcatError
+from smcat.errors import SettingError, SmcatError
 from smcat.store import Store
 from smcat.tables import Table, read_table
 from smcat.units import parse_amount, parse_count, parse_range
@@ -143,9 +143,11 @@ def _columns(table: Table, layout: Layout) -> dict[int, str]:
     columns = {i: layout.columns[h] for i, h in enumerate(table.header) if h in layout.columns}
     if not {"account_id", "nickname"} & set(columns.values()):
         known = ", ".join(h for h, f in layout.columns.items() if f in ("account_id", "nickname"))
-        raise SmcatError(
+        raise SettingError(
             f"{table.path}: no column names the streamer (the {layout.name} layout looks for "
-            f"{known}): pick the right --source, or describe the file with --mapping"
+            f"{known}): pick the layout of the file's source, or describe the file with a mapping",
+            source=None,
+            mapping=None,
         )
     return columns
 

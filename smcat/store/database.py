@@ -46,7 +46,8 @@ class Store(Crawls, Captured, Streamers, Commerce, Coding, Frames, Export):
             check_database_file(path)
         elif readonly:
             raise StoreError(
-                f"no database at {path}: run a crawl or `smcat demo` first, or fix --db"
+                f"no database at {path}: run a crawl or `smcat demo` first, or name another file",
+                db=None,
             )
         if readonly:
             connection = sqlite3.connect(

@@ -8,7 +8,7 @@ import sqlite3
 from pathlib import Path
 
 from smcat import __version__
-from smcat.errors import SmcatError
+from smcat.errors import SettingError
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: the schema of DESIGN.md. Tables of small rows keyed by composite keys are WITHOUT
@@ -342,8 +342,9 @@ TABLES: tuple[str, ...] = (
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
-class StoreError(SmcatError):
-    """A database that cannot be used; the message is one line that names the fix."""
+class StoreError(SettingError):
+    """A database that cannot be used; the message is one line that names the fix (and
+    `settings` holds db where the fix is another database file)."""
 
 
 def check_database_file(path: Path) -> int:
@@ -355,7 +356,7 @@ def check_database_file(path: Path) -> int:
         header = handle.read(100)
     if header and not header.startswith(_SQLITE_MAGIC):
         raise StoreError(
-            f"{path} is not an SQLite database: point --db at an smcat database or a new file name"
+            f"{path} is not an SQLite database: use an smcat database or a new file name", db=None
         )
     try:
         probe = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
@@ -366,11 +367,11 @@ def check_database_file(path: Path) -> int:
             probe.close()
     except sqlite3.DatabaseError as error:
         raise StoreError(
-            f"{path} cannot be read as SQLite ({error}): point --db at an smcat database"
+            f"{path} cannot be read as SQLite ({error}): use an smcat database", db=None
         ) from None
     if version == 0 and tables:
         raise StoreError(
-            f"{path} is an SQLite database but not an smcat one: give --db a new file name"
+            f"{path} is an SQLite database but not an smcat one: use a new file name", db=None
         )
     if version > SCHEMA_VERSION:
         raise StoreError(
