@@ -12,16 +12,13 @@ import typer
 
 from crawler import crawl
 from crawler.crawl import CrawlArgumentError, CrawlPlan, CrawlResult
-from smcat.cli_common import DbOption, settings, stdout
+from smcat.cli_common import DbOption, settings, stdout, sub_cli
 from smcat.config import Settings
 from smcat.errors import SmcatError
 from smcat.store import CrawlRecord
 
-crawl_app = typer.Typer(
-    help="Run crawls of Weibo and Douyin into the project database. A crawl "
-    "records how it ended in `smcat db info`; re-running adds observations, never duplicates.",
-    no_args_is_help=True,
-)
+crawl_app = sub_cli()
+
 # the options of both comment crawls
 RepliesOption = Annotated[
     bool, typer.Option("--replies", help="Also every reply under each comment.")
