@@ -22,10 +22,10 @@ stops (blocked, a page it could not read) is not an error here: its record says 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, Literal, get_args
+from typing import Any, Concatenate, Literal, ParamSpec, get_args
 
 from crawler.browser import find_chromium
 from crawler.pseudonyms import Pseudonymizer
@@ -61,6 +61,7 @@ WeiboUserApi = Literal["auto", "web", "mobile"]
 """weibo.com's API with a cookie, else m.weibo.cn (auto); or the one named."""
 WeiboCommentsApi = Literal["auto", "mobile", "web", "wap"]
 """As WeiboUserApi, or weibo.cn's HTML pages (wap; needs a weibo.cn cookie)."""
+P = ParamSpec("P")  # a plan's parameters after the settings
 
 
 class CrawlArgumentError(SmcatError):
@@ -302,101 +303,28 @@ def run(settings: Settings, plans: Sequence[CrawlPlan]) -> list[CrawlResult]:
     return results
 
 
-def weibo_user(
-    settings: Settings,
-    uids: Sequence[str],
-    *,
-    since: Day | None = None,
-    until: Day | None = None,
-    max_pages: int = 0,
-    api: WeiboUserApi = "auto",
-    resume: bool = False,
-    new: bool = False,
-    sample_per_month: int = 0,
-    seed: int | None = None,
-) -> CrawlResult:
-    """Crawl Weibo accounts now: see `plan_weibo_user`."""
-    plan = plan_weibo_user(
-        settings, uids, since=since, until=until, max_pages=max_pages, api=api, resume=resume,
-        new=new, sample_per_month=sample_per_month, seed=seed,
-    )  # fmt: skip
-    return _run_one(settings, plan)
+def _now(
+    plan: Callable[Concatenate[Settings, P], CrawlPlan],
+) -> Callable[Concatenate[Settings, P], CrawlResult]:
+    """The crawl that `plan` plans, run at once and alone, with the plan's parameters."""
+
+    def crawl_now(settings: Settings, /, *args: P.args, **kwargs: P.kwargs) -> CrawlResult:
+        (result,) = run(settings, [plan(settings, *args, **kwargs)])
+        return result
+
+    name = plan.__name__.removeprefix("plan_")
+    crawl_now.__name__ = crawl_now.__qualname__ = name
+    crawl_now.__doc__ = f"Plan the crawl (`{plan.__name__}`) and run it now, alone."
+    return crawl_now
 
 
-def weibo_search(
-    settings: Settings, keywords: Sequence[str], *, since: Day, until: Day, resume: bool = False
-) -> CrawlResult:
-    """Search Weibo now: see `plan_weibo_search`."""
-    plan = plan_weibo_search(settings, keywords, since=since, until=until, resume=resume)
-    return _run_one(settings, plan)
-
-
-def weibo_hot(
-    settings: Settings, *, every: timedelta | None = None, duration: timedelta | None = None
-) -> CrawlResult:
-    """Take Weibo's hot-search list now: see `plan_weibo_hot`."""
-    return _run_one(settings, plan_weibo_hot(settings, every=every, duration=duration))
-
-
-def weibo_comments(
-    settings: Settings,
-    post_ids: Sequence[str],
-    *,
-    replies: bool = False,
-    pseudonymize: bool = False,
-    max_pages: int = 0,
-    api: WeiboCommentsApi = "auto",
-) -> CrawlResult:
-    """Crawl the comments of Weibo posts now: see `plan_weibo_comments`."""
-    plan = plan_weibo_comments(
-        settings, post_ids, replies=replies, pseudonymize=pseudonymize, max_pages=max_pages,
-        api=api,
-    )  # fmt: skip
-    return _run_one(settings, plan)
-
-
-def douyin_user(
-    settings: Settings,
-    sec_uids: Sequence[str],
-    *,
-    max_pages: int = 0,
-    resume: bool = False,
-    browser: bool = False,
-) -> CrawlResult:
-    """Crawl Douyin creators now: see `plan_douyin_user`."""
-    plan = plan_douyin_user(settings, sec_uids, max_pages=max_pages, resume=resume,
-                            browser=browser)  # fmt: skip
-    return _run_one(settings, plan)
-
-
-def douyin_comments(
-    settings: Settings,
-    aweme_ids: Sequence[str],
-    *,
-    replies: bool = False,
-    pseudonymize: bool = False,
-    max_pages: int = 0,
-    resume: bool = False,
-) -> CrawlResult:
-    """Crawl the comments of Douyin posts now: see `plan_douyin_comments`."""
-    plan = plan_douyin_comments(
-        settings, aweme_ids, replies=replies, pseudonymize=pseudonymize, max_pages=max_pages,
-        resume=resume,
-    )  # fmt: skip
-    return _run_one(settings, plan)
-
-
-def douyin_live(
-    settings: Settings,
-    web_rid: str,
-    *,
-    every: timedelta | None = None,
-    duration: timedelta | None = None,
-    browser: bool = False,
-) -> CrawlResult:
-    """Observe a Douyin live room now: see `plan_douyin_live`."""
-    plan = plan_douyin_live(settings, web_rid, every=every, duration=duration, browser=browser)
-    return _run_one(settings, plan)
+weibo_user = _now(plan_weibo_user)
+weibo_search = _now(plan_weibo_search)
+weibo_hot = _now(plan_weibo_hot)
+weibo_comments = _now(plan_weibo_comments)
+douyin_user = _now(plan_douyin_user)
+douyin_comments = _now(plan_douyin_comments)
+douyin_live = _now(plan_douyin_live)
 
 
 def reparse(settings: Settings, *, crawl_id: int | None = None) -> CrawlResult:
@@ -412,11 +340,6 @@ def reparse(settings: Settings, *, crawl_id: int | None = None) -> CrawlResult:
 
 
 # -- the parts -------------------------------------------------------------------------------
-
-
-def _run_one(settings: Settings, plan: CrawlPlan) -> CrawlResult:
-    (result,) = run(settings, [plan])
-    return result
 
 
 def _numeric(ids: Sequence[str], name: str, what: str) -> list[str]:
