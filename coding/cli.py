@@ -88,7 +88,10 @@ SheetOption = Annotated[
 ]
 
 # the library parameters whose errors name these commands' options
-_OPTIONS = {"overwrite": "--force", "port": "--port", "machine": "--machine", "blind": "--blind"}
+_OPTIONS = {
+    "overwrite": "--force", "port": "--port", "machine": "--machine", "blind": "--blind",
+    "blank_as_zero": "--blank-as-zero",
+}  # fmt: skip
 
 
 @codebook_app.command("validate")
@@ -232,7 +235,7 @@ def import_command(
     Every cell is checked: a problem is listed with its row and column, and a sheet with any
     problem imports nothing. Rows whose code cells are all empty are not coded yet and are skipped.
     Importing again replaces the coder's codes of the same posts."""
-    with Store.open(settings(db=db).db) as store:
+    with Store.open(settings(db=db).db) as store, naming_options(**_OPTIONS):
         result = _reporting_problems(lambda: import_sheet(store, file, coder=coder,
                                                           blank_as_zero=blank_as_zero))  # fmt: skip
     stdout.print(

@@ -39,14 +39,17 @@ _CODER_NAME = re.compile(r"[^\W_][\w.@-]*")
 _TERMS_SHOWN = 5
 
 
-class SheetProblems(SheetError):
-    """A sheet with mistakes in its cells: all of them, so that they are fixed in one go."""
+class SheetProblems(SheetError, SettingError):
+    """A sheet with mistakes in its cells: all of them, so that they are fixed in one go.
+    `settings` has blank_as_zero where reading empty cells as 0 would settle some."""
 
-    def __init__(self, path: Path, problems: Sequence[SheetProblem]) -> None:
+    def __init__(self, path: Path, problems: Sequence[SheetProblem], **settings: object) -> None:
         self.problems = list(problems)
-        super().__init__(
+        SettingError.__init__(
+            self,
             f"{path}: {len(self.problems)} problem(s), listed above; nothing was imported: "
-            "fix them and import the file again"
+            "fix them and import the file again",
+            **settings,
         )
 
 
@@ -173,11 +176,19 @@ def import_sheet(
             f"{path} was exported for coder {meta.coder!r}, not {coder!r}: import it as "
             f"{meta.coder}'s codes, or export a sheet for {coder}"
         )
-    return _store_sheet(store, raw, meta, blank_as_zero, " (or import with --blank-as-zero)")
+    return _store_sheet(
+        store, raw, meta, blank_as_zero, " (or read empty cells as 0)", zero_settles=True
+    )
 
 
 def _store_sheet(
-    store: Store, raw: RawSheet, meta: SheetMeta, blank_as_zero: bool, blank_hint: str
+    store: Store,
+    raw: RawSheet,
+    meta: SheetMeta,
+    blank_as_zero: bool,
+    blank_hint: str,
+    *,
+    zero_settles: bool = False,
 ) -> ImportResult:
     codebook = stored_codebook(store, meta.codebook, meta.version)
     subcategories = [sub.id for sub in codebook.coded()]
@@ -193,7 +204,9 @@ def _store_sheet(
                 "into the database the sheet was exported from, and keep post_id as text",
             ))  # fmt: skip
     if problems:
-        raise SheetProblems(raw.path, sorted(problems, key=lambda p: p.row))
+        # where empty cells may be read as 0, the error names that setting
+        settle = {"blank_as_zero": True} if read.empty_cells and zero_settles else {}
+        raise SheetProblems(raw.path, sorted(problems, key=lambda p: p.row), **settle)
     written = write_codes(store, codebook, meta.coder, read.values)
     return ImportResult(
         meta.coder, meta.codebook, meta.version, len(read.values), written, read.blank_rows

@@ -89,6 +89,7 @@ class SheetCodes:
 
     values: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
     blank_rows: int = 0
+    empty_cells: int = 0  # in rows with other cells filled: each is also a problem
     problems: list[SheetProblem] = field(default_factory=list)
 
 
@@ -306,6 +307,7 @@ def sheet_codes(
         for sub, text in cells_of.items():
             value = _zero_one(text, blank_as_zero)
             if value is None:
+                result.empty_cells += not text
                 message = (
                     f"empty: code 0 or 1{blank_hint}" if not text else f"{text!r} is not 0 or 1"
                 )

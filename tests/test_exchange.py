@@ -160,13 +160,14 @@ def test_a_broken_sheet_imports_nothing_and_says_where(store: Store, tmp_path: P
     problems = [str(p) for p in caught.value.problems]
     assert problems == [
         "row 3, column L (B3 抽奖福利): '2' is not 0 or 1",
-        "row 4, column M (B4 品牌动态): empty: code 0 or 1 (or import with --blank-as-zero)",
+        "row 4, column M (B4 品牌动态): empty: code 0 or 1 (or read empty cells as 0)",
         "row 5, column B (post_id): no post 9999 on weibo in this database: import into the "
         "database the sheet was exported from, and keep post_id as text",
         f"row 12, column B (post_id): post {sheet['B2'].value} is also on row 2: keep one row "
         "per post",
     ]
     assert "nothing was imported" in str(caught.value)
+    assert caught.value.settings == {"blank_as_zero": True}  # it would settle the empty cell
     assert store.coded_posts(CODEBOOK.name, "alice") == {}
     assert store.coder_codes(CODEBOOK.name, "alice") == {}
 
@@ -280,6 +281,15 @@ def test_the_code_commands_end_to_end(smcat, tmp_path: Path) -> None:
     assert broken.returncode == 1
     assert "row 2, column L (B3 抽奖福利): 'yes' is not 0 or 1" in broken.stdout
     assert "1 problem(s), listed above; nothing was imported" in broken.stderr
+    assert "--blank-as-zero" not in broken.stderr  # reading empty cells as 0 would not help
+    book["coding"]["L2"] = None
+    book.save(tmp_path / "alice.xlsx")
+    empty = smcat("code", "import", "alice.xlsx", "--coder", "alice", *db)
+    assert empty.returncode == 1
+    assert "row 2, column L (B3 抽奖福利): empty: code 0 or 1 (or read empty cells as 0)" in (
+        empty.stdout
+    )
+    assert empty.stderr.rstrip().endswith("import the file again (--blank-as-zero)")
     book["coding"]["L2"] = 1
     book.save(tmp_path / "alice.xlsx")
     fixed = smcat("code", "import", "alice.xlsx", "--coder", "alice", *db)
