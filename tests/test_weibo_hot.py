@@ -10,7 +10,7 @@ import pytest
 
 from crawler.items import HotSearchItem, RejectItem
 from crawler.parsers.common import PayloadError
-from crawler.parsers.weibo_hot import PINNED, parse_hot_search
+from crawler.parsers.weibo_hot import PINNED, is_ad, parse_hot_search
 from crawler.reparse import reparse
 from smcat.demo.replay import ReplayServer
 from smcat.store import Store
@@ -41,6 +41,42 @@ def test_entries_ranked_as_shown_with_ads_flagged_and_the_pinned_entry_first() -
             assert entry.heat == raw["num"] and isinstance(entry.heat, int)
             assert entry.label == (raw["label_name"] or None)
     assert {e.observed_at for e in items} == {FETCHED.isoformat()}
+
+
+def test_ordinary_words_with_an_empty_ad_info_are_not_ads() -> None:
+    # the 2021-2023 shape: every ordinary entry carries "ad_info": ""; ads say so by is_ad
+    # (1 or "1") and a 商 or 荐 label or icon
+    payload = load("hot_2022.json")
+    realtime = payload["data"]["realtime"]
+    assert sum("ad_info" in r for r in realtime) == len(realtime)
+    _, *entries = parse_hot_search(payload, FETCHED)
+    assert [e.word for e in entries if e.is_ad] == ["速行夏日新品", "澜蔻夏季礼盒"]
+    assert sum(not e.is_ad for e in entries) == len(realtime) - 2
+
+
+@pytest.mark.parametrize(
+    ("fields", "ad"),
+    [
+        ({"ad_info": ""}, False),
+        ({"ad_info": {}}, False),
+        ({"is_ad": 0}, False),
+        ({"is_ad": "0"}, False),
+        ({"is_ad": None, "ad_info": None}, False),
+        ({"label_name": "热", "icon_desc": "热"}, False),
+        ({"is_ad": 1}, True),
+        ({"is_ad": "1"}, True),
+        ({"is_ad": True}, True),
+        ({"ad_info": {"ad_id": "7001"}}, True),
+        ({"ad_info": "adid=7001"}, True),
+        ({"promotion": {"id": 3}}, True),
+        ({"label_name": "商"}, True),
+        ({"icon_desc": "荐"}, True),
+        ({"flag_desc": "商业投放"}, True),
+        ({"label_name": {"text": "商"}}, False),  # not a label at all: no crash, no ad
+    ],
+)
+def test_an_entry_is_an_ad_only_when_a_field_says_so(fields: dict, ad: bool) -> None:
+    assert is_ad({"word": "某词", **fields}) is ad
 
 
 def test_bad_entries_and_bad_answers() -> None:

@@ -10,8 +10,10 @@ from crawler.items import HotSearchItem, RejectItem
 from crawler.parsers.common import PayloadError
 from smcat.units import parse_count
 
-PARSER_VERSION = "weibo_hot/1"
+PARSER_VERSION = "weibo_hot/2"  # 2: an ad only when a field says so
 PINNED = "置顶"  # the label of the pinned government entry, stored as rank 0
+AD_MARKS = frozenset({"商", "荐"})  # the labels and icons of paid and recommended entries
+AD_FLAGS = frozenset({"商业投放"})
 
 
 def parse_hot_search(payload: Any, fetched_at: datetime) -> list[HotSearchItem | RejectItem]:
@@ -53,8 +55,28 @@ def _entry(entry: Mapping[str, Any], position: int, observed: str) -> HotSearchI
         heat=parse_count(entry.get("num") or entry.get("raw_hot")),
         category=entry.get("category") or entry.get("flag_desc") or None,
         label=entry.get("label_name") or None,
-        is_ad=bool(entry.get("is_ad")) or "ad_info" in entry,
+        is_ad=is_ad(entry),
     )
+
+
+def is_ad(entry: Mapping[str, Any]) -> bool:
+    """Whether an entry is paid for: only when a field says so (is_ad, non-empty ad info, a
+    promotion, a 商 or 荐 label or icon, the 商业投放 flag). Every ordinary entry of 2021-2023
+    carries `"ad_info": ""`, so the key alone says nothing."""
+    if _says_yes(entry.get("is_ad")) or _says_yes(entry.get("promotion")):
+        return True
+    if _says_yes(entry.get("ad_info")):
+        return True
+    marks = [entry.get(key) for key in ("label_name", "icon_desc", "small_icon_desc", "flag_desc")]
+    return any(isinstance(m, str) and (m in AD_MARKS or m in AD_FLAGS) for m in marks)
+
+
+def _says_yes(value: object) -> bool:
+    """A flag or field that holds something: 1, "1", True, a non-empty text or mapping; not 0,
+    "0", "", {}, [] or null."""
+    if isinstance(value, str):
+        return value.strip() not in ("", "0", "false")
+    return bool(value)
 
 
 def _ok(payload: Any) -> object:
