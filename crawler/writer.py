@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -20,6 +20,7 @@ from crawler.pseudonyms import Pseudonymizer
 from smcat.store import Store, WriteResult
 
 BATCH = 500
+Write = Callable[..., WriteResult]  # a store write: rows and the crawl id in, its result out
 _OBSERVATION_FIELDS = ("observed_at", "likes", "comments", "reposts", "shares", "collects", "plays")
 _PSEUDONYMOUS_REJECT_FIELDS = ("url", "status", "id")  # where it came from, not who wrote it
 
@@ -114,19 +115,41 @@ class ItemWriter:
             self._posts.append({k: v for k, v in row.items() if k not in _OBSERVATION_FIELDS})
 
     def flush(self) -> None:
-        """Write what is buffered."""
+        """Write what is buffered. A batch that fails in a way the store's checks did not
+        foresee is written again row by row, so that only the rows that fail are lost, to
+        `rejects` with the error; the buffers are emptied whatever happens."""
         writes = (
-            (self._accounts, self.store.upsert_accounts),
-            (self._posts, self.store.upsert_posts),
-            (self._comments, self.store.upsert_comments),
-            (self._hot_search, self.store.add_hot_search),
-            (self._live_rooms, self.store.upsert_live_rooms),
+            ("account", self._accounts, self.store.upsert_accounts),
+            ("post", self._posts, self.store.upsert_posts),
+            ("comment", self._comments, self.store.upsert_comments),
+            ("hot_search", self._hot_search, self.store.add_hot_search),
+            ("live_room", self._live_rooms, self.store.upsert_live_rooms),
         )
-        for rows, write in writes:
-            if rows:
-                self.written.add(write(rows, crawl_id=self.crawl_id))
+        try:
+            for kind, rows, write in writes:
+                if rows:
+                    self.written.add(self._write(kind, rows, write))
+        finally:
+            for _, rows, _ in writes:
                 rows.clear()
-        self._buffered_posts.clear()
+            self._buffered_posts.clear()
+
+    def _write(self, kind: str, rows: list[dict[str, Any]], write: Write) -> WriteResult:
+        try:
+            return write(rows, crawl_id=self.crawl_id)
+        except Exception:  # the batch was rolled back: which row failed is found below
+            pass
+        result = WriteResult()
+        for row in rows:
+            try:
+                result.add(write([row], crawl_id=self.crawl_id))
+            except Exception as error:  # one bad row costs one row, whatever its error
+                reason = f"not stored: {type(error).__name__}: {error}"
+                self.store.reject(f"{kind}_row", reason, row, crawl_id=self.crawl_id)
+                result.rejected += 1
+                result.reasons.append(reason)
+                result.rejected_rows.append(row)
+        return result
 
 
 def _redacted(payload: Any) -> dict[str, Any]:

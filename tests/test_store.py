@@ -1183,3 +1183,42 @@ def test_hot_words_leave_ads_out(store: Store):
          {"platform": "weibo", "observed_at": seen, "rank": 2, "word": "广告", "is_ad": True}]
     )  # fmt: skip
     assert store.hot_words() == [("澜蔻新品", seen)]
+
+
+# -- half an emoji (a lone surrogate: Weibo cuts texts mid-character) ------------------------
+
+HALF_EMOJI = "新品上市\ud83d"  # what json.loads gives for "新品上市\ud83d" cut before "\ude00"
+
+
+def test_a_text_with_half_an_emoji_is_stored_mended_and_the_batch_goes_on(store: Store):
+    batch = [
+        post("p1", text="第一条", observed_at=SEEN_1, likes=1),
+        post("p2", text=HALF_EMOJI, observed_at=SEEN_1, likes=2, topics=["话题\udc00"]),
+        post("p3", text="第三条", observed_at=SEEN_1, likes=3),
+    ]
+    result = store.upsert_posts(batch)
+    assert (result.stored, result.rejected) == (3, 0)
+    texts = select(store, "SELECT post_id, text FROM posts ORDER BY post_id")
+    assert texts == [("p1", "第一条"), ("p2", "新品上市\ufffd"), ("p3", "第三条")]
+    assert select(store, "SELECT value FROM post_topics") == [("话题\ufffd",)]
+    assert len(select(store, "SELECT * FROM post_observations")) == 3
+    assert rejects(store) == []
+
+
+def test_a_comment_with_half_an_emoji_is_stored_mended(store: Store):
+    comment = {"platform": "weibo", "comment_id": "c1", "post_id": "p1",
+               "created_at": CREATED, "text": HALF_EMOJI}  # fmt: skip
+    assert (
+        store.upsert_comments([comment, {**comment, "comment_id": "c2", "text": "好"}]).stored == 2
+    )
+    assert select(store, "SELECT text FROM comments ORDER BY comment_id") == [
+        ("新品上市\ufffd",),
+        ("好",),
+    ]
+
+
+def test_a_reject_whose_payload_holds_half_an_emoji_keeps_it_escaped(store: Store):
+    store.reject("weibo_post", "bad card \ud83d", {"text": HALF_EMOJI})
+    ((kind, reason, payload, _),) = rejects(store)
+    assert (kind, reason) == ("weibo_post", "bad card \\ud83d")
+    assert json.loads(payload) == {"text": HALF_EMOJI}  # the escape reads back as it was

@@ -65,3 +65,32 @@ def test_rejects_are_written_at_once_and_unknown_items_refused(store: Store) -> 
     assert store.count("rejects") == 1 and writer.written.rejected == 1
     with pytest.raises(TypeError):
         writer.add(object())
+
+
+def test_a_row_the_store_fails_on_costs_that_row_only(store: Store, monkeypatch) -> None:
+    real = store.upsert_posts
+
+    def failing_on_post_2(rows, *, crawl_id=None):
+        if any(row["post_id"] == "2" for row in rows):
+            raise RuntimeError("nothing the store's checks foresaw")
+        return real(rows, crawl_id=crawl_id)
+
+    monkeypatch.setattr(store, "upsert_posts", failing_on_post_2)
+    writer = ItemWriter(store, None)
+    for post_id in ("1", "2", "3"):
+        writer.add(item(post_id=post_id))
+    writer.flush()
+    ids = store.connection.execute("SELECT post_id FROM posts ORDER BY post_id").fetchall()
+    assert ids == [("1",), ("3",)]
+    ((kind, reason, payload),) = store.connection.execute(
+        "SELECT kind, reason, payload FROM rejects"
+    ).fetchall()
+    assert (kind, reason) == (
+        "post_row",
+        "not stored: RuntimeError: nothing the store's checks foresaw",
+    )
+    assert '"post_id": "2"' in payload
+    assert (writer.written.stored, writer.written.rejected) == (2, 1)
+    writer.add(item(post_id="4"))  # the buffer was emptied: the next flush writes only post 4
+    writer.flush()
+    assert writer.written.stored == 3 and writer.written.rejected == 1

@@ -15,6 +15,7 @@ import gc
 import itertools
 import json
 import operator
+import re
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -378,11 +379,16 @@ class Engine:
         self, kind: str, reason: str, payload: object, *, crawl_id: int | None = None
     ) -> None:
         """Keep what could not be stored, why, and its payload: nothing is dropped silently."""
-        self.connection.execute(
+        sql = (
             "INSERT INTO rejects (crawl_id, kind, reason, payload, rejected_at)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (crawl_id, kind, reason, _json(payload), _now()),
+            " VALUES (?, ?, ?, ?, ?)"
         )
+        try:
+            self.connection.execute(sql, (crawl_id, kind, reason, _json(payload), _now()))
+        except UnicodeEncodeError:  # a lone surrogate: kept as a \u escape, losing nothing
+            kept = json.dumps(payload, ensure_ascii=True, default=str)
+            reason = reason.encode("utf-8", "backslashreplace").decode("utf-8")
+            self.connection.execute(sql, (crawl_id, kind, reason, kept, _now()))
 
     @_collector_paused()
     def _write(
@@ -420,15 +426,22 @@ class Engine:
         crawl_id: int | None,
         result: WriteResult,
     ) -> None:
-        """Insert converted rows in one transaction. If SQLite refuses one (a CHECK failed, or
-        an integer too large for it got past the converters' fast path), write the rows one by
-        one so that only the refused rows are rejected."""
+        """Insert converted rows in one transaction. If SQLite refuses one (a CHECK failed, an
+        integer too large for it or a text with a lone surrogate got past the converters' fast
+        path), write the rows one by one so that only the refused rows are rejected, and the
+        texts with lone surrogates are stored mended."""
         try:
             with self._batch_guard():
                 for batch in batches:
                     self._insert(batch.table, batch.rows, batch.columns)
-        except (sqlite3.IntegrityError, OverflowError) as error:
+        except (sqlite3.IntegrityError, OverflowError, UnicodeEncodeError) as error:
             if len(sources) == 1:
+                mended = _lone_surrogates_replaced(sources[0])
+                if isinstance(error, UnicodeEncodeError) and mended != sources[0]:
+                    # a text cut mid-character (half an emoji) is stored with U+FFFD for the
+                    # half; the raw response keeps what was sent
+                    result.add(write_one(mended))
+                    return
                 self._reject_row(kind, f"refused by SQLite: {error}", sources[0], crawl_id, result)
                 return
             with self.transaction():
@@ -550,6 +563,21 @@ class Engine:
         result.rejected += 1
         result.reasons.append(reason)
         result.rejected_rows.append(row)
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _lone_surrogates_replaced(value: Any) -> Any:
+    """The value with each lone surrogate in its texts (also in lists and mappings) replaced
+    by U+FFFD; the value itself where it has none."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, Mapping):
+        return {key: _lone_surrogates_replaced(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_lone_surrogates_replaced(item) for item in value)
+    return value
 
 
 def _seen_defaults(table: _Table) -> tuple[tuple[int, object], ...]:
