@@ -157,6 +157,22 @@ def test_failed_long_text_keeps_the_post_with_its_short_text(smcat, faults_serve
     assert faults_server.hit_count("extend-5210003412818032-broken") == 4
 
 
+def test_a_text_cut_mid_emoji_costs_nothing_and_the_crawl_finishes(smcat, faults_server, tmp_path):
+    # a real-shape page (non-ASCII as \\u escapes) whose third post ends in half an emoji
+    db = tmp_path / "faults.db"
+    result = crawl(smcat, faults_server, db, "5001000009")
+    assert result.returncode == 0, result.stderr
+    page = json.loads((FIXTURES / "weibo/mobile/timeline_half_emoji.json").read_text())
+    ids = {card["mblog"]["id"] for card in page["data"]["cards"] if "mblog" in card}
+    stored = dict(query(db, "SELECT post_id, text FROM posts WHERE account_id = '5001000002'"))
+    assert ids <= set(stored)  # every post of the page
+    assert stored["5210002829600186"].endswith("跑操不迟到！\ufffd")
+    assert query(db, "SELECT status FROM crawls") == [("finished",)]
+    assert query(db, "SELECT count(*) FROM rejects") == [(0,)]
+    # the raw response keeps what Weibo sent, the lone surrogate as its escape
+    assert query(db, "SELECT count(*) FROM raw_responses")[0][0] >= 2
+
+
 def test_crawl_then_sample_k_posts_per_month(smcat, demo_server, tmp_path):
     db = tmp_path / "sample.db"
     result = crawl(smcat, demo_server, db, BRAND, "--sample-per-month", "2", "--seed", "5")
