@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import csv
 import json
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,24 +22,37 @@ _PARQUET_TYPES = {"INTEGER": "int64", "REAL": "float64", "BLOB": "binary"}
 
 def export_table(store: Store, table: str, format: ExportFormat, output: Path | None) -> int:
     """Write every row of `table` to `output` (None: standard output, not for parquet) and
-    return how many rows were written. An unknown table fails before `output` is touched."""
+    return how many rows were written. An unknown table fails before `output` is touched. The
+    file is written under a temporary name and renamed when complete, so that an export cut
+    short (an error, Ctrl-C, a full disk) leaves no partial file that reads as whole, and an
+    earlier file of that name as it was."""
     store.columns(table)
     if format == "parquet":
         if output is None:
             raise SmcatError("parquet is binary: it needs an output file, not standard output")
-        return _write_parquet(store, table, output)
-    with _text_output(output) as handle:
-        writer = _write_csv if format == "csv" else _write_jsonl
+        with _complete_only(output) as partial:
+            return _write_parquet(store, table, partial)
+    writer = _write_csv if format == "csv" else _write_jsonl
+    if output is None:
+        return writer(store, table, sys.stdout)
+    with (
+        _complete_only(output) as partial,
+        partial.open("w", encoding="utf-8", newline="") as handle,
+    ):
         return writer(store, table, handle)
 
 
 @contextmanager
-def _text_output(output: Path | None) -> Iterator[TextIO]:
-    if output is None:
-        yield sys.stdout
-        return
-    with output.open("w", encoding="utf-8", newline="") as handle:
-        yield handle
+def _complete_only(output: Path) -> Iterator[Path]:
+    """A temporary path beside `output`, renamed to it if the block ends normally and
+    removed if not."""
+    partial = output.with_name(f".{output.name}.partial")
+    try:
+        yield partial
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    os.replace(partial, output)
 
 
 def _plain(value: object) -> object:

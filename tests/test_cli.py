@@ -31,6 +31,7 @@ import smcat
 from smcat import cli_common
 from smcat.cli import app
 from smcat.errors import SmcatError
+from smcat.export import export_table
 from smcat.store import SCHEMA_VERSION, TABLES, Store
 
 CREATED = "2025-01-01T10:00:00+08:00"
@@ -629,3 +630,28 @@ def test_smcat_toml_picks_the_database(project: Project, tmp_path: Path) -> None
     out = ok("db", "info").stdout
     assert str(project.db) in out
     assert row_count(out, "post_observations") == 4
+
+
+class DiskFull(OSError):
+    """What a full disk raises in the middle of an export."""
+
+
+@pytest.mark.parametrize("format", ["csv", "jsonl", "parquet"])
+@pytest.mark.parametrize("earlier", [None, "an earlier complete export\n"])
+def test_an_export_cut_short_leaves_no_partial_file(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, format: str, earlier
+) -> None:
+    output = tmp_path / f"posts.{format}"
+    if earlier is not None:
+        output.write_text(earlier, encoding="utf-8")
+    with Store.open(project.db, readonly=True) as store:
+
+        def first_row_then_full(table: str, batch: int = 10_000):
+            yield next(iter(Store.iter_rows(store, table, batch)))
+            raise DiskFull(28, "No space left on device")
+
+        monkeypatch.setattr(store, "iter_rows", first_row_then_full)
+        with pytest.raises(DiskFull):
+            export_table(store, "posts", format, output)
+    assert (output.read_text(encoding="utf-8") if output.exists() else None) == earlier
+    assert not list(tmp_path.glob(".*partial"))  # the temporary file is gone too
