@@ -8,6 +8,7 @@ its name in capitals with the prefix `SMCAT_`, e.g. `SMCAT_DB`, `SMCAT_DOWNLOAD_
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import tomllib
 from collections.abc import Mapping
@@ -80,7 +81,7 @@ class Settings:
     browser_wait: float = 15.0
     """Seconds a `--browser` crawl scrolls a page, with nothing new from Douyin's API, before
     it takes the page to have no more."""
-    pseudonym_salt: str = ""
+    pseudonym_salt: str = dataclasses.field(default="", repr=False)
     """Secret salt for commenters' pseudonyms (--pseudonymize); keep it out of the database and
     the same for a whole project, so one commenter keeps one pseudonym."""
     log_level: str = "WARNING"
@@ -94,36 +95,69 @@ def _field_types() -> dict[str, type]:
     return {f.name: hints[f.name] for f in dataclasses.fields(Settings)}
 
 
+# the smallest value that makes sense, where one does not (0 requests at a time hangs a crawl)
+_AT_LEAST: dict[str, float] = {
+    "concurrent_requests": 1, "retry_times": 0, "download_delay": 0, "retry_backoff": 0,
+    "browser_wait": 0, "weibo_search_split_at": 1,
+}  # fmt: skip
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def _secrets() -> frozenset[str]:
+    """The settings whose values are never shown: cookies and the salt (repr=False)."""
+    return frozenset(f.name for f in dataclasses.fields(Settings) if not f.repr)
+
+
 def _coerce(name: str, value: Any, kind: type, origin: str) -> Any:
+    """The value as its setting's type, checked; a ConfigError naming where it came from (and
+    the value, unless it is a secret) if it cannot be used."""
+    shown = "(a secret, not shown)" if name in _secrets() else repr(value)
     try:
-        if kind is bool:
-            if isinstance(value, bool):
-                return value
-            text = str(value).strip().lower()
-            if text in ("1", "true", "yes", "on"):
-                return True
-            if text in ("0", "false", "no", "off"):
-                return False
-            raise ValueError(value)
-        if kind in (int, float) and isinstance(value, bool):
-            raise ValueError(value)
-        if kind is int and isinstance(value, float) and not value.is_integer():
-            raise ValueError(value)
-        if kind is str and not isinstance(value, str):
-            raise ValueError(value)  # a TOML list or number where text is wanted
-        if kind is Path and not isinstance(value, str | os.PathLike):
-            raise ValueError(value)
-        return kind(value)
+        coerced = _typed(value, kind)
     except (TypeError, ValueError):
         raise ConfigError(
-            f"{origin}: {name} = {value!r} is not a {kind.__name__}: give a valid {kind.__name__}"
+            f"{origin}: {name} = {shown} is not a {kind.__name__}: give a valid {kind.__name__}"
         ) from None
+    if isinstance(coerced, float) and not math.isfinite(coerced):
+        raise ConfigError(f"{origin}: {name} = {shown} must be a finite number")
+    least = _AT_LEAST.get(name)
+    if least is not None and coerced < least:
+        raise ConfigError(f"{origin}: {name} = {shown} must be {least:g} or more")
+    if name == "log_level":
+        if coerced.upper() not in LOG_LEVELS:
+            raise ConfigError(
+                f"{origin}: log_level = {shown} is not one of {', '.join(LOG_LEVELS)}"
+            )
+        return coerced.upper()
+    return coerced
+
+
+def _typed(value: Any, kind: type) -> Any:
+    """The value as `kind`; ValueError or TypeError if it is not one."""
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in ("1", "true", "yes", "on"):
+            return True
+        if text in ("0", "false", "no", "off"):
+            return False
+        raise ValueError(value)
+    if kind in (int, float) and isinstance(value, bool):
+        raise ValueError(value)
+    if kind is int and isinstance(value, float) and not value.is_integer():
+        raise ValueError(value)
+    if kind is str and not isinstance(value, str):
+        raise ValueError(value)  # a TOML list or number where text is wanted
+    if kind is Path and not isinstance(value, str | os.PathLike):
+        raise ValueError(value)
+    return kind(value)
 
 
 def _read_file(path: Path, types: Mapping[str, type]) -> dict[str, Any]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as error:
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         raise ConfigError(f"{path}: cannot be read ({error}): fix or remove the file") from None
     unknown = sorted(set(data) - set(types))
     if unknown:

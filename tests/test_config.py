@@ -310,3 +310,39 @@ def test_the_cookie_is_not_in_the_settings_repr(tmp_path: Path) -> None:
     settings = load_settings({}, environ={"SMCAT_WEIBO_COOKIE": "SUB=secret-value"}, cwd=tmp_path)
     assert settings.weibo_cookie == "SUB=secret-value"
     assert "secret-value" not in repr(settings)
+
+
+# -- values that make no sense, and secrets ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("toml", "words"),
+    [
+        ("concurrent_requests = 0\n", "concurrent_requests = 0 must be 1 or more"),
+        ("download_delay = -1.5\n", "download_delay = -1.5 must be 0 or more"),
+        ("retry_backoff = nan\n", "retry_backoff = nan must be a finite number"),
+        ("download_delay = inf\n", "must be a finite number"),
+        ("retry_times = -2\n", "retry_times = -2 must be 0 or more"),
+        ("weibo_search_split_at = 0\n", "must be 1 or more"),
+        ('log_level = "LOUD"\n', "log_level = 'LOUD' is not one of DEBUG, INFO, WARNING"),
+    ],
+)
+def test_a_value_that_makes_no_sense_is_refused_in_one_line(tmp_path: Path, toml, words) -> None:
+    write_toml(tmp_path, toml)
+    assert words in config_error(tmp_path)
+
+
+def test_the_log_level_is_read_in_any_case(tmp_path: Path) -> None:
+    assert load_settings({}, environ={"SMCAT_LOG_LEVEL": "info"}, cwd=tmp_path).log_level == "INFO"
+
+
+@pytest.mark.parametrize("name", ["weibo_cookie", "douyin_cookie", "pseudonym_salt"])
+def test_a_secret_of_the_wrong_type_is_named_but_never_shown(tmp_path: Path, name: str) -> None:
+    write_toml(tmp_path, f"{name} = 1234567890123456\n")  # a number where text is wanted
+    message = config_error(tmp_path)
+    assert f"{name} = (a secret, not shown)" in message and "1234567890123456" not in message
+
+
+def test_a_smcat_toml_that_is_not_utf8_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "smcat.toml").write_bytes('db = "品牌.db"\n'.encode("gb18030"))
+    assert "cannot be read" in config_error(tmp_path)
