@@ -6,6 +6,9 @@ import gc
 import gzip
 import json
 import sqlite3
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -1222,3 +1225,36 @@ def test_a_reject_whose_payload_holds_half_an_emoji_keeps_it_escaped(store: Stor
     ((kind, reason, payload, _),) = rejects(store)
     assert (kind, reason) == ("weibo_post", "bad card \\ud83d")
     assert json.loads(payload) == {"text": HALF_EMOJI}  # the escape reads back as it was
+
+
+# -- two processes creating one database at the same moment ---------------------------------
+
+OPEN_AT_ONCE = """
+import sys, time
+from pathlib import Path
+from smcat.store import Store
+
+path, start = Path(sys.argv[1]), float(sys.argv[2])
+time.sleep(max(0.0, start - time.time()))  # every process opens at the same moment
+with Store.open(path) as store:
+    print(store.schema_version)
+"""
+
+
+def test_processes_opening_one_new_database_at_once_all_get_the_schema(tmp_path: Path):
+    path = tmp_path / "shared.db"
+    start = time.time() + 1.5  # after the interpreters have started
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", OPEN_AT_ONCE, str(path), str(start)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(6)
+    ]
+    answers = [child.communicate(timeout=60) for child in children]
+    assert [child.returncode for child in children] == [0] * 6, [err for _, err in answers]
+    assert {out.strip() for out, _ in answers} == {str(SCHEMA_VERSION)}
+    with Store.open(path, readonly=True) as store:
+        assert store.count("crawls") == 0 and store.schema_version == SCHEMA_VERSION

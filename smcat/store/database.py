@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,16 +54,18 @@ class Store(Crawls, Captured, Streamers, Commerce, Coding, Frames, Export):
             connection = sqlite3.connect(
                 f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None
             )
+            connection.execute("PRAGMA busy_timeout = 10000")
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
             connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            # first: another process creating the same file may hold it for a moment
+            connection.execute("PRAGMA busy_timeout = 10000")
             if not exists:
                 # bigger pages than SQLite's 4 KiB: 6-8% more posts/s on bench/bench_ingest.py,
                 # and fewer pages to read in the analysts' full-table scans
                 connection.execute(f"PRAGMA page_size = {_PAGE_SIZE}")
-            connection.execute("PRAGMA journal_mode = WAL")
+            _use_wal(connection)
             connection.execute("PRAGMA synchronous = NORMAL")
-        connection.execute("PRAGMA busy_timeout = 10000")
         store = cls(connection, path)
         if not readonly:
             migrate(connection, path)
@@ -84,3 +87,18 @@ class Store(Crawls, Captured, Streamers, Commerce, Coding, Frames, Export):
         counts = {t: self.count(t) if t in present else 0 for t in TABLES}
         recent = self.crawls(crawls) if "crawls" in present else []
         return StoreInfo(self.path, self.schema_version, counts, recent)
+
+
+def _use_wal(connection: sqlite3.Connection, patience: float = 10.0) -> None:
+    """Put the database in WAL mode. Switching takes the file for itself and SQLite does not
+    wait for it (busy_timeout does not apply), so while another process is creating or
+    switching the same file, try again for up to `patience` seconds."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            connection.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)

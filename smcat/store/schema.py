@@ -387,18 +387,37 @@ def schema_version(connection: sqlite3.Connection) -> int:
 
 
 def migrate(connection: sqlite3.Connection, path: Path) -> None:
-    """Run the migrations the database at `path` has not had yet, each in one transaction."""
-    current = schema_version(connection)
-    for number, script in enumerate(MIGRATIONS[current:], start=current + 1):
-        # executescript commits first, so run the statements inside one explicit transaction
-        try:
-            connection.executescript(
-                f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;"
-            )
-        except sqlite3.Error as error:
-            if connection.in_transaction:
-                connection.execute("ROLLBACK")
-            raise StoreError(
-                f"{path}: migration {number} failed ({error}); the file is unchanged:"
-                " report this as a bug"
-            ) from None
+    """Run the migrations the database at `path` has not had yet, in one transaction.
+
+    The version is read again once the write lock is held: another process opening the same
+    new file at the same moment waits for this one's migrations and then finds them done."""
+    if schema_version(connection) >= len(MIGRATIONS):
+        return
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        current = schema_version(connection)
+        for number, script in enumerate(MIGRATIONS[current:], start=current + 1):
+            # statement by statement: executescript would commit the transaction first
+            for statement in _statements(script):
+                connection.execute(statement)
+            connection.execute(f"PRAGMA user_version = {number}")
+        connection.execute("COMMIT")
+    except sqlite3.Error as error:
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+        raise StoreError(
+            f"{path}: migration failed ({error}); the file is unchanged: report this as a bug"
+        ) from None
+
+
+def _statements(script: str) -> list[str]:
+    """The SQL statements of a migration script, each whole (sqlite3.complete_statement)."""
+    statements, pending = [], ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            statements.append(pending.strip())
+            pending = ""
+    if pending.strip():
+        raise ValueError(f"a migration ends in an unfinished statement: {pending.strip()[:60]}")
+    return statements
