@@ -199,7 +199,8 @@ class VisitorCookie:
             body=urlencode(GENVISITOR_FORM),
             headers={"Content-Type": "application/x-www-form-urlencoded"},
             dont_filter=True,
-            meta={_VISITOR_TRIED: True},
+            # its answer sets the visitor cookie, which lives in memory only: not kept
+            meta={_VISITOR_TRIED: True, NO_RAW: True},
         )
         engine = self.crawler.engine
         if engine is None:

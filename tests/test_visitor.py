@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+
 import pytest
 
 from crawler.parsers.common import PayloadError
@@ -55,6 +57,11 @@ def test_a_redirect_to_the_visitor_system_is_answered_with_a_visitor_cookie(
     assert VISITOR_SUB not in result.stdout + result.stderr
     with open(db, "rb") as database:
         assert VISITOR_SUB.encode() not in database.read()
+    # nor in a kept response: the bodies are gzipped, so read them (genvisitor2's answer holds
+    # the cookie, and is not kept)
+    kept = query(db, "SELECT url, body FROM raw_responses")
+    assert kept and not any("genvisitor" in url for url, _ in kept)
+    assert not any(VISITOR_SUB.encode() in gzip.decompress(body) for _, body in kept if body)
 
 
 def test_a_site_that_still_redirects_stops_the_crawl_asking_for_a_cookie(
