@@ -12,7 +12,7 @@ import typer
 
 from crawler import crawl
 from crawler.crawl import CrawlArgumentError, CrawlPlan, CrawlResult
-from smcat.cli_common import DbOption, settings, stdout, sub_cli
+from smcat.cli_common import DbOption, naming_options, settings, stdout, sub_cli
 from smcat.config import Settings
 from smcat.errors import SmcatError
 from smcat.store import CrawlRecord
@@ -49,6 +49,8 @@ _FLAGS = {
     "sample_per_month": "--sample-per-month", "resume": "--resume", "new": "--new",
     "every": "--every", "duration": "--for", "browser": "--browser", "api": "--api",
 }  # fmt: skip
+# where a comment crawl would mix pseudonymised and real commenters in one database
+_COMMENT_OPTIONS = {"pseudonymize": "--pseudonymize", "db": "--db"}
 
 
 @contextmanager
@@ -182,7 +184,7 @@ def weibo_comments(
     """Comments of Weibo posts, every page, replies on request: through m.weibo.cn, or
     weibo.com's API when a Weibo cookie is configured (SMCAT_WEIBO_COOKIE)."""
     resolved = settings(db=db)
-    with _usage():
+    with _usage(), naming_options(**_COMMENT_OPTIONS):
         plan = crawl.plan_weibo_comments(
             resolved, post_ids, replies=replies, pseudonymize=pseudonymize, max_pages=max_pages,
             api=api,
@@ -280,7 +282,7 @@ def douyin_comments(
     """Comments of Douyin posts through douyin.com's web API, every page (cursor by cursor),
     replies on request. Douyin wants signed requests: see douyin_signer in the README."""
     resolved = settings(db=db)
-    with _usage():
+    with _usage(), naming_options(**_COMMENT_OPTIONS):
         plan = crawl.plan_douyin_comments(
             resolved, aweme_ids, replies=replies, pseudonymize=pseudonymize, max_pages=max_pages,
             resume=resume,

@@ -28,6 +28,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Concatenate, Literal, ParamSpec, get_args
 
 from crawler.browser import find_chromium
+from crawler.pseudonyms import PREFIX as PSEUDONYM_PREFIX
 from crawler.pseudonyms import Pseudonymizer
 from crawler.reparse import reparse as reparse_payloads
 from crawler.runner import SpiderRun, run_spiders
@@ -42,7 +43,7 @@ from crawler.spiders.weibo_hot import WeiboHotSpider
 from crawler.spiders.weibo_search import WeiboSearchSpider, checked_split_at
 from crawler.spiders.weibo_user import WeiboUserSpider
 from smcat.config import Settings
-from smcat.errors import SmcatError
+from smcat.errors import SettingError, SmcatError
 from smcat.sampling import MonthlySample, monthly_sample
 from smcat.store import CrawlRecord, Store
 
@@ -205,6 +206,7 @@ def plan_weibo_comments(
     if api in ("web", "wap") and not weibo_cookie(settings):
         raise SmcatError(f"the {api} API needs a Weibo cookie: set SMCAT_WEIBO_COOKIE")
     _check_salt(settings, pseudonymize)
+    _check_one_mode(settings, "weibo", pseudonymize)
     arguments = {"post_ids": ids, "replies": replies, "max_pages": max_pages, "api": api}
     return CrawlPlan(WeiboCommentsSpider, arguments, {"SMCAT_PSEUDONYMIZE": pseudonymize})
 
@@ -257,6 +259,7 @@ def plan_douyin_comments(
     _at_least(0, max_pages, "max_pages")
     _check_signing(settings, browser=False)
     _check_salt(settings, pseudonymize)
+    _check_one_mode(settings, "douyin", pseudonymize)
     described = DouyinCommentsSpider.describe(ids, replies)
     resumes, resuming = _resumption(settings, resume, DouyinCommentsSpider, described)
     arguments = {"aweme_ids": ids, "replies": replies, "max_pages": max_pages, **resuming}
@@ -409,6 +412,29 @@ def _check_salt(settings: Settings, pseudonymize: bool) -> None:
     """A missing or short salt fails here, before any request."""
     if pseudonymize:
         Pseudonymizer(settings.pseudonym_salt)
+
+
+def _check_one_mode(settings: Settings, platform: str, pseudonymize: bool) -> None:
+    """Refuse a comment crawl that would mix commenters under real ids and under pseudonyms in
+    one database: a comment stored both ways would tie a pseudonym to the person, and a
+    pseudonymised upsert would keep the earlier real name beside it."""
+    if not settings.db.exists():
+        return
+    with Store.open(settings.db, readonly=True) as store:
+        pseudonymous, real = store.comment_authors(platform, PSEUDONYM_PREFIX)
+    if pseudonymize and real:
+        raise SettingError(
+            f"{settings.db} holds {real:,} {platform} comments under their authors' real ids: "
+            "pseudonymised comments go into a database of their own",
+            db=None,
+        )
+    if not pseudonymize and pseudonymous:
+        raise SettingError(
+            f"{settings.db} holds {pseudonymous:,} {platform} comments under pseudonyms: crawl "
+            "these pseudonymised too, or into another database",
+            pseudonymize=True,
+            db=None,
+        )
 
 
 def _resumption(

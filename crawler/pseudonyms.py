@@ -9,6 +9,7 @@ import hmac
 from smcat.errors import SmcatError
 
 MIN_SALT_LENGTH = 16
+PREFIX = "p:"  # every pseudonym starts so; no platform's account id does
 
 
 class Pseudonymizer:
@@ -28,4 +29,4 @@ class Pseudonymizer:
         if account_id is None:
             return None
         digest = hmac.new(self._key, str(account_id).encode("utf-8"), hashlib.sha256)
-        return "p:" + digest.hexdigest()[:20]
+        return PREFIX + digest.hexdigest()[:20]

@@ -128,6 +128,27 @@ def test_a_pseudonymised_crawl_logs_no_real_id_even_when_debugging(smcat, server
         assert comment["user"]["screen_name"] not in result.stderr
 
 
+def test_a_database_keeps_its_commenters_one_way_only(smcat, server, tmp_path):
+    # a plain crawl, then a pseudonymised one of the same post into the same file, would leave
+    # each commenter's real name beside the pseudonym: refused before any request, both ways
+    plain, pseudo = tmp_path / "plain.db", tmp_path / "pseudo.db"
+    assert crawl(smcat, server, plain, LAUNCH).returncode == 0
+    hits = len(server.hits)
+    mixed = crawl(smcat, server, plain, LAUNCH, "--pseudonymize", pseudonym_salt=SALT)
+    assert mixed.returncode == 1 and mixed.stderr.count("\n") == 1
+    assert "under their authors' real ids" in mixed.stderr and "(--db)" in mixed.stderr
+    assert len(server.hits) == hits  # refused before any request
+    first = crawl(smcat, server, pseudo, LAUNCH, "--pseudonymize", pseudonym_salt=SALT)
+    assert first.returncode == 0, first.stderr
+    hits = len(server.hits)
+    again = crawl(smcat, server, pseudo, LAUNCH)
+    assert again.returncode == 1 and "under pseudonyms" in again.stderr
+    assert "(--pseudonymize, --db)" in again.stderr
+    assert len(server.hits) == hits  # nothing was asked
+    names = query(pseudo, "SELECT count(*) FROM comments WHERE author_name IS NOT NULL")
+    assert names == [(0,)]
+
+
 def test_pseudonymize_without_a_salt_fails_before_any_request(smcat, server, tmp_path):
     result = crawl(smcat, server, tmp_path / "x.db", GIVEAWAY, "--pseudonymize")
     assert result.returncode == 1 and "SMCAT_PSEUDONYM_SALT" in result.stderr

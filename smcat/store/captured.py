@@ -288,6 +288,17 @@ class Captured(Engine):
         )
         return result
 
+    def comment_authors(self, platform: str, pseudonym_prefix: str) -> tuple[int, int]:
+        """How many stored comments of a platform name their author by a pseudonym (an id
+        starting with `pseudonym_prefix`), and how many by a real id."""
+        pseudonymous, real = self.connection.execute(
+            "SELECT count(*) FILTER (WHERE author_id LIKE ? || '%'),"
+            " count(*) FILTER (WHERE author_id NOT LIKE ? || '%')"
+            " FROM comments WHERE platform = ?",
+            (pseudonym_prefix, pseudonym_prefix, platform),
+        ).fetchone()
+        return int(pseudonymous), int(real)
+
     def upsert_comments(
         self, rows: Iterable[Mapping[str, Any]], *, crawl_id: int | None = None
     ) -> WriteResult:
