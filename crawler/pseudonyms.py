@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
+from collections.abc import Collection
 
+from crawler.parsers.common import MENTION
 from smcat.errors import SmcatError
 
 MIN_SALT_LENGTH = 16
@@ -30,3 +33,16 @@ class Pseudonymizer:
             return None
         digest = hmac.new(self._key, str(account_id).encode("utf-8"), hashlib.sha256)
         return PREFIX + digest.hexdigest()[:20]
+
+    def in_text(self, text: str | None, keep: Collection[str] = ()) -> str | None:
+        """The text with each @mentioned name replaced by the name's pseudonym (keyed apart
+        from account ids: a name and an id of one person get different pseudonyms), but for
+        the names in `keep` (the study's own accounts)."""
+        if not text:
+            return text
+
+        def hidden(found: re.Match[str]) -> str:
+            name = found[1]
+            return found[0] if name in keep else f"@{self.pseudonym('name:' + name)}"
+
+        return MENTION.sub(hidden, text)

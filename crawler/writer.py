@@ -48,6 +48,7 @@ class ItemWriter:
         self._live_rooms: list[dict[str, Any]] = []
         self._seen: dict[tuple[str, ...], bool] = {}  # key -> seen only via a repost so far
         self._buffered_posts: dict[tuple[str, ...], int] = {}  # key -> index in self._posts
+        self._subject_names: dict[str, frozenset[str]] = {}  # platform -> account names
 
     def add(self, item: Item) -> Item:
         """Take one item; write the buffers when they are full. Returns the item as it is
@@ -90,10 +91,19 @@ class ItemWriter:
             return item
         if isinstance(item, CommentItem):
             author = self.pseudonymizer.pseudonym(item.author_id)
-            return replace(item, author_id=author, author_name=None)
+            # other people's @names too; the study's own accounts (stored) keep theirs
+            text = self.pseudonymizer.in_text(item.text, self._subjects(item.platform))
+            return replace(item, author_id=author, author_name=None, text=text)
         if isinstance(item, RejectItem):
             return replace(item, payload=_redacted(item.payload))
         return item
+
+    def _subjects(self, platform: str) -> frozenset[str]:
+        """The names of the platform's accounts in the store: the study's subjects."""
+        if platform not in self._subject_names:
+            handles = self.store.account_handles(platform)
+            self._subject_names[platform] = frozenset(name for _, name, _ in handles if name)
+        return self._subject_names[platform]
 
     def _add_post(self, item: PostItem) -> None:
         """A post is observed once a run; its own card beats a copy embedded in a repost."""

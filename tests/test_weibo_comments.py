@@ -114,6 +114,10 @@ def test_pseudonyms_are_stable_and_no_real_id_is_kept(smcat, server, tmp_path):
     real_ids = {str(c["user"]["id"]) for c in fixture_comments(*read)}
     stored = b"".join(path.read_bytes() for path in tmp_path.glob("pseudo.db*"))
     assert real_ids and not any(uid.encode() in stored for uid in real_ids)
+    # the people a comment @mentions are pseudonymised too (by name), in every comment
+    texts = " ".join(text for (text,) in query(db, "SELECT text FROM comments"))
+    assert "@夏天的风" not in texts and "@不吃香菜" not in texts
+    assert re.search(r"@p:[0-9a-f]{20} @p:[0-9a-f]{20} 冲", texts)
 
 
 def test_a_pseudonymised_crawl_logs_no_real_id_even_when_debugging(smcat, server, tmp_path):

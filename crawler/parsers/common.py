@@ -35,7 +35,7 @@ _FULL = re.compile(
 _MARKUP = re.compile(r"[<&\r]")  # what an HTML parser would read other than as it is
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # lxml refuses these
 _TOPIC = re.compile(r"#([^#\n]{1,64})#")
-_MENTION = re.compile(r"@([\w\u4e00-\u9fff\-]{1,30})")
+MENTION = re.compile(r"@([\w\u4e00-\u9fff\-]{1,30})")
 
 
 class PayloadError(ValueError):
@@ -191,4 +191,4 @@ def topics_in(text: str) -> list[str]:
 
 def mentions_in(text: str) -> list[str]:
     """@mentioned account names in plain text, in order, without repeats."""
-    return list(dict.fromkeys(_MENTION.findall(text)))
+    return list(dict.fromkeys(MENTION.findall(text)))
