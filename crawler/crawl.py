@@ -352,7 +352,7 @@ def _numeric(ids: Sequence[str], name: str, what: str) -> list[str]:
     listed = [str(value).strip() for value in ids]
     if not listed:
         raise CrawlArgumentError(f"give at least one {what}", name)
-    if bad := [value for value in listed if not value.isdigit()]:
+    if bad := [value for value in listed if not (value.isascii() and value.isdigit())]:
         raise CrawlArgumentError(f"{bad[0]!r} is not a numeric {what}", name)
     return listed
 

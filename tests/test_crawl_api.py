@@ -96,6 +96,7 @@ def settings_for(tmp_path: Path) -> Settings:
     ("plan", "params", "message"),
     [
         (lambda s: crawl.plan_weibo_user(s, ["abc"]), ("uids",), "'abc' is not a numeric"),
+        (lambda s: crawl.plan_weibo_user(s, ["５００１"]), ("uids",), "is not a numeric"),
         (lambda s: crawl.plan_weibo_user(s, BRAND), ("uids",), "not one string"),
         (lambda s: crawl.plan_weibo_user(s, [BRAND], since="x"), ("since",),
          "since must be a day like 2025-09-01, not 'x'"),

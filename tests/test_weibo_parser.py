@@ -148,6 +148,39 @@ def test_a_broken_card_is_rejected_and_the_rest_kept() -> None:
     assert len(page.posts) == len(parse_timeline(payload, FETCHED).posts) - 1
 
 
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"id": "５２１０００２８２９６００１８６"}, "the post's id is"),  # full-width digits
+        ({"id": 12.5}, "the post's id is 12.5"),
+        ({"id": True}, "the post's id is True"),
+    ],
+)
+def test_an_id_that_is_no_number_rejects_its_card_only(change: dict, reason: str) -> None:
+    payload = load("timeline_5001000002_p3.json")
+    broken = copy.deepcopy(payload)
+    card = next(c for c in broken["data"]["cards"] if c.get("card_type") == 9)
+    card["mblog"].update(change)
+    page = parse_timeline(broken, FETCHED)
+    assert [r.reason for r in page.rejects if reason in r.reason], page.rejects
+    assert len(page.posts) == len(parse_timeline(payload, FETCHED).posts) - 1
+
+
+def test_a_null_user_id_is_no_account_named_none() -> None:
+    profile = load("profile_5001000001.json")
+    profile["data"]["userInfo"]["id"] = None
+    with pytest.raises(PayloadError, match="the user's id is None, not a numeric id"):
+        parse_profile(profile, FETCHED)
+
+
+def test_a_whole_number_id_read_as_a_float_is_the_same_post() -> None:
+    payload = load("timeline_5001000002_p3.json")
+    card = next(c for c in payload["data"]["cards"] if c.get("card_type") == 9)
+    post_id = card["mblog"]["id"]
+    card["mblog"]["id"] = float(post_id)  # a JSON writer that wrote 5.210002829600186e15
+    assert post_id in {p.post_id for p in parse_timeline(payload, FETCHED).posts}
+
+
 def test_end_of_timeline_is_not_an_error_but_other_ok0_is() -> None:
     assert parse_timeline(load("timeline_end.json"), FETCHED).ended
     with pytest.raises(PayloadError, match="请求过于频繁"):

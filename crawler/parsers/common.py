@@ -184,6 +184,22 @@ def markup_to_text(html: str) -> str:
     return root.text_content().replace("\u200b", "").strip()
 
 
+def numeric_id(value: object, what: str) -> str:
+    """A numeric id (Weibo's uids, post and comment ids) as its digits: from an int, a text of
+    ASCII digits, or a float that holds a whole number (JSON readers give 5.21e15 for a big id
+    written with an exponent). PayloadError for anything else: null is no account "None", and
+    a fraction or full-width digits are no id."""
+    if isinstance(value, bool):
+        raise PayloadError(f"{what} is {value!r}, not an id")
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        return value
+    raise PayloadError(f"{what} is {value!r}, not a numeric id")
+
+
 def topics_in(text: str) -> list[str]:
     """#micro-topics# in plain text, in order, without repeats and without the # marks."""
     return list(dict.fromkeys(t.strip() for t in _TOPIC.findall(text) if t.strip()))

@@ -14,6 +14,7 @@ from crawler.parsers.common import (
     PayloadError,
     check_not_blocked,
     html_to_text,
+    numeric_id,
     parse_weibo_time,
 )
 from smcat.units import parse_count
@@ -92,7 +93,7 @@ def _parsed(
 
 
 def _comment(entry: Mapping[str, Any], post_id: str, fetched_at: datetime) -> CommentItem:
-    comment_id = str(entry["id"])
+    comment_id = numeric_id(entry.get("id"), "the comment's id")
     root = str(entry.get("rootid") or comment_id)
     user = entry.get("user") or {}
     source = entry.get("source") or ""
@@ -103,7 +104,7 @@ def _comment(entry: Mapping[str, Any], post_id: str, fetched_at: datetime) -> Co
         observed_at=fetched_at.isoformat(),
         parent_id=root if root != comment_id else None,
         root_id=root,
-        author_id=str(user["id"]) if user.get("id") is not None else None,
+        author_id=numeric_id(user["id"], "the author's id") if user.get("id") is not None else None,
         author_name=user.get("screen_name"),
         created_at=parse_weibo_time(str(entry["created_at"]), fetched_at),
         text=entry.get("text_raw") or html_to_text(entry.get("text")),

@@ -11,6 +11,7 @@ from crawler.items import AccountItem, PostItem
 from crawler.parsers.common import (
     html_to_text,
     mentions_in,
+    numeric_id,
     parse_weibo_time,
     topics_in,
     window_side,
@@ -52,7 +53,7 @@ def bid_from_mid(mid: str) -> str:
 
 def account_from_user(user: Mapping[str, Any], fetched_at: datetime) -> AccountItem:
     """An account from a Weibo user object (a profile's userInfo or a post's user)."""
-    uid = str(user["id"])
+    uid = numeric_id(user.get("id"), "the user's id")
     return AccountItem(
         platform=PLATFORM,
         account_id=uid,
@@ -80,7 +81,7 @@ def posts_from_mblog(mblog: Mapping[str, Any], fetched_at: datetime) -> list[Pos
     mblog, origin = _media_to_its_author(mblog, origin)
     post = _post(mblog, fetched_at)
     post.is_repost = True
-    post.origin_post_id = str(origin["id"])
+    post.origin_post_id = numeric_id(origin.get("id"), "the reposted post's id")
     embedded = _post(origin, fetched_at)
     embedded.via_repost = True
     embedded.is_pinned = None  # an embedded copy does not say whether its author pinned it
@@ -88,7 +89,7 @@ def posts_from_mblog(mblog: Mapping[str, Any], fetched_at: datetime) -> list[Pos
 
 
 def _post(mblog: Mapping[str, Any], fetched_at: datetime) -> PostItem:
-    post_id = str(mblog["id"])
+    post_id = numeric_id(mblog.get("id"), "the post's id")
     user = mblog.get("user") or {}
     plain = mblog.get("text_raw") or mblog.get("raw_text")  # plain text where the API gives it
     text = plain.replace("\u200b", "").strip() if plain else html_to_text(mblog.get("text"))
@@ -101,7 +102,7 @@ def _post(mblog: Mapping[str, Any], fetched_at: datetime) -> PostItem:
         media_type = "picture" if pic_count else "text"
     duration = (page_info.get("media_info") or {}).get("duration")
     topics = [t["topic_title"] for t in mblog.get("topic_struct") or () if t.get("topic_title")]
-    account_id = str(user["id"]) if user.get("id") is not None else None
+    account_id = numeric_id(user["id"], "the author's id") if user.get("id") is not None else None
     bid = mblog.get("bid") or mblog.get("mblogid")
     return PostItem(
         platform=PLATFORM,
