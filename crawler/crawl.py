@@ -418,9 +418,7 @@ def _check_one_mode(settings: Settings, platform: str, pseudonymize: bool) -> No
     """Refuse a comment crawl that would mix commenters under real ids and under pseudonyms in
     one database: a comment stored both ways would tie a pseudonym to the person, and a
     pseudonymised upsert would keep the earlier real name beside it."""
-    if not settings.db.exists():
-        return
-    with Store.open(settings.db, readonly=True) as store:
+    with Store.open(settings.db) as store:  # the crawl makes the file anyway, as resume does
         pseudonymous, real = store.comment_authors(platform, PSEUDONYM_PREFIX)
     if pseudonymize and real:
         raise SettingError(
