@@ -10,8 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from smcat.cli_common import DbOption, settings, stdout, sub_cli
-from smcat.errors import SmcatError
+from smcat.cli_common import DbOption, naming_options, settings, stdout, sub_cli
 from smcat.export import export_table
 from smcat.store import TABLES, Store
 
@@ -81,9 +80,10 @@ def export(
 
     BLOB columns (raw response bodies) are written as base64 in CSV and JSON Lines.
     """
-    if format is Format.parquet and output is None:
-        raise SmcatError("parquet is binary: give a file with -o FILE.parquet")
-    with Store.open(settings(db=db).db, readonly=True) as store:
+    with (
+        Store.open(settings(db=db).db, readonly=True) as store,
+        naming_options(output="-o FILE.parquet"),
+    ):
         rows = export_table(store, table, format.value, output)
     if output is not None:
         stdout.print(f"wrote {rows:,} rows of {table} to {output}", highlight=False)

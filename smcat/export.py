@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal, TextIO
 
-from smcat.errors import SmcatError
+from smcat.errors import SettingError
 from smcat.store import Store
 
 ExportFormat = Literal["csv", "jsonl", "parquet"]
@@ -29,7 +29,9 @@ def export_table(store: Store, table: str, format: ExportFormat, output: Path | 
     store.columns(table)
     if format == "parquet":
         if output is None:
-            raise SmcatError("parquet is binary: it needs an output file, not standard output")
+            raise SettingError(
+                "parquet is binary: it needs an output file, not standard output", output=None
+            )
         with _complete_only(output) as partial:
             return _write_parquet(store, table, partial)
     writer = _write_csv if format == "csv" else _write_jsonl
