@@ -95,10 +95,11 @@ def _field_types() -> dict[str, type]:
     return {f.name: hints[f.name] for f in dataclasses.fields(Settings)}
 
 
-# the smallest value that makes sense, where one does not (0 requests at a time hangs a crawl)
+# the smallest value that makes sense, where one does not (0 requests at a time hangs a crawl);
+# weibo_search_split_at has its own range, checked where the search is planned
 _AT_LEAST: dict[str, float] = {
     "concurrent_requests": 1, "retry_times": 0, "download_delay": 0, "retry_backoff": 0,
-    "browser_wait": 0, "weibo_search_split_at": 1,
+    "browser_wait": 0,
 }  # fmt: skip
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 

@@ -323,7 +323,6 @@ def test_the_cookie_is_not_in_the_settings_repr(tmp_path: Path) -> None:
         ("retry_backoff = nan\n", "retry_backoff = nan must be a finite number"),
         ("download_delay = inf\n", "must be a finite number"),
         ("retry_times = -2\n", "retry_times = -2 must be 0 or more"),
-        ("weibo_search_split_at = 0\n", "must be 1 or more"),
         ('log_level = "LOUD"\n', "log_level = 'LOUD' is not one of DEBUG, INFO, WARNING"),
     ],
 )
