@@ -156,9 +156,7 @@ class ItemWriter:
             except Exception as error:  # one bad row costs one row, whatever its error
                 reason = f"not stored: {type(error).__name__}: {error}"
                 self.store.reject(f"{kind}_row", reason, row, crawl_id=self.crawl_id)
-                result.rejected += 1
-                result.reasons.append(reason)
-                result.rejected_rows.append(row)
+                result.refused(reason, row)
         return result
 
 

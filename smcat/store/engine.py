@@ -339,6 +339,12 @@ class WriteResult:
         self.reasons.extend(other.reasons)
         self.rejected_rows.extend(other.rejected_rows)
 
+    def refused(self, reason: str, row: Mapping[str, Any]) -> None:
+        """Count a row sent to `rejects`, with its reason."""
+        self.rejected += 1
+        self.reasons.append(reason)
+        self.rejected_rows.append(row)
+
 
 class Engine:
     """The connection, its transactions, and the batch writes every area's upserts run on."""
@@ -560,9 +566,7 @@ class Engine:
         result: WriteResult,
     ) -> None:
         self.reject(kind, reason, row, crawl_id=crawl_id)
-        result.rejected += 1
-        result.reasons.append(reason)
-        result.rejected_rows.append(row)
+        result.refused(reason, row)
 
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
