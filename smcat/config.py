@@ -104,15 +104,14 @@ _AT_LEAST: dict[str, float] = {
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
-def _secrets() -> frozenset[str]:
-    """The settings whose values are never shown: cookies and the salt (repr=False)."""
-    return frozenset(f.name for f in dataclasses.fields(Settings) if not f.repr)
+# the settings whose values are never shown: cookies and the salt (repr=False)
+_SECRETS = frozenset(f.name for f in dataclasses.fields(Settings) if not f.repr)
 
 
 def _coerce(name: str, value: Any, kind: type, origin: str) -> Any:
     """The value as its setting's type, checked; a ConfigError naming where it came from (and
     the value, unless it is a secret) if it cannot be used."""
-    shown = "(a secret, not shown)" if name in _secrets() else repr(value)
+    shown = "(a secret, not shown)" if name in _SECRETS else repr(value)
     try:
         coerced = _typed(value, kind)
     except (TypeError, ValueError):
