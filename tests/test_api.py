@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -34,3 +36,20 @@ def test_import_smcat_loads_no_library_until_a_name_is_used() -> None:
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert done.stdout.split("\n")[:3] == ["[]", "False False", "True"], done.stderr
+
+
+def test_the_type_checkers_names_are_the_public_names() -> None:
+    # smcat/__init__.py states each name twice (lazily, and for type checkers): they must agree
+    tree = ast.parse(Path(smcat.__file__).read_text(encoding="utf-8"))
+    checking = next(n for n in tree.body if isinstance(n, ast.If))
+    typed = {
+        alias.asname or alias.name: (node.module or "", alias.name)
+        for node in checking.body
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    }
+    public = {
+        name: (module, attribute) if attribute else module.rpartition(".")[::2]
+        for name, (module, attribute) in smcat._PUBLIC.items()
+    }
+    assert typed == public
