@@ -54,22 +54,20 @@ class Store(Crawls, Captured, Streamers, Commerce, Coding, Frames, Export):
             connection = sqlite3.connect(
                 f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None
             )
-            connection.execute("PRAGMA busy_timeout = 10000")
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
             connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-            # first: another process creating the same file may hold it for a moment
-            connection.execute("PRAGMA busy_timeout = 10000")
+        # first: another process creating or writing the same file may hold it for a moment
+        connection.execute("PRAGMA busy_timeout = 10000")
+        if not readonly:
             if not exists:
                 # bigger pages than SQLite's 4 KiB: 6-8% more posts/s on bench/bench_ingest.py,
                 # and fewer pages to read in the analysts' full-table scans
                 connection.execute(f"PRAGMA page_size = {_PAGE_SIZE}")
             _use_wal(connection)
             connection.execute("PRAGMA synchronous = NORMAL")
-        store = cls(connection, path)
-        if not readonly:
             migrate(connection, path)
-        return store
+        return cls(connection, path)
 
     def close(self) -> None:
         """Close the connection."""
