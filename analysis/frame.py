@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from smcat.coders import DEFAULT_CODEBOOK, MACHINE_PREFIX, machine_coders, resolve_coder
+from smcat.coders import DEFAULT_CODEBOOK, is_machine, machine_coders, resolve_coder
 from smcat.errors import SmcatError
 from smcat.hot_words import TOPIC_HOT_WINDOW_DAYS, HotWordIndex
 from smcat.store import Rows, Store
@@ -83,7 +83,7 @@ def model_frame(
     topic hot is Weibo's."""
     coder = resolve_coder(store, codes, codebook)
     machines = sorted(machine_coders(store, codebook))
-    machine = coder if coder.startswith(MACHINE_PREFIX) else (machines[-1] if machines else None)
+    machine = coder if is_machine(coder) else (machines[-1] if machines else None)
     posts = _frame(store.posts_for_model(platform=platform, include_reposts=include_reposts))
     if posts.empty:
         where = f"of {platform} " if platform else ""
