@@ -145,3 +145,22 @@ def test_other_errors_are_payload_errors_not_refusals():
     assert not isinstance(caught.value, DouyinBlocked)
     with pytest.raises(PayloadError, match="JSON object"):
         checked([], "profile")
+
+
+def test_a_2025_room_without_owner_takes_its_streamer_from_data_user():
+    room = parse_enter(fixture("live/enter_2025_no_owner.json"), FETCHED)
+    assert (room.room_id, room.status, room.account_id) == ("7431000000000000777", "live", XIAOYU)
+    assert room.extra["owner_nickname"] == "小鱼家服饰"
+    assert (room.viewers_now, room.viewers_total, room.likes) == (31000, 523000, 120000)
+
+
+def test_a_visitor_stand_in_in_data_user_is_no_owner():
+    payload = fixture("live/enter_2025_no_owner.json")
+    payload["data"]["user"] = {"id_str": "0", "nickname": "用户0000", "sec_uid": ""}
+    assert parse_enter(payload, FETCHED).account_id is None
+
+
+def test_a_2022_room_level_user_count_str_is_the_viewers_now():
+    room = parse_enter(fixture("live/enter_2022_user_count.json"), FETCHED)
+    assert (room.account_id, room.viewers_now, room.viewers_total) == (XIAOYU, 400, 13000)
+    assert room.extra["viewers_now_shown"] == "400+"  # at least 400: the raw text is kept
