@@ -16,7 +16,10 @@ Columns:
   within 7 days of the post).
 - controls: log_followers (log(1 + followers) at the account snapshot nearest the post time),
   media_type, length_band (<=50, 51-140, >140 characters), weekday, hour_band, month (the
-  post's own clock), and account.
+  post's own clock), and account. A post whose time is only a date (created_at_precision
+  day: "06-14", stored as its midnight) has hour_band "unknown", a level of its own, so that
+  it stays in the model without counting as a post of 00:00-06:59; its weekday and month are
+  known. A time derived from a Douyin post's id (the upload second) is read as it is.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from smcat.coders import DEFAULT_CODEBOOK, is_machine, machine_coders, resolve_c
 from smcat.errors import SmcatError
 from smcat.hot_words import TOPIC_HOT_WINDOW_DAYS, HotWordIndex
 from smcat.store import Rows, Store
+from smcat.units import hour_known
 
 HOT_WORDS, GIVEAWAY, PROMOTION = "B5", "B3", "B2"
 CODED = {HOT_WORDS: "hot_word", GIVEAWAY: "giveaway", PROMOTION: "promotion"}
@@ -52,8 +56,10 @@ DEFAULT_REGRESSORS = (
 DVS = ("engagement", "likes", "comments", "reposts")
 LENGTH_BANDS = ("<=50", "51-140", ">140")
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-# reference band first: the working morning, against which the others are compared
-HOUR_BANDS = ("07-11", "12-17", "18-23", "00-06")
+# reference band first: the working morning, against which the others are compared; a
+# date-only time's hour is unknown, a level apart (see the module doc)
+UNKNOWN_HOUR = "unknown"
+HOUR_BANDS = ("07-11", "12-17", "18-23", "00-06", UNKNOWN_HOUR)
 # reference first: a text-only post, against which pictures and video are compared
 MEDIA_TYPES = ("text", "picture", "video", "article", "live")
 
@@ -99,12 +105,11 @@ def model_frame(
     # the post's own clock: the text before the offset, read as a naive time
     local = pd.to_datetime(data["created_at"].str.slice(0, 19), format="%Y-%m-%dT%H:%M:%S")
     data["weekday"] = pd.Categorical.from_codes(local.dt.day_of_week, categories=WEEKDAYS)
-    data["hour_band"] = pd.Categorical(
-        pd.cut(
-            local.dt.hour, [-1, 6, 11, 17, 23], labels=["00-06", "07-11", "12-17", "18-23"]
-        ).astype(str),
-        categories=HOUR_BANDS,
-    )
+    bands = pd.cut(
+        local.dt.hour, [-1, 6, 11, 17, 23], labels=["00-06", "07-11", "12-17", "18-23"]
+    ).astype(str)
+    hour_unknown = ~data["created_at_precision"].map(hour_known).astype(bool)
+    data["hour_band"] = pd.Categorical(bands.where(~hour_unknown, UNKNOWN_HOUR), HOUR_BANDS)
     data["month"] = data["created_at"].str.slice(0, 7)
     data["length_band"] = pd.Categorical(
         pd.cut(data["text_length"], [-1, 50, 140, np.inf], labels=LENGTH_BANDS).astype(str),

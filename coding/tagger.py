@@ -38,6 +38,7 @@ from coding.codebook import (
 from coding.prefilter import Prefilter
 from coding.tokenize import Tokenizer, read_word_list
 from smcat.hot_words import TOPIC_HOT_WINDOW_DAYS, HotWordIndex, china_day
+from smcat.units import hour_known
 
 if TYPE_CHECKING:  # a type only: tagging needs no store
     from smcat.store import PostToCode
@@ -280,6 +281,9 @@ _FIELDS: dict[str, Callable[[PostToCode], Any]] = {
     "text_length": lambda post: len(post.text),
     "topic_count": lambda post: len(post.topics),
     "mention_count": operator.attrgetter("mention_count"),
-    "created_hour": lambda post: _created(post).hour,
+    # a date-only time is its midnight: its hour is unknown, not 0
+    "created_hour": lambda post: (
+        _created(post).hour if hour_known(post.created_at_precision) else None
+    ),
     "created_weekday": lambda post: _created(post).weekday(),
 }

@@ -63,6 +63,9 @@ class PostItem:
     extra: dict[str, Any] = field(default_factory=dict)
     via_repost: bool = False
     """Seen only embedded in another post that reposts it: its own card is more complete."""
+    created_at_precision: str | None = None
+    """How precisely `created_at` is known: smcat.units' SECOND, MINUTE, HOUR, DAY (a date-only
+    time, stored as its midnight) or DERIVED (from the post's id); None where not said."""
 
 
 @dataclass

@@ -17,6 +17,10 @@ _CURRENCY = str.maketrans("", "", "¥￥元, ")
 # a range as third-party exports write one: "10w-25w", "1万~5万", "100至250"
 _RANGE = re.compile(r"^([^-~～至]+?)\s*(?:-|~|～|至)\s*([^-~～至]+)$")
 _CANONICAL_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{6})?[+-]\d\d:\d\d")
+# How precisely a post's time is known (posts.created_at_precision): the unit the platform gave
+# it in, or DERIVED, worked out from the post's id (a Douyin aweme id holds its upload second).
+SECOND, MINUTE, HOUR, DAY, DERIVED = "second", "minute", "hour", "day", "derived"
+TIME_PRECISIONS = (SECOND, MINUTE, HOUR, DAY, DERIVED)
 # Checked time strings: a crawl's rows share their observed_at, so most checks are repeats.
 _CHECKED_TIMES: dict[str, str] = {}
 _CHECKED_TIMES_MAX = 4096
@@ -129,3 +133,10 @@ def iso_time(value: object) -> str | None:
     if moment.utcoffset() is None:
         raise ValueError(f"time has no UTC offset: {value!r}")
     return moment.isoformat()
+
+
+def hour_known(precision: str | None) -> bool:
+    """Whether a time of this precision tells the hour of day: every one but a date-only (DAY)
+    time, stored as its midnight. None (a post stored before precisions were) is read as the
+    time it says, as it always was."""
+    return precision != DAY

@@ -12,10 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from crawler.reparse import reparse
 from crawler.runner import scrapy_settings
 from crawler.spiders.douyin_user import DouyinUserSpider
 from smcat.config import Settings
 from smcat.demo.replay import ReplayServer
+from smcat.store import Store
 from tests.conftest import FIXTURES, ROOT, clean_env
 
 LANKOU = "MS4wLjABAAAAfictional_LANKOU_beauty_0001"  # 7 posts over 3 pages, profile counts 7
@@ -194,6 +196,31 @@ def test_a_bad_aweme_is_rejected_and_its_page_kept(smcat, server, tmp_path):
     crawl(smcat, server, db, "douyin-user", "MS4wLjABAAAAfault_bad_aweme1")
     assert query(db, "SELECT count(*) FROM posts") == [(2,)]
     assert query(db, "SELECT kind FROM rejects") == [("douyin_aweme",)]
+
+
+def test_posts_without_create_time_are_stored_with_a_derived_time_reparse_keeps(
+    smcat, server, tmp_path
+):
+    db = tmp_path / "old_page.db"
+    result = crawl(smcat, server, db, "douyin-user", "MS4wLjABAAAAfictional_XIAOYU_2020_list03")
+    assert result.returncode == 0, result.stderr
+    stored = query(
+        db, "SELECT p.post_id, created_at, created_at_precision, reposts, shares FROM posts p"
+        " JOIN post_observations USING (platform, post_id) ORDER BY created_at DESC"
+    )  # fmt: skip
+    assert [row[1:] for row in stored] == [
+        ("2020-06-18T20:05:33+08:00", "derived", 3, 27),
+        ("2020-06-17T12:40:02+08:00", "derived", 0, 40),
+        ("2020-06-14T09:58:47+08:00", "derived", 1, 2),
+    ]
+    assert query(db, "SELECT count(*) FROM rejects") == [(0,)]
+    with sqlite3.connect(db) as connection:
+        connection.execute("DELETE FROM posts")
+    with Store.open(db) as store:
+        assert reparse(store).counts["failed"] == 0
+    assert query(db, "SELECT created_at_precision, count(*) FROM posts GROUP BY 1") == [
+        ("derived", 3)
+    ]
 
 
 def run_signed(server: ReplayServer, db: Path, signer: str) -> subprocess.CompletedProcess[str]:

@@ -7,14 +7,16 @@ from datetime import UTC, datetime
 
 import pytest
 
-from crawler.parsers.common import PayloadError
+from crawler.parsers.common import CHINA, PayloadError
 from crawler.parsers.douyin_common import DouyinBlocked, checked
 from crawler.parsers.douyin_live import parse_enter
-from crawler.parsers.douyin_user import parse_post_list, parse_profile
+from crawler.parsers.douyin_user import parse_post_list, parse_profile, post_from_aweme
 from tests.conftest import FIXTURES
 
 FETCHED = datetime(2025, 11, 3, 4, 0, tzinfo=UTC)
 LANKOU = "MS4wLjABAAAAfictional_LANKOU_beauty_0001"
+XIAOYU = "MS4wLjABAAAAfictional_XIAOYU_fashion_002"
+PAGE_2020 = "user/posts_2020_no_create_time.json"  # iesdouyin's shape: no create_time
 
 
 def fixture(name: str) -> dict:
@@ -52,11 +54,61 @@ def test_post_list_page_reads_counts_media_topics_and_paging():
     assert played.plays == 385000
 
 
-def test_an_aweme_without_a_time_is_rejected_and_the_page_kept():
+def test_an_aweme_with_a_millisecond_time_is_rejected_and_the_page_kept():
     page = parse_post_list(fixture("user/posts_bad_aweme.json"), FETCHED)
     assert len(page.posts) == 2 and len(page.rejects) == 1
-    assert "create_time" in page.rejects[0].reason
+    assert "1761897600000 is no epoch time in seconds" in page.rejects[0].reason
     assert page.rejects[0].payload["aweme_id"] == "7430000000000000202"
+
+
+def test_a_2020_page_without_create_time_keeps_every_post_at_its_id_s_second():
+    page = parse_post_list(fixture(PAGE_2020), FETCHED)
+    assert page.rejects == [] and len(page.posts) == 3
+    assert [post.created_at for post in page.posts] == [
+        "2020-06-18T20:05:33+08:00",
+        "2020-06-17T12:40:02+08:00",
+        "2020-06-14T09:58:47+08:00",
+    ]
+    assert {post.created_at_precision for post in page.posts} == {"derived"}
+    assert page.posts[0].account_id == XIAOYU and page.posts[0].topics == ["小鱼家", "夏日穿搭"]
+
+
+@pytest.mark.parametrize("create_time", [None, 0, "", "0", "absent"])
+def test_an_aweme_without_a_create_time_takes_it_from_its_id(create_time):
+    aweme = fixture("user/posts_lankou_p1.json")["aweme_list"][1]
+    if create_time == "absent":
+        del aweme["create_time"]
+    else:
+        aweme["create_time"] = create_time
+    post = post_from_aweme(aweme, FETCHED)
+    assert (
+        post.created_at == datetime.fromtimestamp(int(aweme["aweme_id"]) >> 32, CHINA).isoformat()
+    )
+    assert post.created_at_precision == "derived"
+
+
+def test_a_post_s_own_create_time_is_kept_to_the_second():
+    posts = parse_post_list(fixture("user/posts_lankou_p1.json"), FETCHED).posts
+    assert {post.created_at_precision for post in posts} == {"second"}
+
+
+def test_an_aweme_with_neither_a_time_nor_a_numeric_id_is_rejected():
+    aweme = {**fixture(PAGE_2020)["aweme_list"][0], "aweme_id": "@fictional"}
+    page = parse_post_list({"status_code": 0, "aweme_list": [aweme]}, FETCHED)
+    assert page.posts == [] and "has no create_time, and its id gives no time" in (
+        page.rejects[0].reason
+    )
+
+
+def test_forward_count_is_stored_as_reposts_where_the_answer_tells_it():
+    page = parse_post_list(fixture(PAGE_2020), FETCHED)
+    assert [(p.reposts, p.shares, p.collects) for p in page.posts] == [
+        (3, 27, None),
+        (0, 40, None),
+        (1, 2, None),
+    ]
+    web = parse_post_list(fixture("user/posts_lankou_p1.json"), FETCHED).posts
+    assert {post.reposts for post in web} == {None}  # the web answer tells none
 
 
 def test_live_room_counts_come_from_display_strings():
@@ -93,3 +145,22 @@ def test_other_errors_are_payload_errors_not_refusals():
     assert not isinstance(caught.value, DouyinBlocked)
     with pytest.raises(PayloadError, match="JSON object"):
         checked([], "profile")
+
+
+def test_a_2025_room_without_owner_takes_its_streamer_from_data_user():
+    room = parse_enter(fixture("live/enter_2025_no_owner.json"), FETCHED)
+    assert (room.room_id, room.status, room.account_id) == ("7431000000000000777", "live", XIAOYU)
+    assert room.extra["owner_nickname"] == "小鱼家服饰"
+    assert (room.viewers_now, room.viewers_total, room.likes) == (31000, 523000, 120000)
+
+
+def test_a_visitor_stand_in_in_data_user_is_no_owner():
+    payload = fixture("live/enter_2025_no_owner.json")
+    payload["data"]["user"] = {"id_str": "0", "nickname": "用户0000", "sec_uid": ""}
+    assert parse_enter(payload, FETCHED).account_id is None
+
+
+def test_a_2022_room_level_user_count_str_is_the_viewers_now():
+    room = parse_enter(fixture("live/enter_2022_user_count.json"), FETCHED)
+    assert (room.account_id, room.viewers_now, room.viewers_total) == (XIAOYU, 400, 13000)
+    assert room.extra["viewers_now_shown"] == "400+"  # at least 400: the raw text is kept

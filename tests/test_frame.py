@@ -112,6 +112,21 @@ def test_unknown_coders_are_refused_with_the_known_ones(store: Store) -> None:
         resolve_coder(store, "auto", codebook="other_book")
 
 
+def test_a_date_only_post_has_an_unknown_hour_band_not_the_night_band(store: Store) -> None:
+    # weibo.cn's "2025-03-12": a day, stored as its midnight; and a post of midnight itself
+    store.upsert_posts([
+        _post("p4", "a1", "2025-03-12T00:00:00+08:00", created_at_precision="day",
+              observed_at="2025-04-30T10:00:00+08:00", likes=2, comments=0),
+        _post("p5", "a1", "2025-03-13T00:00:00+08:00", created_at_precision="second",
+              observed_at="2025-04-30T10:00:00+08:00", likes=2, comments=0),
+    ])  # fmt: skip
+    data = model_frame(store, codes="auto").data.set_index("post_id")
+    assert data.loc["p4", "hour_band"] == "unknown" and data.loc["p4", "weekday"] == "Wed"
+    assert data.loc["p5", "hour_band"] == "00-06"
+    assert data.loc["p1", "hour_band"] == "07-11"  # stored before precisions: as it says
+    assert data["hour_band"].cat.categories[0] == "07-11"  # the reference band
+
+
 def test_nb2_recovers_the_planted_effects_of_the_analyst_fixture(analyst_db: Path) -> None:
     planted = json.loads((FIXTURES / "brand_posts.json").read_text(encoding="utf-8"))["irr"]
     with Store.open(analyst_db, readonly=True) as store:

@@ -33,6 +33,16 @@ def test_days_are_china_days():
     assert index.words == ["打工人", "春日焕新", "澜蔻新品"] and index.first_seen("无") is None
 
 
+def test_a_date_only_time_is_matched_as_its_whole_china_day():
+    """A date-only post time (precision day) is stored as its midnight in China time, so the
+    day the matching reads is the post's day: a word on the list late on the last day of the
+    window counts, as for a post of that evening."""
+    index = HotWordIndex([("澜蔻新品", "2025-03-21T23:50:00+08:00")])
+    for moment in ("2025-03-14T00:00:00+08:00", "2025-03-14T23:59:00+08:00"):
+        assert index.hot_near(["澜蔻新品"], moment, 7) == ["澜蔻新品"]
+    assert index.hot_near(["澜蔻新品"], "2025-03-13T00:00:00+08:00", 7) == []
+
+
 def _china_date(moment: str) -> date:
     return datetime.fromisoformat(moment).astimezone(timezone(timedelta(hours=8))).date()
 

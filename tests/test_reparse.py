@@ -12,7 +12,8 @@ from tests.test_weibo_crawl import BRAND, crawl
 
 # what a crawl writes, without the columns that say when or by which run a row was written
 TABLES = {
-    "posts": "platform, post_id, account_id, created_at, text, is_repost, origin_post_id,"
+    "posts": "platform, post_id, account_id, created_at, created_at_precision, text, is_repost,"
+    " origin_post_id,"
     " media_type, pic_count, video_seconds, source, region, url, is_long_text, is_pinned, extra",
     "post_observations": "platform, post_id, observed_at, likes, comments, reposts",
     "post_topics": "*",

@@ -165,6 +165,15 @@ def test_metadata_rules(tagger):
     assert codes(tagger, a_post("今天天气不错")) == {}
 
 
+def test_a_date_only_time_has_no_hour_for_a_created_hour_rule():
+    tagger = Tagger(parse_codebook(ONE_RULE.replace(
+        "RULE", 'metadata: {field: created_hour, op: "<", value: 7}')))  # fmt: skip
+    midnight = "2025-03-05T00:00:00+08:00"
+    assert "B1" in codes(tagger, a_post("上新", created_at=midnight))
+    assert "B1" in codes(tagger, a_post("上新", created_at=midnight, created_at_precision="minute"))
+    assert codes(tagger, a_post("上新", created_at=midnight, created_at_precision="day")) == {}
+
+
 def test_topics_are_counted_and_hot_ones_noted(tagger):
     post = a_post("#澜蔻新品# #春日#", topics=("澜蔻新品", "春日"))
     topics = next(e for e in codes(tagger, post)["C3"] if e["rule"] == "C3.topics")

@@ -6,11 +6,12 @@ import re
 from collections.abc import Mapping
 from contextlib import suppress
 from datetime import date, datetime, time, timedelta, timezone
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 import lxml.html
 
 from crawler.items import CommentItem, PostItem, RejectItem
+from smcat.units import DAY, HOUR, MINUTE, SECOND
 
 if TYPE_CHECKING:
     from bs4 import Tag
@@ -80,41 +81,56 @@ def _full_time(match: re.Match[str]) -> str:
     return moment.isoformat()
 
 
+class PostTime(NamedTuple):
+    """A time as ISO 8601 with offset, and how precisely its text gave it (smcat.units' SECOND,
+    MINUTE, HOUR or DAY: a date-only time is its midnight, and says so)."""
+
+    at: str
+    precision: str
+
+
 def parse_weibo_time(text: str, fetched_at: datetime) -> str:
-    """Return a Weibo time as ISO 8601 with offset.
+    """Return a Weibo time as ISO 8601 with offset (see `weibo_time`, which also says how
+    precise it is)."""
+    return weibo_time(text, fetched_at).at
+
+
+def weibo_time(text: str, fetched_at: datetime) -> PostTime:
+    """Read a Weibo time, and the precision its text gives.
 
     Takes the full form ("Tue Sep 14 21:18:12 +0800 2021") and the relative forms Weibo shows
     (刚刚, N秒前, N分钟前, N小时前, 今天 HH:MM, 昨天 HH:MM, MM-DD, YYYY-MM-DD, and search's
     MM月DD日 HH:MM and YYYY年MM月DD日 HH:MM), read against the time the response was fetched, in
-    China time.
+    China time. A form without a clock (MM-DD, YYYY-MM-DD, MM月DD日) is the day's midnight with
+    precision DAY; N小时前 is HOUR, the other forms with HH:MM are MINUTE.
     """
     value = text.strip()
     if match := _FULL.fullmatch(value):
         with suppress(ValueError):  # an impossible date is refused below, as strptime does
-            return _full_time(match)
+            return PostTime(_full_time(match), SECOND)
     try:
-        return datetime.strptime(value, _WEIBO_FULL).isoformat()
+        return PostTime(datetime.strptime(value, _WEIBO_FULL).isoformat(), SECOND)
     except ValueError:
         pass
     now = fetched_at.astimezone(CHINA)
     if value == "刚刚":
-        return now.replace(microsecond=0).isoformat()
+        return PostTime(now.replace(microsecond=0).isoformat(), SECOND)
     if match := _SECONDS_AGO.match(value):
-        return (now - timedelta(seconds=int(match[1]))).replace(microsecond=0).isoformat()
+        moment = now - timedelta(seconds=int(match[1]))
+        return PostTime(moment.replace(microsecond=0).isoformat(), SECOND)
     if match := _MINUTES_AGO.match(value):
-        return (now - timedelta(minutes=int(match[1]))).replace(second=0, microsecond=0).isoformat()
+        moment = now - timedelta(minutes=int(match[1]))
+        return PostTime(moment.replace(second=0, microsecond=0).isoformat(), MINUTE)
     if match := _HOURS_AGO.match(value):
-        return (
-            (now - timedelta(hours=int(match[1])))
-            .replace(minute=0, second=0, microsecond=0)
-            .isoformat()
-        )
+        moment = now - timedelta(hours=int(match[1]))
+        return PostTime(moment.replace(minute=0, second=0, microsecond=0).isoformat(), HOUR)
     for pattern, days in ((_TODAY, 0), (_YESTERDAY, 1)):
         if match := pattern.match(value):
             that_day = now - timedelta(days=days)
-            return that_day.replace(
+            moment = that_day.replace(
                 hour=int(match[1]), minute=int(match[2]), second=0, microsecond=0
-            ).isoformat()
+            )
+            return PostTime(moment.isoformat(), MINUTE)
     if match := _YEAR_MONTH_DAY.match(value):
         year, month, day, hour, minute = match.groups()
         return _at(int(year), int(month), int(day), hour, minute)
@@ -127,12 +143,13 @@ def parse_weibo_time(text: str, fetched_at: datetime) -> str:
     raise PayloadError(f"unrecognised Weibo time: {text!r}")
 
 
-def _at(year: int, month: int, day: int, hour: str | None, minute: str | None) -> str:
+def _at(year: int, month: int, day: int, hour: str | None, minute: str | None) -> PostTime:
+    """A date with its clock (MINUTE), or without one: its midnight (DAY)."""
     try:
         moment = datetime(year, month, day, int(hour or 0), int(minute or 0), tzinfo=CHINA)
     except ValueError:
         raise PayloadError(f"impossible date: {year}-{month}-{day}") from None
-    return moment.isoformat()
+    return PostTime(moment.isoformat(), DAY if hour is None else MINUTE)
 
 
 def day_window(since: str | None, until: str | None) -> tuple[datetime | None, datetime | None]:

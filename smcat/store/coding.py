@@ -77,6 +77,8 @@ class PostToCode:
     video_seconds: float | None
     topics: tuple[str, ...]
     mention_count: int
+    created_at_precision: str | None = None
+    """How precisely created_at is known (smcat.units.TIME_PRECISIONS); None: not recorded."""
 
 
 @dataclass(frozen=True)
@@ -174,7 +176,8 @@ class Coding(Engine):
             f" (SELECT group_concat(t.value, '{_UNIT_SEPARATOR}') FROM post_topics t"
             "   WHERE t.platform = p.platform AND t.post_id = p.post_id),"
             " (SELECT count(*) FROM post_mentions m"
-            "   WHERE m.platform = p.platform AND m.post_id = p.post_id)"
+            "   WHERE m.platform = p.platform AND m.post_id = p.post_id),"
+            f" {self._column_or_null('posts', 'created_at_precision', 'p')}"
             " FROM posts p WHERE (p.platform, p.post_id) > (?, ?) AND NOT EXISTS"
             " (SELECT 1 FROM coded_posts c WHERE c.platform = p.platform"
             "  AND c.post_id = p.post_id AND c.codebook = ? AND c.coder = ?)"
@@ -449,7 +452,8 @@ class Coding(Engine):
 
 def post_to_code(row: tuple) -> PostToCode:
     """A row of `Store.post_rows_to_code` as the post a coder reads."""
-    platform, post_id, account, created, text, repost, media, pics, video, topics, mentions = row
+    (platform, post_id, account, created, text, repost, media, pics, video, topics, mentions,
+     precision) = row  # fmt: skip
     return PostToCode(
         platform,
         post_id,
@@ -462,4 +466,5 @@ def post_to_code(row: tuple) -> PostToCode:
         video,
         tuple(topics.split(_UNIT_SEPARATOR)) if topics else (),
         mentions,
+        precision,
     )

@@ -367,6 +367,14 @@ class Engine:
         """The database's `PRAGMA user_version`."""
         return schema_version(self.connection)
 
+    def _column_or_null(self, table: str, column: str, alias: str) -> str:
+        """`alias.column` for a SELECT, or NULL where the table lacks the column: a database
+        opened read-only is not migrated, and reads it as the older schema did."""
+        found = self.connection.execute(
+            "SELECT 1 FROM pragma_table_info(?) WHERE name = ?", (table, column)
+        ).fetchone()
+        return f"{alias}.{column}" if found else "NULL"
+
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """Group writes into one transaction; nested use joins the outer one."""

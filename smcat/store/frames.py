@@ -63,10 +63,12 @@ class Frames(Engine):
         self, *, platform: str | None = None, include_reposts: bool = False
     ) -> Rows:
         """One row per post of a platform (every platform's if None; original posts only unless
-        `include_reposts`): platform, post_id, account_id, created_at, text_length
-        (characters), media_type, pic_count, is_repost, topic_count."""
+        `include_reposts`): platform, post_id, account_id, created_at, created_at_precision
+        (see smcat.units.TIME_PRECISIONS; None for posts stored before it was recorded),
+        text_length (characters), media_type, pic_count, is_repost, topic_count."""
         sql = (
             "SELECT p.platform, p.post_id, p.account_id, p.created_at,"
+            f" {self._column_or_null('posts', 'created_at_precision', 'p')},"
             " length(coalesce(p.text, '')), p.media_type, p.pic_count, coalesce(p.is_repost, 0),"
             " (SELECT count(*) FROM post_topics t"
             "   WHERE t.platform = p.platform AND t.post_id = p.post_id)"
@@ -79,8 +81,9 @@ class Frames(Engine):
         if not include_reposts:
             where.append("coalesce(p.is_repost, 0) = 0")
         sql += " WHERE " + " AND ".join(where)
-        columns = ("platform", "post_id", "account_id", "created_at", "text_length",
-                   "media_type", "pic_count", "is_repost", "topic_count")  # fmt: skip
+        columns = ("platform", "post_id", "account_id", "created_at", "created_at_precision",
+                   "text_length", "media_type", "pic_count", "is_repost",
+                   "topic_count")  # fmt: skip
         return Rows(columns, self.connection.execute(sql, params).fetchall())
 
     def post_engagement(self, at_age_days: float | None = None) -> Rows:

@@ -313,6 +313,13 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE streamer_stats ADD COLUMN video_sales_amount_low REAL;
     ALTER TABLE streamer_stats ADD COLUMN video_sales_amount_high REAL;
     """,
+    # 7: how precisely a post's created_at is known (smcat.units.TIME_PRECISIONS): second,
+    # minute, hour, day (a date-only time such as "06-14", stored as its midnight) or derived
+    # (worked out from the post's id: a Douyin post without create_time); NULL for the posts
+    # stored before, read as the time they say
+    """
+    ALTER TABLE posts ADD COLUMN created_at_precision TEXT;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 TABLES: tuple[str, ...] = (
