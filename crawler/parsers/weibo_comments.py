@@ -111,5 +111,35 @@ def _comment(entry: Mapping[str, Any], post_id: str, fetched_at: datetime) -> Co
         likes=parse_count(entry.get("like_count", entry.get("like_counts"))),
         replies=parse_count(entry.get("total_number")),
         region=source.removeprefix("来自").strip() or None,
-        extra={"floor": entry.get("floor_number"), "bid": entry.get("bid")},
+        extra=_extra(entry),
     )
+
+
+def _extra(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """The floor and short id, and the picture a comment carries: an image-only comment has
+    empty text, and the picture is what it says."""
+    extra = {"floor": entry.get("floor_number"), "bid": entry.get("bid")}
+    if image := _image(entry):
+        extra["image"] = image
+    return extra
+
+
+def _image(entry: Mapping[str, Any]) -> str | None:
+    """The URL of a comment's picture, largest size first: m.weibo.cn's `pic` ({url, large:
+    {url}}), weibo.com's `pic_infos` keyed by picture id, at the top or in a `url_struct`
+    entry (查看图片)."""
+    pic = entry.get("pic")
+    if isinstance(pic, Mapping):
+        large = pic.get("large")
+        url = (large.get("url") if isinstance(large, Mapping) else None) or pic.get("url")
+        if isinstance(url, str) and url:
+            return url
+    structs = entry.get("url_struct")
+    for holder in [entry, *(structs if isinstance(structs, list) else [])]:
+        infos = holder.get("pic_infos") if isinstance(holder, Mapping) else None
+        for info in infos.values() if isinstance(infos, Mapping) else ():
+            for size in ("woriginal", "original", "large", "bmiddle", "thumbnail"):
+                url = (info.get(size) or {}).get("url") if isinstance(info, Mapping) else None
+                if isinstance(url, str) and url:
+                    return url
+    return None
