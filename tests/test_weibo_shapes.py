@@ -83,7 +83,7 @@ def test_video_play_counts_are_stored_as_plays():
 
 
 def test_an_image_only_comment_keeps_its_picture():
-    page = parse_comment_page(load("comments/hotflow_image_comments.json"), "5210012000000103",
+    page = parse_comment_page(load("mobile/hotflow_image_comments.json"), "5210012000000103",
                               FETCHED)  # fmt: skip
     assert page.rejects == []
     comments = {c.comment_id: c for c in page.comments}
