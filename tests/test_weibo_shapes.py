@@ -116,6 +116,7 @@ def test_a_search_page_in_the_2018_2020_markup_is_read_in_full():
     posts = {(p.post_id, p.via_repost): p for p in page.posts}
     assert list(posts) == [
         ("4383500000000001", False), ("4383500000000002", False), ("4383400000000009", True),
+        ("4383500000000003", False),
     ]  # fmt: skip
     post = posts[("4383500000000001", False)]
     assert post.url == "https://weibo.com/5001000001/HzLkOld01"
@@ -135,6 +136,11 @@ def test_a_search_page_in_the_2018_2020_markup_is_read_in_full():
     assert (original.likes, original.comments, original.reposts) == (2048, 356, 10000)
     assert original.created_at == "2019-06-13T10:05:00+08:00"
     assert original.text == "转发本条抽3位送小蓝瓶正装 澜蔻护肤" and original.topics == ["澜蔻护肤"]
+    video = posts[("4383500000000003", False)]  # no player: a thumbnail with the video's source
+    assert (video.media_type, video.likes, video.comments) == ("video", 11000, 21)
+    assert (
+        video.text == "三分钟看懂澜蔻小蓝瓶的成分表"
+    )  # the video link is the card's, not the text's
 
 
 def test_a_search_crawl_of_the_2018_2020_markup_stores_every_card(smcat, tmp_path):
@@ -145,9 +151,19 @@ def test_a_search_crawl_of_the_2018_2020_markup_stores_every_card(smcat, tmp_pat
     assert query(db, "SELECT count(*) FROM rejects") == [(0,)]
     assert query(db, "SELECT post_id FROM posts ORDER BY post_id") == [
         ("4383400000000009",), ("4383500000000001",), ("4383500000000002",),
+        ("4383500000000003",),
     ]  # fmt: skip
     assert query(db, "SELECT likes FROM post_observations WHERE post_id = '4383500000000001'") == [
         (12,)
     ]
     assert query(db, "SELECT value FROM post_topics WHERE post_id = '4383500000000001' "
                      "ORDER BY value") == [("澜蔻小蓝瓶",), ("澜蔻护肤",)]  # fmt: skip
+
+
+def test_a_deleted_flag_of_zero_is_no_deleted_original():
+    payload = load("web/mymblog_odd_shapes.json")
+    repost = next(m for m in payload["data"]["list"] if m["id"] == 5210012000000202)
+    repost["retweeted_status"]["deleted"] = "0"
+    posts = {p.post_id: p for p in parse_mymblog(payload, FETCHED).posts}
+    assert posts["5210011980000002"].via_repost
+    assert "origin_state" not in posts["5210012000000202"].extra

@@ -100,14 +100,19 @@ def posts_from_mblog(mblog: Mapping[str, Any], fetched_at: datetime) -> list[Pos
 
 def _unavailable(origin: Mapping[str, Any]) -> bool:
     """Whether a reposted original is Weibo's stub for a post it no longer shows."""
-    return bool(origin.get("deleted")) or not origin.get("created_at") or not origin.get("user")
+    return _deleted(origin) or not origin.get("created_at") or not origin.get("user")
+
+
+def _deleted(mblog: Mapping[str, Any]) -> bool:
+    """Whether a post says it is deleted: "deleted": "1" (or 1, true) in Weibo's stubs."""
+    return str(mblog.get("deleted")).lower() in ("1", "true")
 
 
 def _unavailable_origin(origin: Mapping[str, Any]) -> dict[str, Any]:
     """What a repost keeps of an original Weibo no longer shows: whether it was deleted, and
     Weibo's notice in its own words (抱歉，此微博已被作者删除。, 根据博主设置，此内容无法访问)."""
     notice = _plain_text(origin)
-    deleted = bool(origin.get("deleted")) or _DELETED in notice
+    deleted = _deleted(origin) or _DELETED in notice
     return {
         "origin_state": "deleted" if deleted else "unavailable",
         "origin_notice": notice or None,

@@ -123,7 +123,9 @@ def _post(part: Tag, post_id: str, origin_line: Tag | None, fetched_at: datetime
     text = _text(text_node)
     pictures = len(part.select("div.media-piclist li img"))
     video = part.select_one("video-player")
-    media_type = "video" if video is not None else "picture" if pictures else "text"
+    # the 2018-2020 markup has no player, only a thumbnail whose link names the video's source
+    old_video = part.select_one("div.thumbnail a[action-data*=video_src]")
+    media_type = "video" if video or old_video else "picture" if pictures else "text"
     if "头条文章" in text:
         media_type = "article"
     return PostItem(
