@@ -12,7 +12,10 @@ from crawler.parsers.weibo_comments import parse_comment_page
 from crawler.parsers.weibo_mobile import parse_timeline
 from crawler.parsers.weibo_search import parse_search_page
 from crawler.parsers.weibo_web import parse_mymblog
+from crawler.pseudonyms import Pseudonymizer
+from crawler.writer import ItemWriter
 from smcat.demo.replay import ReplayServer
+from smcat.store import Store
 from tests.conftest import FIXTURES
 from tests.test_weibo_crawl import query
 from tests.test_weibo_search import search
@@ -90,6 +93,7 @@ def test_an_image_only_comment_keeps_its_picture():
     image_only = comments["5210012100000011"]
     assert image_only.text == "" and image_only.likes == 7
     assert image_only.extra["image"] == "https://wx1.sinaimg.cn/large/008lkImg0011.jpg"
+    assert image_only.extra["has_image"] is True
     reply = comments["5210012100000012"]  # an inline reply with text and a picture
     assert reply.text == "回复@晒单小能手:同款！"
     assert reply.extra["image"] == "https://wx1.sinaimg.cn/large/008lkReply12.jpg"
@@ -167,3 +171,21 @@ def test_a_deleted_flag_of_zero_is_no_deleted_original():
     posts = {p.post_id: p for p in parse_mymblog(payload, FETCHED).posts}
     assert posts["5210011980000002"].via_repost
     assert "origin_state" not in posts["5210012000000202"].extra
+
+
+def test_a_pseudonymised_crawl_keeps_that_a_comment_had_a_picture_but_not_its_url(tmp_path):
+    # a sinaimg picture id starts with its uploader's uid in base 62: the URL names the commenter
+    page = parse_comment_page(load("mobile/hotflow_image_comments.json"), "5210012000000103",
+                              FETCHED)  # fmt: skip
+    for name, pseudonymizer in (("plain", None), ("pseudo", Pseudonymizer("s" * 16))):
+        with Store.open(tmp_path / f"{name}.db") as store:
+            writer = ItemWriter(store, None, pseudonymizer)
+            for comment in page.comments:
+                writer.add(comment)
+            writer.flush()
+            rows = store.connection.execute(
+                "SELECT extra FROM comments WHERE comment_id = '5210012100000011'"
+            ).fetchall()
+        extra = json.loads(rows[0][0])
+        assert extra["has_image"] is True
+        assert ("image" in extra) == (pseudonymizer is None)

@@ -117,10 +117,11 @@ def _comment(entry: Mapping[str, Any], post_id: str, fetched_at: datetime) -> Co
 
 def _extra(entry: Mapping[str, Any]) -> dict[str, Any]:
     """The floor and short id, and the picture a comment carries: an image-only comment has
-    empty text, and the picture is what it says."""
-    extra = {"floor": entry.get("floor_number"), "bid": entry.get("bid")}
+    empty text, and the picture is what it says (has_image stays where a pseudonymised crawl
+    leaves the URL out)."""
+    extra: dict[str, Any] = {"floor": entry.get("floor_number"), "bid": entry.get("bid")}
     if image := _image(entry):
-        extra["image"] = image
+        extra.update(has_image=True, image=image)
     return extra
 
 
