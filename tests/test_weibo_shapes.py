@@ -16,7 +16,7 @@ from crawler.pseudonyms import Pseudonymizer
 from crawler.writer import ItemWriter
 from smcat.demo.replay import ReplayServer
 from smcat.store import Store
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, needs_samples, read_sample
 from tests.test_weibo_crawl import query
 from tests.test_weibo_search import search
 
@@ -83,6 +83,20 @@ def test_video_play_counts_are_stored_as_plays():
     assert posts["5210012000000203"].plays == 3_452_317  # online_users_number beside 345.2万次观看
     assert posts["5210012000000204"].plays == 3_450_000  # only online_users: 345万次播放
     assert posts["5210012000000203"].media_type == "video"
+
+
+@needs_samples("weibo")
+def test_real_recordings_give_their_play_counts():
+    mobile = read_sample(
+        "weibo", "mweibocn_getIndex_107603_timeline_sinceid__nonebot-bison_2021.json"
+    )
+    videos = [p for p in parse_timeline(mobile, FETCHED).posts if p.media_type == "video"]
+    # one video, on its own card and inside a repost: page_info.play_count "87万次播放"
+    assert {(p.post_id, p.plays) for p in videos} == {("4645748019299849", 870_000)}
+    web = read_sample("weibo", "weibocom_ajax_statuses_mymblog__NBuddha_2022-04.json")
+    posts = parse_mymblog(web, FETCHED).posts
+    # the video card rides on a text repost: the original gets it, with 53.2万次观看 / 532452
+    assert [(p.via_repost, p.plays) for p in posts if p.media_type == "video"] == [(True, 532452)]
 
 
 def test_an_image_only_comment_keeps_its_picture():
