@@ -21,6 +21,7 @@ from smcat.units import parse_count
 
 PARSER_VERSION = "weibo_comments/2"
 NO_COMMENTS = 0  # ok=0 with no message: the post has no (more) comments
+_PICTURE_SIZES = ("woriginal", "original", "large", "bmiddle", "thumbnail")  # largest first
 
 
 @dataclass
@@ -126,21 +127,25 @@ def _extra(entry: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _image(entry: Mapping[str, Any]) -> str | None:
-    """The URL of a comment's picture, largest size first: m.weibo.cn's `pic` ({url, large:
-    {url}}), weibo.com's `pic_infos` keyed by picture id, at the top or in a `url_struct`
-    entry (查看图片)."""
+    """The URL of a comment's picture, in its largest size: m.weibo.cn's `pic` ({url of a
+    thumbnail, large: {url}}), or weibo.com's `pic_infos` (sizes by picture id), on the comment
+    or in its `url_struct` entry (查看图片)."""
     pic = entry.get("pic")
     if isinstance(pic, Mapping):
-        large = pic.get("large")
-        url = (large.get("url") if isinstance(large, Mapping) else None) or pic.get("url")
-        if isinstance(url, str) and url:
-            return url
+        return _url(pic.get("large")) or _url(pic)
     structs = entry.get("url_struct")
-    for holder in [entry, *(structs if isinstance(structs, list) else [])]:
+    for holder in [entry, *(structs if isinstance(structs, list) else ())]:
         infos = holder.get("pic_infos") if isinstance(holder, Mapping) else None
-        for info in infos.values() if isinstance(infos, Mapping) else ():
-            for size in ("woriginal", "original", "large", "bmiddle", "thumbnail"):
-                url = (info.get(size) or {}).get("url") if isinstance(info, Mapping) else None
-                if isinstance(url, str) and url:
-                    return url
+        for sizes in infos.values() if isinstance(infos, Mapping) else ():
+            if isinstance(sizes, Mapping) and (url := _first_url(sizes)):
+                return url
     return None
+
+
+def _first_url(sizes: Mapping[str, Any]) -> str | None:
+    return next(filter(None, (_url(sizes.get(size)) for size in _PICTURE_SIZES)), None)
+
+
+def _url(picture: Any) -> str | None:
+    url = picture.get("url") if isinstance(picture, Mapping) else None
+    return url if isinstance(url, str) and url else None

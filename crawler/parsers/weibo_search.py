@@ -154,7 +154,8 @@ def _post(part: Tag, post_id: str, origin_line: Tag | None, fetched_at: datetime
 
 def _from_line(part: Tag) -> Tag | None:
     """The line with the post's time link and its source: `div.from` in today's markup, the
-    last `p.from` in the 2018-2020 one (a repost's original, with its own, is taken out first)."""
+    last `p.from` in the 2018-2020 one (a repost card's original, which has its own, is taken
+    out of the card before)."""
     lines = part.select("div.from") or part.select("p.from")
     return lines[-1] if lines else None
 
@@ -188,9 +189,10 @@ def _super_topics(node: Tag) -> list[str]:
     """The super-topics a text links to: links whose text starts with the super-topic icon, a
     private-use glyph of Weibo's icon font (<a href="https://huati.weibo.com/k/...">\ue627名</a>)."""
     names = (link.get_text(strip=True) for link in node.find_all("a"))
-    return list(
-        dict.fromkeys(n[1:].strip() for n in names if n[:1] == _SUPER_TOPIC_ICON and n[1:].strip())
+    marked = (
+        n.removeprefix(_SUPER_TOPIC_ICON).strip() for n in names if n[:1] == _SUPER_TOPIC_ICON
     )
+    return list(dict.fromkeys(name for name in marked if name))
 
 
 def _text(node: Tag) -> str:
