@@ -83,6 +83,11 @@ def test_video_play_counts_are_stored_as_plays():
     assert posts["5210012000000203"].plays == 3_452_317  # online_users_number beside 345.2万次观看
     assert posts["5210012000000204"].plays == 3_450_000  # only online_users: 345万次播放
     assert posts["5210012000000203"].media_type == "video"
+    # wording with no play count before it costs the count, not the post
+    payload = load("mobile/timeline_odd_shapes.json")
+    payload["data"]["cards"][2]["mblog"]["page_info"]["play_count"] = "34人正在看"
+    page = parse_timeline(payload, FETCHED)
+    assert page.rejects == [] and page.posts[-1].plays is None
 
 
 @needs_samples("weibo")

@@ -23,7 +23,8 @@ PLATFORM = "weibo"
 # Weibo's short post ids (mblogid/bid) are the numeric mid in base 62, 4 characters per 7 digits
 _BASE62 = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _MEDIA_BY_PAGE_TYPE = {"video": "video", "article": "article", "live": "live"}
-_PLAYS_WORDING = re.compile(r"次(?:播放|观看)$")  # 87万次播放, 53.2万次观看
+# a play count as Weibo shows it (87万次播放, 53.2万次观看) or as a bare number: the count
+_SHOWN_PLAYS = re.compile(r"\s*(\d[\d,]*(?:\.\d+)?[万亿]?\+?)\s*(?:次|$)")
 _DELETED = "删除"  # in the notice of an original its author (or Weibo) deleted
 
 
@@ -182,7 +183,8 @@ def _media_to_the_original(
 
 def _plays(page_info: Mapping[str, Any], media_info: Mapping[str, Any]) -> int | None:
     """A video's play count: weibo.com gives media_info.online_users_number (532452) beside
-    online_users ("53.2万次观看"), m.weibo.cn page_info.play_count ("87万次播放")."""
+    online_users ("53.2万次观看"), m.weibo.cn page_info.play_count ("87万次播放"). Wording
+    that leads with no count is passed over: it is only how Weibo shows the number."""
     for value in (
         media_info.get("online_users_number"),
         media_info.get("play_count"),
@@ -190,7 +192,8 @@ def _plays(page_info: Mapping[str, Any], media_info: Mapping[str, Any]) -> int |
         media_info.get("online_users"),
     ):
         if isinstance(value, str):
-            value = _PLAYS_WORDING.sub("", value)
+            shown = _SHOWN_PLAYS.match(value)
+            value = shown[1] if shown else None
         if (plays := parse_count(value)) is not None:
             return plays
     return None
