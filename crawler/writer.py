@@ -23,6 +23,7 @@ BATCH = 500
 Write = Callable[..., WriteResult]  # a store write: rows and the crawl id in, its result out
 _OBSERVATION_FIELDS = ("observed_at", "likes", "comments", "reposts", "shares", "collects", "plays")
 _PSEUDONYMOUS_REJECT_FIELDS = ("url", "status", "id")  # where it came from, not who wrote it
+_IDENTIFYING_EXTRA = ("image",)  # what a pseudonymised comment's extra leaves out
 
 
 class ItemWriter:
@@ -93,7 +94,9 @@ class ItemWriter:
             author = self.pseudonymizer.pseudonym(item.author_id)
             # other people's @names too; the study's own accounts (stored) keep theirs
             text = self.pseudonymizer.in_text(item.text, self._subjects(item.platform))
-            return replace(item, author_id=author, author_name=None, text=text)
+            # a picture's URL names its uploader (a sinaimg id starts with the uid in base 62)
+            extra = {k: v for k, v in item.extra.items() if k not in _IDENTIFYING_EXTRA}
+            return replace(item, author_id=author, author_name=None, text=text, extra=extra)
         if isinstance(item, RejectItem):
             return replace(item, payload=_redacted(item.payload))
         return item

@@ -21,6 +21,7 @@ from smcat.units import parse_count
 
 PARSER_VERSION = "weibo_comments/2"
 NO_COMMENTS = 0  # ok=0 with no message: the post has no (more) comments
+_PICTURE_SIZES = ("woriginal", "original", "large", "bmiddle", "thumbnail")  # largest first
 
 
 @dataclass
@@ -111,5 +112,40 @@ def _comment(entry: Mapping[str, Any], post_id: str, fetched_at: datetime) -> Co
         likes=parse_count(entry.get("like_count", entry.get("like_counts"))),
         replies=parse_count(entry.get("total_number")),
         region=source.removeprefix("来自").strip() or None,
-        extra={"floor": entry.get("floor_number"), "bid": entry.get("bid")},
+        extra=_extra(entry),
     )
+
+
+def _extra(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """The floor and short id, and the picture a comment carries: an image-only comment has
+    empty text, and the picture is what it says (has_image stays where a pseudonymised crawl
+    leaves the URL out)."""
+    extra: dict[str, Any] = {"floor": entry.get("floor_number"), "bid": entry.get("bid")}
+    if image := _image(entry):
+        extra.update(has_image=True, image=image)
+    return extra
+
+
+def _image(entry: Mapping[str, Any]) -> str | None:
+    """The URL of a comment's picture, in its largest size: m.weibo.cn's `pic` ({url of a
+    thumbnail, large: {url}}), or weibo.com's `pic_infos` (sizes by picture id), on the comment
+    or in its `url_struct` entry (查看图片)."""
+    pic = entry.get("pic")
+    if isinstance(pic, Mapping):
+        return _url(pic.get("large")) or _url(pic)
+    structs = entry.get("url_struct")
+    for holder in [entry, *(structs if isinstance(structs, list) else ())]:
+        infos = holder.get("pic_infos") if isinstance(holder, Mapping) else None
+        for sizes in infos.values() if isinstance(infos, Mapping) else ():
+            if isinstance(sizes, Mapping) and (url := _first_url(sizes)):
+                return url
+    return None
+
+
+def _first_url(sizes: Mapping[str, Any]) -> str | None:
+    return next(filter(None, (_url(sizes.get(size)) for size in _PICTURE_SIZES)), None)
+
+
+def _url(picture: Any) -> str | None:
+    url = picture.get("url") if isinstance(picture, Mapping) else None
+    return url if isinstance(url, str) and url else None

@@ -3,6 +3,7 @@ same shape in m.weibo.cn timelines and weibo.com /ajax lists) and a user. Pure f
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
@@ -22,6 +23,9 @@ PLATFORM = "weibo"
 # Weibo's short post ids (mblogid/bid) are the numeric mid in base 62, 4 characters per 7 digits
 _BASE62 = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _MEDIA_BY_PAGE_TYPE = {"video": "video", "article": "article", "live": "live"}
+# a play count as Weibo shows it (87万次播放, 53.2万次观看) or as a bare number: the count
+_SHOWN_PLAYS = re.compile(r"\s*(\d[\d,]*(?:\.\d+)?[万亿]?\+?)\s*(?:次|$)")
+_DELETED = "删除"  # in the notice of an original its author (or Weibo) deleted
 
 
 def mid_from_bid(bid: str) -> str:
@@ -74,25 +78,59 @@ def account_from_user(user: Mapping[str, Any], fetched_at: datetime) -> AccountI
 
 
 def posts_from_mblog(mblog: Mapping[str, Any], fetched_at: datetime) -> list[PostItem]:
-    """The post in an mblog, followed by the post it reposts (if any), each as its own item."""
+    """The post in an mblog, followed by the post it reposts (if any), each as its own item.
+
+    An original Weibo no longer shows (deleted, hidden by its author, its account closed) comes
+    as a stub with Weibo's notice for text and no time or author: the repost is kept with the
+    original's id and the notice in `extra`, and no row is made for the original."""
     origin = mblog.get("retweeted_status")
     if not isinstance(origin, Mapping) or "id" not in origin:
         return [_post(mblog, fetched_at)]
-    mblog, origin = _media_to_its_author(mblog, origin)
+    mblog, origin = _media_to_the_original(mblog, origin)
     post = _post(mblog, fetched_at)
     post.is_repost = True
     post.origin_post_id = numeric_id(origin.get("id"), "the reposted post's id")
+    if _unavailable(origin):
+        post.extra = {**post.extra, **_unavailable_origin(origin)}
+        return [post]
     embedded = _post(origin, fetched_at)
     embedded.via_repost = True
     embedded.is_pinned = None  # an embedded copy does not say whether its author pinned it
     return [post, embedded]
 
 
+def _unavailable(origin: Mapping[str, Any]) -> bool:
+    """Whether a reposted original is Weibo's stub for a post it no longer shows."""
+    return _deleted(origin) or not origin.get("created_at") or not origin.get("user")
+
+
+def _deleted(mblog: Mapping[str, Any]) -> bool:
+    """Whether a post says it is deleted: "deleted": "1" (or 1, true) in Weibo's stubs."""
+    return str(mblog.get("deleted")).lower() in ("1", "true")
+
+
+def _unavailable_origin(origin: Mapping[str, Any]) -> dict[str, Any]:
+    """What a repost keeps of an original Weibo no longer shows: whether it was deleted, and
+    Weibo's notice in its own words (抱歉，此微博已被作者删除。, 根据博主设置，此内容无法访问)."""
+    notice = _plain_text(origin)
+    deleted = _deleted(origin) or _DELETED in notice
+    return {
+        "origin_state": "deleted" if deleted else "unavailable",
+        "origin_notice": notice or None,
+    }
+
+
+def _plain_text(mblog: Mapping[str, Any]) -> str:
+    """A post's text as plain text: text_raw (weibo.com) or raw_text where the API gives it, else
+    the HTML text."""
+    plain = mblog.get("text_raw") or mblog.get("raw_text")
+    return plain.replace("\u200b", "").strip() if plain else html_to_text(mblog.get("text"))
+
+
 def _post(mblog: Mapping[str, Any], fetched_at: datetime) -> PostItem:
     post_id = numeric_id(mblog.get("id"), "the post's id")
     user = mblog.get("user") or {}
-    plain = mblog.get("text_raw") or mblog.get("raw_text")  # plain text where the API gives it
-    text = plain.replace("\u200b", "").strip() if plain else html_to_text(mblog.get("text"))
+    text = _plain_text(mblog)
     page_info = mblog.get("page_info") or {}
     pic_count = parse_count(mblog.get("pic_num")) or len(mblog.get("pics") or ())
     # m.weibo.cn names the kind in page_info.type, weibo.com in page_info.object_type
@@ -100,7 +138,8 @@ def _post(mblog: Mapping[str, Any], fetched_at: datetime) -> PostItem:
     media_type = next((_MEDIA_BY_PAGE_TYPE[k] for k in kinds if k in _MEDIA_BY_PAGE_TYPE), None)
     if media_type is None:
         media_type = "picture" if pic_count else "text"
-    duration = (page_info.get("media_info") or {}).get("duration")
+    media_info = page_info.get("media_info") or {}
+    duration = media_info.get("duration")
     topics = [t["topic_title"] for t in mblog.get("topic_struct") or () if t.get("topic_title")]
     account_id = numeric_id(user["id"], "the author's id") if user.get("id") is not None else None
     bid = mblog.get("bid") or mblog.get("mblogid")
@@ -124,21 +163,42 @@ def _post(mblog: Mapping[str, Any], fetched_at: datetime) -> PostItem:
         likes=parse_count(mblog.get("attitudes_count")),
         comments=parse_count(mblog.get("comments_count")),
         reposts=parse_count(mblog.get("reposts_count")),
+        plays=_plays(page_info, media_info) if media_type == "video" else None,
         topics=list(dict.fromkeys([*topics, *topics_in(text)])),
         mentions=mentions_in(text),
         extra={"bid": bid, "edit_count": mblog.get("edit_count")} if bid else {},
     )
 
 
-def _media_to_its_author(
+def _media_to_the_original(
     mblog: Mapping[str, Any], origin: Mapping[str, Any]
 ) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
-    """weibo.com puts a reposted video's page_info on the repost; give it to the original."""
-    page_info = mblog.get("page_info") or {}
-    author = str(page_info.get("author_id") or page_info.get("authorid") or "")
-    if origin.get("page_info") or not author or author != str((origin.get("user") or {}).get("id")):
+    """A repost cannot carry a video or an article of its own: a page_info on it is the
+    original's (weibo.com copies the original's card onto the repost). The repost loses it;
+    the original gets it when it has none of its own."""
+    page_info = mblog.get("page_info")
+    if not page_info:
         return mblog, origin
-    return {k: v for k, v in mblog.items() if k != "page_info"}, {**origin, "page_info": page_info}
+    repost = {k: v for k, v in mblog.items() if k != "page_info"}
+    return repost, origin if origin.get("page_info") else {**origin, "page_info": page_info}
+
+
+def _plays(page_info: Mapping[str, Any], media_info: Mapping[str, Any]) -> int | None:
+    """A video's play count: weibo.com gives media_info.online_users_number (532452) beside
+    online_users ("53.2万次观看"), m.weibo.cn page_info.play_count ("87万次播放"). Wording
+    that leads with no count is passed over: it is only how Weibo shows the number."""
+    for value in (
+        media_info.get("online_users_number"),
+        media_info.get("play_count"),
+        page_info.get("play_count"),
+        media_info.get("online_users"),
+    ):
+        if isinstance(value, str):
+            shown = _SHOWN_PLAYS.match(value)
+            value = shown[1] if shown else None
+        if (plays := parse_count(value)) is not None:
+            return plays
+    return None
 
 
 def _is_pinned(mblog: Mapping[str, Any]) -> bool:

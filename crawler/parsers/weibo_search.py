@@ -38,6 +38,7 @@ _VIDEO_SECONDS = re.compile(r"duration:\s*'(?:(\d+):)?(\d+):(\d+)'")
 _CHROME_ACTIONS = ("fl_unfold", "fl_fold")
 _PLACE_ICON = "2"
 _CHROME_ICONS = (_PLACE_ICON, "L")
+_SUPER_TOPIC_ICON = "\ue627"  # the glyph before a super-topic's name in its link
 
 
 @dataclass
@@ -87,16 +88,16 @@ def _posts_of_card(card: Tag, fetched_at: datetime) -> list[PostItem]:
     original = card.select_one("div.card-comment")
     if original is not None:
         original.extract()  # so that the repost's own selectors do not find the original's parts
-    post = _post(card, str(card["mid"]), card.select_one("div.from"), fetched_at)
-    post.likes = _count(card.select_one("div.card-act .woo-like-count"))
+    post = _post(card, str(card["mid"]), _from_line(card), fetched_at)
+    post.likes = _count(_likes(card.select_one("div.card-act")))
     post.reposts = _count(card.select_one("div.card-act a[action-type=feed_list_forward]"))
     post.comments = _count(card.select_one("div.card-act a[action-type=feed_list_comment]"))
     if original is None or original.select_one("p.txt") is None:
         return [post]
     like = original.select_one("a[action-type=feed_list_like]")
     origin_id = _origin_id(like)
-    embedded = _post(original, origin_id, original.select_one("p.from"), fetched_at)
-    embedded.likes = _count(original.select_one(".woo-like-count"))
+    embedded = _post(original, origin_id, _from_line(original), fetched_at)
+    embedded.likes = _count(_likes(original))
     embedded.reposts = _count(original.select_one("a[action-type=feed_list_forward]"))
     embedded.comments = _count(original.select_one("a[action-type=feed_list_comment]"))
     embedded.via_repost = True
@@ -112,16 +113,19 @@ def _post(part: Tag, post_id: str, origin_line: Tag | None, fetched_at: datetime
         raise ValueError(f"post id {post_id!r} is not numeric")
     links = origin_line.find_all("a") if origin_line is not None else []
     if not links:
-        raise PayloadError(f"card {post_id} has no link to its post (no div.from)")
+        raise PayloadError(f"card {post_id} has no link to its post (no div.from or p.from)")
     account_id, bid = _account_and_bid(attribute(links[0], "href"))
     text_node = part.select_one("p[node-type=feed_list_content_full]") or part.select_one("p.txt")
     if text_node is None:
         raise PayloadError(f"card {post_id} has no text")
     place = _place(text_node)
+    super_topics = _super_topics(text_node)
     text = _text(text_node)
     pictures = len(part.select("div.media-piclist li img"))
     video = part.select_one("video-player")
-    media_type = "video" if video is not None else "picture" if pictures else "text"
+    # the 2018-2020 markup has no player, only a thumbnail whose link names the video's source
+    old_video = part.select_one("div.thumbnail a[action-data*=video_src]")
+    media_type = "video" if video or old_video else "picture" if pictures else "text"
     if "头条文章" in text:
         media_type = "article"
     created = weibo_time(" ".join(links[0].get_text().split()), fetched_at)
@@ -140,10 +144,30 @@ def _post(part: Tag, post_id: str, origin_line: Tag | None, fetched_at: datetime
         region=None,  # the IP region is on the post's own page, not on a search card
         url=f"https://weibo.com/{account_id}/{bid}",
         is_long_text=False,  # the full text is on the page already
-        topics=topics_in(text),
+        topics=list(dict.fromkeys([*topics_in(text), *super_topics])),
         mentions=mentions_in(text),
-        extra={"bid": bid, "place": place} if place else {"bid": bid},
+        extra={
+            "bid": bid,
+            **({"place": place} if place else {}),
+            **({"super_topics": super_topics} if super_topics else {}),
+        },
     )
+
+
+def _from_line(part: Tag) -> Tag | None:
+    """The line with the post's time link and its source: `div.from` in today's markup, the
+    last `p.from` in the 2018-2020 one (a repost card's original, which has its own, is taken
+    out of the card before)."""
+    lines = part.select("div.from") or part.select("p.from")
+    return lines[-1] if lines else None
+
+
+def _likes(part: Tag | None) -> Tag | None:
+    """Where a card shows its likes: `.woo-like-count` today, the `<em>` of the like link in
+    the 2018-2020 markup (empty while there are none)."""
+    if part is None:
+        return None
+    return part.select_one(".woo-like-count") or part.select_one("a[action-type=feed_list_like] em")
 
 
 def _account_and_bid(href: str) -> tuple[str, str]:
@@ -163,6 +187,16 @@ def _place(node: Tag) -> str | None:
     return None
 
 
+def _super_topics(node: Tag) -> list[str]:
+    """The super-topics a text links to: links whose text starts with the super-topic icon, a
+    private-use glyph of Weibo's icon font (<a href="https://huati.weibo.com/k/...">\ue627名</a>)."""
+    names = (link.get_text(strip=True) for link in node.find_all("a"))
+    marked = (
+        n.removeprefix(_SUPER_TOPIC_ICON).strip() for n in names if n[:1] == _SUPER_TOPIC_ICON
+    )
+    return list(dict.fromkeys(name for name in marked if name))
+
+
 def _text(node: Tag) -> str:
     """The plain text of a card's text paragraph, without the 展开/收起 and place links."""
     for link in node.find_all("a"):
@@ -170,7 +204,7 @@ def _text(node: Tag) -> str:
         chrome_icon = icon is not None and icon.get_text(strip=True) in _CHROME_ICONS
         if link.get("action-type") in _CHROME_ACTIONS or chrome_icon:
             link.decompose()
-    return html_to_text(node.decode_contents())
+    return html_to_text(node.decode_contents()).replace(_SUPER_TOPIC_ICON, "")
 
 
 def _count(node: Tag | None) -> int | None:
