@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from smcat.store.captured import Captured
 from smcat.store.coding import Coding
@@ -13,7 +15,7 @@ from smcat.store.commerce import Commerce
 from smcat.store.crawls import CrawlRecord, Crawls
 from smcat.store.export import Export
 from smcat.store.frames import Frames
-from smcat.store.schema import TABLES, StoreError, check_database_file, migrate
+from smcat.store.schema import TABLES, StoreError, StoreFull, check_database_file, migrate
 from smcat.store.streamers import Streamers
 
 _PAGE_SIZE = 16384  # bytes, for new databases
@@ -52,11 +54,16 @@ class Store(Crawls, Captured, Streamers, Commerce, Coding, Frames, Export):
             )
         if readonly:
             connection = sqlite3.connect(
-                f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None
+                f"{path.resolve().as_uri()}?mode=ro",
+                uri=True,
+                isolation_level=None,
+                factory=_Connection,
             )
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
-            connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            connection = sqlite3.connect(
+                path, isolation_level=None, check_same_thread=False, factory=_Connection
+            )
         # first: another process creating or writing the same file may hold it for a moment
         connection.execute("PRAGMA busy_timeout = 10000")
         if not readonly:
@@ -85,6 +92,33 @@ class Store(Crawls, Captured, Streamers, Commerce, Coding, Frames, Export):
         counts = {t: self.count(t) if t in present else 0 for t in TABLES}
         recent = self.crawls(crawls) if "crawls" in present else []
         return StoreInfo(self.path, self.schema_version, counts, recent)
+
+
+class _Connection(sqlite3.Connection):
+    """A connection whose statements fail as StoreFull when the disk is full: a user can fix
+    that (and a crawl must stop at once on it), unlike the other errors of SQLite."""
+
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
+        try:
+            return super().execute(sql, parameters)
+        except sqlite3.OperationalError as error:
+            raise _full(error) from None
+
+    def executemany(self, sql: str, parameters: Iterable[Any], /) -> sqlite3.Cursor:
+        try:
+            return super().executemany(sql, parameters)
+        except sqlite3.OperationalError as error:
+            raise _full(error) from None
+
+
+def _full(error: sqlite3.OperationalError) -> Exception:
+    """StoreFull for SQLite's "database or disk is full", else the error itself."""
+    if error.sqlite_errorcode != sqlite3.SQLITE_FULL:
+        return error
+    return StoreFull(
+        f"the disk holding the database is full ({error}): free space on it, then run the"
+        " command again"
+    )
 
 
 def _use_wal(connection: sqlite3.Connection, patience: float = 10.0) -> None:

@@ -313,6 +313,11 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE streamer_stats ADD COLUMN video_sales_amount_low REAL;
     ALTER TABLE streamer_stats ADD COLUMN video_sales_amount_high REAL;
     """,
+    # 7: the HTTP status of the response a reject came from; a long payload is kept gzipped
+    # (a BLOB in `payload`, which reads of rejects give back as text)
+    """
+    ALTER TABLE rejects ADD COLUMN status INTEGER;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 TABLES: tuple[str, ...] = (
@@ -345,6 +350,11 @@ _SQLITE_MAGIC = b"SQLite format 3\x00"
 class StoreError(SettingError):
     """A database that cannot be used; the message is one line that names the fix (and
     `settings` holds db where the fix is another database file)."""
+
+
+class StoreFull(StoreError):
+    """The disk holding the database is full (or the database reached its size limit): free
+    space, then run the command again. A crawl stops at once on it, resumable."""
 
 
 def check_database_file(path: Path) -> int:
