@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from collections.abc import Iterable
@@ -15,7 +16,14 @@ from smcat.store.commerce import Commerce
 from smcat.store.crawls import CrawlRecord, Crawls
 from smcat.store.export import Export
 from smcat.store.frames import Frames
-from smcat.store.schema import TABLES, StoreError, StoreFull, check_database_file, migrate
+from smcat.store.schema import (
+    TABLES,
+    StoreError,
+    StoreFull,
+    check_database_file,
+    connect_read_only,
+    migrate,
+)
 from smcat.store.streamers import Streamers
 
 _PAGE_SIZE = 16384  # bytes, for new databases
@@ -38,28 +46,26 @@ class Store(Crawls, Captured, Streamers, Commerce, Coding, Frames, Export):
     commerce, coding, frames, export), all over the one connection and row engine."""
 
     @classmethod
-    def open(cls, path: str | Path, *, readonly: bool = False) -> Store:
+    def open(cls, path: str | Path, *, readonly: bool = False, checked: bool = False) -> Store:
         """Open (and create or upgrade) the database at `path`.
 
-        With `readonly`, the file must exist and is neither migrated nor written.
+        With `readonly`, the file must exist and is neither migrated nor written. With
+        `checked`, SQLite first reads every page of it (PRAGMA quick_check, a few seconds a
+        GB), and a damaged file is refused before anything is written into it.
         """
         path = Path(path)
         exists = path.exists() and path.stat().st_size > 0
         if exists:
-            check_database_file(path)
+            check_database_file(path, whole=checked)
         elif readonly:
             raise StoreError(
                 f"no database at {path}: run a crawl or `smcat demo` first, or name another file",
                 db=None,
             )
         if readonly:
-            connection = sqlite3.connect(
-                f"{path.resolve().as_uri()}?mode=ro",
-                uri=True,
-                isolation_level=None,
-                factory=_Connection,
-            )
+            connection = connect_read_only(path, _Connection)
         else:
+            _check_writable(path)
             path.parent.mkdir(parents=True, exist_ok=True)
             connection = sqlite3.connect(
                 path, isolation_level=None, check_same_thread=False, factory=_Connection
@@ -92,6 +98,21 @@ class Store(Crawls, Captured, Streamers, Commerce, Coding, Frames, Export):
         counts = {t: self.count(t) if t in present else 0 for t in TABLES}
         recent = self.crawls(crawls) if "crawls" in present else []
         return StoreInfo(self.path, self.schema_version, counts, recent)
+
+
+def _check_writable(path: Path) -> None:
+    """StoreError if the database or its folder cannot be written (SQLite makes its -wal and
+    -shm files in the folder): refused before anything is done, not at the first write."""
+    for what, target in (("file", path), ("folder", path.parent)):
+        if target.exists() and not os.access(target, os.W_OK, effective_ids=_EFFECTIVE_IDS):
+            raise StoreError(
+                f"{path} is read-only (its {what}): make it writable, or write to a copy in a"
+                " folder of your own; commands that only read it work as it is",
+                db=None,
+            )
+
+
+_EFFECTIVE_IDS = os.access in os.supports_effective_ids
 
 
 class _Connection(sqlite3.Connection):
