@@ -347,3 +347,11 @@ def test_damage_deep_inside_is_one_line_and_code_auto_writes_nothing(
     (line,) = smcat.stderr.splitlines()
     assert line.startswith("error:") and "backup" in line
     assert _digest(folder) == before
+
+
+def test_a_new_database_under_a_read_only_folder_is_refused_in_one_line(folder: Path) -> None:
+    locked = folder / "locked"
+    locked.mkdir(mode=0o555)
+    with _as_another_user(), pytest.raises(SmcatError) as refused:
+        Store.open(locked / "new" / "project.db")
+    assert "folder" in str(refused.value) and "\n" not in str(refused.value)

@@ -66,7 +66,14 @@ class Store(Crawls, Captured, Streamers, Commerce, Coding, Frames, Export):
             connection = connect_read_only(path, _Connection)
         else:
             _check_writable(path)
-            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise StoreError(
+                    f"cannot make the folder of {path} ({error.strerror}): name a database in a"
+                    " folder you can write to",
+                    db=None,
+                ) from None
             connection = sqlite3.connect(
                 path, isolation_level=None, check_same_thread=False, factory=_Connection
             )
