@@ -139,7 +139,8 @@ def auto_command(
     Each code is stored with its evidence (rule, matched terms, character offsets) as coder
     auto:<codebook>@<version>. Hot words come from the crawled hot_search table."""
     codebook = load_codebook(codebook_file or default_codebook_path())
-    with Store.open(settings(db=db).db) as store:
+    # checked whole first: codes are written batch by batch, and none may go into a damaged file
+    with Store.open(settings(db=db).db, checked=True) as store:
         done = store.coded_post_count(codebook.name, codebook.coder)
         total = store.count("posts")
         with Progress(
@@ -268,7 +269,7 @@ def adjudicate_export_command(
     The posts two or more coders coded differently: the cells they agree on are filled, disputed
     cells are empty, and a column says who gave what. Import the decisions with `smcat code
     adjudicate import`."""
-    with Store.open(settings(db=db).db) as store, naming_options(**_OPTIONS):
+    with Store.open(settings(db=db).db, readonly=True) as store, naming_options(**_OPTIONS):
         chosen = choose_people(store, codebook, coder)
         comparison = compare_coders(store, codebook, chosen)
         rows = export_disagreements(store, comparison, output, overwrite=force)

@@ -129,11 +129,13 @@ class Checkpoint:
 
 @dataclass
 class RejectItem:
-    """Something a parser could not turn into rows, kept with the reason and its payload."""
+    """Something a parser could not turn into rows, kept with the reason and its payload (and
+    the HTTP status of the response it came from, if any)."""
 
     kind: str
     reason: str
     payload: Any
+    status: int | None = None
 
     @classmethod
     def of(cls, kind: str, error: Exception, payload: Any) -> RejectItem:

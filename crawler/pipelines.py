@@ -12,6 +12,7 @@ from typing import Protocol, runtime_checkable
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.http import Request, Response
+from scrapy.utils.defer import deferred_from_coro
 
 from crawler.endpoints import match
 from crawler.items import Item
@@ -19,8 +20,12 @@ from crawler.middlewares import NO_RAW, fetched_at
 from crawler.pseudonyms import Pseudonymizer
 from crawler.spiders.base import SmcatSpider
 from crawler.writer import ItemWriter
-from smcat.store import Store
+from smcat.store import Store, StoreFull
 
+DISK_FULL = (
+    "the disk holding the database is full: free space on it, then run the same command"
+    " with --resume"
+)
 _STATUS_BY_REASON = {"finished": "finished", "shutdown": "interrupted", "cancelled": "interrupted"}
 
 
@@ -34,6 +39,7 @@ class StorePipeline:
         self.store: Store | None = None
         self.crawl_id: int | None = None
         self.writer: ItemWriter | None = None
+        self.full = False  # the disk is full: the crawl is stopping
         salt = crawler.settings.get("SMCAT_PSEUDONYM_SALT")
         self.pseudonymizer = (
             Pseudonymizer(salt) if crawler.settings.getbool("SMCAT_PSEUDONYMIZE") else None
@@ -60,22 +66,40 @@ class StorePipeline:
     def process_item(self, item: Item) -> Item:
         if self.writer is None:
             raise RuntimeError("the store pipeline is not open")
-        return self.writer.add(item)
+        if self.full:  # stopping: the item is fetched again on --resume
+            return item
+        try:
+            return self.writer.add(item)
+        except StoreFull:
+            self._stop_when_full()
+            return item
 
     def response_received(self, response: Response, request: Request, spider: Spider) -> None:
         if not (self.keep_raw and _smcat_spider(spider).keep_raw) or self.store is None:
             return
-        if request.meta.get(NO_RAW):
+        if request.meta.get(NO_RAW) or self.full:
             return
-        self.store.add_raw_response(
-            url=response.url,
-            status=response.status,
-            fetched_at=fetched_at(response).isoformat(),
-            body=response.body,
-            content_type=(response.headers.get("Content-Type") or b"").decode("latin-1") or None,
-            parser_version=_parser_version(response.url),
-            crawl_id=self.crawl_id,
-        )
+        try:
+            self.store.add_raw_response(
+                url=response.url,
+                status=response.status,
+                fetched_at=fetched_at(response).isoformat(),
+                body=response.body,
+                content_type=(response.headers.get("Content-Type") or b"").decode("latin-1")
+                or None,
+                parser_version=_parser_version(response.url),
+                crawl_id=self.crawl_id,
+            )
+        except StoreFull:
+            self._stop_when_full()
+
+    def _stop_when_full(self) -> None:
+        """Close the crawl at once: with the disk full, no later page could be stored."""
+        if not self.full:
+            self.full = True
+            _smcat_spider(self.crawler.spider).stop_reason = DISK_FULL
+            if self.crawler.engine is not None:
+                deferred_from_coro(self.crawler.engine.close_spider_async(reason="disk_full"))
 
     def _advance_marks(self, store: Store, crawl_id: int, spider: SmcatSpider) -> None:
         """Accounts' crawled-up-to marks, after a crawl that finished with nothing rejected."""
@@ -90,7 +114,10 @@ class StorePipeline:
         if self.store is None or self.writer is None or self.crawl_id is None:
             return
         spider = _smcat_spider(spider)
-        self.writer.flush()
+        try:
+            self.writer.flush()
+        except StoreFull:
+            spider.stop_reason = DISK_FULL
         stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
         counts = {
             "requests": stats.get("downloader/request_count", 0),
@@ -106,9 +133,12 @@ class StorePipeline:
         status = _STATUS_BY_REASON.get(reason, "stopped")
         if status == "finished" and stop_reason:
             status = "stopped"
-        self.store.finish_crawl(self.crawl_id, status, stop_reason or reason, counts)
-        if status == "finished" and not self.writer.written.rejected:
-            self._advance_marks(self.store, self.crawl_id, spider)
+        try:
+            self.store.finish_crawl(self.crawl_id, status, stop_reason or reason, counts)
+            if status == "finished" and not self.writer.written.rejected:
+                self._advance_marks(self.store, self.crawl_id, spider)
+        except StoreFull:
+            pass  # the crawl stays "running", which --resume takes up as it does "stopped"
         self.store.close()
         self.store = None
 

@@ -38,6 +38,7 @@ def run_spiders(runs: Sequence[SpiderRun], settings: Settings) -> list[CrawlReco
 
     Scrapy's reactor runs once per process, so all the crawls of a process run in one call.
     """
+    Store.open(settings.db).close()  # a database that cannot be written fails before a request
     process = CrawlerProcess(scrapy_settings(settings))
     crawlers = []
     for spider_class, arguments, overrides in runs:

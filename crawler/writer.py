@@ -17,7 +17,7 @@ from crawler.items import (
     RejectItem,
 )
 from crawler.pseudonyms import Pseudonymizer
-from smcat.store import Store, WriteResult
+from smcat.store import Store, StoreFull, WriteResult
 
 BATCH = 500
 Write = Callable[..., WriteResult]  # a store write: rows and the crawl id in, its result out
@@ -74,7 +74,9 @@ class ItemWriter:
         elif isinstance(item, AccountItem):
             self._accounts.append(_row(item))
         elif isinstance(item, RejectItem):
-            self.store.reject(item.kind, item.reason, item.payload, crawl_id=self.crawl_id)
+            self.store.reject(
+                item.kind, item.reason, item.payload, crawl_id=self.crawl_id, status=item.status
+            )
             self.written.rejected += 1
         elif isinstance(item, Checkpoint):
             # the rows the checkpoint vouches for must be stored before it is
@@ -150,6 +152,8 @@ class ItemWriter:
     def _write(self, kind: str, rows: list[dict[str, Any]], write: Write) -> WriteResult:
         try:
             return write(rows, crawl_id=self.crawl_id)
+        except StoreFull:  # no row can be stored: the crawl stops
+            raise
         except Exception:  # the batch was rolled back: which row failed is found below
             pass
         result = WriteResult()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import importlib
 import inspect
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -185,12 +186,21 @@ def demo(
         raise SmcatError(f"the demo crawl did not finish: see `smcat db info --db {result.db}`")
 
 
+_DAMAGED = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
+
+
 def main() -> None:
     """Entry point: run the app; a user-fixable failure is one line on stderr and exit 1."""
     try:
         app()
     except SmcatError as error:
         print_error(error_line(error))
+        sys.exit(1)
+    except sqlite3.DatabaseError as error:
+        if error.sqlite_errorcode & 0xFF not in _DAMAGED:
+            raise
+        # damage deeper in the file than opening it reads (the schema, the length)
+        print_error(f"the database is damaged ({error}): restore it from a backup")
         sys.exit(1)
     except KeyboardInterrupt:
         print_error("interrupted")

@@ -4,6 +4,7 @@ are)."""
 
 from __future__ import annotations
 
+import base64
 import json
 from collections import defaultdict
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
@@ -12,7 +13,8 @@ from typing import Any, TypeVar
 
 from scrapy import Spider
 from scrapy.exceptions import CloseSpider
-from scrapy.http import Request, Response
+from scrapy.http import Request, Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler.endpoints import Endpoint
@@ -81,8 +83,17 @@ class SmcatSpider(Spider):
         return endpoint.url(self.settings.get(endpoint.site), **values)
 
     def request_failed(self, failure: Failure) -> Iterator[Any]:
-        """A request that failed for good (after retries): record why."""
+        """A request that failed for good (after retries): record why, with the status and
+        body of the answer if there was one (a 418, 429 or 5xx the retries gave up on)."""
         request = failed_request(failure)
+        if failure.check(HttpError):
+            response = failure.value.response
+            reason = f"{request.url}: HTTP {response.status}"
+            self._note(reason)
+            yield RejectItem(
+                f"{self.platform}_request", reason, kept_response(response), response.status
+            )
+            return
         reason = f"{request.url}: {failure.type.__name__}: {failure.getErrorMessage()}"
         self._note(reason)
         yield RejectItem(f"{self.platform}_request", reason, {"url": request.url})
@@ -104,8 +115,9 @@ class SmcatSpider(Spider):
 
     def _problem(self, response: Response, reason: str) -> RejectItem:
         self._note(reason)
-        payload = {"url": response.url, "status": response.status, "body": response.text}
-        return RejectItem(f"{self.platform}_response", reason, payload)
+        return RejectItem(
+            f"{self.platform}_response", reason, kept_response(response), response.status
+        )
 
     def _note(self, reason: str) -> None:
         self.problems.append(reason)
@@ -179,6 +191,26 @@ class CommentPaging(SmcatSpider):
             )
         self.cursors.add((*thread, cursor))
         return None
+
+
+REJECT_BODY_MAX = 1 << 20
+"""Bytes of a response body a reject keeps: a 49 MB page is kept as its first MiB (which the
+store gzips), and the reject says how long the body was."""
+
+
+def kept_response(response: Response) -> dict[str, Any]:
+    """What a reject keeps of a response: its URL, status and body, the body as text (base64
+    for a binary one) and cut to REJECT_BODY_MAX bytes, with its full length if it was cut."""
+    head = response.body[:REJECT_BODY_MAX]
+    kept: dict[str, Any] = {"url": response.url, "status": response.status}
+    if isinstance(response, TextResponse):
+        kept["body"] = head.decode(response.encoding, errors="replace")
+    else:
+        kept["body_base64"] = base64.b64encode(head).decode("ascii")
+    if len(head) < len(response.body):
+        kept["body_bytes"] = len(response.body)
+        kept["body_kept_bytes"] = len(head)
+    return kept
 
 
 def failed_request(failure: Failure) -> Request:

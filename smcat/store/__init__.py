@@ -13,7 +13,14 @@ from smcat.store.commerce import COMMERCE_COLUMNS, COMMERCE_REQUIRED
 from smcat.store.crawls import CrawlRecord
 from smcat.store.database import Store, StoreInfo
 from smcat.store.engine import Rows, WriteResult
-from smcat.store.schema import MIGRATIONS, SCHEMA_VERSION, TABLES, StoreError, check_database_file
+from smcat.store.schema import (
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    TABLES,
+    StoreError,
+    StoreFull,
+    check_database_file,
+)
 
 __all__ = [
     "COMMERCE_COLUMNS",
@@ -28,6 +35,7 @@ __all__ = [
     "Rows",
     "Store",
     "StoreError",
+    "StoreFull",
     "StoreInfo",
     "WriteResult",
     "check_database_file",

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from smcat.store.captured import Captured
 from smcat.store.coding import Coding
@@ -13,7 +16,14 @@ from smcat.store.commerce import Commerce
 from smcat.store.crawls import CrawlRecord, Crawls
 from smcat.store.export import Export
 from smcat.store.frames import Frames
-from smcat.store.schema import TABLES, StoreError, check_database_file, migrate
+from smcat.store.schema import (
+    TABLES,
+    StoreError,
+    StoreFull,
+    check_database_file,
+    connect_read_only,
+    migrate,
+)
 from smcat.store.streamers import Streamers
 
 _PAGE_SIZE = 16384  # bytes, for new databases
@@ -36,27 +46,37 @@ class Store(Crawls, Captured, Streamers, Commerce, Coding, Frames, Export):
     commerce, coding, frames, export), all over the one connection and row engine."""
 
     @classmethod
-    def open(cls, path: str | Path, *, readonly: bool = False) -> Store:
+    def open(cls, path: str | Path, *, readonly: bool = False, checked: bool = False) -> Store:
         """Open (and create or upgrade) the database at `path`.
 
-        With `readonly`, the file must exist and is neither migrated nor written.
+        With `readonly`, the file must exist and is neither migrated nor written. With
+        `checked`, SQLite first reads every page of it (PRAGMA quick_check, a few seconds a
+        GB), and a damaged file is refused before anything is written into it.
         """
         path = Path(path)
         exists = path.exists() and path.stat().st_size > 0
         if exists:
-            check_database_file(path)
+            check_database_file(path, whole=checked)
         elif readonly:
             raise StoreError(
                 f"no database at {path}: run a crawl or `smcat demo` first, or name another file",
                 db=None,
             )
         if readonly:
-            connection = sqlite3.connect(
-                f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None
-            )
+            connection = connect_read_only(path, _Connection)
         else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            _check_writable(path)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise StoreError(
+                    f"cannot make the folder of {path} ({error.strerror}): name a database in a"
+                    " folder you can write to",
+                    db=None,
+                ) from None
+            connection = sqlite3.connect(
+                path, isolation_level=None, check_same_thread=False, factory=_Connection
+            )
         # first: another process creating or writing the same file may hold it for a moment
         connection.execute("PRAGMA busy_timeout = 10000")
         if not readonly:
@@ -85,6 +105,48 @@ class Store(Crawls, Captured, Streamers, Commerce, Coding, Frames, Export):
         counts = {t: self.count(t) if t in present else 0 for t in TABLES}
         recent = self.crawls(crawls) if "crawls" in present else []
         return StoreInfo(self.path, self.schema_version, counts, recent)
+
+
+def _check_writable(path: Path) -> None:
+    """StoreError if the database or its folder cannot be written (SQLite makes its -wal and
+    -shm files in the folder): refused before anything is done, not at the first write."""
+    for what, target in (("file", path), ("folder", path.parent)):
+        if target.exists() and not os.access(target, os.W_OK, effective_ids=_EFFECTIVE_IDS):
+            raise StoreError(
+                f"{path} is read-only (its {what}): make it writable, or write to a copy in a"
+                " folder of your own; commands that only read it work as it is",
+                db=None,
+            )
+
+
+_EFFECTIVE_IDS = os.access in os.supports_effective_ids
+
+
+class _Connection(sqlite3.Connection):
+    """A connection whose statements fail as StoreFull when the disk is full: a user can fix
+    that (and a crawl must stop at once on it), unlike the other errors of SQLite."""
+
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
+        try:
+            return super().execute(sql, parameters)
+        except sqlite3.OperationalError as error:
+            raise _full(error) from None
+
+    def executemany(self, sql: str, parameters: Iterable[Any], /) -> sqlite3.Cursor:
+        try:
+            return super().executemany(sql, parameters)
+        except sqlite3.OperationalError as error:
+            raise _full(error) from None
+
+
+def _full(error: sqlite3.OperationalError) -> Exception:
+    """StoreFull for SQLite's "database or disk is full", else the error itself."""
+    if error.sqlite_errorcode != sqlite3.SQLITE_FULL:
+        return error
+    return StoreFull(
+        f"the disk holding the database is full ({error}): free space on it, then run the"
+        " command again"
+    )
 
 
 def _use_wal(connection: sqlite3.Connection, patience: float = 10.0) -> None:

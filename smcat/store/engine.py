@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import gzip
 import itertools
 import json
 import operator
@@ -385,24 +386,44 @@ class Engine:
         try:
             yield
         except BaseException:
-            self.connection.execute("ROLLBACK")
+            if self.connection.in_transaction:  # SQLite may have rolled back (a full disk)
+                self.connection.execute("ROLLBACK")
             raise
         self.connection.execute("COMMIT")
 
     def reject(
-        self, kind: str, reason: str, payload: object, *, crawl_id: int | None = None
+        self,
+        kind: str,
+        reason: str,
+        payload: object,
+        *,
+        crawl_id: int | None = None,
+        status: int | None = None,
     ) -> None:
-        """Keep what could not be stored, why, and its payload: nothing is dropped silently."""
+        """Keep what could not be stored, why, its payload, and the HTTP status of the response
+        it came from, if any: nothing is dropped silently. A long payload is kept gzipped;
+        `rejects()` and exports give it back as text."""
         sql = (
-            "INSERT INTO rejects (crawl_id, kind, reason, payload, rejected_at)"
-            " VALUES (?, ?, ?, ?, ?)"
+            "INSERT INTO rejects (crawl_id, kind, reason, payload, status, rejected_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)"
         )
         try:
-            self.connection.execute(sql, (crawl_id, kind, reason, _json(payload), _now()))
+            kept = _stored_payload(_json(payload))
+            self.connection.execute(sql, (crawl_id, kind, reason, kept, status, _now()))
         except UnicodeEncodeError:  # a lone surrogate: kept as a \u escape, losing nothing
-            kept = json.dumps(payload, ensure_ascii=True, default=str)
+            kept = _stored_payload(json.dumps(payload, ensure_ascii=True, default=str))
             reason = reason.encode("utf-8", "backslashreplace").decode("utf-8")
-            self.connection.execute(sql, (crawl_id, kind, reason, kept, _now()))
+            self.connection.execute(sql, (crawl_id, kind, reason, kept, status, _now()))
+
+    def rejects(self, crawl_id: int | None = None) -> Iterator[dict[str, Any]]:
+        """Yield the rejects (of one crawl, or all; oldest first), payloads as text."""
+        sql = "SELECT id, crawl_id, kind, reason, payload, status, rejected_at FROM rejects"
+        params: tuple = ()
+        if crawl_id is not None:
+            sql, params = sql + " WHERE crawl_id = ?", (crawl_id,)
+        names = ("id", "crawl_id", "kind", "reason", "payload", "status", "rejected_at")
+        for row in self.connection.execute(sql + " ORDER BY id", params):
+            yield {**dict(zip(names, row, strict=True)), "payload": payload_text(row[4])}
 
     @_collector_paused()
     def _write(
@@ -477,8 +498,9 @@ class Engine:
         try:
             yield
         except BaseException:
-            self.connection.execute("ROLLBACK TO smcat_write")
-            self.connection.execute("RELEASE smcat_write")
+            if self.connection.in_transaction:  # SQLite may have rolled back (a full disk)
+                self.connection.execute("ROLLBACK TO smcat_write")
+                self.connection.execute("RELEASE smcat_write")
             raise
         self.connection.execute("RELEASE smcat_write")
 
@@ -575,6 +597,24 @@ class Engine:
     ) -> None:
         self.reject(kind, reason, row, crawl_id=crawl_id)
         result.refused(reason, row)
+
+
+_PAYLOAD_INLINE = 64 * 1024
+"""Characters of a reject's payload kept as plain text: a longer one is gzipped (a 1 MiB HTML
+body to about a tenth)."""
+
+
+def _stored_payload(text: str | None) -> str | bytes | None:
+    """A reject's payload as stored: the text, or gzipped UTF-8 if it is long.
+    UnicodeEncodeError if it holds a lone surrogate (the caller escapes it)."""
+    if text is None or len(text) <= _PAYLOAD_INLINE:
+        return text
+    return gzip.compress(text.encode("utf-8"), compresslevel=6)
+
+
+def payload_text(stored: object) -> object:
+    """A reject's payload as read back: gzipped ones unzipped to their text."""
+    return gzip.decompress(stored).decode("utf-8") if isinstance(stored, bytes) else stored
 
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from smcat.store.engine import Engine
+from smcat.store.engine import Engine, payload_text
 from smcat.store.schema import TABLES, StoreError
 
 
@@ -35,8 +35,14 @@ class Export(Engine):
     def iter_rows(self, table: str, batch: int = 10_000) -> Iterator[tuple]:
         """Yield the rows of a table as tuples in `columns()` order, without loading it whole."""
         cursor = self.connection.execute(f"SELECT * FROM {_known_table(table)}")
+        # a reject's long payload is stored gzipped: given back as the text it was
+        payload = self.columns(table).index("payload") if table == "rejects" else None
         while chunk := cursor.fetchmany(batch):
-            yield from chunk
+            if payload is None:
+                yield from chunk
+                continue
+            for row in chunk:
+                yield (*row[:payload], payload_text(row[payload]), *row[payload + 1 :])
 
 
 def _known_table(table: str) -> str:

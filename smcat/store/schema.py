@@ -320,6 +320,11 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE posts ADD COLUMN created_at_precision TEXT;
     """,
+    # 8: the HTTP status of the response a reject came from; a long payload is kept gzipped
+    # (a BLOB in `payload`, which reads of rejects give back as text)
+    """
+    ALTER TABLE rejects ADD COLUMN status INTEGER;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 TABLES: tuple[str, ...] = (
@@ -354,10 +359,17 @@ class StoreError(SettingError):
     `settings` holds db where the fix is another database file)."""
 
 
-def check_database_file(path: Path) -> int:
+class StoreFull(StoreError):
+    """The disk holding the database is full (or the database reached its size limit): free
+    space, then run the command again. A crawl stops at once on it, resumable."""
+
+
+def check_database_file(path: Path, *, whole: bool = False) -> int:
     """Return the schema version of an existing smcat database without modifying the file.
 
-    Raises StoreError if the file is not SQLite or has a newer schema than this smcat knows.
+    Raises StoreError if the file is not SQLite, is cut short or damaged where its schema is
+    (with `whole`: anywhere, PRAGMA quick_check), is another program's database or has a
+    newer schema than this smcat knows.
     """
     with path.open("rb") as handle:
         header = handle.read(100)
@@ -365,16 +377,22 @@ def check_database_file(path: Path) -> int:
         raise StoreError(
             f"{path} is not an SQLite database: use an smcat database or a new file name", db=None
         )
+    _check_length(path, header)
     try:
-        probe = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        probe = connect_read_only(path)
         try:
             version = schema_version(probe)
             tables = probe.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+            found = probe.execute("PRAGMA quick_check(1)").fetchone()[0] if whole else "ok"
+            if found != "ok":  # "*** in database main ***\nOn tree page 62 ...": one line
+                raise sqlite3.DatabaseError(" ".join(found.split()))
         finally:
             probe.close()
     except sqlite3.DatabaseError as error:
         raise StoreError(
-            f"{path} cannot be read as SQLite ({error}): use an smcat database", db=None
+            f"{path} cannot be read as SQLite ({error}): restore it from a backup, or use"
+            " another smcat database",
+            db=None,
         ) from None
     if version == 0 and tables:
         raise StoreError(
@@ -386,6 +404,43 @@ def check_database_file(path: Path) -> int:
             f"{SCHEMA_VERSION}: upgrade smcat (pip install -U smcat)"
         )
     return version
+
+
+def _check_length(path: Path, header: bytes) -> None:
+    """StoreError if the file is shorter than its header says (a copy or download cut short):
+    SQLite itself would notice only on reading a missing page, maybe halfway through a write.
+    The header's page count holds only if its version-valid-for number is the change counter;
+    while a -wal file is beside it, a checkpoint may be writing the file: not checked then."""
+    if len(header) < 100 or header[92:96] != header[24:28] or Path(f"{path}-wal").exists():
+        return
+    page_size = int.from_bytes(header[16:18], "big")
+    expected = int.from_bytes(header[28:32], "big") * (65536 if page_size == 1 else page_size)
+    if path.stat().st_size < expected:
+        raise StoreError(
+            f"{path} is cut short ({path.stat().st_size:,} of {expected:,} bytes): restore it"
+            " from a backup, or use another smcat database",
+            db=None,
+        )
+
+
+def connect_read_only(
+    path: Path, factory: type[sqlite3.Connection] = sqlite3.Connection
+) -> sqlite3.Connection:
+    """A read-only connection to the database at `path`. Where SQLite cannot make a WAL
+    database's -shm file (a folder the user cannot write to), the file is opened as immutable,
+    and what its -wal file holds, if any, is not seen."""
+    uri = f"{path.resolve().as_uri()}?mode=ro"
+    connection = sqlite3.connect(uri, uri=True, isolation_level=None, factory=factory)
+    try:
+        connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.OperationalError as error:
+        connection.close()
+        if error.sqlite_errorcode & 0xFF not in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN):
+            raise
+        connection = sqlite3.connect(
+            f"{uri}&immutable=1", uri=True, isolation_level=None, factory=factory
+        )
+    return connection
 
 
 def schema_version(connection: sqlite3.Connection) -> int:
