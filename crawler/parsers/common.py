@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import suppress
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import lxml.html
 
 from crawler.items import CommentItem, PostItem, RejectItem
+from smcat.units import parse_count
 
 if TYPE_CHECKING:
     from bs4 import Tag
@@ -36,10 +38,48 @@ _MARKUP = re.compile(r"[<&\r]")  # what an HTML parser would read other than as 
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # lxml refuses these
 _TOPIC = re.compile(r"#([^#\n]{1,64})#")
 MENTION = re.compile(r"@([\w\u4e00-\u9fff\-]{1,30})")
+Read = TypeVar("Read")
 
 
 class PayloadError(ValueError):
     """A response that is not what the parser expects (error envelope, wrong shape)."""
+
+
+@dataclass
+class Paging:
+    """What a page says of its part's next page beyond its rows: `cursor_problem` names a
+    cursor that could not be read. The page keeps its rows; its part's paging ends there, and
+    the spider records the problem."""
+
+    cursor_problem: str | None = None
+
+    def read_cursor(self, value: Any, name: str) -> int:
+        """A paging cursor as a whole number (null and "" are 0: no next page). Anything else
+        ("abc", "2a", -1, 1.5, a list) gives 0, with the problem noted."""
+        if value is None or value == "":
+            return 0
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, str) and value.isascii() and value.isdigit():
+            return int(value)
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            return value
+        self._note(value, name)
+        return 0
+
+    def read_token(self, value: Any, name: str) -> str | None:
+        """A paging cursor handed back as it is (weibo.com's since_id "4763007765200116kp2"):
+        a text or a whole number; None for null, "" and 0. Anything else (a list, a mapping,
+        a fraction) gives None, with the problem noted."""
+        if value is None or value == "" or value == 0:
+            return None
+        if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
+            return str(value)
+        self._note(value, name)
+        return None
+
+    def _note(self, value: Any, name: str) -> None:
+        self.cursor_problem = self.cursor_problem or f"the paging cursor {name} is {value!r}"
 
 
 class HasPosts(Protocol):
@@ -54,6 +94,23 @@ class HasComments(Protocol):
 
     comments: list[CommentItem]
     rejects: list[RejectItem]
+
+
+def read_or_reject(
+    read: Callable[[Any], Read],
+    entry: Any,
+    kind: str,
+    rejects: list[RejectItem],
+    kept: Callable[[Any], Any] | None = None,
+) -> Read | None:
+    """`read(entry)`, or None with the entry (as `kept` keeps it; itself by default) and why it
+    could not be read added to `rejects`. Whatever the exception: one card, comment or row
+    that breaks a parser in a way nobody foresaw costs only itself, never its page."""
+    try:
+        return read(entry)
+    except Exception as error:  # the net under every entry, see the docstring
+        rejects.append(RejectItem.of(kind, error, entry if kept is None else kept(entry)))
+        return None
 
 
 def check_not_blocked(payload: Mapping[str, Any]) -> None:
@@ -198,6 +255,15 @@ def numeric_id(value: object, what: str) -> str:
     if isinstance(value, str) and value.isascii() and value.isdigit():
         return value
     raise PayloadError(f"{what} is {value!r}, not a numeric id")
+
+
+def optional_count(value: object) -> int | None:
+    """A count a page only informs with (a total it claims): None where it is no count, so
+    that an odd total never costs the page its rows."""
+    try:
+        return parse_count(value)
+    except ValueError:
+        return None
 
 
 def topics_in(text: str) -> list[str]:

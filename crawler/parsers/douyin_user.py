@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from crawler.items import AccountItem, PostItem, RejectItem
-from crawler.parsers.common import PayloadError, mentions_in
+from crawler.parsers.common import Paging, PayloadError, mentions_in, read_or_reject
 from crawler.parsers.douyin_common import PLATFORM, checked, epoch_time, first_url
 from smcat.units import parse_count
 
@@ -29,7 +30,7 @@ _AWEME_EXTRA = ("aweme_type", "group_id", "preview_title")
 
 
 @dataclass
-class PostPage:
+class PostPage(Paging):
     """One page of a creator's post list: its posts, what could not be parsed, and the cursor
     of the next page (asked for only while `has_more`)."""
 
@@ -76,19 +77,23 @@ def parse_post_list(payload: Any, fetched_at: datetime) -> PostPage:
     """A page of a creator's posts from an aweme/post answer; an aweme that cannot be read
     becomes a reject, and the rest of the page is kept."""
     data = checked(payload, "post list")
-    page = PostPage(
-        has_more=bool(data.get("has_more")), max_cursor=int(data.get("max_cursor") or 0)
-    )
-    for aweme in data.get("aweme_list") or []:
-        try:
-            page.posts.append(post_from_aweme(aweme, fetched_at))
-        except (PayloadError, KeyError, TypeError, ValueError) as error:
-            page.rejects.append(RejectItem.of("douyin_aweme", error, aweme))
+    awemes = data.get("aweme_list") or []  # null past the last page
+    if not isinstance(awemes, list):
+        raise PayloadError(f"post list's aweme_list is a {type(awemes).__name__}, not a list")
+    page = PostPage()
+    page.max_cursor = page.read_cursor(data.get("max_cursor"), "max_cursor")
+    page.has_more = bool(data.get("has_more")) and page.cursor_problem is None
+    read = partial(post_from_aweme, fetched_at=fetched_at)
+    for aweme in awemes:
+        if (post := read_or_reject(read, aweme, "douyin_aweme", page.rejects)) is not None:
+            page.posts.append(post)
     return page
 
 
-def post_from_aweme(aweme: Mapping[str, Any], fetched_at: datetime) -> PostItem:
+def post_from_aweme(aweme: Any, fetched_at: datetime) -> PostItem:
     """A post and its counts from an aweme object (a post list's entry, or a detail)."""
+    if not isinstance(aweme, Mapping):
+        raise PayloadError(f"an aweme is {aweme!r}")
     aweme_id = str(aweme["aweme_id"])
     created_at = epoch_time(aweme.get("create_time"))
     if created_at is None:

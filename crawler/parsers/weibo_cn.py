@@ -12,12 +12,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from urllib.parse import parse_qs, urlsplit
 
 from bs4 import BeautifulSoup, Tag
 
 from crawler.items import CommentItem, RejectItem
-from crawler.parsers.common import PayloadError, attribute, html_to_text, parse_weibo_time
+from crawler.parsers.common import (
+    PayloadError,
+    attribute,
+    html_to_text,
+    parse_weibo_time,
+    read_or_reject,
+)
 from crawler.parsers.weibo_posts import PLATFORM
 from smcat.units import parse_count
 
@@ -50,16 +57,17 @@ def parse_wap_comment_page(html: str, post_id: str, fetched_at: datetime) -> Wap
         )
     page = WapCommentPage(page_count=_page_count(soup))
     seen: set[str] = set()
+    read = partial(_comment, post_id=post_id, fetched_at=fetched_at)
     for entry in entries:
-        try:
-            comment = _comment(entry, post_id, fetched_at)
-        except (PayloadError, KeyError, ValueError) as error:
-            page.rejects.append(RejectItem.of("weibo_cn_comment", error, {"html": str(entry)}))
-            continue
-        if comment.comment_id not in seen:  # a hot comment is listed twice
+        comment = read_or_reject(read, entry, "weibo_cn_comment", page.rejects, _as_html)
+        if comment is not None and comment.comment_id not in seen:  # a hot one comes twice
             seen.add(comment.comment_id)
             page.comments.append(comment)
     return page
+
+
+def _as_html(entry: Tag) -> dict[str, str]:
+    return {"html": str(entry)}
 
 
 def _page_count(soup: BeautifulSoup) -> int:

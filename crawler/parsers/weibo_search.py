@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from urllib.parse import urlsplit
 
 from bs4 import BeautifulSoup, Tag
@@ -24,6 +25,7 @@ from crawler.parsers.common import (
     html_to_text,
     mentions_in,
     parse_weibo_time,
+    read_or_reject,
     topics_in,
 )
 from crawler.parsers.weibo_posts import PLATFORM
@@ -72,14 +74,18 @@ def parse_search_page(html: str, fetched_at: datetime) -> SearchPage:
         return page
     page_list = soup.select("ul.s-scroll li")
     page.page_count = len(page_list) or 1
+    read = partial(_posts_of_card, fetched_at=fetched_at)
     for card in feed.select("div.card-wrap[mid]"):
         if card.select_one("div.card-feed") is None:
             continue  # a "hot topics" or user card among the results, not a post
-        try:
-            page.posts.extend(_posts_of_card(card, fetched_at))
-        except (PayloadError, KeyError, ValueError) as error:
-            page.rejects.append(RejectItem.of("weibo_search_card", error, {"html": str(card)}))
+        page.posts.extend(
+            read_or_reject(read, card, "weibo_search_card", page.rejects, _as_html) or ()
+        )
     return page
+
+
+def _as_html(card: Tag) -> dict[str, str]:
+    return {"html": str(card)}
 
 
 def _posts_of_card(card: Tag, fetched_at: datetime) -> list[PostItem]:
