@@ -36,6 +36,7 @@ _FULL = re.compile(
 )
 _MARKUP = re.compile(r"[<&\r]")  # what an HTML parser would read other than as it is
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # lxml refuses these
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _TOPIC = re.compile(r"#([^#\n]{1,64})#")
 MENTION = re.compile(r"@([\w\u4e00-\u9fff\-]{1,30})")
 Read = TypeVar("Read")
@@ -216,19 +217,29 @@ def attribute(tag: Tag, name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-def html_to_text(html: str | None) -> str:
+def html_to_text(html: object) -> str:
     """Plain text of a post's HTML: line breaks kept, emoji images as their [alt] text.
 
     lxml rather than BeautifulSoup here: this runs twice per post, and lxml is about ten times
     faster on post-sized fragments (bench/bench_crawl.py) with the same output.
     """
-    if not html or not html.strip():
+    if html is None:
+        return ""
+    if not isinstance(html, str):
+        raise PayloadError(f"{html!r} is no text")
+    if not html.strip():
         return ""
     if not _MARKUP.search(html):
         # plain text (most sources, many short posts): what lxml would return, at a tenth
         # of the cost
         return _NOT_XML.sub("", html).replace("\u200b", "").strip()
     return markup_to_text(html)
+
+
+def parseable_markup(html: str) -> str:
+    """A page's markup as lxml can take it: a lone surrogate (half an emoji, cut by Weibo)
+    makes lxml raise, so each becomes U+FFFD, as the store mends texts."""
+    return _LONE_SURROGATE.sub("\ufffd", html)
 
 
 def markup_to_text(html: str) -> str:
@@ -255,6 +266,56 @@ def numeric_id(value: object, what: str) -> str:
     if isinstance(value, str) and value.isascii() and value.isdigit():
         return value
     raise PayloadError(f"{what} is {value!r}, not a numeric id")
+
+
+def count_of(value: object, what: str) -> int | None:
+    """A count (see smcat.units.parse_count); PayloadError naming the field for a value that
+    is no count, where the object it is read from is the whole answer (a profile, a room)."""
+    try:
+        return parse_count(value)
+    except ValueError as error:
+        raise PayloadError(f"{what}: {error}") from None
+
+
+def flag_of(value: object, what: str) -> bool | None:
+    """A yes/no field (true/false, 1/0) as a bool, None where absent; PayloadError naming the
+    field for anything else."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    raise PayloadError(f"{what} is {value!r}, not a yes/no flag")
+
+
+def whole_of(value: object, what: str) -> int | None:
+    """A whole-number field (a type or a kind, negative ones too), None where absent;
+    PayloadError naming the field for anything else."""
+    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    raise PayloadError(f"{what} is {value!r}, not a whole number")
+
+
+def inner(parent: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    """The object under `key` of an object, {} where there is none (null, or false and ""
+    which Douyin sends for parts it does not fill); PayloadError naming the key where it is
+    something else (a post's user as a text)."""
+    value = parent.get(key)
+    if isinstance(value, Mapping):
+        return value
+    if not value:
+        return {}
+    raise PayloadError(f"{key} is {value!r}, not an object")
+
+
+def inner_list(parent: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
+    """The objects in the list under `key` of an object ([] where there is none), each entry
+    that is no object left out: these lists (topics, tags, text marks) only add to a row."""
+    value = parent.get(key)
+    if not value:
+        return []
+    if not isinstance(value, list):
+        raise PayloadError(f"{key} is {value!r}, not a list")
+    return [entry for entry in value if isinstance(entry, Mapping)]
 
 
 def optional_count(value: object) -> int | None:

@@ -15,7 +15,13 @@ from functools import partial
 from typing import Any
 
 from crawler.items import CommentItem, RejectItem
-from crawler.parsers.common import Paging, PayloadError, optional_count, read_or_reject
+from crawler.parsers.common import (
+    Paging,
+    PayloadError,
+    inner,
+    optional_count,
+    read_or_reject,
+)
 from crawler.parsers.douyin_common import PLATFORM, checked, epoch_time
 from smcat.units import parse_count
 
@@ -73,7 +79,7 @@ def comment_from_entry(entry: Any, aweme_id: str, fetched_at: datetime) -> Comme
     root = None if root in _TOP_LEVEL else str(root)
     answers = entry.get("reply_to_reply_id")
     parent = root if answers in _TOP_LEVEL else str(answers)
-    user = entry.get("user") or {}
+    user = inner(entry, "user")
     extra = {k: entry[k] for k in _COMMENT_EXTRA if entry.get(k) not in (None, "", 0, False)}
     return CommentItem(
         platform=PLATFORM,

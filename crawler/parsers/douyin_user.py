@@ -15,7 +15,16 @@ from functools import partial
 from typing import Any
 
 from crawler.items import AccountItem, PostItem, RejectItem
-from crawler.parsers.common import Paging, PayloadError, mentions_in, read_or_reject
+from crawler.parsers.common import (
+    Paging,
+    PayloadError,
+    count_of,
+    inner,
+    inner_list,
+    mentions_in,
+    read_or_reject,
+    whole_of,
+)
 from crawler.parsers.douyin_common import PLATFORM, checked, epoch_time, first_url
 from smcat.units import parse_count
 
@@ -50,7 +59,7 @@ def parse_profile(payload: Any, fetched_at: datetime) -> AccountItem:
     place = [str(user[k]) for k in ("country", "province", "city") if user.get(k)]
     # short_id "0" is Douyin's "no numeric handle"
     extra = {k: user[k] for k in _ACCOUNT_EXTRA if user.get(k) not in (None, "", "0")}
-    if star_atlas := (user.get("commerce_user_info") or {}).get("star_atlas"):
+    if star_atlas := inner(user, "commerce_user_info").get("star_atlas"):
         extra["star_atlas"] = star_atlas  # a 星图 (paid promotion) creator
     return AccountItem(
         platform=PLATFORM,
@@ -58,17 +67,17 @@ def parse_profile(payload: Any, fetched_at: datetime) -> AccountItem:
         observed_at=fetched_at.isoformat(),
         screen_name=user.get("nickname"),
         description=user.get("signature") or None,
-        gender=_GENDER.get(user.get("gender")),
+        gender=_GENDER.get(gender) if isinstance(gender := user.get("gender"), int) else None,
         location=" ".join(place) or None,
         verified=bool(verified_reason),
-        verified_type=user.get("verification_type"),
+        verified_type=whole_of(user.get("verification_type"), "verification_type"),
         verified_reason=verified_reason,
         url=f"https://www.douyin.com/user/{sec_uid}",
         avatar_url=first_url(user.get("avatar_larger") or user.get("avatar_thumb")),
-        followers=parse_count(user.get("follower_count")),
-        following=parse_count(user.get("following_count")),
-        posts=parse_count(user.get("aweme_count")),
-        total_likes=parse_count(user.get("total_favorited")),
+        followers=count_of(user.get("follower_count"), "follower_count"),
+        following=count_of(user.get("following_count"), "following_count"),
+        posts=count_of(user.get("aweme_count"), "aweme_count"),
+        total_likes=count_of(user.get("total_favorited"), "total_favorited"),
         extra=extra,
     )
 
@@ -98,15 +107,15 @@ def post_from_aweme(aweme: Any, fetched_at: datetime) -> PostItem:
     created_at = epoch_time(aweme.get("create_time"))
     if created_at is None:
         raise PayloadError(f"aweme {aweme_id} has no create_time")
-    stats = aweme.get("statistics") or {}
+    stats = inner(aweme, "statistics")
     images = aweme.get("images") or []
     is_image = aweme.get("aweme_type") == IMAGE_POST or bool(images)
-    duration_ms = aweme.get("duration") or (aweme.get("video") or {}).get("duration")
+    duration_ms = aweme.get("duration") or inner(aweme, "video").get("duration")
     text = aweme.get("desc") or ""
     extra = {k: aweme[k] for k in _AWEME_EXTRA if aweme.get(k) not in (None, "")}
-    if tags := [t["tag_name"] for t in aweme.get("video_tag") or [] if t.get("tag_name")]:
+    if tags := [t["tag_name"] for t in inner_list(aweme, "video_tag") if t.get("tag_name")]:
         extra["video_tags"] = tags  # Douyin's own content categories, broadest first
-    if music := (aweme.get("music") or {}).get("title"):
+    if music := inner(aweme, "music").get("title"):
         extra["music"] = music
     if admired := parse_count(stats.get("admire_count")):
         extra["admire_count"] = admired
@@ -115,11 +124,11 @@ def post_from_aweme(aweme: Any, fetched_at: datetime) -> PostItem:
         post_id=aweme_id,
         created_at=created_at,
         observed_at=fetched_at.isoformat(),
-        account_id=(aweme.get("author") or {}).get("sec_uid"),
+        account_id=inner(aweme, "author").get("sec_uid"),
         text=text,
         media_type="image" if is_image else "video",
         pic_count=len(images) if is_image else None,
-        video_seconds=None if is_image or not duration_ms else duration_ms / 1000,
+        video_seconds=None if is_image else _seconds(duration_ms),
         region=aweme.get("ip_label") or None,
         url=f"https://www.douyin.com/{'note' if is_image else 'video'}/{aweme_id}",
         is_pinned=bool(aweme.get("is_top")),
@@ -135,11 +144,18 @@ def post_from_aweme(aweme: Any, fetched_at: datetime) -> PostItem:
     )
 
 
+def _seconds(milliseconds: object) -> float | None:
+    """A video's length from its milliseconds; None where it is not told as a number."""
+    if isinstance(milliseconds, int | float) and not isinstance(milliseconds, bool):
+        return milliseconds / 1000 if milliseconds > 0 else None
+    return None
+
+
 def hashtags(aweme: Mapping[str, Any]) -> list[str]:
     """The #hashtags of an aweme, from its text_extra, in order and without repeats."""
     names = (
         str(entry["hashtag_name"]).strip()
-        for entry in aweme.get("text_extra") or []
+        for entry in inner_list(aweme, "text_extra")
         if entry.get("hashtag_name")  # @mentions in text_extra carry a user id instead
     )
     return list(dict.fromkeys(n for n in names if n))

@@ -23,6 +23,7 @@ from crawler.parsers.common import (
     attribute,
     html_to_text,
     parse_weibo_time,
+    parseable_markup,
     read_or_reject,
 )
 from crawler.parsers.weibo_posts import PLATFORM
@@ -47,7 +48,7 @@ class WapCommentPage:
 def parse_wap_comment_page(html: str, post_id: str, fetched_at: datetime) -> WapCommentPage:
     """The comments of a weibo.cn comment page. PayloadError for a page that is not one (the
     login page weibo.cn serves without a signed-in weibo.cn cookie)."""
-    soup = BeautifulSoup(_XML_DECLARATION.sub("", html), "lxml")
+    soup = BeautifulSoup(_XML_DECLARATION.sub("", parseable_markup(html)), "lxml")
     entries = soup.select("div.c[id^=C_]")
     if not entries and soup.select_one("div#M_") is None:
         title = soup.title.get_text(strip=True) if soup.title else "no title"

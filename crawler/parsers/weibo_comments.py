@@ -16,6 +16,7 @@ from crawler.parsers.common import (
     PayloadError,
     check_not_blocked,
     html_to_text,
+    inner,
     numeric_id,
     parse_weibo_time,
     read_or_reject,
@@ -81,8 +82,9 @@ def _comment(entry: Any, post_id: str, fetched_at: datetime) -> CommentItem:
         raise PayloadError(f"a comment is {entry!r}")
     comment_id = numeric_id(entry.get("id"), "the comment's id")
     root = str(entry.get("rootid") or comment_id)
-    user = entry.get("user") or {}
-    source = entry.get("source") or ""
+    user = inner(entry, "user")
+    source = entry.get("source")
+    source = source if isinstance(source, str) else ""  # "来自上海": only the region is read
     return CommentItem(
         platform="weibo",
         comment_id=comment_id,

@@ -25,6 +25,7 @@ from crawler.parsers.common import (
     html_to_text,
     mentions_in,
     parse_weibo_time,
+    parseable_markup,
     read_or_reject,
     topics_in,
 )
@@ -61,7 +62,7 @@ def search_timescope(start: datetime, end: datetime) -> str:
 def parse_search_page(html: str, fetched_at: datetime) -> SearchPage:
     """The posts on a result page. PayloadError if the page is not a result page at all (the
     visitor or login page Weibo serves to a request without a valid cookie)."""
-    soup = BeautifulSoup(html, "lxml")
+    soup = BeautifulSoup(parseable_markup(html), "lxml")
     feed = soup.find(id="pl_feedlist_index")
     if feed is None:
         title = soup.title.get_text(strip=True) if soup.title else "no title"

@@ -10,9 +10,14 @@ from functools import partial
 from typing import Any
 
 from crawler.items import AccountItem, PostItem, RejectItem
-from crawler.parsers.common import Paging, PayloadError, check_not_blocked, read_or_reject
+from crawler.parsers.common import (
+    Paging,
+    PayloadError,
+    check_not_blocked,
+    count_of,
+    read_or_reject,
+)
 from crawler.parsers.weibo_posts import account_from_user, posts_from_mblog
-from smcat.units import parse_count
 
 PARSER_VERSION = "weibo_web/1"
 
@@ -52,7 +57,7 @@ def parse_profile_info(payload: Any, fetched_at: datetime) -> AccountItem:
         raise PayloadError("profile/info response has no user")
     account = account_from_user(user, fetched_at)
     if account.following is None:
-        account.following = parse_count(user.get("friends_count"))
+        account.following = count_of(user.get("friends_count"), "friends_count")
     account.location = user.get("location") or None
     return account
 
