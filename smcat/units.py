@@ -27,8 +27,9 @@ _CHECKED_TIMES_MAX = 4096
 def parse_count(value: object) -> int | None:
     """Return a count as an int: 1234, "1,234", "1.2万", "3亿", "100万+" (a floor), "5k".
 
-    None, "" and a dash ("-": the platform hides it) mean unknown and give None; anything else that is not a count (negative,
-    fractional without a unit, too large for SQLite) raises ValueError.
+    None, "" and a dash ("-": the platform hides it) mean unknown and give None; anything
+    else that is not a count (negative, fractional without a unit, too large for SQLite)
+    raises ValueError.
     """
     if value is None:
         return None

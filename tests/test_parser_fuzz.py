@@ -157,16 +157,14 @@ ODD_VALUES = st.recursive(
     ),
     max_leaves=6,
 )
-HTML_PIECES = st.one_of(
-    ODD_TEXTS,
-    st.sampled_from([
-        "<div>", "</div>", "</p>", "<a>", '<a href="/u/">', "<span class=\"ct\">",
-        '<div class="c" id="C_">', '<div class="c" id="C_x1">', "<input name=mp value=٣>",
-        '<p class="from">', '<div class="from"><a href="//weibo.com/12/">刚刚</a></div>',
-        '<a action-type="feed_list_like" action-data="mid=">', "<![CDATA[", "<!--", "&#xD83D;",
-        "\x00", "\x0b",
-    ]),  # fmt: skip
-)
+MARKUP = [
+    "<div>", "</div>", "</p>", "<a>", '<a href="/u/">', '<span class="ct">',
+    '<div class="c" id="C_">', '<div class="c" id="C_x1">', "<input name=mp value=٣>",
+    '<p class="from">', '<div class="from"><a href="//weibo.com/12/">刚刚</a></div>',
+    '<a action-type="feed_list_like" action-data="mid=">', "<![CDATA[", "<!--", "&#xD83D;",
+    "\x00", "\x0b",
+]  # fmt: skip
+HTML_PIECES = st.one_of(ODD_TEXTS, st.sampled_from(MARKUP))
 
 
 def paths(value: Any, at: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
