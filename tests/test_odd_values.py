@@ -112,6 +112,8 @@ def test_a_weibo_crawl_stores_the_good_cards_and_rejects_the_odd_ones(
     assert weibo_server.hit_count("timeline-5001000077-p1") == 1
     status, why = query(db, "SELECT status, reason FROM crawls")[0]
     assert status == "stopped" and "'2a'" in why
+    # the crawl is not clean: --new will not take the account as crawled up to now
+    assert query(db, "SELECT crawled_up_to FROM accounts") == [(None,)]
 
 
 def test_a_douyin_crawl_reads_milliseconds_and_stops_paging_at_a_cursor_of_abc(
