@@ -18,6 +18,7 @@ from scrapy.http import Request, TextResponse
 from crawler.items import RejectItem
 from crawler.parsers import douyin_user, weibo_mobile
 from crawler.spiders.base import WeiboSpider
+from crawler.spiders.weibo_user import WeiboUserSpider
 from smcat.demo.replay import ReplayServer
 from tests.conftest import FIXTURES
 
@@ -163,3 +164,23 @@ def test_a_parser_bug_is_a_problem_kept_with_the_response_never_a_lost_page() ->
     assert reject.reason == "timeline of 1, page 1: KeyError: 'cards'"
     assert reject.payload["body"] == '{"ok": 1, "data": {}}' and reject.payload["status"] == 200
     assert spider.stop_reason == "1 problem(s); first: timeline of 1, page 1: KeyError: 'cards'"
+
+
+def test_a_long_text_that_breaks_its_parser_keeps_the_post_and_says_why() -> None:
+    spider = WeiboUserSpider(uids="5001000001")
+    spider.long_texts_due[("5001000001", 1)] = 1
+    post = weibo_mobile.parse_timeline(
+        fixture("weibo/mobile/timeline_5001000001_p3.json"), FETCHED
+    ).posts[0]
+    url = "http://127.0.0.1/statuses/extend?id=1"
+    meta = {"post": post, "uid": "5001000001", "page": 1}
+    response = TextResponse(url, body=b"[]", status=200, request=Request(url, meta=meta))
+
+    def broken(payload: Any) -> str:
+        return payload["data"]  # a parser bug: TypeError on a list, not a PayloadError
+
+    problem, kept, checkpoint = spider._long_text(response, broken)
+    assert kept is post and checkpoint.value == 1
+    assert problem.reason == f"long text of {post.post_id}: TypeError: " + (
+        "list indices must be integers or slices, not str"
+    )
