@@ -12,6 +12,8 @@ from datetime import datetime
 
 MAX_COUNT = 2**63 - 1  # SQLite's INTEGER
 _COUNT = re.compile(r"^([0-9]+)(?:\.([0-9]+))?(万|亿|w|k)?\+?$", re.IGNORECASE)
+# what a platform shows for a count it does not tell (a hidden follower count: "-")
+_NO_COUNT = frozenset({"-", "--", "—", "——"})
 _MULTIPLIER = {"万": 10_000, "亿": 100_000_000, "w": 10_000, "k": 1_000}
 _CURRENCY = str.maketrans("", "", "¥￥元, ")
 # a range as third-party exports write one: "10w-25w", "1万~5万", "100至250"
@@ -29,8 +31,9 @@ _CHECKED_TIMES_MAX = 4096
 def parse_count(value: object) -> int | None:
     """Return a count as an int: 1234, "1,234", "1.2万", "3亿", "100万+" (a floor), "5k".
 
-    None and "" mean unknown and give None; anything else that is not a count (negative,
-    fractional without a unit, too large for SQLite) raises ValueError.
+    None, "" and a dash ("-": the platform hides it) mean unknown and give None; anything
+    else that is not a count (negative, fractional without a unit, too large for SQLite)
+    raises ValueError.
     """
     if value is None:
         return None
@@ -44,7 +47,7 @@ def parse_count(value: object) -> int | None:
         return _in_range(int(value), value)
     if isinstance(value, str):
         text = value.strip().replace(",", "").replace(" ", "")
-        if not text:
+        if not text or text in _NO_COUNT:
             return None
         match = _COUNT.match(text)
         if match:

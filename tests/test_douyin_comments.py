@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 
 import pytest
 
-from crawler.parsers.common import PayloadError
 from crawler.parsers.douyin_comments import parse_comment_list
 from crawler.parsers.douyin_common import DouyinBlocked
 from crawler.pseudonyms import Pseudonymizer
@@ -74,10 +73,12 @@ def test_a_reply_to_a_reply_names_both_its_parent_and_its_root() -> None:
 def test_refusals_and_bad_entries() -> None:
     with pytest.raises(DouyinBlocked, match="2483"):
         parse_comment_list({"status_code": 2483}, VIDEO, FETCHED)
-    with pytest.raises(PayloadError, match="cursor"):
-        parse_comment_list({"status_code": 0, "comments": [], "cursor": "x"}, VIDEO, FETCHED)
     page = parse_comment_list(load("list_bad_entry.json"), VIDEO, FETCHED)
     assert len(page.comments) == 1 and page.rejects[0].kind == "douyin_comment"
+    # a cursor that is no number ends the paging, and the page keeps its comments
+    odd = parse_comment_list({**load("list_bad_entry.json"), "cursor": "x"}, VIDEO, FETCHED)
+    assert [c.comment_id for c in odd.comments] == [c.comment_id for c in page.comments]
+    assert not odd.has_more and odd.cursor_problem == "the paging cursor cursor is 'x'"
     empty = parse_comment_list({"status_code": 0, "comments": None, "has_more": 0}, VIDEO, FETCHED)
     assert not empty.comments and not empty.has_more
 

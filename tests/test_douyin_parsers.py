@@ -54,10 +54,10 @@ def test_post_list_page_reads_counts_media_topics_and_paging():
     assert played.plays == 385000
 
 
-def test_an_aweme_with_a_millisecond_time_is_rejected_and_the_page_kept():
+def test_an_aweme_whose_time_is_no_epoch_time_is_rejected_and_the_page_kept():
     page = parse_post_list(fixture("user/posts_bad_aweme.json"), FETCHED)
     assert len(page.posts) == 2 and len(page.rejects) == 1
-    assert "1761897600000 is no epoch time in seconds" in page.rejects[0].reason
+    assert "'2025-10-31 16:00:00' is not an epoch time" in page.rejects[0].reason
     assert page.rejects[0].payload["aweme_id"] == "7430000000000000202"
 
 

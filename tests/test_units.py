@@ -42,7 +42,7 @@ def test_parse_count_reads_platform_counts(value, expected):
     assert type(result) is int
 
 
-@pytest.mark.parametrize("value", [None, "", "   "])
+@pytest.mark.parametrize("value", [None, "", "   ", "-", " -- ", "—"])
 def test_parse_count_empty_means_unknown(value):
     assert parse_count(value) is None
 

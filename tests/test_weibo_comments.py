@@ -192,7 +192,7 @@ def test_a_reply_page_names_its_thread_and_reads_times_and_counts() -> None:
     assert (one.likes, one.replies) == (12_000, 3)
 
 
-def test_a_bad_reply_is_rejected_alone_and_a_bad_cursor_is_a_payload_error() -> None:
+def test_a_bad_reply_is_rejected_alone_and_a_bad_cursor_ends_the_paging_only() -> None:
     raw = load(f"hotflow_{GIVEAWAY}_p1.json")
     entry = next(e for e in raw["data"]["data"] if len(e.get("comments") or []) >= 2)
     entry["comments"][0]["created_at"] = "不是时间"
@@ -202,8 +202,13 @@ def test_a_bad_reply_is_rejected_alone_and_a_bad_cursor_is_a_payload_error() -> 
         str(entry["comments"][1]["id"]),
     ]
     assert [r.payload["id"] for r in page.rejects] == [entry["comments"][0]["id"]]
-    with pytest.raises(PayloadError, match="cursor"):
-        parse_comment_page({"ok": 1, "data": {"data": [], "max_id": "下一页"}}, GIVEAWAY, FETCHED)
+    # the cursor is a problem of the paging: the page keeps its comments, its thread ends
+    odd = parse_comment_page(
+        {"ok": 1, "data": {"data": [entry], "max_id": "下一页"}}, GIVEAWAY, FETCHED
+    )
+    assert [c.comment_id for c in odd.comments] == [c.comment_id for c in page.comments]
+    assert odd.ended and odd.max_id == 0
+    assert odd.cursor_problem is not None and "max_id" in odd.cursor_problem
 
 
 def test_a_pseudonymised_crawl_keeps_no_real_id_in_its_rejects(tmp_path) -> None:

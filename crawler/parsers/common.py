@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import suppress
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
 
 import lxml.html
 
 from crawler.items import CommentItem, PostItem, RejectItem
-from smcat.units import DAY, HOUR, MINUTE, SECOND
+from smcat.units import DAY, HOUR, MINUTE, SECOND, parse_count
 
 if TYPE_CHECKING:
     from bs4 import Tag
@@ -35,12 +36,51 @@ _FULL = re.compile(
 )
 _MARKUP = re.compile(r"[<&\r]")  # what an HTML parser would read other than as it is
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # lxml refuses these
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _TOPIC = re.compile(r"#([^#\n]{1,64})#")
 MENTION = re.compile(r"@([\w\u4e00-\u9fff\-]{1,30})")
+Read = TypeVar("Read")
 
 
 class PayloadError(ValueError):
     """A response that is not what the parser expects (error envelope, wrong shape)."""
+
+
+@dataclass
+class Paging:
+    """What a page says of its part's next page beyond its rows: `cursor_problem` names a
+    cursor that could not be read. The page keeps its rows; its part's paging ends there, and
+    the spider records the problem."""
+
+    cursor_problem: str | None = None
+
+    def read_cursor(self, value: Any, name: str) -> int:
+        """A paging cursor as a whole number (null and "" are 0: no next page). Anything else
+        ("abc", "2a", -1, 1.5, a list) gives 0, with the problem noted."""
+        if value is None or value == "":
+            return 0
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, str) and value.isascii() and value.isdigit():
+            return int(value)
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            return value
+        self._note(value, name)
+        return 0
+
+    def read_token(self, value: Any, name: str) -> str | None:
+        """A paging cursor handed back as it is (weibo.com's since_id "4763007765200116kp2"):
+        a text or a whole number; None for null, "" and 0. Anything else (a list, a mapping,
+        a fraction) gives None, with the problem noted."""
+        if value is None or value == "" or value == 0:
+            return None
+        if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
+            return str(value)
+        self._note(value, name)
+        return None
+
+    def _note(self, value: Any, name: str) -> None:
+        self.cursor_problem = self.cursor_problem or f"the paging cursor {name} is {value!r}"
 
 
 class HasPosts(Protocol):
@@ -55,6 +95,23 @@ class HasComments(Protocol):
 
     comments: list[CommentItem]
     rejects: list[RejectItem]
+
+
+def read_or_reject(
+    read: Callable[[Any], Read],
+    entry: Any,
+    kind: str,
+    rejects: list[RejectItem],
+    kept: Callable[[Any], Any] | None = None,
+) -> Read | None:
+    """`read(entry)`, or None with the entry (as `kept` keeps it; itself by default) and why it
+    could not be read added to `rejects`. Whatever the exception: one card, comment or row
+    that breaks a parser in a way nobody foresaw costs only itself, never its page."""
+    try:
+        return read(entry)
+    except Exception as error:  # the net under every entry, see the docstring
+        rejects.append(RejectItem.of(kind, error, entry if kept is None else kept(entry)))
+        return None
 
 
 def check_not_blocked(payload: Mapping[str, Any]) -> None:
@@ -176,19 +233,29 @@ def attribute(tag: Tag, name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-def html_to_text(html: str | None) -> str:
+def html_to_text(html: object) -> str:
     """Plain text of a post's HTML: line breaks kept, emoji images as their [alt] text.
 
     lxml rather than BeautifulSoup here: this runs twice per post, and lxml is about ten times
     faster on post-sized fragments (bench/bench_crawl.py) with the same output.
     """
-    if not html or not html.strip():
+    if html is None:
+        return ""
+    if not isinstance(html, str):
+        raise PayloadError(f"{html!r} is no text")
+    if not html.strip():
         return ""
     if not _MARKUP.search(html):
         # plain text (most sources, many short posts): what lxml would return, at a tenth
         # of the cost
         return _NOT_XML.sub("", html).replace("\u200b", "").strip()
     return markup_to_text(html)
+
+
+def parseable_markup(html: str) -> str:
+    """A page's markup as lxml can take it: a lone surrogate (half an emoji, cut by Weibo)
+    makes lxml raise, so each becomes U+FFFD, as the store mends texts."""
+    return _LONE_SURROGATE.sub("\ufffd", html)
 
 
 def markup_to_text(html: str) -> str:
@@ -215,6 +282,65 @@ def numeric_id(value: object, what: str) -> str:
     if isinstance(value, str) and value.isascii() and value.isdigit():
         return value
     raise PayloadError(f"{what} is {value!r}, not a numeric id")
+
+
+def count_of(value: object, what: str) -> int | None:
+    """A count (see smcat.units.parse_count); PayloadError naming the field for a value that
+    is no count, where the object it is read from is the whole answer (a profile, a room)."""
+    try:
+        return parse_count(value)
+    except ValueError as error:
+        raise PayloadError(f"{what}: {error}") from None
+
+
+def flag_of(value: object, what: str) -> bool | None:
+    """A yes/no field (true/false, 1/0) as a bool, None where absent; PayloadError naming the
+    field for anything else."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    raise PayloadError(f"{what} is {value!r}, not a yes/no flag")
+
+
+def whole_of(value: object, what: str) -> int | None:
+    """A whole-number field (a type or a kind, negative ones too), None where absent;
+    PayloadError naming the field for anything else."""
+    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    raise PayloadError(f"{what} is {value!r}, not a whole number")
+
+
+def inner(parent: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    """The object under `key` of an object, {} where there is none (null, or false and ""
+    which Douyin sends for parts it does not fill); PayloadError naming the key where it is
+    something else (a post's user as a text)."""
+    value = parent.get(key)
+    if isinstance(value, Mapping):
+        return value
+    if not value:
+        return {}
+    raise PayloadError(f"{key} is {value!r}, not an object")
+
+
+def inner_list(parent: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
+    """The objects in the list under `key` of an object ([] where there is none), each entry
+    that is no object left out: these lists (topics, tags, text marks) only add to a row."""
+    value = parent.get(key)
+    if not value:
+        return []
+    if not isinstance(value, list):
+        raise PayloadError(f"{key} is {value!r}, not a list")
+    return [entry for entry in value if isinstance(entry, Mapping)]
+
+
+def optional_count(value: object) -> int | None:
+    """A count a page only informs with (a total it claims): None where it is no count, so
+    that an odd total never costs the page its rows."""
+    try:
+        return parse_count(value)
+    except ValueError:
+        return None
 
 
 def topics_in(text: str) -> list[str]:

@@ -11,10 +11,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from crawler.items import CommentItem, RejectItem
-from crawler.parsers.common import PayloadError
+from crawler.parsers.common import (
+    Paging,
+    PayloadError,
+    inner,
+    optional_count,
+    read_or_reject,
+)
 from crawler.parsers.douyin_common import PLATFORM, checked, epoch_time
 from smcat.units import parse_count
 
@@ -24,7 +31,7 @@ _COMMENT_EXTRA = ("is_hot", "is_author_digged", "label_text", "stick_position")
 
 
 @dataclass
-class DouyinCommentPage:
+class DouyinCommentPage(Paging):
     """One page of comments (with the replies shown under them), the cursor of the next page
     (asked for only while `has_more`), and the comments whose replies are not all shown."""
 
@@ -43,53 +50,36 @@ def parse_comment_list(payload: Any, aweme_id: str, fetched_at: datetime) -> Dou
     entries = data.get("comments") or []  # null on a post without comments
     if not isinstance(entries, list):
         raise PayloadError("comments answer has no list of comments")
-    try:
-        cursor = int(data.get("cursor") or 0)
-    except (TypeError, ValueError):
-        raise PayloadError(f"the paging cursor is not a number: {data.get('cursor')!r}") from None
-    page = DouyinCommentPage(
-        has_more=bool(data.get("has_more")),
-        cursor=cursor,
-        total=parse_count(data.get("total")),
-    )
+    page = DouyinCommentPage(total=optional_count(data.get("total")))
+    page.cursor = page.read_cursor(data.get("cursor"), "cursor")
+    page.has_more = bool(data.get("has_more")) and page.cursor_problem is None
+    read = partial(comment_from_entry, aweme_id=aweme_id, fetched_at=fetched_at)
     for entry in entries:
-        comment = _parsed(entry, aweme_id, fetched_at, page.rejects)
+        comment = read_or_reject(read, entry, "douyin_comment", page.rejects)
         if comment is None:
             continue
         page.comments.append(comment)
-        shown = entry.get("reply_comment") or []
-        page.comments.extend(
-            reply
-            for reply in (_parsed(one, aweme_id, fetched_at, page.rejects) for one in shown)
-            if reply is not None
-        )
+        shown = entry.get("reply_comment")
+        shown = shown if isinstance(shown, list) else []
+        for one in shown:
+            if (reply := read_or_reject(read, one, "douyin_comment", page.rejects)) is not None:
+                page.comments.append(reply)
         if comment.parent_id is None and (comment.replies or 0) > len(shown):
             page.more_replies.append(comment.comment_id)
     return page
 
 
-def _parsed(
-    entry: Any, aweme_id: str, fetched_at: datetime, rejects: list[RejectItem]
-) -> CommentItem | None:
-    """The comment, or None with the entry and why added to `rejects`."""
-    try:
-        return comment_from_entry(entry, aweme_id, fetched_at)
-    except (PayloadError, KeyError, TypeError, ValueError, AttributeError) as error:
-        rejects.append(RejectItem.of("douyin_comment", error, entry))
-        return None
-
-
-def comment_from_entry(
-    entry: Mapping[str, Any], aweme_id: str, fetched_at: datetime
-) -> CommentItem:
+def comment_from_entry(entry: Any, aweme_id: str, fetched_at: datetime) -> CommentItem:
     """A comment or reply from one entry of a comment list. A reply's root is the comment it
     is listed under (reply_id); its parent is the reply it answers, if any."""
+    if not isinstance(entry, Mapping):
+        raise PayloadError(f"a comment is {entry!r}")
     comment_id = str(entry["cid"])
     root = entry.get("reply_id")
     root = None if root in _TOP_LEVEL else str(root)
     answers = entry.get("reply_to_reply_id")
     parent = root if answers in _TOP_LEVEL else str(answers)
-    user = entry.get("user") or {}
+    user = inner(entry, "user")
     extra = {k: entry[k] for k in _COMMENT_EXTRA if entry.get(k) not in (None, "", 0, False)}
     return CommentItem(
         platform=PLATFORM,

@@ -14,6 +14,7 @@ LOGIN_REQUIRED = 2483
 # Both remedies, named in every refusal: which one applies cannot be told from the answer.
 FIX = "configure a signer (SMCAT_DOUYIN_SIGNER) or refresh the cookie (SMCAT_DOUYIN_COOKIE)"
 _LOGIN_MESSAGES = ("用户未登录", "请先登录")
+_MILLISECONDS_FROM = 10**12  # 13 digits
 
 
 class DouyinBlocked(PayloadError):
@@ -45,15 +46,23 @@ def _verify_ticket(payload: Mapping[str, Any]) -> bool:
     return any(isinstance(b, Mapping) and b.get("verify_ticket") for b in blocks)
 
 
-def epoch_time(seconds: Any) -> str | None:
-    """An epoch time in seconds as ISO 8601 in China time; None for a missing or zero time,
-    PayloadError for one that is no time in seconds (a millisecond time is refused, not read)."""
-    if seconds in (None, "", 0, "0"):
+def epoch_time(value: Any) -> str | None:
+    """An epoch time in seconds as ISO 8601 in China time; None for a missing or zero time.
+    A time in milliseconds (13 digits: in seconds that would be the year 33658 or later) is
+    read as such. PayloadError for anything that is not such a time."""
+    if value in (None, "", 0, "0"):
         return None
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        value = int(value)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise PayloadError(f"time {value!r} is not an epoch time")
+    seconds = value // 1000 if value >= _MILLISECONDS_FROM else value
     try:
-        return datetime.fromtimestamp(int(seconds), CHINA).isoformat()
-    except (OverflowError, OSError, ValueError):
-        raise PayloadError(f"{seconds!r} is no epoch time in seconds") from None
+        return datetime.fromtimestamp(seconds, CHINA).isoformat()
+    except (OverflowError, OSError, ValueError):  # past the year 9999
+        raise PayloadError(f"time {value!r} is not an epoch time") from None
 
 
 def id_time(aweme_id: str) -> str | None:
@@ -69,4 +78,4 @@ def id_time(aweme_id: str) -> str | None:
 def first_url(image: Any) -> str | None:
     """The first address of one of Douyin's image objects ({uri, url_list})."""
     urls = image.get("url_list") if isinstance(image, Mapping) else None
-    return urls[0] if urls else None
+    return urls[0] if isinstance(urls, list) and urls and isinstance(urls[0], str) else None

@@ -11,9 +11,8 @@ from datetime import datetime
 from typing import Any
 
 from crawler.items import LiveRoomItem
-from crawler.parsers.common import PayloadError
+from crawler.parsers.common import PayloadError, count_of, inner
 from crawler.parsers.douyin_common import PLATFORM, checked, epoch_time
-from smcat.units import parse_count
 
 PARSER_VERSION = "douyin_live/1"
 LIVE = "live"
@@ -31,12 +30,12 @@ def parse_enter(payload: Any, fetched_at: datetime) -> LiveRoomItem:
     data = checked(payload, "live room").get("data")
     if not isinstance(data, Mapping):
         raise PayloadError("live room answer has no data object")
-    rooms = data.get("data") or []
-    if rooms and isinstance(rooms[0], Mapping):
+    rooms = data.get("data")
+    if isinstance(rooms, list) and rooms and isinstance(rooms[0], Mapping):
         return room_from_object(rooms[0], fetched_at, data.get("user"))
     room_id = data.get("enter_room_id")
     status = data.get("room_status")
-    if not room_id or status not in _ENTER_STATUS:
+    if not room_id or not isinstance(status, int) or status not in _ENTER_STATUS:
         raise PayloadError("live room answer has neither a room nor a room id with its status")
     return LiveRoomItem(PLATFORM, str(room_id), fetched_at.isoformat(), _ENTER_STATUS[status])
 
@@ -52,8 +51,8 @@ def room_from_object(
     room_id = room.get("id_str") or room.get("id")
     if not room_id:
         raise PayloadError("live room has no id_str")
-    stats = room.get("stats") or {}
-    owner = room.get("owner") or {}
+    stats = inner(room, "stats")
+    owner = inner(room, "owner")
     if not owner.get("sec_uid") and isinstance(user, Mapping) and user.get("sec_uid"):
         owner = user
     extra: dict[str, Any] = {k: room[k] for k in _ROOM_EXTRA if room.get(k) not in (None, "", 0)}
@@ -64,16 +63,16 @@ def room_from_object(
         extra["finished_at"] = finished
     if owner.get("nickname"):
         extra["owner_nickname"] = owner["nickname"]
-    if followers := (owner.get("follow_info") or {}).get("follower_count"):
-        extra["owner_followers"] = parse_count(followers)
-    category = (room.get("partition_road_map") or {}).get("partition") or {}
+    if followers := inner(owner, "follow_info").get("follower_count"):
+        extra["owner_followers"] = count_of(followers, "owner's follower_count")
+    category = inner(inner(room, "partition_road_map"), "partition")
     if category.get("title"):
         extra["category"] = category["title"]
     return LiveRoomItem(
         platform=PLATFORM,
         room_id=str(room_id),
         observed_at=fetched_at.isoformat(),
-        status=_ROOM_STATUS.get(room.get("status"), str(room.get("status"))),
+        status=_status(room.get("status")),
         account_id=owner.get("sec_uid") or None,
         title=room.get("title") or None,
         started_at=epoch_time(room.get("create_time")),
@@ -87,9 +86,16 @@ def room_from_object(
     )
 
 
+def _status(value: object) -> str:
+    """live or ended, or the number Douyin gives for another state."""
+    if isinstance(value, int) and value in _ROOM_STATUS:
+        return _ROOM_STATUS[value]
+    return str(value)
+
+
 def _first_count(*values: Any) -> int | None:
     """The first of the values that is given, as a count."""
     for value in values:
         if value not in (None, ""):
-            return parse_count(value)
+            return count_of(value, "a count of the room")
     return None

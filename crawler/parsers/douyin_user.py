@@ -11,10 +11,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from crawler.items import AccountItem, PostItem, RejectItem
-from crawler.parsers.common import PayloadError, mentions_in
+from crawler.parsers.common import (
+    Paging,
+    PayloadError,
+    count_of,
+    inner,
+    inner_list,
+    mentions_in,
+    read_or_reject,
+    whole_of,
+)
 from crawler.parsers.douyin_common import PLATFORM, checked, epoch_time, first_url, id_time
 from smcat.units import DERIVED, SECOND, parse_count
 
@@ -29,7 +39,7 @@ _AWEME_EXTRA = ("aweme_type", "group_id", "preview_title")
 
 
 @dataclass
-class PostPage:
+class PostPage(Paging):
     """One page of a creator's post list: its posts, what could not be parsed, and the cursor
     of the next page (asked for only while `has_more`)."""
 
@@ -49,7 +59,7 @@ def parse_profile(payload: Any, fetched_at: datetime) -> AccountItem:
     place = [str(user[k]) for k in ("country", "province", "city") if user.get(k)]
     # short_id "0" is Douyin's "no numeric handle"
     extra = {k: user[k] for k in _ACCOUNT_EXTRA if user.get(k) not in (None, "", "0")}
-    if star_atlas := (user.get("commerce_user_info") or {}).get("star_atlas"):
+    if star_atlas := inner(user, "commerce_user_info").get("star_atlas"):
         extra["star_atlas"] = star_atlas  # a 星图 (paid promotion) creator
     return AccountItem(
         platform=PLATFORM,
@@ -57,17 +67,17 @@ def parse_profile(payload: Any, fetched_at: datetime) -> AccountItem:
         observed_at=fetched_at.isoformat(),
         screen_name=user.get("nickname"),
         description=user.get("signature") or None,
-        gender=_GENDER.get(user.get("gender")),
+        gender=_GENDER.get(gender) if isinstance(gender := user.get("gender"), int) else None,
         location=" ".join(place) or None,
         verified=bool(verified_reason),
-        verified_type=user.get("verification_type"),
+        verified_type=whole_of(user.get("verification_type"), "verification_type"),
         verified_reason=verified_reason,
         url=f"https://www.douyin.com/user/{sec_uid}",
         avatar_url=first_url(user.get("avatar_larger") or user.get("avatar_thumb")),
-        followers=parse_count(user.get("follower_count")),
-        following=parse_count(user.get("following_count")),
-        posts=parse_count(user.get("aweme_count")),
-        total_likes=parse_count(user.get("total_favorited")),
+        followers=count_of(user.get("follower_count"), "follower_count"),
+        following=count_of(user.get("following_count"), "following_count"),
+        posts=count_of(user.get("aweme_count"), "aweme_count"),
+        total_likes=count_of(user.get("total_favorited"), "total_favorited"),
         extra=extra,
     )
 
@@ -76,19 +86,23 @@ def parse_post_list(payload: Any, fetched_at: datetime) -> PostPage:
     """A page of a creator's posts from an aweme/post answer; an aweme that cannot be read
     becomes a reject, and the rest of the page is kept."""
     data = checked(payload, "post list")
-    page = PostPage(
-        has_more=bool(data.get("has_more")), max_cursor=int(data.get("max_cursor") or 0)
-    )
-    for aweme in data.get("aweme_list") or []:
-        try:
-            page.posts.append(post_from_aweme(aweme, fetched_at))
-        except (PayloadError, KeyError, TypeError, ValueError) as error:
-            page.rejects.append(RejectItem.of("douyin_aweme", error, aweme))
+    awemes = data.get("aweme_list") or []  # null past the last page
+    if not isinstance(awemes, list):
+        raise PayloadError(f"post list's aweme_list is a {type(awemes).__name__}, not a list")
+    page = PostPage()
+    page.max_cursor = page.read_cursor(data.get("max_cursor"), "max_cursor")
+    page.has_more = bool(data.get("has_more")) and page.cursor_problem is None
+    read = partial(post_from_aweme, fetched_at=fetched_at)
+    for aweme in awemes:
+        if (post := read_or_reject(read, aweme, "douyin_aweme", page.rejects)) is not None:
+            page.posts.append(post)
     return page
 
 
-def post_from_aweme(aweme: Mapping[str, Any], fetched_at: datetime) -> PostItem:
+def post_from_aweme(aweme: Any, fetched_at: datetime) -> PostItem:
     """A post and its counts from an aweme object (a post list's entry, or a detail)."""
+    if not isinstance(aweme, Mapping):
+        raise PayloadError(f"an aweme is {aweme!r}")
     aweme_id = str(aweme["aweme_id"])
     created_at, precision = epoch_time(aweme.get("create_time")), SECOND
     if created_at is None:
@@ -96,15 +110,15 @@ def post_from_aweme(aweme: Mapping[str, Any], fetched_at: datetime) -> PostItem:
         created_at, precision = id_time(aweme_id), DERIVED
     if created_at is None:
         raise PayloadError(f"aweme {aweme_id} has no create_time, and its id gives no time")
-    stats = aweme.get("statistics") or {}
+    stats = inner(aweme, "statistics")
     images = aweme.get("images") or []
     is_image = aweme.get("aweme_type") == IMAGE_POST or bool(images)
-    duration_ms = aweme.get("duration") or (aweme.get("video") or {}).get("duration")
+    duration_ms = aweme.get("duration") or inner(aweme, "video").get("duration")
     text = aweme.get("desc") or ""
     extra = {k: aweme[k] for k in _AWEME_EXTRA if aweme.get(k) not in (None, "")}
-    if tags := [t["tag_name"] for t in aweme.get("video_tag") or [] if t.get("tag_name")]:
+    if tags := [t["tag_name"] for t in inner_list(aweme, "video_tag") if t.get("tag_name")]:
         extra["video_tags"] = tags  # Douyin's own content categories, broadest first
-    if music := (aweme.get("music") or {}).get("title"):
+    if music := inner(aweme, "music").get("title"):
         extra["music"] = music
     if admired := parse_count(stats.get("admire_count")):
         extra["admire_count"] = admired
@@ -114,11 +128,11 @@ def post_from_aweme(aweme: Mapping[str, Any], fetched_at: datetime) -> PostItem:
         created_at=created_at,
         created_at_precision=precision,
         observed_at=fetched_at.isoformat(),
-        account_id=(aweme.get("author") or {}).get("sec_uid"),
+        account_id=inner(aweme, "author").get("sec_uid"),
         text=text,
         media_type="image" if is_image else "video",
         pic_count=len(images) if is_image else None,
-        video_seconds=None if is_image or not duration_ms else duration_ms / 1000,
+        video_seconds=None if is_image else _seconds(duration_ms),
         region=aweme.get("ip_label") or None,
         url=f"https://www.douyin.com/{'note' if is_image else 'video'}/{aweme_id}",
         is_pinned=bool(aweme.get("is_top")),
@@ -137,11 +151,18 @@ def post_from_aweme(aweme: Mapping[str, Any], fetched_at: datetime) -> PostItem:
     )
 
 
+def _seconds(milliseconds: object) -> float | None:
+    """A video's length from its milliseconds; None where it is not told as a number."""
+    if isinstance(milliseconds, int | float) and not isinstance(milliseconds, bool):
+        return milliseconds / 1000 if milliseconds > 0 else None
+    return None
+
+
 def hashtags(aweme: Mapping[str, Any]) -> list[str]:
     """The #hashtags of an aweme, from its text_extra, in order and without repeats."""
     names = (
         str(entry["hashtag_name"]).strip()
-        for entry in aweme.get("text_extra") or []
+        for entry in inner_list(aweme, "text_extra")
         if entry.get("hashtag_name")  # @mentions in text_extra carry a user id instead
     )
     return list(dict.fromkeys(n for n in names if n))

@@ -12,12 +12,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from urllib.parse import parse_qs, urlsplit
 
 from bs4 import BeautifulSoup, Tag
 
 from crawler.items import CommentItem, RejectItem
-from crawler.parsers.common import PayloadError, attribute, html_to_text, parse_weibo_time
+from crawler.parsers.common import (
+    PayloadError,
+    attribute,
+    html_to_text,
+    parse_weibo_time,
+    parseable_markup,
+    read_or_reject,
+)
 from crawler.parsers.weibo_posts import PLATFORM
 from smcat.units import parse_count
 
@@ -40,7 +48,7 @@ class WapCommentPage:
 def parse_wap_comment_page(html: str, post_id: str, fetched_at: datetime) -> WapCommentPage:
     """The comments of a weibo.cn comment page. PayloadError for a page that is not one (the
     login page weibo.cn serves without a signed-in weibo.cn cookie)."""
-    soup = BeautifulSoup(_XML_DECLARATION.sub("", html), "lxml")
+    soup = BeautifulSoup(_XML_DECLARATION.sub("", parseable_markup(html)), "lxml")
     entries = soup.select("div.c[id^=C_]")
     if not entries and soup.select_one("div#M_") is None:
         title = soup.title.get_text(strip=True) if soup.title else "no title"
@@ -50,16 +58,17 @@ def parse_wap_comment_page(html: str, post_id: str, fetched_at: datetime) -> Wap
         )
     page = WapCommentPage(page_count=_page_count(soup))
     seen: set[str] = set()
+    read = partial(_comment, post_id=post_id, fetched_at=fetched_at)
     for entry in entries:
-        try:
-            comment = _comment(entry, post_id, fetched_at)
-        except (PayloadError, KeyError, ValueError) as error:
-            page.rejects.append(RejectItem.of("weibo_cn_comment", error, {"html": str(entry)}))
-            continue
-        if comment.comment_id not in seen:  # a hot comment is listed twice
+        comment = read_or_reject(read, entry, "weibo_cn_comment", page.rejects, _as_html)
+        if comment is not None and comment.comment_id not in seen:  # a hot one comes twice
             seen.add(comment.comment_id)
             page.comments.append(comment)
     return page
+
+
+def _as_html(entry: Tag) -> dict[str, str]:
+    return {"html": str(entry)}
 
 
 def _page_count(soup: BeautifulSoup) -> int:

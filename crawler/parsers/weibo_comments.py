@@ -7,15 +7,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from crawler.items import CommentItem, RejectItem
 from crawler.parsers.common import (
+    Paging,
     PayloadError,
     check_not_blocked,
     html_to_text,
+    inner,
     numeric_id,
     parse_weibo_time,
+    read_or_reject,
 )
 from smcat.units import parse_count
 
@@ -25,7 +29,7 @@ _PICTURE_SIZES = ("woriginal", "original", "large", "bmiddle", "thumbnail")  # l
 
 
 @dataclass
-class CommentPage:
+class CommentPage(Paging):
     """One page of comments (inline replies included) and the cursor to the next page:
     max_id 0 means there is none."""
 
@@ -53,51 +57,35 @@ def parse_comment_page(payload: Any, post_id: str, fetched_at: datetime) -> Comm
     entries = data.get("data") if isinstance(data, Mapping) else data
     if not isinstance(entries, list):
         raise PayloadError("comments response has no list of comments")
-    page = CommentPage(
-        max_id=_cursor(envelope.get("max_id")), max_id_type=_cursor(envelope.get("max_id_type"))
-    )
+    page = CommentPage()
+    page.max_id = page.read_cursor(envelope.get("max_id"), "max_id")
+    page.max_id_type = page.read_cursor(envelope.get("max_id_type"), "max_id_type")
+    read = partial(_comment, post_id=post_id, fetched_at=fetched_at)
     for entry in entries:
-        top = _parsed(entry, post_id, fetched_at, page.rejects)
+        top = read_or_reject(read, entry, "weibo_comment", page.rejects)
         if top is None:
             continue
         page.comments.append(top)
         inline = entry.get("comments")
         inline = inline if isinstance(inline, list) else []
         # one bad reply is rejected alone: its comment and the other replies are still good
-        page.comments.extend(
-            reply
-            for reply in (_parsed(one, post_id, fetched_at, page.rejects) for one in inline)
-            if reply is not None
-        )
+        for one in inline:
+            if (reply := read_or_reject(read, one, "weibo_comment", page.rejects)) is not None:
+                page.comments.append(reply)
         if (top.replies or 0) > len(inline):
             page.more_replies.append(top.comment_id)
-    page.ended = not entries or page.max_id == 0
+    page.ended = not entries or page.max_id == 0 or page.cursor_problem is not None
     return page
 
 
-def _cursor(value: Any) -> int:
-    try:
-        return int(value or 0)
-    except (TypeError, ValueError):
-        raise PayloadError(f"the paging cursor is not a number: {value!r}") from None
-
-
-def _parsed(
-    entry: Any, post_id: str, fetched_at: datetime, rejects: list[RejectItem]
-) -> CommentItem | None:
-    """The comment, or None with the entry and why added to `rejects`."""
-    try:
-        return _comment(entry, post_id, fetched_at)
-    except (PayloadError, KeyError, TypeError, ValueError, AttributeError) as error:
-        rejects.append(RejectItem.of("weibo_comment", error, entry))
-        return None
-
-
-def _comment(entry: Mapping[str, Any], post_id: str, fetched_at: datetime) -> CommentItem:
+def _comment(entry: Any, post_id: str, fetched_at: datetime) -> CommentItem:
+    if not isinstance(entry, Mapping):
+        raise PayloadError(f"a comment is {entry!r}")
     comment_id = numeric_id(entry.get("id"), "the comment's id")
     root = str(entry.get("rootid") or comment_id)
-    user = entry.get("user") or {}
-    source = entry.get("source") or ""
+    user = inner(entry, "user")
+    source = entry.get("source")
+    source = source if isinstance(source, str) else ""  # "来自上海": only the region is read
     return CommentItem(
         platform="weibo",
         comment_id=comment_id,

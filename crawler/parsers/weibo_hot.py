@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from crawler.items import HotSearchItem, RejectItem
-from crawler.parsers.common import PayloadError
+from crawler.parsers.common import PayloadError, read_or_reject
 from smcat.units import parse_count
 
 PARSER_VERSION = "weibo_hot/2"  # 2: an ad only when a field says so
@@ -33,15 +34,17 @@ def parse_hot_search(payload: Any, fetched_at: datetime) -> list[HotSearchItem |
     if isinstance(pinned, Mapping) and (pinned.get("word") or pinned.get("name")):
         word = str(pinned.get("word") or pinned.get("name")).strip("#")
         items.append(HotSearchItem("weibo", observed, 0, word, label=PINNED))
+    rejects: list[RejectItem] = []
     for position, entry in enumerate(entries, start=1):
-        try:
-            items.append(_entry(entry, position, observed))
-        except (KeyError, TypeError, ValueError) as error:
-            items.append(RejectItem.of("weibo_hot", error, entry))
-    return items
+        read = partial(_entry, position=position, observed=observed)
+        if (item := read_or_reject(read, entry, "weibo_hot", rejects)) is not None:
+            items.append(item)
+    return [*items, *rejects]
 
 
-def _entry(entry: Mapping[str, Any], position: int, observed: str) -> HotSearchItem:
+def _entry(entry: Any, position: int, observed: str) -> HotSearchItem:
+    if not isinstance(entry, Mapping):
+        raise PayloadError(f"a hot-search entry is {entry!r}")
     word = entry.get("word") or entry.get("note")
     if not word:
         raise ValueError("entry has no word")

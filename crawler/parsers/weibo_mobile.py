@@ -8,12 +8,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from crawler.items import AccountItem, PostItem, RejectItem
-from crawler.parsers.common import PayloadError, check_not_blocked, html_to_text
+from crawler.parsers.common import (
+    Paging,
+    PayloadError,
+    check_not_blocked,
+    html_to_text,
+    optional_count,
+    read_or_reject,
+)
 from crawler.parsers.weibo_posts import account_from_user, posts_from_mblog
-from smcat.units import parse_count
 
 PARSER_VERSION = "weibo_mobile/1"
 END_OF_TIMELINE = "这里还没有内容"  # what ok=0 says past the last page, or for an empty account
@@ -21,7 +28,7 @@ _POST_CARD = 9
 
 
 @dataclass
-class TimelinePage:
+class TimelinePage(Paging):
     """One page of a user timeline: its posts (reposted originals included), what could not
     be parsed, and how to ask for the next page."""
 
@@ -65,22 +72,29 @@ def parse_timeline(payload: Mapping[str, Any], fetched_at: datetime) -> Timeline
     ):
         return TimelinePage(ended=True)
     data = _data(payload)
-    info = data.get("cardlistInfo") or {}
-    page = TimelinePage(total=parse_count(info.get("total")))
-    if info.get("page") is not None:
-        page.next_page = int(info["page"])
-    if info.get("since_id"):
-        page.since_id = str(info["since_id"])
     cards = data.get("cards") or []
+    if not isinstance(cards, list):
+        raise PayloadError(f"timeline cards are a {type(cards).__name__}, not a list")
+    info = data.get("cardlistInfo")
+    info = info if isinstance(info, Mapping) else {}
+    page = TimelinePage(total=optional_count(info.get("total")))
+    page.next_page = page.read_cursor(info.get("page"), "page") or None
+    page.since_id = page.read_token(info.get("since_id"), "since_id")
+    read = partial(_card_posts, fetched_at=fetched_at)
     for card in cards:
-        if card.get("card_type") != _POST_CARD or not isinstance(card.get("mblog"), Mapping):
-            continue
-        try:
-            page.posts.extend(posts_from_mblog(card["mblog"], fetched_at))
-        except (PayloadError, KeyError, TypeError, ValueError) as error:
-            page.rejects.append(RejectItem.of("weibo_mblog", error, card))
-    page.ended = not page.posts and not page.rejects
+        page.posts.extend(read_or_reject(read, card, "weibo_mblog", page.rejects) or ())
+    page.ended = (not page.posts and not page.rejects) or page.cursor_problem is not None
     return page
+
+
+def _card_posts(card: Any, fetched_at: datetime) -> list[PostItem]:
+    """The posts of a timeline card; none for a card that is not a post's (a title, a
+    follow suggestion)."""
+    if not isinstance(card, Mapping):
+        raise PayloadError(f"a timeline card is {card!r}")
+    if card.get("card_type") != _POST_CARD or not isinstance(card.get("mblog"), Mapping):
+        return []
+    return posts_from_mblog(card["mblog"], fetched_at)
 
 
 def parse_long_text(payload: Mapping[str, Any]) -> str:

@@ -10,11 +10,17 @@ from typing import Any
 
 from crawler.items import AccountItem, PostItem
 from crawler.parsers.common import (
+    PayloadError,
+    count_of,
+    flag_of,
     html_to_text,
+    inner,
+    inner_list,
     mentions_in,
     numeric_id,
     topics_in,
     weibo_time,
+    whole_of,
     window_side,
 )
 from smcat.units import parse_count
@@ -65,24 +71,26 @@ def account_from_user(user: Mapping[str, Any], fetched_at: datetime) -> AccountI
         screen_name=user.get("screen_name"),
         description=user.get("description"),
         gender=user.get("gender"),
-        verified=user.get("verified"),
-        verified_type=user.get("verified_type"),
+        verified=flag_of(user.get("verified"), "verified"),
+        verified_type=whole_of(user.get("verified_type"), "verified_type"),
         verified_reason=user.get("verified_reason"),
         url=f"https://weibo.com/u/{uid}",
         avatar_url=user.get("avatar_hd") or user.get("profile_image_url"),
-        followers=parse_count(user.get("followers_count")),
-        following=parse_count(user.get("follow_count")),
-        posts=parse_count(user.get("statuses_count")),
+        followers=count_of(user.get("followers_count"), "followers_count"),
+        following=count_of(user.get("follow_count"), "follow_count"),
+        posts=count_of(user.get("statuses_count"), "statuses_count"),
         extra={k: user[k] for k in ("mbrank", "mbtype", "urank") if k in user},
     )
 
 
-def posts_from_mblog(mblog: Mapping[str, Any], fetched_at: datetime) -> list[PostItem]:
+def posts_from_mblog(mblog: Any, fetched_at: datetime) -> list[PostItem]:
     """The post in an mblog, followed by the post it reposts (if any), each as its own item.
 
     An original Weibo no longer shows (deleted, hidden by its author, its account closed) comes
     as a stub with Weibo's notice for text and no time or author: the repost is kept with the
     original's id and the notice in `extra`, and no row is made for the original."""
+    if not isinstance(mblog, Mapping):
+        raise PayloadError(f"a post is {mblog!r}, not an object")
     origin = mblog.get("retweeted_status")
     if not isinstance(origin, Mapping) or "id" not in origin:
         return [_post(mblog, fetched_at)]
@@ -124,23 +132,29 @@ def _plain_text(mblog: Mapping[str, Any]) -> str:
     """A post's text as plain text: text_raw (weibo.com) or raw_text where the API gives it, else
     the HTML text."""
     plain = mblog.get("text_raw") or mblog.get("raw_text")
+    if plain and not isinstance(plain, str):
+        raise PayloadError(f"post {mblog.get('id')}'s text is {plain!r}")
     return plain.replace("\u200b", "").strip() if plain else html_to_text(mblog.get("text"))
 
 
 def _post(mblog: Mapping[str, Any], fetched_at: datetime) -> PostItem:
     post_id = numeric_id(mblog.get("id"), "the post's id")
-    user = mblog.get("user") or {}
+    user = inner(mblog, "user")  # a user as a text: the post is rejected, with the reason
     text = _plain_text(mblog)
-    page_info = mblog.get("page_info") or {}
+    page_info = inner(mblog, "page_info")
     pic_count = parse_count(mblog.get("pic_num")) or len(mblog.get("pics") or ())
     # m.weibo.cn names the kind in page_info.type, weibo.com in page_info.object_type
     kinds = (page_info.get("type"), page_info.get("object_type"))
-    media_type = next((_MEDIA_BY_PAGE_TYPE[k] for k in kinds if k in _MEDIA_BY_PAGE_TYPE), None)
+    media_type = next(
+        (_MEDIA_BY_PAGE_TYPE[k] for k in kinds if isinstance(k, str) and k in _MEDIA_BY_PAGE_TYPE),
+        None,
+    )
     if media_type is None:
         media_type = "picture" if pic_count else "text"
-    media_info = page_info.get("media_info") or {}
+    media_info = inner(page_info, "media_info")
     duration = media_info.get("duration")
-    topics = [t["topic_title"] for t in mblog.get("topic_struct") or () if t.get("topic_title")]
+    topics = [t["topic_title"] for t in inner_list(mblog, "topic_struct") if t.get("topic_title")]
+    source = mblog.get("source")
     account_id = numeric_id(user["id"], "the author's id") if user.get("id") is not None else None
     bid = mblog.get("bid") or mblog.get("mblogid")
     created = weibo_time(str(mblog["created_at"]), fetched_at)
@@ -155,7 +169,7 @@ def _post(mblog: Mapping[str, Any], fetched_at: datetime) -> PostItem:
         media_type=media_type,
         pic_count=pic_count,
         video_seconds=float(duration) if media_type == "video" and duration else None,
-        source=html_to_text(mblog.get("source")) or None,
+        source=html_to_text(source) or None if isinstance(source, str) else None,
         region=_region(mblog.get("region_name")),
         url=f"https://weibo.com/{account_id}/{bid or post_id}" if account_id else None,
         is_long_text=bool(mblog.get("isLongText")),
@@ -176,7 +190,7 @@ def _media_to_the_original(
     """A repost cannot carry a video or an article of its own: a page_info on it is the
     original's (weibo.com copies the original's card onto the repost). The repost loses it;
     the original gets it when it has none of its own."""
-    page_info = mblog.get("page_info")
+    page_info = inner(mblog, "page_info")
     if not page_info:
         return mblog, origin
     repost = {k: v for k, v in mblog.items() if k != "page_info"}
@@ -202,8 +216,9 @@ def _plays(page_info: Mapping[str, Any], media_info: Mapping[str, Any]) -> int |
 
 
 def _is_pinned(mblog: Mapping[str, Any]) -> bool:
-    title = mblog.get("title") or {}
-    return mblog.get("isTop") == 1 or mblog.get("mblogtype") == 2 or title.get("text") == "置顶"
+    title = mblog.get("title")  # {"text": "置顶"} on a pinned post; only ever a mark
+    marked = isinstance(title, Mapping) and title.get("text") == "置顶"
+    return mblog.get("isTop") == 1 or mblog.get("mblogtype") == 2 or marked
 
 
 def _region(region_name: object) -> str | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from urllib.parse import urlsplit
 
 from bs4 import BeautifulSoup, Tag
@@ -23,6 +24,8 @@ from crawler.parsers.common import (
     attribute,
     html_to_text,
     mentions_in,
+    parseable_markup,
+    read_or_reject,
     topics_in,
     weibo_time,
 )
@@ -60,7 +63,7 @@ def search_timescope(start: datetime, end: datetime) -> str:
 def parse_search_page(html: str, fetched_at: datetime) -> SearchPage:
     """The posts on a result page. PayloadError if the page is not a result page at all (the
     visitor or login page Weibo serves to a request without a valid cookie)."""
-    soup = BeautifulSoup(html, "lxml")
+    soup = BeautifulSoup(parseable_markup(html), "lxml")
     feed = soup.find(id="pl_feedlist_index")
     if feed is None:
         title = soup.title.get_text(strip=True) if soup.title else "no title"
@@ -73,14 +76,18 @@ def parse_search_page(html: str, fetched_at: datetime) -> SearchPage:
         return page
     page_list = soup.select("ul.s-scroll li")
     page.page_count = len(page_list) or 1
+    read = partial(_posts_of_card, fetched_at=fetched_at)
     for card in feed.select("div.card-wrap[mid]"):
         if card.select_one("div.card-feed") is None:
             continue  # a "hot topics" or user card among the results, not a post
-        try:
-            page.posts.extend(_posts_of_card(card, fetched_at))
-        except (PayloadError, KeyError, ValueError) as error:
-            page.rejects.append(RejectItem.of("weibo_search_card", error, {"html": str(card)}))
+        page.posts.extend(
+            read_or_reject(read, card, "weibo_search_card", page.rejects, _as_html) or ()
+        )
     return page
+
+
+def _as_html(card: Tag) -> dict[str, str]:
+    return {"html": str(card)}
 
 
 def _posts_of_card(card: Tag, fetched_at: datetime) -> list[PostItem]:

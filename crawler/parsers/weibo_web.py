@@ -6,18 +6,24 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from crawler.items import AccountItem, PostItem, RejectItem
-from crawler.parsers.common import PayloadError, check_not_blocked
+from crawler.parsers.common import (
+    Paging,
+    PayloadError,
+    check_not_blocked,
+    count_of,
+    read_or_reject,
+)
 from crawler.parsers.weibo_posts import account_from_user, posts_from_mblog
-from smcat.units import parse_count
 
 PARSER_VERSION = "weibo_web/1"
 
 
 @dataclass
-class PostList:
+class PostList(Paging):
     """One page of statuses/mymblog: its posts (reposted originals included), what could not be
     parsed, and the since_id cursor Weibo gives for the next page ("" or absent at the end)."""
 
@@ -51,7 +57,7 @@ def parse_profile_info(payload: Any, fetched_at: datetime) -> AccountItem:
         raise PayloadError("profile/info response has no user")
     account = account_from_user(user, fetched_at)
     if account.following is None:
-        account.following = parse_count(user.get("friends_count"))
+        account.following = count_of(user.get("friends_count"), "friends_count")
     account.location = user.get("location") or None
     return account
 
@@ -62,13 +68,12 @@ def parse_mymblog(payload: Any, fetched_at: datetime) -> PostList:
     items = data.get("list")
     if not isinstance(items, list):
         raise PayloadError("mymblog response has no list")
-    page = PostList(since_id=str(data["since_id"]) if data.get("since_id") else None)
+    page = PostList()
+    page.since_id = page.read_token(data.get("since_id"), "since_id")
+    read = partial(posts_from_mblog, fetched_at=fetched_at)
     for mblog in items:
-        try:
-            page.posts.extend(posts_from_mblog(mblog, fetched_at))
-        except (PayloadError, KeyError, TypeError, ValueError) as error:
-            page.rejects.append(RejectItem.of("weibo_mblog", error, mblog))
-    page.ended = not items
+        page.posts.extend(read_or_reject(read, mblog, "weibo_mblog", page.rejects) or ())
+    page.ended = not items or page.cursor_problem is not None
     return page
 
 

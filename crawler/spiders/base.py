@@ -20,7 +20,7 @@ from twisted.python.failure import Failure
 from crawler.endpoints import Endpoint
 from crawler.items import RejectItem
 from crawler.middlewares import fetched_at
-from crawler.parsers.common import HasComments, PayloadError
+from crawler.parsers.common import HasComments, Paging, PayloadError
 from crawler.parsers.weibo_visitor import is_visitor_page
 
 _LOGIN_MARKERS = ("/signin", "passport.weibo", "login.sina")
@@ -99,19 +99,28 @@ class SmcatSpider(Spider):
         yield RejectItem(f"{self.platform}_request", reason, {"url": request.url})
 
     def _parsed(
-        self, response: Response, parse: Callable[[Any, datetime], Any], what: str
+        self,
+        response: Response,
+        parse: Callable[[Any, datetime], Any],
+        what: str,
+        read: Callable[[Response], Any] | None = None,
     ) -> Generator[RejectItem, None, Any]:
-        """`parse(payload, fetched_at)` of the response; or, if the answer is not what the parser
-        expects, the reject (yielded) and None (returned): `page = yield from ...`."""
+        """`parse(payload, fetched_at)` of the response (its payload as `read` reads it,
+        `self.payload` by default); or, if the parser cannot read it, the reject (yielded) and
+        None (returned): `page = yield from ...`. A page whose cursor could not be read is
+        returned, and its problem yielded."""
         try:
-            return parse(self.payload(response), fetched_at(response))
-        except PayloadError as error:
-            yield self._problem(response, f"{what}: {error}")
+            page = parse((read or self.payload)(response), fetched_at(response))
+        except Exception as error:  # no failure of a parser loses a page silently
+            yield self._problem(response, f"{what}: {why(error)}")
             if isinstance(error, self.fatal):
                 # the crawl stopped for this reason, whatever problems came before it
                 self.stop_reason = f"{what}: {error}"
                 raise CloseSpider(self.stop_reason) from None
             return None
+        if isinstance(page, Paging) and page.cursor_problem:
+            yield self._problem(response, f"{what}: {page.cursor_problem}; its paging ends here")
+        return page
 
     def _problem(self, response: Response, reason: str) -> RejectItem:
         self._note(reason)
@@ -211,6 +220,12 @@ def kept_response(response: Response) -> dict[str, Any]:
         kept["body_bytes"] = len(response.body)
         kept["body_kept_bytes"] = len(head)
     return kept
+
+
+def why(error: Exception) -> str:
+    """A parser's failure as a reason: a PayloadError's message (it names the fix), or the
+    type and message of anything else (a parser's bug, named so it can be found)."""
+    return str(error) if isinstance(error, PayloadError) else f"{type(error).__name__}: {error}"
 
 
 def failed_request(failure: Failure) -> Request:

@@ -21,8 +21,6 @@ from crawler.endpoints import (
     WEIBO_WEB_REPLIES,
 )
 from crawler.items import RejectItem
-from crawler.middlewares import fetched_at
-from crawler.parsers.common import PayloadError
 from crawler.parsers.weibo_cn import parse_wap_comment_page
 from crawler.parsers.weibo_comments import CommentPage, parse_comment_page
 from crawler.parsers.weibo_posts import bid_from_mid
@@ -80,10 +78,13 @@ class WeiboCommentsSpider(WeiboSpider, CommentPaging):
         """A weibo.cn comment page; the first one says how many there are. Replies are among
         the comments there (回复@...), so --replies asks for nothing more."""
         post_id, number = response.meta["post_id"], response.meta["page"]
-        try:
-            page = parse_wap_comment_page(checked_text(response), post_id, fetched_at(response))
-        except PayloadError as error:
-            yield self._problem(response, f"comments of {post_id}, page {number}: {error}")
+        page = yield from self._parsed(
+            response,
+            lambda html, when: parse_wap_comment_page(html, post_id, when),
+            f"comments of {post_id}, page {number}",
+            checked_text,
+        )
+        if page is None:
             return
         self.extra_counts["pages"] += 1
         yield from page.rejects

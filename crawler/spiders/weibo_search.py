@@ -25,8 +25,7 @@ from scrapy.http import Response
 
 from crawler.endpoints import WEIBO_SEARCH
 from crawler.items import Checkpoint
-from crawler.middlewares import fetched_at
-from crawler.parsers.common import PayloadError, day_window
+from crawler.parsers.common import day_window
 from crawler.parsers.weibo_posts import window_sides
 from crawler.parsers.weibo_search import PAGE_CAP, parse_search_page, search_timescope
 from crawler.spiders.base import WeiboSpider, checked_text, decoded, iso_day
@@ -160,10 +159,8 @@ class WeiboSearchSpider(WeiboSpider):
     def parse_page(self, response: Response) -> Iterator[Any]:
         keyword, window, number = (response.meta[k] for k in ("keyword", "window", "page"))
         name = f"search {keyword!r} {window.timescope} page {number}"
-        try:
-            page = parse_search_page(checked_text(response), fetched_at(response))
-        except PayloadError as error:
-            yield self._problem(response, f"{name}: {error}")
+        page = yield from self._parsed(response, parse_search_page, name, checked_text)
+        if page is None:
             return
         self.extra_counts["pages"] += 1
         part = _part(keyword, window)

@@ -26,7 +26,7 @@ from crawler.endpoints import (
     WEIBO_WEB_TIMELINE,
 )
 from crawler.items import Checkpoint, PostItem, RejectItem
-from crawler.parsers.common import PayloadError, day_window
+from crawler.parsers.common import day_window
 from crawler.parsers.weibo_mobile import parse_long_text, parse_profile, parse_timeline
 from crawler.parsers.weibo_posts import window_sides, with_long_text
 from crawler.parsers.weibo_web import parse_mymblog, parse_profile_info, parse_web_long_text
@@ -38,6 +38,7 @@ from crawler.spiders.base import (
     iso_day,
     json_payload,
     listed,
+    why,
 )
 
 
@@ -266,8 +267,8 @@ class WeiboUserSpider(WeiboSpider):
         post: PostItem = response.meta["post"]
         try:
             post = with_long_text(post, parse(json_payload(response)))
-        except PayloadError as error:
-            yield self._problem(response, f"long text of {post.post_id}: {error}")
+        except Exception as error:  # whatever it is, the post is kept below
+            yield self._problem(response, f"long text of {post.post_id}: {why(error)}")
         yield post  # with the truncated text if the full one could not be had
         yield from self._long_text_settled(response.meta)
 
