@@ -54,7 +54,7 @@ def test_with_a_cookie_the_web_api_gives_the_same_posts_as_the_mobile_api(
     assert query(web, topics) == query(mobile, topics)
     followers = "SELECT account_id, followers, following FROM account_snapshots ORDER BY 1"
     assert query(web, followers) == query(mobile, followers)
-    assert query(web, "SELECT DISTINCT parser_version FROM raw_responses") == [("weibo_web/1",)]
+    assert query(web, "SELECT DISTINCT parser_version FROM raw_responses") == [("weibo_web/2",)]
 
 
 def test_the_cookie_is_never_logged_printed_or_stored(smcat, both_apis, tmp_path):

@@ -25,7 +25,8 @@ from crawler.parsers.common import (
 from crawler.parsers.douyin_common import PLATFORM, checked, epoch_time
 from smcat.units import parse_count
 
-PARSER_VERSION = "douyin_comments/1"
+# 2: per-comment rejects, an unreadable cursor ends paging (#19)
+PARSER_VERSION = "douyin_comments/2"
 _TOP_LEVEL = ("", "0", 0, None)  # reply_id of a comment on the post itself
 _COMMENT_EXTRA = ("is_hot", "is_author_digged", "label_text", "stick_position")
 

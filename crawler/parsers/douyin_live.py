@@ -14,7 +14,8 @@ from crawler.items import LiveRoomItem
 from crawler.parsers.common import PayloadError, count_of, inner
 from crawler.parsers.douyin_common import PLATFORM, checked, epoch_time
 
-PARSER_VERSION = "douyin_live/1"
+# 2: the owner from data.user, a room-level user_count_str (#19)
+PARSER_VERSION = "douyin_live/2"
 LIVE = "live"
 ENDED = "ended"
 # room.status: 2 on air, 4 ended (f2's DY_LIVE_STATUS_MAPPING); others are kept as numbers

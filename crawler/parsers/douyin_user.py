@@ -28,7 +28,8 @@ from crawler.parsers.common import (
 from crawler.parsers.douyin_common import PLATFORM, checked, epoch_time, first_url, id_time
 from smcat.units import DERIVED, SECOND, parse_count
 
-PARSER_VERSION = "douyin_user/1"
+# 2: a time derived from the id, forward_count, millisecond times (#19)
+PARSER_VERSION = "douyin_user/2"
 IMAGE_POST = 68  # aweme_type of an image post (图文); videos are 0, 4, 51, 55, 61 and others
 _GENDER: dict[object, str] = {1: "m", 2: "f"}  # keyed by what the answer holds
 _ACCOUNT_EXTRA = (

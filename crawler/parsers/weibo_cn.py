@@ -29,7 +29,8 @@ from crawler.parsers.common import (
 from crawler.parsers.weibo_posts import PLATFORM
 from smcat.units import parse_count
 
-PARSER_VERSION = "weibo_cn/1"
+# 2: per-comment rejects, an unreadable cursor ends paging (#19)
+PARSER_VERSION = "weibo_cn/2"
 _LIKES = re.compile(r"赞\[(\d+)\]")
 _SECONDS = re.compile(r"^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}):\d{2}$")
 _HOT = "[热门]"

@@ -23,7 +23,8 @@ from crawler.parsers.common import (
 )
 from smcat.units import parse_count
 
-PARSER_VERSION = "weibo_comments/2"
+# 3: a comment's picture, per-comment rejects (#19)
+PARSER_VERSION = "weibo_comments/3"
 NO_COMMENTS = 0  # ok=0 with no message: the post has no (more) comments
 _PICTURE_SIZES = ("woriginal", "original", "large", "bmiddle", "thumbnail")  # largest first
 

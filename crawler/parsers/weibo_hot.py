@@ -11,7 +11,8 @@ from crawler.items import HotSearchItem, RejectItem
 from crawler.parsers.common import PayloadError, read_or_reject
 from smcat.units import parse_count
 
-PARSER_VERSION = "weibo_hot/2"  # 2: an ad only when a field says so
+# 2: an ad only when a field says so; 3: per-entry rejects (#19)
+PARSER_VERSION = "weibo_hot/3"
 PINNED = "置顶"  # the label of the pinned government entry, stored as rank 0
 AD_MARKS = frozenset({"商", "荐"})  # the labels and icons of paid and recommended entries
 AD_FLAGS = frozenset({"商业投放"})

@@ -22,7 +22,8 @@ from crawler.parsers.common import (
 )
 from crawler.parsers.weibo_posts import account_from_user, posts_from_mblog
 
-PARSER_VERSION = "weibo_mobile/1"
+# 2: deleted originals, own media type, video plays, per-card rejects (#19)
+PARSER_VERSION = "weibo_mobile/2"
 END_OF_TIMELINE = "这里还没有内容"  # what ok=0 says past the last page, or for an empty account
 _POST_CARD = 9
 

@@ -32,7 +32,8 @@ from crawler.parsers.common import (
 from crawler.parsers.weibo_posts import PLATFORM
 from smcat.units import parse_count
 
-PARSER_VERSION = "weibo_search/1"
+# 2: the 2018-2020 markup, super-topics, per-card rejects (#19)
+PARSER_VERSION = "weibo_search/2"
 PAGE_CAP = 50  # the most result pages Weibo lists for one query
 _COUNT = re.compile(r"\d[\d,]*(?:\.\d+)?\s*[万亿]?\+?")
 _VIDEO_SECONDS = re.compile(r"duration:\s*'(?:(\d+):)?(\d+):(\d+)'")

@@ -19,7 +19,8 @@ from crawler.parsers.common import (
 )
 from crawler.parsers.weibo_posts import account_from_user, posts_from_mblog
 
-PARSER_VERSION = "weibo_web/1"
+# 2: deleted originals, own media type, video plays, per-card rejects (#19)
+PARSER_VERSION = "weibo_web/2"
 
 
 @dataclass
