@@ -6,6 +6,7 @@ body, so the crawl can be audited and rows rebuilt from what was fetched.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
@@ -19,9 +20,9 @@ from crawler.middlewares import NO_RAW, fetched_at
 from crawler.pseudonyms import Pseudonymizer
 from crawler.spiders.base import SmcatSpider
 from crawler.writer import ItemWriter
-from smcat.store import Store
+from smcat.store import FINISHED, FINISHED_WITH_REJECTS, Store
 
-_STATUS_BY_REASON = {"finished": "finished", "shutdown": "interrupted", "cancelled": "interrupted"}
+_STATUS_BY_REASON = {"finished": FINISHED, "shutdown": "interrupted", "cancelled": "interrupted"}
 
 
 class StorePipeline:
@@ -34,6 +35,7 @@ class StorePipeline:
         self.store: Store | None = None
         self.crawl_id: int | None = None
         self.writer: ItemWriter | None = None
+        self.counts_before: dict[str, int] = {}  # of the runs of a crawl this one resumes
         salt = crawler.settings.get("SMCAT_PSEUDONYM_SALT")
         self.pseudonymizer = (
             Pseudonymizer(salt) if crawler.settings.getbool("SMCAT_PSEUDONYMIZE") else None
@@ -50,6 +52,8 @@ class StorePipeline:
         spider = _smcat_spider(self.crawler.spider)
         self.store = Store.open(self.db_path)
         if spider.resume_crawl_id is not None:
+            resumed = self.store.crawl(spider.resume_crawl_id)
+            self.counts_before = resumed.counts if resumed is not None else {}
             self.store.reopen_crawl(spider.resume_crawl_id)
             self.crawl_id = spider.resume_crawl_id
         else:
@@ -102,15 +106,30 @@ class StorePipeline:
             "errors": stats.get("log_count/ERROR", 0),
             **spider.extra_counts,
         }
+        counts = added_up(self.counts_before, counts, spider.totals)
         stop_reason = spider.stop_reason
         status = _STATUS_BY_REASON.get(reason, "stopped")
-        if status == "finished" and stop_reason:
+        if status == FINISHED and stop_reason:
             status = "stopped"
+        elif status == FINISHED and self.writer.written.rejected:
+            # what was rejected is missing: this must not read as a clean crawl
+            status = FINISHED_WITH_REJECTS
+            stop_reason = f"finished; {self.writer.written.rejected} row(s) rejected"
         self.store.finish_crawl(self.crawl_id, status, stop_reason or reason, counts)
-        if status == "finished" and not self.writer.written.rejected:
+        if status == FINISHED:
             self._advance_marks(self.store, self.crawl_id, spider)
         self.store.close()
         self.store = None
+
+
+def added_up(
+    before: Mapping[str, int], now: Mapping[str, int], totals: Collection[str]
+) -> dict[str, int]:
+    """A resumed crawl's counts: this run's tallies added to the earlier runs'; the counts
+    named in `totals` hold the crawl's whole figure already and are taken as they are now."""
+    summed = {key: value if key in totals else value + before.get(key, 0)
+              for key, value in now.items()}  # fmt: skip
+    return {**summed, **{key: value for key, value in before.items() if key not in now}}
 
 
 @runtime_checkable

@@ -186,6 +186,7 @@ class WeiboSearchSpider(WeiboSpider):
             self.pages_due[part] = max(page.page_count, 1)
             for following in range(2, page.page_count + 1):
                 yield self._page_request(keyword, window, following)
+        unread = self.all_rejected(page.posts, page.rejects)
         yield from page.rejects
         for post, side in window_sides(page.posts, self.since, self.until):
             # a reposted original comes with its repost; its own card (more complete) may
@@ -198,7 +199,8 @@ class WeiboSearchSpider(WeiboSpider):
                 if not post.via_repost:
                     self.seen.add(post.post_id)
                 yield post
-        yield from self._page_done(part)
+        if not unread:  # else the window is never "done": --resume searches it again
+            yield from self._page_done(part)
 
     def _page_done(self, part: str) -> Iterator[Checkpoint]:
         self.pages_due[part] = self.pages_due.get(part, 1) - 1
