@@ -15,7 +15,7 @@ from crawler.crawl import CrawlArgumentError, CrawlPlan, CrawlResult
 from smcat.cli_common import DbOption, naming_options, settings, stdout, sub_cli
 from smcat.config import Settings
 from smcat.errors import SmcatError
-from smcat.store import FINISHED, CrawlRecord
+from smcat.store import CrawlRecord
 
 crawl_app = sub_cli()
 
@@ -351,7 +351,7 @@ def report(records: list[CrawlRecord], *, resumable: bool = False) -> None:
     for record in records:
         counts = ", ".join(f"{k} {v}" for k, v in record.counts.items())
         stdout.print(f"crawl {record.crawl_id} ({record.spider}): {record.status}; {counts}")
-        if record.status != FINISHED:
+        if not record.ran_to_end:
             stdout.print(f"  why: {record.reason}")
     again = "run the same command again" + (" with --resume" if resumable else "")
     if unfinished := [r for r in records if not r.ran_to_end]:

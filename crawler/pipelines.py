@@ -112,9 +112,9 @@ class StorePipeline:
         if status == FINISHED and stop_reason:
             status = "stopped"
         elif status == FINISHED and self.writer.written.rejected:
-            # what was rejected is missing: this must not read as a clean crawl
+            # what was rejected is missing: this must not read as a clean crawl (the counts
+            # say how many; `db info` shows them beside the status)
             status = FINISHED_WITH_REJECTS
-            stop_reason = f"finished; {self.writer.written.rejected} row(s) rejected"
         self.store.finish_crawl(self.crawl_id, status, stop_reason or reason, counts)
         if status == FINISHED:
             self._advance_marks(self.store, self.crawl_id, spider)

@@ -109,11 +109,10 @@ def reparse(store: Store, *, crawl_id: int | None = None) -> ReparseResult:
         store.finish_crawl(
             run_id, "stopped", f"{counts['failed']} payload(s) did not parse", dict(counts)
         )
-    elif rejected := counts["rejected"] + counts["rejects_known"]:
-        reason = f"finished; {rejected} row(s) rejected"
-        store.finish_crawl(run_id, FINISHED_WITH_REJECTS, reason, dict(counts))
     else:
-        store.finish_crawl(run_id, FINISHED, "finished", dict(counts))
+        rejected = counts["rejected"] + counts["rejects_known"]
+        status = FINISHED_WITH_REJECTS if rejected else FINISHED
+        store.finish_crawl(run_id, status, "finished", dict(counts))
     return ReparseResult(run_id, dict(counts))
 
 
