@@ -199,3 +199,16 @@ def test_a_reject_the_crawl_did_not_store_is_stored_by_reparse(smcat, tmp_path):
     assert json.loads(query(db, "SELECT args FROM crawls WHERE crawl_id = 2")[0][0]) == {
         "crawl_id": 1
     }
+
+
+def test_a_hot_search_answer_of_unreadable_entries_fails_the_command(smcat, tmp_path):
+    db = tmp_path / "hot.db"
+    with ReplayServer(FIXTURES / "weibo/hot_renamed.toml") as server:
+        result = smcat("crawl", "weibo-hot", "--db", str(db), weibo_url=server.url,
+                       download_delay=0)  # fmt: skip
+    assert result.returncode == 1
+    assert MARKUP in result.stderr.splitlines()[-1]
+    status, _, counts = crawl_record(db)
+    assert (status, counts["pages_all_rejected"]) == ("finished_with_rejects", 1)
+    assert query(db, "SELECT count(*) FROM hot_search") == [(0,)]
+    assert query(db, "SELECT count(*) FROM rejects WHERE kind = 'weibo_hot'")[0][0] > 0
