@@ -28,6 +28,7 @@ JIUSHI = "MS4wLjABAAAAfictional_JIUSHI_2020_old_003"  # page 1 unreadable, page 
 HUILUN = "MS4wLjABAAAAfictional_HUILUN_cursor_0004"  # page 2 gives back its own max_cursor
 UNREADABLE_PAGE = "5001000077"  # timeline page 2 unreadable, page 3 readable
 CURSOR_ROUND = "5001000078"  # timeline page 2 names page 2 as the next
+UNREADABLE_COMMENTS = "7430000000000000993"  # comment page 1 unreadable, page 2 readable
 MARKUP = "the site's markup or answer shape has likely changed"
 
 
@@ -212,3 +213,20 @@ def test_a_hot_search_answer_of_unreadable_entries_fails_the_command(smcat, tmp_
     assert (status, counts["pages_all_rejected"]) == ("finished_with_rejects", 1)
     assert query(db, "SELECT count(*) FROM hot_search") == [(0,)]
     assert query(db, "SELECT count(*) FROM rejects WHERE kind = 'weibo_hot'")[0][0] > 0
+
+
+def test_a_douyin_comment_page_of_unreadable_comments_is_paged_past_and_not_checkpointed(
+    smcat, tmp_path
+):
+    db = tmp_path / "comments.db"
+    with ReplayServer(DOUYIN_PAGING) as server:
+        result = douyin_crawl(smcat, server, db, "douyin-comments", UNREADABLE_COMMENTS)
+        assert server.hit_count("douyin-comments-993-p2") == 1
+    assert result.returncode == 1
+    assert MARKUP in result.stderr.splitlines()[-1]
+    status, _, counts = crawl_record(db)
+    assert (status, counts["pages_all_rejected"], counts["rejected"]) == (
+        "finished_with_rejects", 1, 3,
+    )  # fmt: skip
+    assert query(db, "SELECT count(*) FROM comments") == [(3,)]
+    assert checkpoint(db) == {}  # page 1 is missing: neither page 2 nor "done" is vouched for
