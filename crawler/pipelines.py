@@ -111,9 +111,9 @@ class StorePipeline:
         status = _STATUS_BY_REASON.get(reason, "stopped")
         if status == FINISHED and stop_reason:
             status = "stopped"
-        elif status == FINISHED and self.writer.written.rejected:
-            # what was rejected is missing: this must not read as a clean crawl (the counts
-            # say how many; `db info` shows them beside the status)
+        elif status == FINISHED and counts["rejected"]:
+            # what was rejected, in this run or those it resumes, is missing: this must not read
+            # as a clean crawl (the counts say how many; `db info` shows them beside the status)
             status = FINISHED_WITH_REJECTS
         self.store.finish_crawl(self.crawl_id, status, stop_reason or reason, counts)
         if status == FINISHED:

@@ -182,12 +182,13 @@ class DouyinUserSpider(DouyinSpider):
         # the page's cursor is followed whatever its rows gave; an empty page that claims more
         # would page for ever, and a cursor that comes round is recorded as a problem
         goes_on = page.has_more and bool(page.posts or page.rejects)
-        if goes_on and (problem := self.came_round(
-            response, (sec_uid,), page.max_cursor, cursor, "max_cursor"
-        )):  # fmt: skip
-            yield problem
-            return  # not done: the list was cut short
         if goes_on and not (self.max_pages and number >= self.max_pages):
+            came_round = self.came_round(
+                response, (sec_uid,), page.max_cursor, cursor, "max_cursor"
+            )
+            if came_round is not None:
+                yield came_round
+                return  # not done: the list was cut short
             yield self._posts_request(sec_uid, page.max_cursor, number + 1)
             yield from self._checkpoint(sec_uid, number, page.max_cursor, done=False)
             return
