@@ -21,6 +21,7 @@ from tests.test_douyin_crawl import crawl_record, query
 from tests.test_resume import checkpoint
 from tests.test_weibo_crawl import crawl as weibo_crawl
 from tests.test_weibo_search import search
+from tests.test_weibo_web import crawl as weibo_web_crawl
 
 DOUYIN_PAGING = FIXTURES / "douyin/paging.toml"
 WEIBO_PAGING = FIXTURES / "weibo/paging.toml"
@@ -28,6 +29,7 @@ JIUSHI = "MS4wLjABAAAAfictional_JIUSHI_2020_old_003"  # page 1 unreadable, page 
 HUILUN = "MS4wLjABAAAAfictional_HUILUN_cursor_0004"  # page 2 gives back its own max_cursor
 UNREADABLE_PAGE = "5001000077"  # timeline page 2 unreadable, page 3 readable
 CURSOR_ROUND = "5001000078"  # timeline page 2 names page 2 as the next
+SINCE_ID_ROUND = "5001000079"  # weibo.com's page 2 gives back page 1's since_id
 UNREADABLE_COMMENTS = "7430000000000000993"  # comment page 1 unreadable, page 2 readable
 MARKUP = "the site's markup or answer shape has likely changed"
 
@@ -230,3 +232,15 @@ def test_a_douyin_comment_page_of_unreadable_comments_is_paged_past_and_not_chec
     )  # fmt: skip
     assert query(db, "SELECT count(*) FROM comments") == [(3,)]
     assert checkpoint(db) == {}  # page 1 is missing: neither page 2 nor "done" is vouched for
+
+
+def test_a_weibo_com_timeline_whose_since_id_comes_round_is_recorded(smcat, tmp_path):
+    db = tmp_path / "web.db"
+    with ReplayServer(WEIBO_PAGING) as server:
+        result = weibo_web_crawl(smcat, server, db, SINCE_ID_ROUND)
+        assert server.hit_count(f"weibo-web-mymblog-{SINCE_ID_ROUND}-p2") == 1
+    assert result.returncode == 1
+    assert "since_id 5210007840800270kp2" in result.stderr.splitlines()[-1]
+    status, reason, _ = crawl_record(db)
+    assert status == "stopped" and "the cursor came round again" in reason
+    assert checkpoint(db) == {SINCE_ID_ROUND: 2}
