@@ -15,7 +15,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import Request, Response
 
 from crawler.endpoints import match
-from crawler.items import Item
+from crawler.items import Checkpoint, Item
 from crawler.middlewares import NO_RAW, fetched_at
 from crawler.pseudonyms import Pseudonymizer
 from crawler.spiders.base import SmcatSpider
@@ -62,9 +62,32 @@ class StorePipeline:
         spider.crawl_id = self.crawl_id
 
     def process_item(self, item: Item) -> Item:
+        if self.writer is None or self.store is None or self.crawl_id is None:
+            raise RuntimeError("the store pipeline is not open")
+        stored = self.writer.add(item)
+        if isinstance(item, Checkpoint):
+            # a run killed outright never closes: its counts so far go with its checkpoints,
+            # for the run that resumes it to add to
+            self.store.save_counts(self.crawl_id, self._counts())
+        return stored
+
+    def _counts(self) -> dict[str, int]:
+        """The crawl's counts so far: this run's, added to those of the runs it resumes."""
         if self.writer is None:
             raise RuntimeError("the store pipeline is not open")
-        return self.writer.add(item)
+        spider = _smcat_spider(self.crawler.spider)
+        stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
+        counts = {
+            "requests": stats.get("downloader/request_count", 0),
+            "responses": stats.get("downloader/response_count", 0),
+            "items": stats.get("item_scraped_count", 0),
+            "stored": self.writer.written.stored,
+            "rejected": self.writer.written.rejected,
+            "duplicates": self.writer.duplicates,
+            "errors": stats.get("log_count/ERROR", 0),
+            **spider.extra_counts,
+        }
+        return added_up(self.counts_before, counts, spider.totals)
 
     def response_received(self, response: Response, request: Request, spider: Spider) -> None:
         if not (self.keep_raw and _smcat_spider(spider).keep_raw) or self.store is None:
@@ -95,18 +118,7 @@ class StorePipeline:
             return
         spider = _smcat_spider(spider)
         self.writer.flush()
-        stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
-        counts = {
-            "requests": stats.get("downloader/request_count", 0),
-            "responses": stats.get("downloader/response_count", 0),
-            "items": stats.get("item_scraped_count", 0),
-            "stored": self.writer.written.stored,
-            "rejected": self.writer.written.rejected,
-            "duplicates": self.writer.duplicates,
-            "errors": stats.get("log_count/ERROR", 0),
-            **spider.extra_counts,
-        }
-        counts = added_up(self.counts_before, counts, spider.totals)
+        counts = self._counts()
         stop_reason = spider.stop_reason
         status = _STATUS_BY_REASON.get(reason, "stopped")
         if status == FINISHED and stop_reason:

@@ -16,8 +16,9 @@ from smcat.demo.replay import ReplayServer
 from smcat.store import Store
 from tests.conftest import FIXTURES, ROOT, clean_env
 from tests.long_timeline import write_long_timeline
+from tests.test_douyin_crawl import LANKOU, XIAOYU, crawl_record, query
 from tests.test_douyin_crawl import crawl as douyin_crawl
-from tests.test_douyin_crawl import crawl_record, query
+from tests.test_douyin_resume import kill_when, slow_manifest
 from tests.test_resume import checkpoint
 from tests.test_weibo_crawl import crawl as weibo_crawl
 from tests.test_weibo_search import search
@@ -244,3 +245,27 @@ def test_a_weibo_com_timeline_whose_since_id_comes_round_is_recorded(smcat, tmp_
     status, reason, _ = crawl_record(db)
     assert status == "stopped" and "the cursor came round again" in reason
     assert checkpoint(db) == {SINCE_ID_ROUND: 2}
+
+
+def test_the_counts_of_a_killed_run_are_added_to_those_of_the_run_that_resumes_it(smcat, tmp_path):
+    arguments = ["crawl", "douyin-user", LANKOU, XIAOYU]
+    manifest = slow_manifest(
+        tmp_path, "slow-p3", "/aweme/v1/web/aweme/post/",
+        {"sec_user_id": LANKOU, "max_cursor": "1759305600000"}, "user/posts_lankou_p3.json",
+    )  # fmt: skip
+    db = tmp_path / "killed.db"
+    with ReplayServer(manifest) as server:
+        kill_when(
+            db, server, arguments, "slow-p3", lambda marks: marks.get(LANKOU, {}).get("page") == 2
+        )
+        # the killed run's counts went with its last checkpoint
+        _, _, killed = crawl_record(db)
+        assert killed["pages"] >= 2
+        before = len(server.hits)
+        resumed = douyin_crawl(smcat, server, db, *arguments[1:], "--resume")
+        assert resumed.returncode == 0, resumed.stderr
+        lists_asked = [h for h in server.hits[before:] if h.path == "/aweme/v1/web/aweme/post/"]
+    status, _, counts = crawl_record(db)
+    assert status == "finished"
+    assert counts["pages"] == killed["pages"] + len(lists_asked)
+    assert (counts["accounts"], counts["posts_fetched"], counts["shortfall"]) == (2, 10, 37)

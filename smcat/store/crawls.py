@@ -70,6 +70,12 @@ class Crawls(Engine):
             (_now(), status, reason, _json(dict(counts)), crawl_id),
         )
 
+    def save_counts(self, crawl_id: int, counts: Mapping[str, int]) -> None:
+        """Record a running crawl's counts so far (a crawl killed outright keeps them)."""
+        self.connection.execute(
+            "UPDATE crawls SET counts = ? WHERE crawl_id = ?", (_json(dict(counts)), crawl_id)
+        )
+
     def save_checkpoint(self, crawl_id: int, part: str, value: object) -> None:
         """Record how far one part of a crawl (an account's timeline, a post's comments) got."""
         self.connection.execute(
