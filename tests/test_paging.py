@@ -6,8 +6,10 @@ counts adding up; reparse stores no reject twice."""
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from crawler.pipelines import added_up
@@ -16,11 +18,14 @@ from smcat.demo.replay import ReplayServer
 from smcat.store import Store
 from tests.conftest import FIXTURES, ROOT, clean_env
 from tests.long_timeline import write_long_timeline
+from tests.search_pages import write_search_fixture
 from tests.test_douyin_crawl import LANKOU, XIAOYU, crawl_record, query
 from tests.test_douyin_crawl import crawl as douyin_crawl
 from tests.test_douyin_resume import kill_when, slow_manifest
 from tests.test_resume import checkpoint
 from tests.test_weibo_crawl import crawl as weibo_crawl
+from tests.test_weibo_search import COOKIE as SEARCH_COOKIE
+from tests.test_weibo_search import PLAN as SEARCH_PLAN
 from tests.test_weibo_search import search
 from tests.test_weibo_web import crawl as weibo_web_crawl
 
@@ -99,7 +104,10 @@ def test_a_search_page_in_the_2018_markup_is_paged_past_and_its_window_not_done(
     # page 1's five cards, and the demo's broken card on page 2
     assert query(db, "SELECT count(*) FROM rejects WHERE kind = 'weibo_search_card'") == [(6,)]
     assert query(db, "SELECT count(*) FROM posts")[0][0] > 0  # page 2's
-    assert checkpoint(db) == {}  # the window is not done: --resume searches it again
+    # the window is not done: page 1 is not stored, so --resume asks for it again
+    assert checkpoint(db) == {
+        "custom:2025-03-01-0:2025-03-03-0 澜蔻旧版": {"pages": 2, "stored": [2]}
+    }
 
 
 def test_a_timeline_whose_next_page_comes_round_is_recorded_and_resumable(smcat, tmp_path):
@@ -269,3 +277,45 @@ def test_the_counts_of_a_killed_run_are_added_to_those_of_the_run_that_resumes_i
     assert status == "finished"
     assert counts["pages"] == killed["pages"] + len(lists_asked)
     assert (counts["accounts"], counts["posts_fetched"], counts["shortfall"]) == (2, 10, 37)
+
+
+def test_a_killed_search_asks_again_only_the_pages_it_had_not_stored(smcat, tmp_path):
+    fixture = write_search_fixture(tmp_path, "速行跑鞋", SEARCH_PLAN, days=3)
+    scope = "custom:2025-04-01-0:2025-04-02-0"  # the quiet day: 18 pages
+    assert fixture.pages_listed[scope] == 18
+    route = scope.replace(":", "_")
+    slow = f"{route}_p5.html"
+    manifest = tmp_path / "slow.toml"
+    manifest.write_text(
+        f'include = ["{fixture.manifest}"]\n\n[[route]]\nname = "slow"\npath = "/weibo"\n'
+        f'query = {{ q = "速行跑鞋", timescope = "{scope}", page = "5" }}\n'
+        f'responses = [{{ body_file = "{tmp_path / slow}", delay = 60 }}, '
+        f'{{ body_file = "{tmp_path / slow}" }}]\n',
+        encoding="utf-8",
+    )
+    db = tmp_path / "killed.db"
+    arguments = ["crawl", "weibo-search", "速行跑鞋", "--since", "2025-04-01", "--until",
+                 "2025-04-03", "--db", str(db)]  # fmt: skip
+    with ReplayServer(manifest) as server:
+        env = clean_env(SMCAT_WEIBO_SEARCH_URL=server.url, SMCAT_DOWNLOAD_DELAY="0",
+                        SMCAT_WEIBO_COOKIE=SEARCH_COOKIE)  # fmt: skip
+        process = subprocess.Popen(
+            [sys.executable, "-m", "smcat", *arguments], cwd=tmp_path, env=env,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        all_but_the_slow_page = {"pages": 18, "stored": [n for n in range(1, 19) if n != 5]}
+        deadline = time.monotonic() + 60
+        while checkpoint(db).get(f"{scope} 速行跑鞋") != all_but_the_slow_page:
+            assert time.monotonic() < deadline, "the day's other pages were never stored"
+            time.sleep(0.1)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+
+        resumed = search(smcat, server, db, *arguments[2:-2], "--resume")
+        assert resumed.returncode == 0, resumed.stderr
+        assert "resuming crawl 1" in resumed.stdout
+        assert server.hit_count("slow") == 2
+        # of the day in hand, only the page not stored was asked again
+        assert all(server.hit_count(f"{route}_p{n}.html") == 1 for n in range(1, 19) if n != 5)
+    assert set(dict(query(db, "SELECT post_id, created_at FROM posts"))) == set(fixture.posts)
+    assert query(db, "SELECT crawl_id, status FROM crawls") == [(1, "finished")]
