@@ -123,7 +123,7 @@ def weibo_user(
         for uid in uids:
             mark = plan.after.get(uid)
             stdout.print(f"{uid}: " + (f"after {mark}" if mark else "no mark: all"))
-    result = _run(resolved, plan, resume)
+    result = _run(resolved, plan, resume, resumable=True)
     if result.sample is not None:
         stdout.print(f"sample {result.sample.sample_id}: {len(result.sample.posts)} posts")
         for (account, month), count in result.sample.per_group.items():
@@ -219,7 +219,7 @@ def weibo_search(
     resolved = settings(db=db)
     with _usage():
         plan = crawl.plan_weibo_search(resolved, keywords, since=since, until=until, resume=resume)
-    _run(resolved, plan, resume)
+    _run(resolved, plan, resume, resumable=True)
 
 
 @crawl_app.command("douyin-user")
@@ -254,7 +254,7 @@ def douyin_user(
         plan = crawl.plan_douyin_user(
             resolved, sec_uids, max_pages=max_pages, resume=resume, browser=browser
         )
-    _run(resolved, plan, resume)
+    _run(resolved, plan, resume, resumable=True)
 
 
 @crawl_app.command("douyin-comments")
@@ -287,7 +287,7 @@ def douyin_comments(
             resolved, aweme_ids, replies=replies, pseudonymize=pseudonymize, max_pages=max_pages,
             resume=resume,
         )  # fmt: skip
-    _run(resolved, plan, resume)
+    _run(resolved, plan, resume, resumable=True)
 
 
 @crawl_app.command("douyin-live")
@@ -331,29 +331,40 @@ def reparse_command(
     report([crawl.reparse(settings(db=db), crawl_id=crawl_id).record])
 
 
-def _run(resolved: Settings, plan: CrawlPlan, resume: bool = False) -> CrawlResult:
-    """Say what the plan resumes (if asked to resume), run it, and report how it ended."""
+def _run(
+    resolved: Settings, plan: CrawlPlan, resume: bool = False, *, resumable: bool = False
+) -> CrawlResult:
+    """Say what the plan resumes (if asked to resume), run it, and report how it ended;
+    `resumable`: the command takes --resume."""
     if resume and (resumed := plan.resumes) is not None:
         stdout.print(f"resuming crawl {resumed.crawl_id} ({resumed.status})")
     elif resume:
         stdout.print("nothing to resume with these arguments: starting a new crawl")
     (result,) = crawl.run(resolved, [plan])
-    report([result.record])
+    report([result.record], resumable=resumable)
     return result
 
 
-def report(records: list[CrawlRecord]) -> None:
-    """Print how each crawl ended; fail (exit 1) if one did not finish cleanly."""
+def report(records: list[CrawlRecord], *, resumable: bool = False) -> None:
+    """Print how each crawl ended; fail (exit 1) if one did not run to its end, or had a page
+    whose rows were all rejected (a markup change must never look like success)."""
     for record in records:
         counts = ", ".join(f"{k} {v}" for k, v in record.counts.items())
         stdout.print(f"crawl {record.crawl_id} ({record.spider}): {record.status}; {counts}")
-        if record.status != "finished":
+        if not record.ran_to_end:
             stdout.print(f"  why: {record.reason}")
-    unfinished = [r for r in records if r.status != "finished"]
-    if unfinished:
+    again = "run the same command again" + (" with --resume" if resumable else "")
+    if unfinished := [r for r in records if not r.ran_to_end]:
         first = unfinished[0]
         why = " ".join(str(first.reason).split())  # the error stays one line
         raise SmcatError(
             f"crawl {first.crawl_id} {first.status} ({why}): see `smcat db info` and the rejects "
-            "table, then run the same command again"
+            f"table, then {again}"
+        )
+    if unread := [r for r in records if r.pages_all_rejected]:
+        first = unread[0]
+        raise SmcatError(
+            f"crawl {first.crawl_id}: {first.pages_all_rejected} page(s) stored nothing it could "
+            "read (every row rejected): the site's markup or answer shape has likely changed; "
+            "see why with `smcat db export rejects`"
         )

@@ -104,7 +104,7 @@ class CrawlPlan:
 @dataclass(frozen=True)
 class CrawlResult:
     """How a crawl ended (its record in the store), and the sample drawn after it, if one was
-    asked for and the crawl finished."""
+    asked for and the crawl ran to its end (with rejects or not)."""
 
     record: CrawlRecord
     sample: MonthlySample | None = None
@@ -299,7 +299,7 @@ def run(settings: Settings, plans: Sequence[CrawlPlan]) -> list[CrawlResult]:
     results = []
     for plan, record in zip(plans, records, strict=True):
         sample = None
-        if plan.sampling is not None and record.status == "finished":
+        if plan.sampling is not None and record.ran_to_end:
             with Store.open(settings.db) as store:
                 sample = _draw(store, plan.sampling)
         results.append(CrawlResult(record, sample))

@@ -6,6 +6,7 @@ body, so the crawl can be audited and rows rebuilt from what was fetched.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
@@ -15,18 +16,18 @@ from scrapy.http import Request, Response
 from scrapy.utils.defer import deferred_from_coro
 
 from crawler.endpoints import match
-from crawler.items import Item
+from crawler.items import Checkpoint, Item
 from crawler.middlewares import NO_RAW, fetched_at
 from crawler.pseudonyms import Pseudonymizer
 from crawler.spiders.base import SmcatSpider
 from crawler.writer import ItemWriter
-from smcat.store import Store, StoreFull
+from smcat.store import FINISHED, FINISHED_WITH_REJECTS, Store, StoreFull
 
 DISK_FULL = (
     "the disk holding the database is full: free space on it, then run the same command"
     " with --resume"
 )
-_STATUS_BY_REASON = {"finished": "finished", "shutdown": "interrupted", "cancelled": "interrupted"}
+_STATUS_BY_REASON = {"finished": FINISHED, "shutdown": "interrupted", "cancelled": "interrupted"}
 
 
 class StorePipeline:
@@ -39,6 +40,7 @@ class StorePipeline:
         self.store: Store | None = None
         self.crawl_id: int | None = None
         self.writer: ItemWriter | None = None
+        self.counts_before: dict[str, int] = {}  # of the runs of a crawl this one resumes
         self.full = False  # the disk is full: the crawl is stopping
         salt = crawler.settings.get("SMCAT_PSEUDONYM_SALT")
         self.pseudonymizer = (
@@ -56,6 +58,8 @@ class StorePipeline:
         spider = _smcat_spider(self.crawler.spider)
         self.store = Store.open(self.db_path)
         if spider.resume_crawl_id is not None:
+            resumed = self.store.crawl(spider.resume_crawl_id)
+            self.counts_before = resumed.counts if resumed is not None else {}
             self.store.reopen_crawl(spider.resume_crawl_id)
             self.crawl_id = spider.resume_crawl_id
         else:
@@ -64,15 +68,38 @@ class StorePipeline:
         spider.crawl_id = self.crawl_id
 
     def process_item(self, item: Item) -> Item:
-        if self.writer is None:
+        if self.writer is None or self.store is None or self.crawl_id is None:
             raise RuntimeError("the store pipeline is not open")
         if self.full:  # stopping: the item is fetched again on --resume
             return item
         try:
-            return self.writer.add(item)
+            stored = self.writer.add(item)
+            if isinstance(item, Checkpoint):
+                # a run killed outright never closes: its counts so far go with its
+                # checkpoints, for the run that resumes it to add to
+                self.store.save_counts(self.crawl_id, self._counts())
+            return stored
         except StoreFull:
             self._stop_when_full()
             return item
+
+    def _counts(self) -> dict[str, int]:
+        """The crawl's counts so far: this run's, added to those of the runs it resumes."""
+        if self.writer is None:
+            raise RuntimeError("the store pipeline is not open")
+        spider = _smcat_spider(self.crawler.spider)
+        stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
+        counts = {
+            "requests": stats.get("downloader/request_count", 0),
+            "responses": stats.get("downloader/response_count", 0),
+            "items": stats.get("item_scraped_count", 0),
+            "stored": self.writer.written.stored,
+            "rejected": self.writer.written.rejected,
+            "duplicates": self.writer.duplicates,
+            "errors": stats.get("log_count/ERROR", 0),
+            **spider.extra_counts,
+        }
+        return added_up(self.counts_before, counts, spider.totals)
 
     def response_received(self, response: Response, request: Request, spider: Spider) -> None:
         if not (self.keep_raw and _smcat_spider(spider).keep_raw) or self.store is None:
@@ -118,29 +145,33 @@ class StorePipeline:
             self.writer.flush()
         except StoreFull:
             spider.stop_reason = DISK_FULL
-        stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
-        counts = {
-            "requests": stats.get("downloader/request_count", 0),
-            "responses": stats.get("downloader/response_count", 0),
-            "items": stats.get("item_scraped_count", 0),
-            "stored": self.writer.written.stored,
-            "rejected": self.writer.written.rejected,
-            "duplicates": self.writer.duplicates,
-            "errors": stats.get("log_count/ERROR", 0),
-            **spider.extra_counts,
-        }
+        counts = self._counts()
         stop_reason = spider.stop_reason
         status = _STATUS_BY_REASON.get(reason, "stopped")
-        if status == "finished" and stop_reason:
+        if status == FINISHED and stop_reason:
             status = "stopped"
+        elif status == FINISHED and counts["rejected"]:
+            # what was rejected, in this run or those it resumes, is missing: this must not read
+            # as a clean crawl (the counts say how many; `db info` shows them beside the status)
+            status = FINISHED_WITH_REJECTS
         try:
             self.store.finish_crawl(self.crawl_id, status, stop_reason or reason, counts)
-            if status == "finished" and not self.writer.written.rejected:
+            if status == FINISHED:
                 self._advance_marks(self.store, self.crawl_id, spider)
         except StoreFull:
             pass  # the crawl stays "running", which --resume takes up as it does "stopped"
         self.store.close()
         self.store = None
+
+
+def added_up(
+    before: Mapping[str, int], now: Mapping[str, int], totals: Collection[str]
+) -> dict[str, int]:
+    """A resumed crawl's counts: this run's tallies added to the earlier runs'; the counts
+    named in `totals` hold the crawl's whole figure already and are taken as they are now."""
+    summed = {key: value if key in totals else value + before.get(key, 0)
+              for key, value in now.items()}  # fmt: skip
+    return {**summed, **{key: value for key, value in before.items() if key not in now}}
 
 
 @runtime_checkable

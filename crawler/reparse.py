@@ -19,9 +19,10 @@ from crawler.endpoints import CrawlContext, Endpoint, LongText, match
 from crawler.items import Item, PostItem, RejectItem
 from crawler.parsers.weibo_posts import with_long_text
 from crawler.writer import ItemWriter
-from smcat.store import Store
+from smcat.store import FINISHED, FINISHED_WITH_REJECTS, Store
 
-_COUNTS = ("responses", "parsed", "skipped", "failed", "stored", "rejected")
+REPARSE = "reparse"  # the spider name a reparse is recorded under
+_COUNTS = ("responses", "parsed", "skipped", "failed", "stored", "rejected", "rejects_known")
 
 
 @dataclass(frozen=True)
@@ -34,16 +35,24 @@ class ReparseResult:
 
 class _CrawlRows:
     """The rows of one original crawl, written as that crawl wrote them: a post once, its full
-    text joined to it where the crawl fetched one."""
+    text joined to it where the crawl fetched one; a reject only if neither the crawl nor an
+    earlier reparse of it stored the same one."""
 
-    def __init__(self, store: Store, run_id: int, args: dict[str, Any]) -> None:
+    def __init__(self, store: Store, run_id: int, source: int | None, args: dict[str, Any]) -> None:
+        self.store = store
         self.writer = ItemWriter(store, run_id)
         self.context = CrawlContext(args)
         self.long_posts: dict[str, PostItem] = {}
         self.full_texts: dict[str, str] = {}
+        self.known_rejects = store.stored_rejects(source, REPARSE)
+        self.rejects_known = 0
 
     def add(self, item: Item | LongText) -> None:
-        if isinstance(item, LongText):
+        if isinstance(item, RejectItem) and (
+            self.store.reject_key(item.kind, item.reason, item.payload) in self.known_rejects
+        ):
+            self.rejects_known += 1
+        elif isinstance(item, LongText):
             self.full_texts[item.key] = item.text
         elif isinstance(item, PostItem) and item.is_long_text:
             self.long_posts[item.post_id] = item
@@ -58,12 +67,15 @@ class _CrawlRows:
         self.writer.flush()
         counts["stored"] += self.writer.written.stored
         counts["rejected"] += self.writer.written.rejected
+        counts["rejects_known"] += self.rejects_known
 
 
 def reparse(store: Store, *, crawl_id: int | None = None) -> ReparseResult:
     """Read the kept payloads (of one crawl, or all) again and write their rows; recorded as
-    a crawl of its own, "stopped" if a payload did not read (its reject says why)."""
-    run_id = store.start_crawl("reparse", {"crawl_id": crawl_id})
+    a crawl of its own, "stopped" if a payload did not read (its reject says why),
+    "finished_with_rejects" if rows were rejected (those stored already are not stored
+    again: counted under "rejects_known")."""
+    run_id = store.start_crawl(REPARSE, {"crawl_id": crawl_id})
     counts: Counter[str] = Counter(dict.fromkeys(_COUNTS, 0))
     rows: _CrawlRows | None = None
     source: int | None = None
@@ -75,7 +87,7 @@ def reparse(store: Store, *, crawl_id: int | None = None) -> ReparseResult:
                 rows.finish(counts)
             source = raw["crawl_id"]
             record = store.crawl(source) if source is not None else None
-            rows = _CrawlRows(store, run_id, record.args if record else {})
+            rows = _CrawlRows(store, run_id, source, record.args if record else {})
         matched = match(raw["url"])
         if raw["status"] != 200 or matched is None:
             counts["skipped"] += 1  # error pages never yield rows; no parser reads the others
@@ -98,7 +110,9 @@ def reparse(store: Store, *, crawl_id: int | None = None) -> ReparseResult:
             run_id, "stopped", f"{counts['failed']} payload(s) did not parse", dict(counts)
         )
     else:
-        store.finish_crawl(run_id, "finished", "finished", dict(counts))
+        rejected = counts["rejected"] + counts["rejects_known"]
+        status = FINISHED_WITH_REJECTS if rejected else FINISHED
+        store.finish_crawl(run_id, status, "finished", dict(counts))
     return ReparseResult(run_id, dict(counts))
 
 

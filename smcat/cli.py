@@ -182,7 +182,7 @@ def demo(
     stdout.print(
         f"next: smcat db info --db {result.db}   |   smcat db export posts --db {result.db}"
     )
-    if any(c.status != "finished" for c in result.crawls):
+    if not all(c.ran_to_end for c in result.crawls):
         raise SmcatError(f"the demo crawl did not finish: see `smcat db info --db {result.db}`")
 
 

@@ -43,7 +43,7 @@ def info(
     recent.add_column("crawl")
     recent.add_column("spider")
     recent.add_column("started", no_wrap=True)
-    recent.add_column("status")
+    recent.add_column("status", no_wrap=True)  # finished_with_rejects must read as one word
     recent.add_column("stored", justify="right")
     recent.add_column("rejected", justify="right")
     recent.add_column("why it ended", overflow="fold")  # a URL in a reason must stay whole

@@ -22,6 +22,7 @@ from crawler.items import RejectItem
 from crawler.middlewares import fetched_at
 from crawler.parsers.common import HasComments, Paging, PayloadError
 from crawler.parsers.weibo_visitor import is_visitor_page
+from smcat.store import PAGES_ALL_REJECTED
 
 _LOGIN_MARKERS = ("/signin", "passport.weibo", "login.sina")
 Page = TypeVar("Page", bound=HasComments)
@@ -61,6 +62,9 @@ class SmcatSpider(Spider):
     platform = ""
     fatal: tuple[type[PayloadError], ...] = ()
     """Problems after which no later request can fare better: the crawl closes at once."""
+    totals: frozenset[str] = frozenset({"raw_kept"})
+    """The extra counts that hold the crawl's whole figure, not this run's: a resumed crawl's
+    counts take these as they are and add the rest to the earlier runs'."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -71,6 +75,7 @@ class SmcatSpider(Spider):
         self.resume_crawl_id: int | None = None  # the crawl this one continues
         self.crawl_id: int | None = None  # set by the store pipeline as the crawl starts
         self.keep_raw = True  # the pipeline reads this; see keep_raw_unless_pseudonymised
+        self.cursors: set[tuple[object, ...]] = set()  # (list..., cursor) asked for
 
     def keep_raw_unless_pseudonymised(self) -> None:
         """Keep no raw bodies in a pseudonymised crawl: they hold the real ids. Call it once
@@ -122,6 +127,30 @@ class SmcatSpider(Spider):
             yield self._problem(response, f"{what}: {page.cursor_problem}; its paging ends here")
         return page
 
+    def all_rejected(self, rows: Sequence[object], rejects: Sequence[object]) -> bool:
+        """Whether a page stored nothing it could read: it had rows, and every one was
+        rejected (a markup or answer shape the parser no longer reads). Counted under
+        PAGES_ALL_REJECTED; such a page is not checkpointed, so --resume asks for it again."""
+        if not nothing_read(rows, rejects):
+            return False
+        self.extra_counts[PAGES_ALL_REJECTED] = self.extra_counts.get(PAGES_ALL_REJECTED, 0) + 1
+        return True
+
+    def came_round(
+        self, response: Response, part: tuple[object, ...], cursor: object, asked: object,
+        name: str,
+    ) -> RejectItem | None:  # fmt: skip
+        """A problem if a list's (`part`'s) next cursor was asked for already, or is the one
+        just `asked` with (it would page for ever, or, filtered as a repeat request, end the
+        list early without a word); else None, and the cursor is noted."""
+        self.cursors.add((*part, asked))
+        if (*part, cursor) in self.cursors:
+            return self._problem(
+                response, f"{response.url}: the cursor came round again ({name} {cursor})"
+            )
+        self.cursors.add((*part, cursor))
+        return None
+
     def _problem(self, response: Response, reason: str) -> RejectItem:
         self._note(reason)
         return RejectItem(
@@ -165,13 +194,8 @@ class PageLedger:
 
 
 class CommentPaging(SmcatSpider):
-    """What comment spiders share: reading a page of comments, and ending a thread whose
-    paging cursor comes round again. Their requests carry the post (and, for replies, the
-    comment: root) in their meta."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.cursors: set[tuple[str, str, int]] = set()  # (post, thread, cursor) asked for
+    """What comment spiders share: reading a page of comments. Their requests carry the post
+    (and, for replies, the comment: root) in their meta."""
 
     def _read_comments(
         self, response: Response, parse_page: Callable[[Any, str, datetime], Page], what: str
@@ -185,21 +209,19 @@ class CommentPaging(SmcatSpider):
         if page is None:
             return None
         self.extra_counts["pages"] += 1
+        self.all_rejected(page.comments, page.rejects)
         yield from page.rejects
         yield from page.comments
         return page
 
-    def _came_round(self, response: Response, cursor: int, name: str) -> RejectItem | None:
-        """A problem if a thread's next cursor was asked for already, or is the one just asked
-        with (it would page for ever, or, filtered as a repeat request, end the thread early
-        without a word); else None, and the cursor is noted."""
-        thread = (response.meta["post_id"], response.meta.get("root", ""))
-        if (*thread, cursor) in self.cursors or cursor == response.meta[name]:
-            return self._problem(
-                response, f"{response.url}: the cursor came round again ({name} {cursor})"
-            )
-        self.cursors.add((*thread, cursor))
-        return None
+    def _thread(self, response: Response) -> tuple[str, ...]:
+        """The comment thread a response is of: the post, and the comment for replies."""
+        return (response.meta["post_id"], response.meta.get("root", ""))
+
+
+def nothing_read(rows: Sequence[object], rejects: Sequence[object]) -> bool:
+    """Whether a page's rows were all rejected (see SmcatSpider.all_rejected)."""
+    return not rows and bool(rejects)
 
 
 REJECT_BODY_MAX = 1 << 20

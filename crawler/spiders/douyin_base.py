@@ -115,9 +115,11 @@ class DouyinSpider(SmcatSpider):
         meta: dict[str, Any],
         referer: str,
         errback: Any = None,
+        priority: int = 0,
     ) -> Request:
         """A GET of an endpoint of Douyin's API with `query`, signed, retried when empty, with
-        the cookie if configured; a failure goes to `errback`, by default `request_failed`."""
+        the cookie if configured; a failure goes to `errback`, by default `request_failed`.
+        Requests that complete a page already fetched go first with a higher `priority`."""
         headers = {"Accept": "application/json, text/plain, */*", "Referer": referer}
         if cookie := self.settings.get("SMCAT_DOUYIN_COOKIE"):
             headers["Cookie"] = cookie
@@ -129,6 +131,7 @@ class DouyinSpider(SmcatSpider):
             meta={**meta, SIGN: True, RETRY_EMPTY: True, "give_up_log_level": "DEBUG"},
             headers=headers,
             dont_filter=True,  # a live room is asked again and again; posts pages never repeat
+            priority=priority,
         )
 
     def request_failed(self, failure: Failure) -> Iterator[Any]:

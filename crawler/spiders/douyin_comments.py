@@ -16,7 +16,7 @@ from scrapy.http import Response
 from crawler.endpoints import DOUYIN_COMMENTS, DOUYIN_REPLIES
 from crawler.items import Checkpoint, RejectItem
 from crawler.parsers.douyin_comments import DouyinCommentPage, parse_comment_list
-from crawler.spiders.base import CommentPaging, PageLedger, decoded, flag, listed
+from crawler.spiders.base import CommentPaging, PageLedger, decoded, flag, listed, nothing_read
 from crawler.spiders.douyin_base import WEBAPP_QUERY, DouyinSpider
 
 PAGE_SIZE = 20  # what the site's own page asks for
@@ -26,6 +26,7 @@ class DouyinCommentsSpider(DouyinSpider, CommentPaging):
     """Comments of Douyin posts (aweme ids), every page, and their replies with `replies=1`."""
 
     name = "douyin_comments"
+    totals = frozenset({"raw_kept", "posts"})
 
     def __init__(
         self, aweme_ids: str | Sequence[str] = "", replies: str | bool = False,
@@ -47,6 +48,7 @@ class DouyinCommentsSpider(DouyinSpider, CommentPaging):
         self.pages = PageLedger({a: self.marks.get(a, {}).get("page", 0) for a in self.aweme_ids})
         self.cursor_after: dict[tuple[str, int], int] = {}  # (post, page) -> the next cursor
         self.threads_due: dict[tuple[str, int], int] = {}  # (post, page) -> reply threads open
+        self.unread: set[tuple[str, int]] = set()  # (post, page) with rows all rejected
 
     @staticmethod
     def describe(aweme_ids: Sequence[str], replies: bool) -> dict[str, Any]:
@@ -74,7 +76,11 @@ class DouyinCommentsSpider(DouyinSpider, CommentPaging):
         meta = {"post_id": aweme_id, "root": root, "page": number, "cursor": cursor,
                 "origin": origin}  # fmt: skip
         referer = self._referer(aweme_id)
-        return self.douyin_request(DOUYIN_REPLIES, query, self.parse_replies, meta, referer)
+        # replies complete a page already fetched: before the next page, so that it is
+        # checkpointed soon after it came
+        return self.douyin_request(
+            DOUYIN_REPLIES, query, self.parse_replies, meta, referer, priority=1
+        )
 
     def _referer(self, aweme_id: str) -> str:
         return self.site_url(f"/video/{aweme_id}")
@@ -85,6 +91,8 @@ class DouyinCommentsSpider(DouyinSpider, CommentPaging):
         if page is None:
             return  # not checkpointed: a resumed crawl asks for this page again
         self.cursor_after[(aweme_id, number)] = page.cursor
+        if nothing_read(page.comments, page.rejects):
+            self.unread.add((aweme_id, number))
         threads = page.more_replies if self.replies else []
         for root in threads:
             yield self._replies(aweme_id, root, 0, 1, number)
@@ -95,22 +103,24 @@ class DouyinCommentsSpider(DouyinSpider, CommentPaging):
         if threads:
             self.threads_due[(aweme_id, number)] = len(threads)
         else:
-            yield from self._page_stored(aweme_id, number)
+            yield from self._page_settled(aweme_id, number)
 
     def parse_replies(self, response: Response) -> Iterator[Any]:
         aweme_id, root, number = (response.meta[k] for k in ("post_id", "root", "page"))
         page = yield from self._read(response, f"replies to {root}, page {number}")
         if page is None:
             return
+        origin = (aweme_id, response.meta["origin"])
+        if nothing_read(page.comments, page.rejects):
+            self.unread.add(origin)  # the page vouches for its replies: it is not stored whole
         if (yield from self._goes_on(page, response, number)):
             yield self._replies(aweme_id, root, page.cursor, number + 1, response.meta["origin"])
             return
         # the thread is read to its end: the page it hangs from may now be wholly stored
-        origin = (aweme_id, response.meta["origin"])
         self.threads_due[origin] -= 1
         if not self.threads_due[origin]:
             del self.threads_due[origin]
-            yield from self._page_stored(*origin)
+            yield from self._page_settled(*origin)
 
     def _read(
         self, response: Response, what: str
@@ -120,12 +130,21 @@ class DouyinCommentsSpider(DouyinSpider, CommentPaging):
     def _goes_on(
         self, page: DouyinCommentPage, response: Response, number: int
     ) -> Generator[RejectItem, None, bool]:
-        if not page.has_more or not page.comments or (self.max_pages and number >= self.max_pages):
+        # a page of comments all rejected still has a cursor to follow; an empty one does not
+        read = page.comments or page.rejects
+        if not page.has_more or not read or (self.max_pages and number >= self.max_pages):
             return False
-        if problem := self._came_round(response, page.cursor, "cursor"):
+        thread, asked = self._thread(response), response.meta["cursor"]
+        if problem := self.came_round(response, thread, page.cursor, asked, "cursor"):
             yield problem
             return False
         return True
+
+    def _page_settled(self, aweme_id: str, number: int) -> Iterator[Checkpoint]:
+        """A page whose comments and replies are all in: checkpointed unless some of its
+        answers were all rejected (then --resume asks for it again)."""
+        if (aweme_id, number) not in self.unread:
+            yield from self._page_stored(aweme_id, number)
 
     def _page_stored(self, aweme_id: str, number: int) -> Iterator[Checkpoint]:
         through, done = self.pages.stored(aweme_id, number)

@@ -42,6 +42,8 @@ class DouyinUserSpider(DouyinSpider):
     """Profiles and posts of Douyin creators, named by sec_uid."""
 
     name = "douyin_user"
+    # an account's listed and fetched posts are counted anew, with the earlier runs', by each run
+    totals = frozenset({"raw_kept", "accounts", "posts_listed", "posts_fetched", "shortfall"})
 
     def __init__(
         self, sec_uids: str | Sequence[str] = "", count: str | int = 20, max_pages: str | int = 0,
@@ -67,6 +69,7 @@ class DouyinUserSpider(DouyinSpider):
         self.listed: dict[str, int] = {}  # sec_uid -> posts its profile counts
         self.fetched: dict[str, set[str]] = {s: set() for s in self.sec_uids}
         self.complete: set[str] = set()  # accounts whose list was read to its end
+        self.unread: set[str] = set()  # accounts with a page whose posts were all rejected
         # --resume: the crawl to continue, and each account's checkpoint: the last page
         # stored, the cursor after it, the posts fetched and listed so far, and whether done
         self.resume_crawl_id = int(resume_crawl_id) if resume_crawl_id else None
@@ -90,6 +93,7 @@ class DouyinUserSpider(DouyinSpider):
                 yield self.page_request(self._referer(sec_uid), self.read_creator, meta, paths)
             return
         for sec_uid in self.sec_uids:
+            self.cursors.add((sec_uid, 0))  # where a list starts: a page pointing back came round
             mark = self.marks.get(sec_uid, {})
             if mark.get("listed") is not None:
                 self.listed[sec_uid] = mark["listed"]  # the profile is stored already
@@ -169,28 +173,42 @@ class DouyinUserSpider(DouyinSpider):
         if page is None:
             return
         self.extra_counts["pages"] += 1
+        if self.all_rejected(page.posts, page.rejects):
+            self.unread.add(sec_uid)  # this page and those after it are not checkpointed
         yield from page.rejects
         for post in page.posts:
             self.fetched[sec_uid].add(post.post_id)
             yield post
-        # an empty page that claims more, or a cursor that does not move, would page for ever
-        goes_on = page.has_more and page.posts and page.max_cursor not in (0, cursor)
+        # the page's cursor is followed whatever its rows gave; an empty page that claims more
+        # would page for ever, and a cursor that comes round is recorded as a problem
+        goes_on = page.has_more and bool(page.posts or page.rejects)
         if goes_on and not (self.max_pages and number >= self.max_pages):
+            came_round = self.came_round(
+                response, (sec_uid,), page.max_cursor, cursor, "max_cursor"
+            )
+            if came_round is not None:
+                yield came_round
+                return  # not done: the list was cut short
             yield self._posts_request(sec_uid, page.max_cursor, number + 1)
-            yield self._checkpoint(sec_uid, number, page.max_cursor, done=False)
+            yield from self._checkpoint(sec_uid, number, page.max_cursor, done=False)
             return
         if not self.max_pages or not goes_on:
             self.complete.add(sec_uid)
             self._compare(sec_uid)
-        yield self._checkpoint(sec_uid, number, page.max_cursor, done=True)
+        yield from self._checkpoint(sec_uid, number, page.max_cursor, done=True)
 
-    def _checkpoint(self, sec_uid: str, page: int, cursor: int, *, done: bool) -> Checkpoint:
+    def _checkpoint(
+        self, sec_uid: str, page: int, cursor: int, *, done: bool
+    ) -> Iterator[Checkpoint]:
         """Where an account's list got to, once the page's posts are stored (the writer stores
-        what came before a checkpoint first)."""
+        what came before a checkpoint first); none from a page all rejected on, so that
+        --resume asks for that page again."""
+        if sec_uid in self.unread:
+            return
         value = {"page": page, "cursor": cursor, "fetched": self._fetched(sec_uid), "done": done}
         if sec_uid in self.listed:
             value["listed"] = self.listed[sec_uid]
-        return Checkpoint(sec_uid, value)
+        yield Checkpoint(sec_uid, value)
 
     def _fetched(self, sec_uid: str) -> int:
         """The posts of an account listed so far, by this crawl and the one it resumes."""

@@ -33,6 +33,7 @@ class WeiboCommentsSpider(WeiboSpider, CommentPaging):
     """Comments of posts (numeric mids), every page, and their replies with `replies=1`."""
 
     name = "weibo_comments"
+    totals = frozenset({"raw_kept", "posts"})
 
     def __init__(
         self, post_ids: str | Sequence[str] = "", replies: str | bool = False,
@@ -87,6 +88,7 @@ class WeiboCommentsSpider(WeiboSpider, CommentPaging):
         if page is None:
             return
         self.extra_counts["pages"] += 1
+        self.all_rejected(page.comments, page.rejects)
         yield from page.rejects
         yield from page.comments
         last = min(page.page_count, self.max_pages or WAP_PAGE_CAP, WAP_PAGE_CAP)
@@ -97,7 +99,7 @@ class WeiboCommentsSpider(WeiboSpider, CommentPaging):
                 "use --api mobile or web for the rest", WAP_PAGE_CAP, page.page_count, post_id,
             )  # fmt: skip
         # one page after another: past its cap weibo.cn answers with empty pages, not an error
-        if page.comments and number < last:
+        if (page.comments or page.rejects) and number < last:
             yield self._wap_page(post_id, number + 1)
 
     def _page(self, post_id: str, max_id: int | None, max_id_type: int, number: int) -> Request:
@@ -162,7 +164,8 @@ class WeiboCommentsSpider(WeiboSpider, CommentPaging):
     ) -> Generator[RejectItem, None, bool]:
         if page.ended or (self.max_pages and number >= self.max_pages):
             return False
-        if problem := self._came_round(response, page.max_id, "max_id"):
+        thread, asked = self._thread(response), response.meta["max_id"]
+        if problem := self.came_round(response, thread, page.max_id, asked, "max_id"):
             yield problem
             return False
         return True

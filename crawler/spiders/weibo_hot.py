@@ -12,6 +12,7 @@ from scrapy import Request
 from scrapy.http import Response
 
 from crawler.endpoints import WEIBO_HOT
+from crawler.items import RejectItem
 from crawler.parsers.weibo_hot import parse_hot_search
 from crawler.spiders.base import WeiboSpider
 
@@ -45,4 +46,6 @@ class WeiboHotSpider(WeiboSpider):
         items = yield from self._parsed(response, parse_hot_search, "hot search")
         if items is not None:
             self.extra_counts["snapshots"] += 1
+            rejects = [item for item in items if isinstance(item, RejectItem)]
+            self.all_rejected([item for item in items if not isinstance(item, RejectItem)], rejects)
             yield from items

@@ -6,8 +6,9 @@ split, into days and then into hours, and each part is searched on its own; post
 windows (or twice as pages shift) are kept once. An hour that still reaches the cap cannot be
 split further: it is read as far as Weibo goes and counted under "capped_hours".
 
-A window's checkpoint ("split", or "done" once all its pages are stored) lets --resume skip
-what an earlier run finished. Search needs a signed-in Weibo cookie (SMCAT_WEIBO_COOKIE).
+A window's checkpoint ("split"; the pages it lists and those of them stored so far; "done" once
+all its pages are stored) lets --resume skip what an earlier run finished, down to the page.
+Search needs a signed-in Weibo cookie (SMCAT_WEIBO_COOKIE).
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ class WeiboSearchSpider(WeiboSpider):
         since: str | date | None = None,
         until: str | date | None = None,
         resume_crawl_id: str | int | None = None,
-        resume_from: str | Mapping[str, str] = "",
+        resume_from: str | Mapping[str, Any] = "",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -88,8 +89,9 @@ class WeiboSearchSpider(WeiboSpider):
         self.days = (first, last)
         self.top = Window(start, start + _DAY * ((end - start).days + 1))
         self.resume_crawl_id = int(resume_crawl_id) if resume_crawl_id else None
-        self.checkpoints: dict[str, str] = decoded(resume_from)
-        self.pages_due: dict[str, int] = {}
+        self.checkpoints: dict[str, Any] = decoded(resume_from)
+        self.page_counts: dict[str, int] = {}  # window -> the pages it lists
+        self.stored_pages: dict[str, set[int]] = {}  # window -> its pages stored
         self.seen: set[str] = set()
         self.split_at = PAGE_CAP
         self.cookie = ""
@@ -130,16 +132,31 @@ class WeiboSearchSpider(WeiboSpider):
                 yield request
 
     def _window_requests(self, keyword: str, window: Window) -> Iterator[Request]:
-        """The first page of a window, or of its parts where an earlier run split it; nothing
-        for what an earlier run finished."""
-        state = self.checkpoints.get(_part(keyword, window))
+        """The first page of a window, or of its parts where an earlier run split it, or the
+        pages an earlier run did not store; nothing for what an earlier run finished."""
+        part = _part(keyword, window)
+        state = self.checkpoints.get(part)
         if state == "done":
             return
         if state == "split":
-            for part in window.parts():
-                yield from self._window_requests(keyword, part)
+            for smaller in window.parts():
+                yield from self._window_requests(keyword, smaller)
             return
+        if isinstance(state, Mapping):  # {"pages": listed, "stored": [page, ...]}
+            self.page_counts[part] = int(state["pages"])
+            self.stored_pages[part] = {int(number) for number in state["stored"]}
+            if 1 in self.stored_pages[part]:  # the first page is not read again
+                yield from self._pages_after_the_first(keyword, window)
+                return
         yield self._page_request(keyword, window, 1)
+
+    def _pages_after_the_first(self, keyword: str, window: Window) -> Iterator[Request]:
+        """The pages of a window after its first that are not stored yet."""
+        part = _part(keyword, window)
+        stored = self.stored_pages.setdefault(part, set())
+        for following in range(2, self.page_counts[part] + 1):
+            if following not in stored:
+                yield self._page_request(keyword, window, following)
 
     def _page_request(self, keyword: str, window: Window, page: int) -> Request:
         query: dict[str, object] = {
@@ -180,9 +197,9 @@ class WeiboSearchSpider(WeiboSpider):
                     name,
                     page.page_count,
                 )
-            self.pages_due[part] = max(page.page_count, 1)
-            for following in range(2, page.page_count + 1):
-                yield self._page_request(keyword, window, following)
+            self.page_counts[part] = max(page.page_count, 1)
+            yield from self._pages_after_the_first(keyword, window)
+        unread = self.all_rejected(page.posts, page.rejects)
         yield from page.rejects
         for post, side in window_sides(page.posts, self.since, self.until):
             # a reposted original comes with its repost; its own card (more complete) may
@@ -195,12 +212,18 @@ class WeiboSearchSpider(WeiboSpider):
                 if not post.via_repost:
                     self.seen.add(post.post_id)
                 yield post
-        yield from self._page_done(part)
+        if not unread:  # else the window is never "done": --resume searches it again
+            yield from self._page_done(part, number)
 
-    def _page_done(self, part: str) -> Iterator[Checkpoint]:
-        self.pages_due[part] = self.pages_due.get(part, 1) - 1
-        if self.pages_due[part] <= 0:
+    def _page_done(self, part: str, number: int) -> Iterator[Checkpoint]:
+        """The window's checkpoint once a page of it is stored: "done" with its last page."""
+        stored = self.stored_pages.setdefault(part, set())
+        stored.add(number)
+        listed = self.page_counts.get(part, 1)
+        if len(stored) >= listed:
             yield Checkpoint(part, "done")
+        else:
+            yield Checkpoint(part, {"pages": listed, "stored": sorted(stored)})
 
 
 def checked_split_at(pages: int) -> int:

@@ -46,6 +46,7 @@ class WeiboUserSpider(WeiboSpider):
     """Profiles and posts of Weibo accounts, optionally limited to a date range."""
 
     name = "weibo_user"
+    totals = frozenset({"raw_kept", "accounts"})
 
     def __init__(
         self,
@@ -137,7 +138,7 @@ class WeiboUserSpider(WeiboSpider):
         return self._request(url, self.parse_profile, {"uid": uid})
 
     def _timeline_request(self, uid: str, page: int, since_id: str | None) -> Request:
-        meta = {"uid": uid, "page": page}
+        meta = {"uid": uid, "page": page, "since_id": since_id}
         if self.web:
             query: dict[str, object] = {"uid": uid, "page": page, "feature": 0}
             if since_id:
@@ -156,11 +157,18 @@ class WeiboUserSpider(WeiboSpider):
         else:
             url = self.endpoint_url(WEIBO_LONG_TEXT, id=post.post_id)
             callback = self.parse_long_text
-        # each page waits for its own long texts, even one another page also holds
-        return self._request(url, callback, meta, dont_filter=True)
+        # each page waits for its own long texts, even one another page also holds; they go
+        # before the next timeline page, so that a page is checkpointed soon after it came
+        return self._request(url, callback, meta, dont_filter=True, priority=1)
 
     def _request(
-        self, url: str, callback: Any, meta: dict[str, Any], *, dont_filter: bool = False
+        self,
+        url: str,
+        callback: Any,
+        meta: dict[str, Any],
+        *,
+        dont_filter: bool = False,
+        priority: int = 0,
     ) -> Request:
         headers = {"X-Requested-With": "XMLHttpRequest", "Accept": "application/json"}
         if self.web:
@@ -176,6 +184,7 @@ class WeiboUserSpider(WeiboSpider):
             meta=meta,
             headers=headers,
             dont_filter=dont_filter,
+            priority=priority,
         )
 
     # -- callbacks ---------------------------------------------------------------------------
@@ -220,6 +229,7 @@ class WeiboUserSpider(WeiboSpider):
         and the checkpoint."""
         uid, number = response.meta["uid"], response.meta["page"]
         self.extra_counts["pages"] += 1
+        unread = self.all_rejected(posts, rejects)
         yield from rejects
         reached_since, long_texts = False, 0
         for post, side in window_sides(posts, self.start_of(uid), self.until):
@@ -235,12 +245,29 @@ class WeiboUserSpider(WeiboSpider):
                 yield post
         if ended or reached_since or (self.max_pages and number >= self.max_pages):
             self.pages.last_page(uid, number)
+        elif problem := self._timeline_came_round(response, next_page, since_id):
+            yield problem  # the timeline ends here, recorded; it is never checkpointed "done"
         else:
             yield self._timeline_request(uid, next_page, since_id)
+        if unread:
+            return  # not checkpointed: --resume asks for this page again
         if long_texts:
             self.long_texts_due[(uid, number)] = long_texts
         else:
             yield from self._page_stored(uid, number)
+
+    def _timeline_came_round(
+        self, response: Response, next_page: int, since_id: str | None
+    ) -> RejectItem | None:
+        """A problem if the timeline's next cursor (weibo.com's since_id, m.weibo.cn's page
+        number) was asked for already."""
+        part = (response.meta["uid"],)
+        if self.web:
+            if not since_id:  # none given: the next page is asked by its number, which moves
+                return None
+            asked = response.meta.get("since_id")
+            return self.came_round(response, part, since_id, asked, "since_id")
+        return self.came_round(response, part, next_page, response.meta["page"], "page")
 
     def _page_stored(self, uid: str, page: int) -> Iterator[Checkpoint]:
         """Checkpoints for the pages now stored without a gap (and "done" after the last)."""

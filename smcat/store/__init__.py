@@ -10,7 +10,7 @@ a module of their own, combined in the one `Store`.
 
 from smcat.store.coding import Answer, PostForCoder, PostToCode, post_to_code
 from smcat.store.commerce import COMMERCE_COLUMNS, COMMERCE_REQUIRED
-from smcat.store.crawls import CrawlRecord
+from smcat.store.crawls import FINISHED, FINISHED_WITH_REJECTS, PAGES_ALL_REJECTED, CrawlRecord
 from smcat.store.database import Store, StoreInfo
 from smcat.store.engine import Rows, WriteResult
 from smcat.store.schema import (
@@ -25,7 +25,10 @@ from smcat.store.schema import (
 __all__ = [
     "COMMERCE_COLUMNS",
     "COMMERCE_REQUIRED",
+    "FINISHED",
+    "FINISHED_WITH_REJECTS",
     "MIGRATIONS",
+    "PAGES_ALL_REJECTED",
     "SCHEMA_VERSION",
     "TABLES",
     "Answer",

@@ -14,6 +14,14 @@ from smcat import __version__
 from smcat.store.engine import Engine, _json, _now
 from smcat.units import iso_time
 
+FINISHED = "finished"
+FINISHED_WITH_REJECTS = "finished_with_rejects"
+"""A crawl that ran to its end but rejected rows: what it rejected is missing, so it moves no
+crawled-up-to mark, and --resume continues it (asking again the pages it could not read)."""
+PAGES_ALL_REJECTED = "pages_all_rejected"
+"""The count of pages that stored nothing the parser could read: every row on them rejected."""
+RejectKey = tuple[str, str, str | None]
+
 
 @dataclass(frozen=True)
 class CrawlRecord:
@@ -28,6 +36,16 @@ class CrawlRecord:
     reason: str | None
     counts: dict[str, int]
     version: str | None
+
+    @property
+    def ran_to_end(self) -> bool:
+        """Whether the crawl went through everything it was to fetch (rows rejected or not)."""
+        return self.status in (FINISHED, FINISHED_WITH_REJECTS)
+
+    @property
+    def pages_all_rejected(self) -> int:
+        """How many pages stored nothing it could read (see PAGES_ALL_REJECTED)."""
+        return self.counts.get(PAGES_ALL_REJECTED, 0)
 
 
 class Crawls(Engine):
@@ -45,10 +63,17 @@ class Crawls(Engine):
     def finish_crawl(
         self, crawl_id: int, status: str, reason: str | None, counts: Mapping[str, int]
     ) -> None:
-        """Record how a crawl ended: status (finished, stopped, interrupted, failed) and why."""
+        """Record how a crawl ended: status (finished, finished_with_rejects, stopped,
+        interrupted, failed) and why."""
         self.connection.execute(
             "UPDATE crawls SET ended_at = ?, status = ?, reason = ?, counts = ? WHERE crawl_id = ?",
             (_now(), status, reason, _json(dict(counts)), crawl_id),
+        )
+
+    def save_counts(self, crawl_id: int, counts: Mapping[str, int]) -> None:
+        """Record a running crawl's counts so far (a crawl killed outright keeps them)."""
+        self.connection.execute(
+            "UPDATE crawls SET counts = ? WHERE crawl_id = ?", (_json(dict(counts)), crawl_id)
         )
 
     def save_checkpoint(self, crawl_id: int, part: str, value: object) -> None:
@@ -67,13 +92,32 @@ class Crawls(Engine):
         return json.loads(row[0]) if row and row[0] else {}
 
     def unfinished_crawl(self, spider: str, args: Mapping[str, Any]) -> CrawlRecord | None:
-        """The latest crawl of this spider with these arguments that did not finish, if the
-        latest such crawl did not finish (a crawl that was killed is still 'running')."""
+        """The latest crawl of this spider with these arguments that did not finish cleanly, if
+        the latest such crawl did not (a crawl that was killed is still 'running'; one that
+        finished with rejects may have pages to ask again)."""
         wanted = json.loads(_json(dict(args)) or "{}")
         for record in self.crawls(limit=200):
             if record.spider == spider and record.args == wanted:
-                return None if record.status == "finished" else record
+                return None if record.status == FINISHED else record
         return None
+
+    def stored_rejects(self, crawl_id: int | None, rerun: str) -> set[RejectKey]:
+        """The rejects stored for a crawl, and by the runs of spider `rerun` over it (or over
+        every crawl), as `reject_key` gives them: so that reading a crawl's payloads again does
+        not store its rejects again."""
+        rows = self.connection.execute(
+            "SELECT r.kind, r.reason, r.payload FROM rejects AS r"
+            " LEFT JOIN crawls AS c ON c.crawl_id = r.crawl_id"
+            " WHERE r.crawl_id IS ?1 OR (c.spider = ?2"
+            " AND coalesce(json_extract(c.args, '$.crawl_id'), ?1) IS ?1)",
+            (crawl_id, rerun),
+        )
+        return {(kind, reason, payload) for kind, reason, payload in rows}
+
+    @staticmethod
+    def reject_key(kind: str, reason: str, payload: object) -> RejectKey:
+        """A reject as `stored_rejects` gives it: kind, reason and the payload's stored text."""
+        return kind, reason, _json(payload)
 
     def reopen_crawl(self, crawl_id: int) -> None:
         """Mark a crawl as running again, to resume it."""
