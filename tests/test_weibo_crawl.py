@@ -244,3 +244,32 @@ def test_a_bad_cookie_file_troubles_only_the_crawls_that_need_it(smcat, tmp_path
     Store.open(db).close()
     result = smcat("db", "info", "--db", str(db), weibo_cookie_file=tmp_path / "missing.txt")
     assert result.returncode == 0, result.stderr
+
+
+def test_one_cut_emoji_and_one_malformed_card_cost_one_row_and_the_crawl_says_so(
+    smcat, faults_server, tmp_path
+):
+    # issue #19's done-when: a replayed page set whose first page holds a post cut mid-emoji and
+    # a card whose user is a bare id text; every other post of both pages is stored, the cut
+    # text mended, the malformed card alone rejected, and the crawl ends saying so
+    db = tmp_path / "one_bad.db"
+    result = crawl(smcat, faults_server, db, "5001000010")
+    pages = [
+        json.loads((FIXTURES / f"weibo/mobile/{name}.json").read_text())
+        for name in ("timeline_surrogate_and_bad_card", "timeline_5001000002_p2")
+    ]
+    cards = [card["mblog"] for page in pages for card in page["data"]["cards"] if "mblog" in card]
+    malformed = [m["id"] for m in cards if not isinstance(m["user"], dict)]
+    good = {m["id"] for m in cards} - set(malformed)
+    assert len(malformed) == 1 and len(good) == 12
+    stored = dict(query(db, "SELECT post_id, text FROM posts"))
+    assert good <= set(stored) and malformed[0] not in stored
+    assert stored["5210002829600186"].endswith("\ufffd")  # the half emoji, mended
+    rejects = query(db, "SELECT kind, reason, payload FROM rejects")
+    assert len(rejects) == 1
+    kind, reason, payload = rejects[0]
+    assert kind == "weibo_mblog" and json.loads(payload)["mblog"]["id"] == malformed[0]
+    assert "user" in reason
+    assert query(db, "SELECT status FROM crawls") == [("finished_with_rejects",)]
+    assert result.returncode == 0, result.stderr  # every page stored something it could read
+    assert "finished_with_rejects" in result.stdout and "rejected" in result.stdout
