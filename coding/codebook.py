@@ -257,6 +257,10 @@ def _read(path: Path) -> str:
         return path.read_text(encoding="utf-8")
     except OSError as error:
         raise CodebookError(f"cannot read codebook {path}: {error.strerror}") from None
+    except UnicodeDecodeError:  # a binary file, or text saved in another encoding
+        raise CodebookError(
+            f"codebook {path} is not UTF-8 text: give a YAML codebook saved as UTF-8"
+        ) from None
 
 
 def _subcategory(entry: dict[str, Any], base: Path | None) -> Subcategory:

@@ -339,5 +339,9 @@ def test_an_invalid_codebook_fails_to_load_with_one_line(tmp_path):
     assert "(and 1 more: run `smcat code codebook validate" in message
     with pytest.raises(CodebookError, match="cannot read codebook"):
         load_codebook(tmp_path / "missing.yaml")
+    binary = tmp_path / "codebook.xlsx"
+    binary.write_bytes(b"PK\x03\x04\x14\x00\xde\xad\xbe\xef")  # a binary file named as one
+    with pytest.raises(CodebookError, match="is not UTF-8 text: give a YAML codebook"):
+        load_codebook(binary)
     with pytest.raises(CodebookError, match=r"^<text>:2:10: "):
         parse_codebook(broken)
