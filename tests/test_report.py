@@ -14,7 +14,7 @@ from analysis.effects import EffectsError, fit_nb, fit_poisson
 from analysis.formatting import side_by_side, to_latex
 from analysis.frame import model_frame
 from analysis.pages import Page
-from analysis.plots import bar_plot
+from analysis.plots import bar_plot, irr_plot, log_ticks
 from analysis.report import write_page, write_report
 from analysis.results import ALL_POSTS, Column, Failure, Report, subcategory_summary
 from analysis.suite import run_suite
@@ -151,3 +151,21 @@ def test_suite_lists_a_failing_fit_when_asked_to_keep_going(analyst_db: Path) ->
     giveaways = data["engagement"][data["giveaway"] == 1]
     assert report.subcategories.loc["B3 giveaway"].tolist() == [len(giveaways), giveaways.mean()]
     assert report.subcategories.loc["B1 product information", "posts"] == 0  # not in the fixture
+
+
+def test_the_irr_plot_labels_its_log_axis_with_plain_ratios(long_columns: list[Column]) -> None:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    figure = irr_plot(long_columns)
+    FigureCanvasAgg(figure).draw()
+    axes = figure.axes[0]
+    low, high = axes.get_xlim()
+    shown = [t for t in axes.xaxis.get_major_ticks() if low <= t.get_loc() <= high]
+    labels = [t.label1.get_text() for t in shown]
+    assert len(labels) >= 3 and "1" in labels, labels  # Long's IRRs run from about 0.6 to 1.4
+    assert all(label and "10^" not in label and "$" not in label for label in labels), labels
+    assert labels == ["0.7", "0.8", "0.9", "1"], labels
+    assert not any(t.label1.get_text() for t in axes.xaxis.get_minor_ticks())
+    # wide ranges get powers of ten, middling ones 1, 2, 5 times them
+    assert log_ticks(0.004, 2000) == [0.01, 0.1, 1, 10, 100, 1000]
+    assert log_ticks(0.45, 30) == [0.5, 1, 2, 5, 10, 20]
