@@ -139,7 +139,8 @@ def report_statements(report: Report) -> list[str]:
         r = column.result
         bits = [f"SE {r.cov_type}"]
         if column.clusters is not None:
-            bits.append(f"{column.clusters:,} clusters")
+            few = " (few: under 30, clustered SEs may be too small)" if column.clusters < 30 else ""
+            bits.append(f"{column.clusters:,} clusters{few}")
         if r.alpha is not None:
             se = "" if r.alpha_se is None else f" (SE {r.alpha_se:.4f})"
             bits.append(f"alpha {r.alpha:.4f}{se}")

@@ -102,7 +102,8 @@ def test_the_demo_database_runs_through_effects_with_no_options_and_says_what_it
     )
     assert "NB2 (auto:brand_posts@1): N = 44, SE observed information, alpha" in page
     assert (
-        "Poisson (auto:brand_posts@1): N = 44, SE clustered by account (CRV1), 2 clusters" in page
+        "Poisson (auto:brand_posts@1): N = 44, SE clustered by account (CRV1), 2 clusters (few"
+        in page
     )
     assert "from 7 days before the post to the post" in page
     assert "counts at the latest observation, with log post age as a control (ages used:" in page

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from analysis.effects import EffectsError, fit_nb, fit_poisson
-from analysis.formatting import side_by_side, to_latex
+from analysis.formatting import formatted, side_by_side, to_latex
 from analysis.frame import model_frame
 from analysis.pages import Page
 from analysis.plots import bar_plot, irr_plot, log_ticks
@@ -169,3 +169,50 @@ def test_the_irr_plot_labels_its_log_axis_with_plain_ratios(long_columns: list[C
     # wide ranges get powers of ten, middling ones 1, 2, 5 times them
     assert log_ticks(0.004, 2000) == [0.01, 0.1, 1, 10, 100, 1000]
     assert log_ticks(0.45, 30) == [0.5, 1, 2, 5, 10, 20]
+
+
+def test_commerce_and_audience_pages_state_their_model_and_write_latex_and_named_csvs(
+    tmp_path: Path,
+) -> None:
+    from analysis.pages import audience_page, choice_page
+    from analysis.streamers import read_numbers
+    from tests.conftest import FIXTURES as ALL_FIXTURES
+
+    viewers = read_numbers(ALL_FIXTURES / "audience" / "viewers.csv", "viewer")
+    write_page(audience_page(viewers), tmp_path)
+    page = (tmp_path / "audience.html").read_text(encoding="utf-8")
+    assert f"OLS of purchases on interaction: N = {len(viewers):,} viewers, none dropped" in page
+    assert "SE HC3 (heteroskedasticity-robust), not clustered" in page
+    # the planted slope's p-value prints as <0.001, never 0.000
+    assert "&lt;0.001" in page
+    assert "0.000" not in (tmp_path / "audience-regression.md").read_text(encoding="utf-8")
+    csv = pd.read_csv(tmp_path / "audience-regression.csv")
+    assert not any(str(c).startswith("Unnamed") for c in csv.columns)
+    assert csv.columns[0] == "regression" and "const" in csv["regression"].tolist()
+    viewers_csv = pd.read_csv(tmp_path / "audience-viewers.csv")
+    assert not any(str(c).startswith("Unnamed") for c in viewers_csv.columns)
+    latex = (tmp_path / "audience-regression.tex").read_text(encoding="utf-8")
+    assert latex.startswith(r"\begin{threeparttable}") and r"\begin{tablenotes}" in latex
+    assert r"\item OLS of purchases on interaction: N =" in latex
+    assert r"\textless{}0.001" in latex and "\n%" not in latex
+
+    choices = pd.read_csv(ALL_FIXTURES / "commerce" / "choices.csv", dtype={"choice_id": str})
+    write_page(choice_page(choices), tmp_path)
+    page = (tmp_path / "choice.html").read_text(encoding="utf-8")
+    assert "choices fitted of" in page and "SE model-based (observed information)" in page
+    assert "Reference categories: alternative = " in page
+    assert (tmp_path / "choice-coefficients.tex").exists()
+    assert not any(
+        str(c).startswith("Unnamed")
+        for c in pd.read_csv(tmp_path / "choice-coefficients.csv").columns
+    )
+
+
+def test_p_values_print_as_less_than_a_thousandth_not_zero() -> None:
+    table = pd.DataFrame({"coef": [1.0, 2.0], "p": [0.0000004, 0.0312], "LR p": [0.5, 1e-9]})
+    text = formatted(table)
+    assert text["p"].tolist() == ["<0.001", "0.031"] and text["LR p"].tolist() == [
+        "0.500",
+        "<0.001",
+    ]
+    assert text["coef"].tolist() == ["1.000", "2.000"]
