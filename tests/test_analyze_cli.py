@@ -9,8 +9,10 @@ from pathlib import Path
 from subprocess import CompletedProcess
 
 import pandas as pd
+import pytest
+import typer
 
-from analysis.cli import parse_age
+from analysis.cli import parse_age, parse_tolerance
 from tests.test_report import html_table, png_size
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "analysis" / "brand_posts.db.gz"
@@ -132,3 +134,9 @@ def test_drop_and_regressors_choose_the_terms(
     assert terms[:3] == ["Intercept (b)", "giveaway", "log_followers"] and terms[3] == "N"
     run = smcat("analyze", "effects", "--db", "smcat-demo.db", "--drop", "fame")
     assert run.returncode == 1 and "cannot drop 'fame': the regressors are" in run.stderr
+
+
+def test_age_tolerances_are_spans_or_shares_of_the_age() -> None:
+    assert parse_tolerance("6h", 1) == 0.25 and parse_tolerance("25%", 4) == 1
+    with pytest.raises(typer.BadParameter, match="25%"):
+        parse_tolerance("a%", 1)
