@@ -156,6 +156,11 @@ def model_frame(
                 )
             )
             data = data[~far].reset_index(drop=True)
+        if data.empty:
+            raise SmcatError(
+                f"no post has an observation within {_days(age_tolerance_days)} of an age of"
+                f" {_days(at_age_days)}: choose another --at-age or a wider --age-tolerance"
+            )
     data["engagement"] = data["likes"] + data["comments"]
     data[AGE_CONTROL] = np.log(data["age_days"].clip(lower=MIN_AGE_DAYS))
     created = pd.to_datetime(data["created_at"], utc=True, format="ISO8601")
@@ -332,4 +337,6 @@ def _hot_topics(
 
 def _days(days: float) -> str:
     """An age or span in words: days, or hours under a day."""
-    return f"{days:.3g} days" if days >= 1 else f"{days * 24:.3g} hours"
+    if days >= 1:
+        return f"{days:.3g} day{'' if f'{days:.3g}' == '1' else 's'}"
+    return f"{days * 24:.3g} hour{'' if f'{days * 24:.3g}' == '1' else 's'}"

@@ -199,8 +199,7 @@ def test_at_age_uses_only_observations_within_the_tolerance(tmp_path: Path) -> N
     data = one_day.data.set_index("post_id")
     assert list(data.index) == ["a"] and data.loc["a", "engagement"] == 11  # not 7-day counts
     assert one_day.age_tolerance_days == pytest.approx(0.25)  # a quarter of the age
-    assert one_day.excluded == ((2, "without an observation within 6 hours of an age of 1 day"
-                                 "s"),)  # fmt: skip
+    assert one_day.excluded == ((2, "without an observation within 6 hours of an age of 1 day"),)
     assert "ages used: median 1.02 days, range 1.02 days to 1.02 days" in one_day.age_rule()
     three = model_frame(store, codes="auto", at_age_days=3)
     assert three.data.set_index("post_id")["engagement"].to_dict() == {"a": 33, "b": 33}
@@ -209,6 +208,9 @@ def test_at_age_uses_only_observations_within_the_tolerance(tmp_path: Path) -> N
     assert wide.data.set_index("post_id")["age_days"].round(2).to_dict() == {
         "a": 3.02, "b": 3.02, "c": 7.02}  # fmt: skip
     assert wide.excluded == ()
+    nothing = "no post has an observation within 12 hours of an age of 2 days: choose another"
+    with pytest.raises(SmcatError, match=nothing + " --at-age or a wider --age-tolerance"):
+        model_frame(store, codes="auto", at_age_days=2)
     # without an age: the latest counts, and log post age as the control
     latest = model_frame(store, codes="auto")
     assert latest.data["log_age"].round(3).tolist() == [round(math.log(7 + 1 / 48), 3)] * 3
