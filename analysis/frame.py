@@ -93,8 +93,9 @@ class ModelFrame:
     hot_window: HotWindow = BEFORE_THE_POST
     excluded: tuple[tuple[int, str], ...] = ()
 
-    def age_rule(self) -> str:
-        """How the counts were chosen and the ages actually used, for reports."""
+    def age_rule(self, controlled: bool = True) -> str:
+        """How the counts were chosen and the ages actually used, for reports; `controlled`:
+        whether the models took log post age as a control (latest counts only)."""
         ages = self.data["age_days"].dropna()
         used = (
             f"ages used: median {_days(ages.median())}, range {_days(ages.min())} to"
@@ -103,7 +104,8 @@ class ModelFrame:
             else "no ages"
         )
         if self.at_age_days is None:
-            return f"counts at the latest observation, with log post age as a control ({used})"
+            control = "with log post age as a control" if controlled else "post age not controlled"
+            return f"counts at the latest observation, {control} ({used})"
         return (
             f"counts at the observation nearest an age of {_days(self.at_age_days)}, within"
             f" {_days(self.age_tolerance_days or 0)} ({used})"

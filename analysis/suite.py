@@ -72,8 +72,10 @@ def run_suite(
     failures: list[Failure] = []
     notes: list[str] = []
     samples: list[Sample] = []
+    controlled = []
     for frame in frames:
         used = _varying(frame.data, dv, wanted)
+        controlled.append(AGE_CONTROL in used)
         if left_out := [r for r in wanted if r not in used]:
             notes.append(
                 f"Left out with {frame.coder}'s codes, for having one value in the posts"
@@ -109,7 +111,7 @@ def run_suite(
         subcategories=subcategory_summary(subcategory_flags(store, first, codebook), outcome),
         samples=samples,
         hot_window=f"Hot words and hot topics: on the hot-search list {hot_window.describe()}.",
-        age_rule=f"{dv.capitalize()}: {first.age_rule()}.",
+        age_rule=f"{dv.capitalize()}: {first.age_rule(controlled[0])}.",
     )
 
 

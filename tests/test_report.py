@@ -216,3 +216,19 @@ def test_p_values_print_as_less_than_a_thousandth_not_zero() -> None:
         "<0.001",
     ]
     assert text["coef"].tolist() == ["1.000", "2.000"]
+
+
+def test_the_age_rule_says_when_post_age_could_not_be_a_control(analyst_db: Path) -> None:
+    # every post of the fixture was last observed at 30 days: log post age has one value
+    with Store.open(analyst_db, readonly=True) as store:
+        report = run_suite(store, codes=["gold"], models=["ols"])
+    assert "log_age" in report.notes[1] and "log_age" not in report.columns[0].result.params
+    assert report.age_rule == (
+        "Engagement: counts at the latest observation, post age not controlled (ages used:"
+        " median 30 days, range 30 days to 30 days)."
+    )
+    assert report.hot_window == (
+        "Hot words and hot topics: on the hot-search list from 7 days before the post to the post."
+    )
+    (sample,) = report.samples
+    assert (sample.n, sample.posts, sample.dropped, sample.clusters) == (6000, 6000, (), 36)
