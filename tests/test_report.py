@@ -232,3 +232,19 @@ def test_the_age_rule_says_when_post_age_could_not_be_a_control(analyst_db: Path
     )
     (sample,) = report.samples
     assert (sample.n, sample.posts, sample.dropped, sample.clusters) == (6000, 6000, (), 36)
+
+
+def test_the_intercept_is_b_not_a_ratio(long_columns: list[Column], tmp_path: Path) -> None:
+    write_report(Report("Long's bioChemists", "art", long_columns), tmp_path)
+    nb = long_columns[0]
+    table = html_table(tmp_path / "index.html")
+    assert "Intercept" not in table.index
+    b, conf = nb.result.params["Intercept"], nb.result.conf_int.loc["Intercept"]
+    assert table.loc["Intercept (b)", nb.title].startswith(f"{b:.3f}")
+    assert table.loc["Intercept (b)", nb.title].endswith(
+        f"[{conf['lower']:.3f}, {conf['upper']:.3f}]"
+    )
+    tidy = pd.read_csv(tmp_path / "effects.csv").set_index(["model", "term"])
+    assert tidy.loc[("NB2", "Intercept"), "coef"] == pytest.approx(b)
+    assert tidy.loc[("NB2", "Intercept"), ["exp_coef", "lower", "upper"]].isna().all()
+    assert table.loc["alpha SE", nb.title] == f"{nb.result.alpha_se:.4f}"
