@@ -14,6 +14,7 @@ from analysis.commerce import choice_table, order_lines
 from analysis.frame import DVS
 from smcat.cli_common import CodebookOption, DbOption, naming_options, settings, stdout, sub_cli
 from smcat.coders import DEFAULT_CODEBOOK
+from smcat.hot_words import HotWindow
 from smcat.store import Store
 
 if TYPE_CHECKING:
@@ -41,6 +42,22 @@ def parse_age(text: str) -> float:
     return number if match[2] == "d" else number / 24
 
 
+def parse_tolerance(text: str, age_days: float) -> float:
+    """A tolerance around an age, in days: a span (6h, 1d) or a share of the age (25%)."""
+    if text.strip().endswith("%"):
+        try:
+            return float(text.strip()[:-1]) / 100 * age_days
+        except ValueError:
+            raise typer.BadParameter(
+                f"{text!r} is no share: write it as 25%", param_hint="--age-tolerance"
+            ) from None
+    return parse_age(text)
+
+
+def _names(text: str | None) -> list[str]:
+    return [name.strip() for name in (text or "").split(",") if name.strip()]
+
+
 @app.command("effects")
 def effects_command(
     output: OutputOption = Path("report"),
@@ -59,7 +76,34 @@ def effects_command(
     ] = None,
     at_age: Annotated[
         str | None,
-        typer.Option(help="Counts at this age of each post (7d, 36h); default: the latest."),
+        typer.Option(
+            help="Counts at this age of each post (7d, 36h); default: the latest, with log post"
+            " age as a control."
+        ),
+    ] = None,
+    age_tolerance: Annotated[
+        str | None,
+        typer.Option(
+            help="How far from --at-age the observation used may be: a span (6h) or a share of"
+            " the age (25%, the default); posts without one are left out and counted."
+        ),
+    ] = None,
+    hot_window: Annotated[
+        str,
+        typer.Option(
+            help="When, relative to the post, a word or topic must have been on the hot-search"
+            " list to count as hot (-7d..0: the week before; -7d..7d lets later trends in)."
+        ),
+    ] = "-7d..0",
+    regressors: Annotated[
+        str | None,
+        typer.Option(
+            help="The regressors, separated by commas; default: hot_words, giveaway,"
+            " promotion, topic_count, hot_topic, log_followers and the controls."
+        ),
+    ] = None,
+    drop: Annotated[
+        str | None, typer.Option(help="Regressors to leave out, separated by commas.")
     ] = None,
     codebook: CodebookOption = DEFAULT_CODEBOOK,
     platform: Annotated[
@@ -69,24 +113,42 @@ def effects_command(
 ) -> None:
     """Fit NB2, Poisson (SEs clustered by account) and OLS of log(1+y) (HC3) of engagement on
     hot words, giveaway, promotion, topics and the controls; write the side-by-side table
-    (Markdown, CSV, LaTeX, HTML), the IRR and descriptive plots, and index.html with them all."""
+    (Markdown, CSV, LaTeX, HTML), the IRR and descriptive plots, and index.html with them all.
+    A regressor with one value in the posts used is left out, with a note."""
     from analysis.formatting import side_by_side, to_markdown
     from analysis.report import write_report
     from analysis.suite import SUITE, run_suite
 
     if dv not in DVS:
         raise typer.BadParameter(f"choose one of {', '.join(DVS)}", param_hint="--dv")
+    age_days = parse_age(at_age) if at_age else None
+    if age_tolerance is not None and age_days is None:
+        raise typer.BadParameter("give --at-age too", param_hint="--age-tolerance")
+    try:
+        window = HotWindow.parse(hot_window)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--hot-window") from None
     with (
         Store.open(settings(db=db).db, readonly=True) as store,
-        naming_options(model="--model", fe="--fe", codes="--codes"),
+        naming_options(
+            model="--model", fe="--fe", codes="--codes", regressors="--regressors", drop="--drop"
+        ),
     ):
         report = run_suite(
             store,
             codes=codes or ["auto"],
             models=SUITE if model == "all" else (model,),
             dv=dv,
+            regressors=_names(regressors) or None,
+            drop=_names(drop),
             fe=fe,
-            at_age_days=parse_age(at_age) if at_age else None,
+            at_age_days=age_days,
+            age_tolerance_days=(
+                parse_tolerance(age_tolerance, age_days)
+                if age_tolerance is not None and age_days is not None
+                else None
+            ),
+            hot_window=window,
             codebook=codebook,
             platform=platform,
         )

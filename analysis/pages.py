@@ -78,6 +78,22 @@ def choice_page(choices: pd.DataFrame, *, test_share: float = 0.3, seed: int = 0
 
     result = fit_choices(choices, test_share=test_share, seed=seed)
     page = Page("choice", f"Brand choice: {result.kind}")
+    cases = choices["choice_id"].nunique()
+    page.notes.append(
+        f"N = {result.train_cases:,} choices fitted of {cases:,} (the other"
+        f" {result.test_cases:,} held out for the hit rate; none dropped). SE model-based"
+        " (observed information), not clustered: one cluster per choice."
+    )
+    texts = [
+        c
+        for c in choices.columns
+        if c not in ("choice_id", "alternative", "chosen", "customer_id")
+        and not pd.api.types.is_numeric_dtype(choices[c])
+    ]
+    references = [f"alternative = {result.base}"] + [
+        f"{c} = {sorted(choices[c].dropna().astype(str).unique())[0]}" for c in texts
+    ]
+    page.notes.append(f"Reference categories: {', '.join(references)}.")
     page.table("fit", "Fit, likelihood-ratio test and hit rate", result.summary())
     page.table("coefficients", "Coefficients", result.coefficients)
     terms = (
@@ -314,6 +330,12 @@ def audience_page(
     page.notes.append(
         f"{len(result.viewers):,} viewers; random forest accuracy (out of fold, {folds}-fold): "
         f"{result.accuracy:.3f}; OLS R² {result.r_squared:.3f}."
+    )
+    missing = int(viewers[outcome].isna().sum())
+    page.notes.append(
+        f"OLS of {outcome} on interaction: N = {len(result.viewers):,} viewers, none dropped"
+        f" ({missing:,} without {outcome} count as 0); SE HC3 (heteroskedasticity-robust), not"
+        " clustered: one cluster per viewer."
     )
     page.table("rates", "Retention and conversion of the session", result.rates)
     page.table("confusion", "Tier against the random forest's prediction", result.confusion)

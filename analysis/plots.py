@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
 
 from analysis.effects import INTERCEPT
 from analysis.results import Column
@@ -39,6 +40,12 @@ def irr_plot(columns: Sequence[Column]) -> Figure:
         )
     axes.axvline(1.0, color="0.4", linewidth=0.8, linestyle="--")
     axes.set_xscale("log")
+    # ratios are read as plain numbers (0.5, 1, 2), not 10^k, at a few round values in view
+    low, high = axes.get_xlim()
+    axes.xaxis.set_major_locator(FixedLocator(log_ticks(low, high)))
+    axes.set_xlim(low, high)
+    axes.xaxis.set_major_formatter(FuncFormatter(_ratio))
+    axes.xaxis.set_minor_formatter(NullFormatter())
     axes.set_yticks(np.arange(len(terms)), terms)
     axes.invert_yaxis()  # the first term on top, as in the table
     axes.set_xlabel("exp(b) with 95% interval (log scale; OLS: ratio of 1 + y)")
@@ -46,6 +53,32 @@ def irr_plot(columns: Sequence[Column]) -> Figure:
     axes.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=min(len(columns), 3),
                 fontsize="small", frameon=False)  # fmt: skip
     return figure
+
+
+# the mantissas of round ticks, coarse to fine: the coarsest with three ticks in view is used
+_MANTISSAS = ((1.0,), (1.0, 2.0, 5.0), tuple(range(1, 10)), tuple(np.arange(10, 100) / 10))
+
+
+def log_ticks(low: float, high: float) -> list[float]:
+    """Round tick values (mantissa times a power of ten) within [low, high] on a log axis: the
+    coarsest set of `_MANTISSAS` that puts at least three ticks there (else the finest)."""
+    powers = range(int(np.floor(np.log10(low))) - 1, int(np.ceil(np.log10(high))) + 1)
+    ticks: list[float] = []
+    for mantissas in _MANTISSAS:
+        ticks = sorted(
+            v
+            for k in powers
+            for m in mantissas
+            if low <= (v := float(f"{m * 10.0**k:.6g}")) <= high
+        )
+        if len(ticks) >= 3:
+            break
+    return ticks
+
+
+def _ratio(value: float, _position: int) -> str:
+    """A tick label of a ratio: 0.5, 1, 20, 5000, without trailing zeros or exponents."""
+    return f"{value:,.12g}"
 
 
 def distribution_plot(outcome: pd.Series, dv: str) -> Figure:

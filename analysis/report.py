@@ -12,7 +12,16 @@ from typing import TYPE_CHECKING
 import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from analysis.formatting import CELL_NOTE, FIT_ROWS, formatted, side_by_side, to_latex, to_markdown
+from analysis.formatting import (
+    CELL_NOTE,
+    FIT_ROWS,
+    format_p,
+    formatted,
+    report_statements,
+    side_by_side,
+    to_latex,
+    to_markdown,
+)
 from analysis.plots import distribution_plot, irr_plot, subcategory_plot
 from analysis.results import Column, Report, tidy
 
@@ -84,14 +93,19 @@ def write_report(report: Report, folder: Path) -> list[Path]:
         written.append(folder / name)
 
     grid = None
+    statements = report_statements(report)
     if report.columns:
         table = side_by_side(report.columns)
         grid = _Grid.of(table, marked=FIT_ROWS[0])
-        write("effects.md", to_markdown(table) + f"\n\n{CELL_NOTE}\n")
+        notes = "\n".join(f"- {line}" for line in statements)
+        write("effects.md", to_markdown(table) + f"\n\n{CELL_NOTE}\n\n{notes}\n")
         tidy(report.columns).to_csv(folder / "effects.csv", index=False)
         written.append(folder / "effects.csv")
-        write("effects.tex", to_latex(table))
-        write("effects.html", _render("effects.html", table=grid, cell_note=CELL_NOTE))
+        write("effects.tex", to_latex(table, [CELL_NOTE, *statements]))
+        write(
+            "effects.html",
+            _render("effects.html", table=grid, cell_note=CELL_NOTE, statements=statements),
+        )
         save(IRR_PLOT, irr_plot(report.columns))
     if report.outcome is not None:
         save(DISTRIBUTION_PLOT, distribution_plot(report.outcome, report.dv))
@@ -104,6 +118,7 @@ def write_report(report: Report, folder: Path) -> list[Path]:
             "report.html",
             title=report.title,
             report=report,
+            statements=statements,
             table=grid,
             cell_note=CELL_NOTE,
             downloads=[name for name in EFFECTS_TABLES if name in files],
@@ -117,8 +132,10 @@ def write_report(report: Report, folder: Path) -> list[Path]:
 
 
 def write_page(page: Page, folder: Path) -> list[Path]:
-    """Write <name>-<key>.md/.csv per table, <name>-<key>.png per plot and <name>.html showing
-    them all into `folder`. Returns the files written, the page last."""
+    """Write <name>-<key>.md/.csv/.tex per table (the page's notes in the LaTeX table's notes;
+    the CSV's index column named, or left out when it only numbers the rows), <name>-<key>.png
+    per plot and <name>.html showing them all into `folder`. Returns the files written, the
+    page last."""
     folder.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     tables: list[tuple[str, _Grid]] = []
@@ -126,8 +143,14 @@ def write_page(page: Page, folder: Path) -> list[Path]:
         stem = folder / f"{page.name}-{key}"
         text = formatted(table)
         stem.with_suffix(".md").write_text(f"{caption}\n\n{to_markdown(text)}\n", encoding="utf-8")
-        table.to_csv(stem.with_suffix(".csv"))
-        written += [stem.with_suffix(".md"), stem.with_suffix(".csv")]
+        numbered = isinstance(table.index, pd.RangeIndex) and table.index.name is None
+        table.to_csv(
+            stem.with_suffix(".csv"), index=not numbered, index_label=table.index.name or key
+        )
+        stem.with_suffix(".tex").write_text(
+            to_latex(text, [caption, *page.notes]), encoding="utf-8"
+        )
+        written += [stem.with_suffix(".md"), stem.with_suffix(".csv"), stem.with_suffix(".tex")]
         tables.append((caption, _Grid.of(text)))
     plots: list[tuple[str, str]] = []
     for key, (caption, figure) in page.plots.items():
@@ -149,7 +172,8 @@ def _diagnosis(column: Column) -> str:
     bits = [f"{r.method}" + (f", {r.iterations} iterations" if r.iterations else "")]
     if r.dispersion is not None:
         d = r.dispersion
-        bits.append(f"{d.name} {d.statistic:.2f} (p = {d.pvalue:.3g})")
+        p = format_p(d.pvalue)
+        bits.append(f"{d.name} {d.statistic:.2f} (p {p if p.startswith('<') else '= ' + p})")
     if not r.vif.empty:
         bits.append(f"largest VIF {r.vif.max():.1f} ({r.vif.idxmax()})")
     bits += r.notes

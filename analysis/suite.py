@@ -7,10 +7,18 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from analysis.effects import EffectsError, fit, model_label
-from analysis.frame import DEFAULT_REGRESSORS, model_frame, subcategory_flags
-from analysis.results import Column, Failure, Report, subcategory_summary
+from analysis.effects import EffectsError, build_design, fit, model_label
+from analysis.frame import (
+    AGE_CONTROL,
+    CODED,
+    ModelFrame,
+    default_regressors,
+    model_frame,
+    subcategory_flags,
+)
+from analysis.results import Column, Failure, Report, Sample, subcategory_summary
 from smcat.coders import DEFAULT_CODEBOOK
+from smcat.hot_words import BEFORE_THE_POST, HotWindow
 from smcat.store import Store
 
 SUITE = ("nb", "poisson", "ols")
@@ -22,37 +30,59 @@ def run_suite(
     codes: Sequence[str] = ("auto",),
     models: Sequence[str] = SUITE,
     dv: str = "engagement",
-    regressors: Sequence[str] = DEFAULT_REGRESSORS,
+    regressors: Sequence[str] | None = None,
+    drop: Sequence[str] = (),
     fe: str | None = None,
     cluster: str | None = "account",
     at_age_days: float | None = None,
+    age_tolerance_days: float | None = None,
+    hot_window: HotWindow = BEFORE_THE_POST,
     codebook: str = DEFAULT_CODEBOOK,
     keep_going: bool = False,
     platform: str | None = "weibo",
 ) -> Report:
-    """Fit each of `models` of `dv` on `regressors` with the codes of each coder in `codes`.
+    """Fit each of `models` of `dv` on `regressors` (default: `default_regressors`) but `drop`
+    with the codes of each coder in `codes`.
 
     Poisson's SEs are clustered by `cluster` (None: robust); with `fe`, every fit has those
-    fixed effects and clusters by them. A fit that fails raises, unless `keep_going`: then it
-    is listed among the report's failures, and regressors without variation in the data are
-    left out (and named in the notes) rather than refused. The descriptive plots show the
-    first coder's codes. The posts are those of `platform` (None: every platform's)."""
+    fixed effects and clusters by them. A regressor with one value in the rows used is left
+    out and named in the notes. A fit that fails raises, unless `keep_going`: then it is listed
+    among the report's failures. The descriptive plots show the first coder's codes. The posts
+    are those of `platform` (None: every platform's); counts and hot words are read with
+    `at_age_days`, `age_tolerance_days` and `hot_window` (see `analysis.frame`)."""
+    wanted = list(default_regressors(at_age_days) if regressors is None else regressors)
+    if unknown := [name for name in drop if name not in wanted]:
+        raise EffectsError(
+            f"cannot drop {', '.join(map(repr, unknown))}: the regressors are {', '.join(wanted)}"
+        )
+    wanted = [name for name in wanted if name not in drop]
     frames = [
-        model_frame(store, codes=c, codebook=codebook, at_age_days=at_age_days, platform=platform)
+        model_frame(
+            store,
+            codes=c,
+            codebook=codebook,
+            at_age_days=at_age_days,
+            age_tolerance_days=age_tolerance_days,
+            hot_window=hot_window,
+            platform=platform,
+        )
         for c in codes
     ]
     columns: list[Column] = []
     failures: list[Failure] = []
     notes: list[str] = []
+    samples: list[Sample] = []
+    controlled = []
     for frame in frames:
-        used = list(regressors)
-        if keep_going:
-            used = _varying(frame.data, dv, regressors)
-            if left_out := [r for r in regressors if r not in used]:
-                notes.append(
-                    f"Left out with {frame.coder}'s codes, for having one value in the posts"
-                    f" used: {', '.join(left_out)}."
-                )
+        used = _varying(frame.data, dv, wanted)
+        controlled.append(AGE_CONTROL in used)
+        if left_out := [r for r in wanted if r not in used]:
+            notes.append(
+                f"Left out with {frame.coder}'s codes, for having one value in the posts"
+                f" used: {', '.join(left_out)}."
+            )
+        sample = _sample(frame, dv, used, fe or cluster)
+        samples.append(sample)
         for name in models:
             cluster_by = fe or (cluster if name == "poisson" else None)
             try:
@@ -62,14 +92,14 @@ def run_suite(
                     raise
                 failures.append(Failure(model_label(name, fe), frame.coder, str(error)))
                 continue
-            columns.append(Column(result, frame.coder))
+            clustered = result.cov_type.startswith("clustered")
+            columns.append(Column(result, frame.coder, sample.clusters if clustered else None))
     first = frames[0]
     outcome = first.data[dv]
-    age = "the latest observation" if at_age_days is None else f"an age of {at_age_days:g} days"
     notes.insert(
         0,
-        f"{len(first.data):,} posts of {first.data['account'].nunique():,} accounts; {dv} at"
-        f" {age}; codes of {', '.join(f.coder for f in frames)}.",
+        f"{len(first.data):,} posts of {first.data['account'].nunique():,} accounts; codes of"
+        f" {', '.join(f.coder for f in frames)}.",
     )
     return Report(
         title=f"Effect models of {dv}",
@@ -79,6 +109,9 @@ def run_suite(
         notes=notes,
         outcome=outcome,
         subcategories=subcategory_summary(subcategory_flags(store, first, codebook), outcome),
+        samples=samples,
+        hot_window=f"Hot words and hot topics: on the hot-search list {hot_window.describe()}.",
+        age_rule=f"{dv.capitalize()}: {first.age_rule(controlled[0])}.",
     )
 
 
@@ -87,3 +120,42 @@ def _varying(data: pd.DataFrame, dv: str, regressors: Sequence[str]) -> list[str
     one is kept, for the fit to name it)."""
     rows = data[[c for c in (dv, *regressors) if c in data.columns]].dropna()
     return [r for r in regressors if r not in rows or rows[r].nunique() > 1]
+
+
+def _sample(frame: ModelFrame, dv: str, regressors: Sequence[str], group: str | None) -> Sample:
+    """The rows the models of a frame use: N, the posts dropped and why (each post under the
+    first model column it misses), the reference levels, and the clusters of `group`."""
+    data = frame.data
+    why = {
+        dv: f"without an observation of {dv}",
+        "log_followers": "without a follower count",
+        AGE_CONTROL: "without an observation",
+        **{name: f"not coded by {frame.coder}" for name in (*CODED.values(), "hot_words")},
+    }
+    dropped: dict[str, int] = {}
+    missing = pd.Series(False, index=data.index)
+    for name in dict.fromkeys([dv, *regressors, *([group] if group else [])]):
+        if name not in data.columns:
+            continue  # the fit names it
+        new = data[name].isna() & ~missing
+        if new.any():
+            reason = why.get(name, f"without {name}")
+            dropped[reason] = dropped.get(reason, 0) + int(new.sum())
+        missing |= data[name].isna()
+    try:
+        design = build_design(data, dv, regressors, group=group)
+    except EffectsError:
+        references: dict[str, str] = {}  # the fits raise or list the same error
+        clusters = None
+    else:
+        references = design.references
+        clusters = None if design.groups is None else int(design.groups.nunique())
+    return Sample(
+        coder=frame.coder,
+        posts=len(data) + sum(count for count, _ in frame.excluded),
+        n=int((~missing).sum()),
+        dropped=(*frame.excluded, *((count, reason) for reason, count in dropped.items())),
+        references=references,
+        cluster=group,
+        clusters=clusters,
+    )

@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 
 from analysis.effects import EffectsError, fit_nb, fit_poisson
-from analysis.formatting import side_by_side, to_latex
+from analysis.formatting import formatted, side_by_side, to_latex
 from analysis.frame import model_frame
 from analysis.pages import Page
-from analysis.plots import bar_plot
+from analysis.plots import bar_plot, irr_plot, log_ticks
 from analysis.report import write_page, write_report
 from analysis.results import ALL_POSTS, Column, Failure, Report, subcategory_summary
 from analysis.suite import run_suite
@@ -151,3 +151,100 @@ def test_suite_lists_a_failing_fit_when_asked_to_keep_going(analyst_db: Path) ->
     giveaways = data["engagement"][data["giveaway"] == 1]
     assert report.subcategories.loc["B3 giveaway"].tolist() == [len(giveaways), giveaways.mean()]
     assert report.subcategories.loc["B1 product information", "posts"] == 0  # not in the fixture
+
+
+def test_the_irr_plot_labels_its_log_axis_with_plain_ratios(long_columns: list[Column]) -> None:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    figure = irr_plot(long_columns)
+    FigureCanvasAgg(figure).draw()
+    axes = figure.axes[0]
+    low, high = axes.get_xlim()
+    shown = [t for t in axes.xaxis.get_major_ticks() if low <= t.get_loc() <= high]
+    labels = [t.label1.get_text() for t in shown]
+    assert len(labels) >= 3 and "1" in labels, labels  # Long's IRRs run from about 0.6 to 1.4
+    assert all(label and "10^" not in label and "$" not in label for label in labels), labels
+    assert labels == ["0.7", "0.8", "0.9", "1"], labels
+    assert not any(t.label1.get_text() for t in axes.xaxis.get_minor_ticks())
+    # wide ranges get powers of ten, middling ones 1, 2, 5 times them
+    assert log_ticks(0.004, 2000) == [0.01, 0.1, 1, 10, 100, 1000]
+    assert log_ticks(0.45, 30) == [0.5, 1, 2, 5, 10, 20]
+
+
+def test_commerce_and_audience_pages_state_their_model_and_write_latex_and_named_csvs(
+    tmp_path: Path,
+) -> None:
+    from analysis.pages import audience_page, choice_page
+    from analysis.streamers import read_numbers
+    from tests.conftest import FIXTURES as ALL_FIXTURES
+
+    viewers = read_numbers(ALL_FIXTURES / "audience" / "viewers.csv", "viewer")
+    write_page(audience_page(viewers), tmp_path)
+    page = (tmp_path / "audience.html").read_text(encoding="utf-8")
+    assert f"OLS of purchases on interaction: N = {len(viewers):,} viewers, none dropped" in page
+    assert "SE HC3 (heteroskedasticity-robust), not clustered" in page
+    # the planted slope's p-value prints as <0.001, never 0.000
+    assert "&lt;0.001" in page
+    assert "0.000" not in (tmp_path / "audience-regression.md").read_text(encoding="utf-8")
+    csv = pd.read_csv(tmp_path / "audience-regression.csv")
+    assert not any(str(c).startswith("Unnamed") for c in csv.columns)
+    assert csv.columns[0] == "regression" and "const" in csv["regression"].tolist()
+    viewers_csv = pd.read_csv(tmp_path / "audience-viewers.csv")
+    assert not any(str(c).startswith("Unnamed") for c in viewers_csv.columns)
+    latex = (tmp_path / "audience-regression.tex").read_text(encoding="utf-8")
+    assert latex.startswith(r"\begin{threeparttable}") and r"\begin{tablenotes}" in latex
+    assert r"\item OLS of purchases on interaction: N =" in latex
+    assert r"\textless{}0.001" in latex and "\n%" not in latex
+
+    choices = pd.read_csv(ALL_FIXTURES / "commerce" / "choices.csv", dtype={"choice_id": str})
+    write_page(choice_page(choices), tmp_path)
+    page = (tmp_path / "choice.html").read_text(encoding="utf-8")
+    assert "choices fitted of" in page and "SE model-based (observed information)" in page
+    assert "Reference categories: alternative = " in page
+    assert (tmp_path / "choice-coefficients.tex").exists()
+    assert not any(
+        str(c).startswith("Unnamed")
+        for c in pd.read_csv(tmp_path / "choice-coefficients.csv").columns
+    )
+
+
+def test_p_values_print_as_less_than_a_thousandth_not_zero() -> None:
+    table = pd.DataFrame({"coef": [1.0, 2.0], "p": [0.0000004, 0.0312], "LR p": [0.5, 1e-9]})
+    text = formatted(table)
+    assert text["p"].tolist() == ["<0.001", "0.031"] and text["LR p"].tolist() == [
+        "0.500",
+        "<0.001",
+    ]
+    assert text["coef"].tolist() == ["1.000", "2.000"]
+
+
+def test_the_age_rule_says_when_post_age_could_not_be_a_control(analyst_db: Path) -> None:
+    # every post of the fixture was last observed at 30 days: log post age has one value
+    with Store.open(analyst_db, readonly=True) as store:
+        report = run_suite(store, codes=["gold"], models=["ols"])
+    assert "log_age" in report.notes[1] and "log_age" not in report.columns[0].result.params
+    assert report.age_rule == (
+        "Engagement: counts at the latest observation, post age not controlled (ages used:"
+        " median 30 days, range 30 days to 30 days)."
+    )
+    assert report.hot_window == (
+        "Hot words and hot topics: on the hot-search list from 7 days before the post to the post."
+    )
+    (sample,) = report.samples
+    assert (sample.n, sample.posts, sample.dropped, sample.clusters) == (6000, 6000, (), 36)
+
+
+def test_the_intercept_is_b_not_a_ratio(long_columns: list[Column], tmp_path: Path) -> None:
+    write_report(Report("Long's bioChemists", "art", long_columns), tmp_path)
+    nb = long_columns[0]
+    table = html_table(tmp_path / "index.html")
+    assert "Intercept" not in table.index
+    b, conf = nb.result.params["Intercept"], nb.result.conf_int.loc["Intercept"]
+    assert table.loc["Intercept (b)", nb.title].startswith(f"{b:.3f}")
+    assert table.loc["Intercept (b)", nb.title].endswith(
+        f"[{conf['lower']:.3f}, {conf['upper']:.3f}]"
+    )
+    tidy = pd.read_csv(tmp_path / "effects.csv").set_index(["model", "term"])
+    assert tidy.loc[("NB2", "Intercept"), "coef"] == pytest.approx(b)
+    assert tidy.loc[("NB2", "Intercept"), ["exp_coef", "lower", "upper"]].isna().all()
+    assert table.loc["alpha SE", nb.title] == f"{nb.result.alpha_se:.4f}"
