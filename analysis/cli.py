@@ -275,6 +275,13 @@ def streamers_command(
             help="auto (Spearman unless Shapiro-Wilk finds sales normal), spearman, pearson."
         ),
     ] = "auto",
+    adjust: Annotated[
+        str,
+        typer.Option(
+            help="Adjustment of the correlation p-values for testing every feature: bh "
+            "(Benjamini-Hochberg) or holm."
+        ),
+    ] = "bh",
     seed: SeedOption = 0,
     output: OutputOption = Path("report"),
     db: DbOption = None,
@@ -294,6 +301,7 @@ def streamers_command(
         drop="--drop",
         quantiles="--levels",
         folds="--folds",
+        adjust="--adjust",
     ):
         if features is not None:
             data = read_features(features, sales_column=sales_column)
@@ -308,6 +316,7 @@ def streamers_command(
             minkowski_p=minkowski_p,
             variance=variance,
             correlation=correlation,
+            adjust=adjust,
             seed=seed,
         )
     _finish(page, output, "knn", "adequacy", "factor-logit")

@@ -219,10 +219,12 @@ def streamers_page(
     minkowski_p: float = 2,
     variance: float = 0.8,
     correlation: str = "auto",
+    adjust: str = "bh",
     seed: int = 0,
 ) -> Page:
     """Which features go with a high sales level (sales cut into levels at `quantiles`), the
-    `drop`ped features left out: correlations (Spearman or Pearson after Shapiro-Wilk), KNN per
+    `drop`ped features left out: correlations (Spearman or Pearson after Shapiro-Wilk, p-values
+    adjusted by `adjust`, "bh" or "holm"), KNN per
     feature group, KMO/Bartlett and factor scores (reaching `variance`) in a logistic
     regression, permutation importance; scored by `folds`-fold cross-validation."""
     from analysis.streamers import (
@@ -248,10 +250,11 @@ def streamers_page(
         f"(quantiles {','.join(f'{q:g}' for q in quantiles)}): {counts}. Scores are out of "
         f"fold ({folds}-fold, seed {seed})."
     )
-    related = correlations(data, correlation)
+    related = correlations(data, correlation, adjust)
     page.notes.append(
         f"Shapiro-Wilk on sales: W = {related.shapiro_w:.4f}, p = {related.shapiro_p:.3g}: "
-        f"{related.method} correlations."
+        f"{related.method} correlations; their stars mark p-values adjusted for "
+        f"{len(related.table)} tests by {related.adjustment}."
     )
     page.table(
         "correlation", f"{related.method} correlation of each feature with sales", related.table
@@ -264,19 +267,23 @@ def streamers_page(
     factors = factor_logit(data, level, variance_share=variance, folds=folds, seed=seed)
     page.table(
         "adequacy",
-        "Sampling adequacy (KMO) and Bartlett's sphericity test",
-        factors.adequacy.table(),
+        "Sampling adequacy (KMO) and Bartlett's sphericity test: pairwise correlations over all "
+        "rows (psych's convention) and complete cases",
+        pd.concat([adequacy.table() for adequacy in factors.adequacy], axis=1),
     )
     page.table(
         "variance",
-        f"Explained variance: {factors.n_factors} factors reach {variance:.0%}",
+        f"Explained variance: {factors.n_factors} factors reach {variance:.0%} on all "
+        f"streamers; chosen in each fold on its training streamers: "
+        f"{', '.join(map(str, factors.fold_factors))}",
         factors.variance,
     )
     page.table("loadings", "Varimax loadings", factors.loadings)
     page.table(
         "factor-logit",
-        "Logistic regression on the factor scores",
-        pd.DataFrame({"value": factors.evaluation.scores}),
+        "Logistic regression on the factor scores (out of fold; 95% percentile bootstrap "
+        "intervals)",
+        factors.evaluation.table(),
     )
     page.table("collinear", "Collinear features (|r| > 0.8)", factors.collinear)
     ranked = importance(data, level, folds=folds, seed=seed)
