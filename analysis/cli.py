@@ -354,4 +354,5 @@ def audience_command(
             folds=folds,
             seed=seed,
         )
-    _finish(page, output, "rates", "confusion", "regression")
+    stdout.print(escape(page.notes[-1]))  # the forest's circularity
+    _finish(page, output, "rates", "rule", "confusion", "regression")

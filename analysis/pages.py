@@ -322,7 +322,19 @@ def audience_page(
         f"{len(result.viewers):,} viewers; random forest accuracy (out of fold, {folds}-fold): "
         f"{result.accuracy:.3f}; OLS R² {result.r_squared:.3f}."
     )
+    page.notes.append(
+        "Caution: the tiers are cut from comments + likes + shares, and the forest predicts them "
+        "from those same counts, so its accuracy is circular: it shows how well the forest "
+        "relearns a sum, not that behaviour predicts a tier. The cut-off rule beside it assigns "
+        "every tier exactly."
+    )
     page.table("rates", "Retention and conversion of the session", result.rates)
+    page.table(
+        "rule",
+        "The cut-off rule that defines the tiers (interaction = comments + likes + shares; "
+        "quartiles, a viewer at a cut in the tier below)",
+        result.rule,
+    )
     page.table("confusion", "Tier against the random forest's prediction", result.confusion)
     page.table(
         "regression", f"OLS of {outcome} on interaction (HC3 standard errors)", result.regression
