@@ -152,6 +152,13 @@ def churn_page(lines: pd.DataFrame, *, horizon_days: float = 90, seed: int = 0) 
         f"at {result.test_cutoff:%Y-%m-%d} ({result.test_customers} customers, "
         f"{result.churn_rate:.1%} churned): churn is no order in the next {horizon_days:g} days."
     )
+    page.notes.append(
+        f"{result.active_customers} test customers were active at the cutoff (an order in the "
+        f"{horizon_days:g} days before it; {result.active_churn_rate:.1%} of them churned). "
+        "Customers gone longer are churned almost by definition and recency alone ranks them, "
+        "so the AUC over all customers flatters every model: the AUC of the active ones, and "
+        "the recency baseline, show what a model adds."
+    )
     page.table("models", "Test-period performance", result.table())
     page.table(
         "scores",
