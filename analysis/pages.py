@@ -71,14 +71,46 @@ def basket_page(
     return page
 
 
-def choice_page(choices: pd.DataFrame, *, test_share: float = 0.3, seed: int = 0) -> Page:
+def choice_page(
+    choices: pd.DataFrame,
+    *,
+    test_share: float = 0.3,
+    seed: int = 0,
+    split_by: str = "choice",
+    goodness_of_fit: bool = False,
+) -> Page:
     """Brand choice (`choices`: the table of `analysis.commerce.choice_table`): a multinomial or
-    conditional logit fitted on all but `test_share` of the choices and tested on the rest."""
+    conditional logit fitted on all but `test_share` of the choices (drawn by choice or, with
+    `split_by` "customer", by customer) and tested on the rest; with `goodness_of_fit`, also
+    the Pearson and deviance goodness-of-fit tests."""
     from analysis.choice import fit_choices
 
-    result = fit_choices(choices, test_share=test_share, seed=seed)
+    result = fit_choices(choices, test_share=test_share, seed=seed, split_by=split_by)
     page = Page("choice", f"Brand choice: {result.kind}")
-    page.table("fit", "Fit, likelihood-ratio test and hit rate", result.summary())
+    page.notes.append(
+        f"The likelihood-ratio test compares the model with the null model ({result.null_model}); "
+        "hit rates carry 95% percentile bootstrap intervals over the test choices."
+    )
+    page.table(
+        "fit",
+        "Fit, likelihood-ratio test against the null model and hit rate",
+        result.summary(goodness_of_fit),
+    )
+    if goodness_of_fit:
+        tests = result.fit_tests
+        page.table(
+            "goodness-of-fit",
+            "Pearson and deviance goodness of fit over covariate patterns (training choices)",
+            tests,
+        )
+        sparse = float(tests["cells expected below 5"].iloc[0])
+        if sparse > 0.2:
+            page.notes.append(
+                f"Caution: {sparse:.0%} of the pattern x alternative cells are expected below 5 "
+                f"({int(tests['patterns'].iloc[0]):,} covariate patterns among "
+                f"{result.train_cases:,} choices), so the goodness-of-fit p-values, which assume "
+                "a chi-square distribution, are unreliable."
+            )
     page.table("coefficients", "Coefficients", result.coefficients)
     terms = (
         result.coefficients["alternative"].str.cat(result.coefficients["term"], sep=" ").str.strip()
