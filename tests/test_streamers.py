@@ -417,6 +417,18 @@ def test_analyze_streamers_writes_tables_plots_and_page(smcat, tmp_path: Path) -
     knn = pd.read_csv(out / "streamers-knn.csv", index_col=0)
     assert list(knn.columns) == [f"{PERSONAL} (2)", f"{DAILY} (2)", f"{MONTH} (3)",
                                  f"{SINGLE} (1)", f"{ALL} (7)"]  # fmt: skip
+    assert {"F1 95% CI", "ROC AUC 95% CI"} <= set(knn.index)
+    correlation = pd.read_csv(out / "streamers-correlation.csv", index_col=0)
+    assert "p (Benjamini-Hochberg)" in correlation.columns
+    adequacy = pd.read_csv(out / "streamers-adequacy.csv", index_col=0)
+    assert list(adequacy.columns) == ["pairwise, psych", "complete cases"]
+    assert "rows with a gap" in adequacy.index and "rows (complete)" not in adequacy.index
+    assert "95% CI" in pd.read_csv(out / "streamers-factor-logit.csv", index_col=0).columns
+    assert "adjusted for 7 tests by Benjamini-Hochberg" in page
+    holm = smcat("analyze", "streamers", "--features", str(_small_table(tmp_path)),
+                 "--folds", "3", "--adjust", "holm", "-o", str(tmp_path / "holm"))  # fmt: skip
+    assert holm.returncode == 0, holm.stderr
+    assert "p (Holm)" in (tmp_path / "holm" / "streamers-correlation.csv").read_text("utf-8")
 
 
 @pytest.mark.parametrize(
@@ -427,6 +439,7 @@ def test_analyze_streamers_writes_tables_plots_and_page(smcat, tmp_path: Path) -
          "sales are missing for 1 streamers"),
         (lambda t: t.iloc[:8], ("--folds", "5"), "too few for 5-fold"),
         (lambda t: t, ("--folds", "1"), "at least 2 folds (--folds)"),
+        (lambda t: t, ("--adjust", "fdr"), "choose bh or holm (--adjust)"),
     ],
 )  # fmt: skip
 def test_analyze_streamers_errors_are_one_line_with_the_fix(smcat, tmp_path, edit, args, message):
