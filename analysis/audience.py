@@ -25,6 +25,7 @@ class Audience:
     """The analysis of one session's viewers."""
 
     viewers: pd.DataFrame  # viewer -> behaviour, interaction, tier
+    rule: pd.DataFrame  # tier -> the interaction range that defines it, viewers
     accuracy: float
     confusion: pd.DataFrame  # true tier (rows) x predicted tier
     rates: pd.DataFrame  # retention and conversion
@@ -34,7 +35,9 @@ class Audience:
 
 def interaction_tiers(viewers: pd.DataFrame) -> pd.DataFrame:
     """The viewers with `interaction` (comments + likes + shares) and `tier`, its quartile
-    (low, medium, high, very high); ties broken by order so that the quartiles are equal."""
+    (low, medium, high, very high): cut at the 25th, 50th and 75th percentiles of interaction,
+    a viewer at a cut in the tier below it. Viewers of equal interaction share a tier, so the
+    tiers need not be equal in size and do not depend on the order of the rows."""
     missing = [c for c in BEHAVIOUR if c not in viewers.columns]
     if missing:
         raise SmcatError(
@@ -47,9 +50,17 @@ def interaction_tiers(viewers: pd.DataFrame) -> pd.DataFrame:
         raise SmcatError(f"{len(viewers)} viewers are too few for quartile tiers: give 20 or more")
     table = viewers.copy()
     table["interaction"] = table[list(INTERACTIONS)].sum(axis=1)
-    ranks = table["interaction"].rank(method="first")
-    table["tier"] = pd.qcut(ranks, 4, labels=list(TIERS))
+    cuts = np.quantile(table["interaction"].to_numpy(), [0.25, 0.5, 0.75])
+    coded = np.searchsorted(cuts, table["interaction"].to_numpy(), side="left")
+    table["tier"] = pd.Categorical.from_codes(coded, categories=list(TIERS), ordered=True)
     return table
+
+
+def tier_rule(tiers: pd.DataFrame) -> pd.DataFrame:
+    """The plain cut-off rule the tiers of `interaction_tiers` follow: per tier, the lowest and
+    highest interaction of its viewers and how many they are."""
+    rule = tiers.groupby("tier", observed=False)["interaction"].agg(["min", "max", "size"])
+    return rule.set_axis(["lowest interaction", "highest interaction", "viewers"], axis=1)
 
 
 def audience(
@@ -96,6 +107,7 @@ def audience(
     regression = pd.DataFrame({"coef": fit.params, "se": fit.bse, "p": fit.pvalues})
     return Audience(
         viewers=table.assign(predicted_tier=np.asarray(TIERS)[predicted]),
+        rule=tier_rule(table),
         accuracy=float(accuracy_score(y, predicted)),
         confusion=confusion,
         rates=rates,

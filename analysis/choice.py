@@ -22,6 +22,7 @@ from statsmodels.base.model import LikelihoodModel, LikelihoodModelResults
 from statsmodels.discrete.conditional_models import ConditionalLogit
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
 
+from analysis.bootstrap import percentile_interval, resample_counts, weighted_share
 from smcat.errors import SmcatError
 
 MULTINOMIAL = "multinomial logit"
@@ -45,6 +46,11 @@ class ChoiceResult:
     test_cases: int
     hit_rate: float | None  # share of held-out cases whose likeliest alternative was chosen
     base_rate: float | None  # the same for always guessing the most chosen training alternative
+    hit_interval: tuple[float, float] | None  # 95% percentile bootstrap over the test cases
+    base_interval: tuple[float, float] | None
+    null_model: str  # what the likelihood-ratio test compares against
+    split: str  # how cases were split: "choice" or "customer"
+    fit_tests: pd.DataFrame  # Pearson and deviance goodness of fit over covariate patterns
 
     @property
     def lr_stat(self) -> float:
@@ -56,23 +62,71 @@ class ChoiceResult:
         """The p-value of the likelihood-ratio test (chi-squared with `df` degrees)."""
         return float(stats.chi2.sf(self.lr_stat, self.df))
 
-    def summary(self) -> pd.DataFrame:
-        """The fit figures as a two-column table."""
+    def summary(self, goodness_of_fit: bool = False) -> pd.DataFrame:
+        """The fit figures as a two-column table: the likelihood-ratio test against the null
+        model it names, the hit rates with their 95% bootstrap intervals, and with
+        `goodness_of_fit` the Pearson and deviance tests."""
         figures = {
             "model": self.kind,
             "base alternative": self.base,
+            "split": f"by {self.split}",
             "training cases": f"{self.train_cases:,}",
             "test cases": f"{self.test_cases:,}",
             "log-likelihood": f"{self.llf:.3f}",
-            "null log-likelihood": f"{self.llnull:.3f}",
-            "LR chi2 (df)": f"{self.lr_stat:.3f} ({self.df})",
-            "LR p": f"{self.lr_pvalue:.3g}",
-            "hit rate (test)": "" if self.hit_rate is None else f"{self.hit_rate:.3f}",
-            "hit rate of the most chosen (test)": (
-                "" if self.base_rate is None else f"{self.base_rate:.3f}"
-            ),
+            f"null log-likelihood ({self.null_model})": f"{self.llnull:.3f}",
+            "LR test against the null model: chi2 (df)": f"{self.lr_stat:.3f} ({self.df})",
+            "LR test against the null model: p": f"{self.lr_pvalue:.3g}",
+            "hit rate (test)": _rate(self.hit_rate, self.hit_interval),
+            "hit rate of the most chosen (test)": _rate(self.base_rate, self.base_interval),
         }
+        if goodness_of_fit:
+            for test, row in self.fit_tests.iterrows():
+                figures[f"{test} goodness of fit: chi2 (df)"] = (
+                    f"{row['chi2']:.3f} ({int(row['df'])})"
+                )
+                figures[f"{test} goodness of fit: p"] = f"{row['p']:.3g}"
         return pd.DataFrame({"value": figures})
+
+
+def _rate(rate: float | None, interval: tuple[float, float] | None) -> str:
+    if rate is None or interval is None:
+        return ""
+    return f"{rate:.3f} [{interval[0]:.3f}, {interval[1]:.3f}]"
+
+
+def goodness_of_fit(
+    pattern: pd.Series, alternative: pd.Series, chosen: pd.Series, fitted: pd.Series, params: int
+) -> pd.DataFrame:
+    """Pearson's and the deviance chi-square test of a choice model's fit over covariate
+    patterns, as SPSS's multinomial logistic regression prints them: one row per case and
+    alternative, giving its covariate `pattern` (cases alike in every attribute share one),
+    whether it was `chosen` and its `fitted` probability; observed and expected counts per
+    pattern and alternative are compared on (alternatives - 1) per pattern, less `params`,
+    degrees of freedom. The chi-square approximation needs few patterns and large expected
+    counts (the table gives the share of cells expected below 5)."""
+    frame = pd.DataFrame(
+        {"pattern": pattern.to_numpy(), "alternative": alternative.to_numpy()}
+    ).assign(observed=chosen.to_numpy().astype(float), expected=fitted.to_numpy())
+    cells = frame.groupby(["pattern", "alternative"], sort=False)[["observed", "expected"]].sum()
+    observed, expected = cells["observed"].to_numpy(), cells["expected"].to_numpy()
+    pearson = float(((observed - expected) ** 2 / expected).sum())
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(observed > 0, observed * np.log(observed / expected), 0.0)
+    deviance = float(2 * terms.sum())
+    per_pattern = cells.groupby(level="pattern", sort=False).size()
+    df = int((per_pattern - 1).sum()) - params
+    small = float((expected < 5).mean())
+    rows = {
+        name: {
+            "chi2": value,
+            "df": df,
+            "p": float(stats.chi2.sf(value, df)) if df > 0 else float("nan"),
+            "patterns": len(per_pattern),
+            "cells expected below 5": small,
+        }
+        for name, value in (("Pearson", pearson), ("deviance", deviance))
+    }
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("test")
 
 
 def coded(frame: pd.DataFrame, attributes: Sequence[str]) -> pd.DataFrame:
@@ -92,13 +146,44 @@ def coded(frame: pd.DataFrame, attributes: Sequence[str]) -> pd.DataFrame:
     return pd.concat(columns, axis=1) if columns else pd.DataFrame(index=frame.index)
 
 
-def _split(cases: pd.Index, test_share: float, seed: int) -> tuple[pd.Index, pd.Index]:
-    """Cases for training and for testing, drawn at random with `seed`."""
+def _split(
+    cases: pd.Index, test_share: float, seed: int, groups: pd.Series | None = None
+) -> tuple[pd.Index, pd.Index]:
+    """Cases for training and for testing, drawn at random with `seed`; with `groups` (each
+    case's group, e.g. its customer), whole groups are drawn, so that a group's cases all fall
+    on one side, until the test part holds about `test_share` of the cases."""
     if not 0 <= test_share < 1:
         raise SmcatError("the test share must be at least 0 and below 1, e.g. 0.3")
-    shuffled = cases[np.random.default_rng(seed).permutation(len(cases))]
-    cut = len(cases) - round(len(cases) * test_share)
-    return shuffled[:cut], shuffled[cut:]
+    rng = np.random.default_rng(seed)
+    wanted = round(len(cases) * test_share)
+    if groups is None:
+        shuffled = cases[rng.permutation(len(cases))]
+        return shuffled[: len(cases) - wanted], shuffled[len(cases) - wanted :]
+    members = pd.Series(cases, index=cases).groupby(groups.reindex(cases).to_numpy(), sort=True)
+    names = list(members.groups)
+    test: list[object] = []
+    for name in (names[i] for i in rng.permutation(len(names))):
+        if len(test) >= wanted:
+            break
+        test += members.get_group(name).tolist()
+    chosen = cases.isin(test)
+    return cases[~chosen], cases[chosen]
+
+
+def _case_groups(frame: pd.DataFrame, case: str | None, split_by: str) -> pd.Series | None:
+    """Each case's group for the split: None to split by choice; the customer of each case
+    (indexed by the case: the row, or the `case` column's value) to split by customer."""
+    if split_by == "choice":
+        return None
+    if split_by != "customer":
+        raise SmcatError(f"split by {split_by!r}: choose choice or customer")
+    if "customer_id" not in frame.columns or frame["customer_id"].isna().any():
+        raise SmcatError(
+            "splitting by customer needs every choice's customer_id: import it, or split by choice"
+        )
+    if case is None:
+        return frame["customer_id"]
+    return frame.groupby(case)["customer_id"].first()
 
 
 def _check_alternatives(chosen: pd.Series) -> None:
@@ -140,16 +225,18 @@ def fit_multinomial(
     *,
     test_share: float = 0.3,
     seed: int = 0,
+    split_by: str = "choice",
 ) -> ChoiceResult:
     """Multinomial logit of `outcome` (the alternative chosen, one row per case) on the case's
-    attributes, with a constant; the first alternative in sorted order is the base."""
+    attributes, with a constant; the first alternative in sorted order is the base. The test
+    cases are drawn by case or, with `split_by` "customer", by customer_id."""
     data = cases.dropna(subset=[outcome, *attributes])
     _check_alternatives(data[outcome])
     alternatives = tuple(sorted(data[outcome].astype(str).unique()))
     code = {alternative: i for i, alternative in enumerate(alternatives)}
     y = data[outcome].astype(str).map(code)
     x = sm.add_constant(coded(data, attributes), prepend=True, has_constant="add")
-    train, test = _split(data.index, test_share, seed)
+    train, test = _split(data.index, test_share, seed, _case_groups(data, None, split_by))
     _check_alternatives(data.loc[train, outcome])
     _check_varies(x.loc[train].drop(columns="const"))
     fitted = _fitted(sm.MNLogit(y.loc[train], x.loc[train]), method="newton", maxiter=200)
@@ -171,11 +258,23 @@ def fit_multinomial(
         ],
         ignore_index=True,
     )
-    hit = base_rate = None
+    hits = guesses = None
     if len(test):
         predicted = np.asarray(fitted.predict(x.loc[test])).argmax(axis=1)
-        hit = float((predicted == y.loc[test].to_numpy()).mean())
-        base_rate = float((y.loc[test] == y.loc[train].mode().iloc[0]).mean())
+        hits = predicted == y.loc[test].to_numpy()
+        guesses = (y.loc[test] == y.loc[train].mode().iloc[0]).to_numpy()
+    # the training cases in long form: one row per case and alternative
+    probabilities = np.asarray(fitted.predict(x.loc[train]))
+    pattern = pd.util.hash_pandas_object(x.loc[train], index=False).to_numpy()
+    J = len(alternatives)
+    fit_tests = goodness_of_fit(
+        pd.Series(np.repeat(pattern, J)),
+        pd.Series(np.tile(np.arange(J), len(train))),
+        pd.Series((y.loc[train].to_numpy()[:, None] == np.arange(J)).ravel()),
+        pd.Series(probabilities.ravel()),
+        params=x.shape[1] * (J - 1),
+    )
+    rates = _hit_rates(hits, guesses, seed)
     return ChoiceResult(
         kind=MULTINOMIAL,
         base=alternatives[0],
@@ -186,8 +285,30 @@ def fit_multinomial(
         df=int(fitted.df_model),
         train_cases=len(train),
         test_cases=len(test),
-        hit_rate=hit,
-        base_rate=base_rate,
+        hit_rate=rates[0],
+        base_rate=rates[1],
+        hit_interval=rates[2],
+        base_interval=rates[3],
+        null_model="constants only: each alternative's share of the choices",
+        split=split_by,
+        fit_tests=fit_tests,
+    )
+
+
+Rates = tuple[float | None, float | None, tuple[float, float] | None, tuple[float, float] | None]
+
+
+def _hit_rates(hits: np.ndarray | None, guesses: np.ndarray | None, seed: int) -> Rates:
+    """The hit rates of the model and of the most chosen alternative over the test cases, and
+    their 95% percentile bootstrap intervals (the same resamples of test cases for both)."""
+    if hits is None or guesses is None:
+        return None, None, None, None
+    counts = resample_counts(len(hits), seed=seed)
+    return (
+        float(hits.mean()),
+        float(guesses.mean()),
+        percentile_interval(weighted_share(hits, counts)),
+        percentile_interval(weighted_share(guesses, counts)),
     )
 
 
@@ -201,11 +322,13 @@ def fit_conditional(
     base: str | None = None,
     test_share: float = 0.3,
     seed: int = 0,
+    split_by: str = "choice",
 ) -> ChoiceResult:
     """Conditional logit of which alternative of each case is `chosen` (0/1, one row per case
     and alternative) on the alternatives' attributes and a constant per alternative but `base`
     (default: the first in sorted order). The null model gives every alternative of a case the
-    same chance."""
+    same chance. The test cases are drawn by case or, with `split_by` "customer", by
+    customer_id."""
     data = long.dropna(subset=[case, alternative, chosen, *attributes])
     data = data.assign(**{alternative: data[alternative].astype(str)})
     picked = data.groupby(case)[chosen].sum()
@@ -226,7 +349,8 @@ def fit_conditional(
         index=data.index,
     )
     x = pd.concat([constants, coded(data, attributes)], axis=1)
-    train_cases, test_cases = _split(pd.Index(picked.index), test_share, seed)
+    groups = _case_groups(data, case, split_by)
+    train_cases, test_cases = _split(pd.Index(picked.index), test_share, seed, groups)
     train = data[case].isin(train_cases).to_numpy()
     _check_varies(x.loc[train], data.loc[train, case])
     model = ConditionalLogit(data.loc[train, chosen], x.loc[train], groups=data.loc[train, case])
@@ -242,13 +366,30 @@ def fit_conditional(
         }
     )
     offered = data.loc[train].groupby(case)[alternative].size()
-    hit = base_rate = None
+    hits = guesses = None
     if len(test_cases):
         test = data.loc[~train].assign(score=x.loc[~train].to_numpy() @ fitted.params.to_numpy())
         best = test.loc[test.groupby(case)["score"].idxmax()]
-        hit = float(best[chosen].mean())
+        hits = best[chosen].to_numpy() == 1
         most = data.loc[train & (data[chosen] == 1).to_numpy(), alternative].mode().iloc[0]
-        base_rate = float((test.loc[test[chosen] == 1, alternative] == most).mean())
+        guesses = (test.loc[test[chosen] == 1, alternative] == most).to_numpy()
+    fitting = data.loc[train, [case, alternative, chosen]].assign(
+        utility=x.loc[train].to_numpy() @ fitted.params.to_numpy(),
+        row=pd.util.hash_pandas_object(
+            pd.concat([data.loc[train, alternative], x.loc[train]], axis=1), index=False
+        ).to_numpy(),
+    )
+    # a case's pattern is its whole choice set: every alternative offered with its attributes
+    pattern = fitting.groupby(case)["row"].transform(lambda rows: hash(tuple(sorted(rows))))
+    weight = np.exp(fitting["utility"] - fitting.groupby(case)["utility"].transform("max"))
+    fit_tests = goodness_of_fit(
+        pattern,
+        fitting[alternative],
+        fitting[chosen],
+        weight / weight.groupby(fitting[case]).transform("sum"),
+        params=len(x.columns),
+    )
+    rates = _hit_rates(hits, guesses, seed)
     return ChoiceResult(
         kind=CONDITIONAL,
         base=base,
@@ -259,15 +400,23 @@ def fit_conditional(
         df=len(x.columns),
         train_cases=len(train_cases),
         test_cases=len(test_cases),
-        hit_rate=hit,
-        base_rate=base_rate,
+        hit_rate=rates[0],
+        base_rate=rates[1],
+        hit_interval=rates[2],
+        base_interval=rates[3],
+        null_model="every alternative of a choice equally likely",
+        split=split_by,
+        fit_tests=fit_tests,
     )
 
 
-def fit_choices(choices: pd.DataFrame, *, test_share: float = 0.3, seed: int = 0) -> ChoiceResult:
+def fit_choices(
+    choices: pd.DataFrame, *, test_share: float = 0.3, seed: int = 0, split_by: str = "choice"
+) -> ChoiceResult:
     """The choice model that the shape of stored choices asks for: a multinomial logit when each
     choice has one row (the alternative chosen), else a conditional logit. `choices` has
-    choice_id, alternative, chosen and one column per attribute."""
+    choice_id, alternative, chosen, customer_id and one column per attribute; `split_by`
+    "customer" keeps each customer's choices on one side of the split."""
     if choices.empty:
         raise SmcatError("there are no choices: import them with `smcat import choices FILE`")
     attributes = [
@@ -281,5 +430,7 @@ def fit_choices(choices: pd.DataFrame, *, test_share: float = 0.3, seed: int = 0
                 "a choice with one row must be the alternative chosen: set chosen to 1, or "
                 "list every alternative offered"
             )
-        return fit_multinomial(choices, "alternative", attributes, test_share=test_share, seed=seed)
-    return fit_conditional(choices, attributes, test_share=test_share, seed=seed)
+        return fit_multinomial(
+            choices, "alternative", attributes, test_share=test_share, seed=seed, split_by=split_by
+        )
+    return fit_conditional(choices, attributes, test_share=test_share, seed=seed, split_by=split_by)

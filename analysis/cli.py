@@ -200,17 +200,42 @@ def basket_command(
 @app.command("choice")
 def choice_command(
     test_share: Annotated[float, typer.Option(help="Share of choices held out for testing.")] = 0.3,
+    split_by: Annotated[
+        str,
+        typer.Option(
+            help="choice (draw the test choices one by one) or customer (keep each customer's "
+            "choices on one side)."
+        ),
+    ] = "choice",
+    goodness_of_fit: Annotated[
+        bool,
+        typer.Option(
+            "--goodness-of-fit",
+            help="Also show the Pearson and deviance goodness-of-fit tests over covariate "
+            "patterns (as SPSS prints them).",
+        ),
+    ] = False,
     seed: SeedOption = 0,
     output: OutputOption = Path("report"),
     db: DbOption = None,
 ) -> None:
     """Brand choice: a multinomial logit (one row per choice) or conditional logit (every
-    alternative offered) on the attributes, fitted on 70% and tested on 30%."""
+    alternative offered) on the attributes, fitted on 70% and tested on 30%: the
+    likelihood-ratio test against the null model and the hit rates with bootstrap intervals."""
     from analysis.pages import choice_page
 
+    if split_by not in ("choice", "customer"):
+        raise typer.BadParameter("choose choice or customer", param_hint="--split-by")
     with Store.open(settings(db=db).db, readonly=True) as store:
         choices = choice_table(store)
-    _finish(choice_page(choices, test_share=test_share, seed=seed), output, "fit", "coefficients")
+    page = choice_page(
+        choices,
+        test_share=test_share,
+        seed=seed,
+        split_by=split_by,
+        goodness_of_fit=goodness_of_fit,
+    )
+    _finish(page, output, "fit", "coefficients")
 
 
 @app.command("segments")
@@ -337,6 +362,13 @@ def streamers_command(
             help="auto (Spearman unless Shapiro-Wilk finds sales normal), spearman, pearson."
         ),
     ] = "auto",
+    adjust: Annotated[
+        str,
+        typer.Option(
+            help="Adjustment of the correlation p-values for testing every feature: bh "
+            "(Benjamini-Hochberg) or holm."
+        ),
+    ] = "bh",
     seed: SeedOption = 0,
     output: OutputOption = Path("report"),
     db: DbOption = None,
@@ -356,6 +388,7 @@ def streamers_command(
         drop="--drop",
         quantiles="--levels",
         folds="--folds",
+        adjust="--adjust",
     ):
         if features is not None:
             data = read_features(features, sales_column=sales_column)
@@ -370,6 +403,7 @@ def streamers_command(
             minkowski_p=minkowski_p,
             variance=variance,
             correlation=correlation,
+            adjust=adjust,
             seed=seed,
         )
     _finish(page, output, "knn", "adequacy", "factor-logit")
@@ -407,4 +441,5 @@ def audience_command(
             folds=folds,
             seed=seed,
         )
-    _finish(page, output, "rates", "confusion", "regression")
+    stdout.print(escape(page.notes[-1]))  # the forest's circularity
+    _finish(page, output, "rates", "rule", "confusion", "regression")

@@ -31,6 +31,7 @@ RFM_SEGMENTS: tuple[tuple[str, str], ...] = (
     ("needs attention", "r == r"),
 )
 FEATURES = ("recency_days", "frequency", "monetary", "tenure_days", "mean_gap_days")
+RECENCY_ALONE = "recency alone (baseline)"
 
 
 def as_of_default(lines: pd.DataFrame) -> pd.Timestamp:
@@ -120,7 +121,8 @@ class ChurnModel:
     """One fitted churn model and how it did on the later period."""
 
     name: str
-    auc: float
+    auc: float  # over every test customer
+    auc_active: float  # over the test customers active at the cutoff (NaN if they are one class)
     lift_top_decile: float  # churn rate among the 10% scored riskiest / the overall rate
     calibration: pd.DataFrame  # predicted (mean score per bin), observed (churn share)
     scores: pd.Series  # per test customer
@@ -137,13 +139,17 @@ class ChurnResult:
     train_customers: int
     test_customers: int
     churn_rate: float  # in the test period
+    active_customers: int  # test customers with an order in the horizon before the cutoff
+    active_churn_rate: float
     models: tuple[ChurnModel, ...]
 
     def table(self) -> pd.DataFrame:
-        """AUC and top-decile lift per model."""
+        """AUC over all test customers and over those active at the cutoff, and top-decile
+        lift, per model."""
         return pd.DataFrame(
             {
-                "AUC": [m.auc for m in self.models],
+                "AUC (all)": [m.auc for m in self.models],
+                "AUC (active at cutoff)": [m.auc_active for m in self.models],
                 "lift at top decile": [m.lift_top_decile for m in self.models],
             },
             index=[m.name for m in self.models],
@@ -157,10 +163,18 @@ def lift_at(y: np.ndarray, scores: np.ndarray, share: float = 0.1) -> float:
     return float(y[top].mean() / y.mean())
 
 
+def _auc(y: np.ndarray, scores: np.ndarray) -> float:
+    """ROC AUC, NaN where the customers are all of one class."""
+    return float(roc_auc_score(y, scores)) if len(np.unique(y)) == 2 else float("nan")
+
+
 def churn_models(lines: pd.DataFrame, *, horizon_days: float = 90, seed: int = 0) -> ChurnResult:
-    """Logistic regression (scaled features) and gradient boosting of churn, trained on the
-    customers at the cutoff two horizons before the last order and what they did in the next
-    horizon, tested the same way one horizon later."""
+    """Logistic regression (scaled features) and gradient boosting of churn, and a logistic
+    regression on recency alone as the baseline, trained on the customers at the cutoff two
+    horizons before the last order and what they did in the next horizon, tested the same way
+    one horizon later. AUC is given over all test customers and over those active at the cutoff
+    (an order in the horizon before it): customers long gone are churned by definition, and
+    recency alone ranks them, so the AUC of the active ones shows what a model adds."""
     end = as_of_default(lines)
     test_cutoff = end - pd.Timedelta(days=horizon_days)
     train_cutoff = test_cutoff - pd.Timedelta(days=horizon_days)
@@ -176,19 +190,25 @@ def churn_models(lines: pd.DataFrame, *, horizon_days: float = 90, seed: int = 0
             )
     x_train, x_test = train[list(FEATURES)], test[list(FEATURES)]
     y_train, y_test = train["churned"].to_numpy(), test["churned"].to_numpy()
+    active = (test["recency_days"] <= horizon_days).to_numpy()
     candidates = {
-        "logistic regression": make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)),
-        "gradient boosting": GradientBoostingClassifier(random_state=seed),
+        "logistic regression": (
+            list(FEATURES),
+            make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)),
+        ),
+        "gradient boosting": (list(FEATURES), GradientBoostingClassifier(random_state=seed)),
+        RECENCY_ALONE: (["recency_days"], LogisticRegression(max_iter=1000)),
     }
     models = []
-    for name, estimator in candidates.items():
-        estimator.fit(x_train, y_train)
-        scores = estimator.predict_proba(x_test)[:, 1]
+    for name, (columns, estimator) in candidates.items():
+        estimator.fit(x_train[columns], y_train)
+        scores = estimator.predict_proba(x_test[columns])[:, 1]
         observed, predicted = calibration_curve(y_test, scores, n_bins=10, strategy="quantile")
         models.append(
             ChurnModel(
                 name=name,
                 auc=float(roc_auc_score(y_test, scores)),
+                auc_active=_auc(y_test[active], scores[active]),
                 lift_top_decile=lift_at(y_test, scores),
                 calibration=pd.DataFrame({"predicted": predicted, "observed": observed}),
                 scores=pd.Series(scores, index=test.index, name=name),
@@ -201,5 +221,7 @@ def churn_models(lines: pd.DataFrame, *, horizon_days: float = 90, seed: int = 0
         train_customers=len(train),
         test_customers=len(test),
         churn_rate=float(y_test.mean()),
+        active_customers=int(active.sum()),
+        active_churn_rate=float(y_test[active].mean()) if active.any() else float("nan"),
         models=tuple(models),
     )

@@ -71,12 +71,21 @@ def basket_page(
     return page
 
 
-def choice_page(choices: pd.DataFrame, *, test_share: float = 0.3, seed: int = 0) -> Page:
+def choice_page(
+    choices: pd.DataFrame,
+    *,
+    test_share: float = 0.3,
+    seed: int = 0,
+    split_by: str = "choice",
+    goodness_of_fit: bool = False,
+) -> Page:
     """Brand choice (`choices`: the table of `analysis.commerce.choice_table`): a multinomial or
-    conditional logit fitted on all but `test_share` of the choices and tested on the rest."""
+    conditional logit fitted on all but `test_share` of the choices (drawn by choice or, with
+    `split_by` "customer", by customer) and tested on the rest; with `goodness_of_fit`, also
+    the Pearson and deviance goodness-of-fit tests."""
     from analysis.choice import fit_choices
 
-    result = fit_choices(choices, test_share=test_share, seed=seed)
+    result = fit_choices(choices, test_share=test_share, seed=seed, split_by=split_by)
     page = Page("choice", f"Brand choice: {result.kind}")
     cases = choices["choice_id"].nunique()
     page.notes.append(
@@ -94,7 +103,30 @@ def choice_page(choices: pd.DataFrame, *, test_share: float = 0.3, seed: int = 0
         f"{c} = {sorted(choices[c].dropna().astype(str).unique())[0]}" for c in texts
     ]
     page.notes.append(f"Reference categories: {', '.join(references)}.")
-    page.table("fit", "Fit, likelihood-ratio test and hit rate", result.summary())
+    page.notes.append(
+        f"The likelihood-ratio test compares the model with the null model ({result.null_model}); "
+        "hit rates carry 95% percentile bootstrap intervals over the test choices."
+    )
+    page.table(
+        "fit",
+        "Fit, likelihood-ratio test against the null model and hit rate",
+        result.summary(goodness_of_fit),
+    )
+    if goodness_of_fit:
+        tests = result.fit_tests
+        page.table(
+            "goodness-of-fit",
+            "Pearson and deviance goodness of fit over covariate patterns (training choices)",
+            tests,
+        )
+        sparse = float(tests["cells expected below 5"].iloc[0])
+        if sparse > 0.2:
+            page.notes.append(
+                f"Caution: {sparse:.0%} of the pattern x alternative cells are expected below 5 "
+                f"({int(tests['patterns'].iloc[0]):,} covariate patterns among "
+                f"{result.train_cases:,} choices), so the goodness-of-fit p-values, which assume "
+                "a chi-square distribution, are unreliable."
+            )
     page.table("coefficients", "Coefficients", result.coefficients)
     terms = (
         result.coefficients["alternative"].str.cat(result.coefficients["term"], sep=" ").str.strip()
@@ -168,6 +200,13 @@ def churn_page(lines: pd.DataFrame, *, horizon_days: float = 90, seed: int = 0) 
         f"at {result.test_cutoff:%Y-%m-%d} ({result.test_customers} customers, "
         f"{result.churn_rate:.1%} churned): churn is no order in the next {horizon_days:g} days."
     )
+    page.notes.append(
+        f"{result.active_customers} test customers were active at the cutoff (an order in the "
+        f"{horizon_days:g} days before it; {result.active_churn_rate:.1%} of them churned). "
+        "Customers gone longer are churned almost by definition and recency alone ranks them, "
+        "so the AUC over all customers flatters every model: the AUC of the active ones, and "
+        "the recency baseline, show what a model adds."
+    )
     page.table("models", "Test-period performance", result.table())
     page.table(
         "scores",
@@ -235,10 +274,12 @@ def streamers_page(
     minkowski_p: float = 2,
     variance: float = 0.8,
     correlation: str = "auto",
+    adjust: str = "bh",
     seed: int = 0,
 ) -> Page:
     """Which features go with a high sales level (sales cut into levels at `quantiles`), the
-    `drop`ped features left out: correlations (Spearman or Pearson after Shapiro-Wilk), KNN per
+    `drop`ped features left out: correlations (Spearman or Pearson after Shapiro-Wilk, p-values
+    adjusted by `adjust`, "bh" or "holm"), KNN per
     feature group, KMO/Bartlett and factor scores (reaching `variance`) in a logistic
     regression, permutation importance; scored by `folds`-fold cross-validation."""
     from analysis.streamers import (
@@ -264,10 +305,11 @@ def streamers_page(
         f"(quantiles {','.join(f'{q:g}' for q in quantiles)}): {counts}. Scores are out of "
         f"fold ({folds}-fold, seed {seed})."
     )
-    related = correlations(data, correlation)
+    related = correlations(data, correlation, adjust)
     page.notes.append(
         f"Shapiro-Wilk on sales: W = {related.shapiro_w:.4f}, p = {related.shapiro_p:.3g}: "
-        f"{related.method} correlations."
+        f"{related.method} correlations; their stars mark p-values adjusted for "
+        f"{len(related.table)} tests by {related.adjustment}."
     )
     page.table(
         "correlation", f"{related.method} correlation of each feature with sales", related.table
@@ -280,19 +322,23 @@ def streamers_page(
     factors = factor_logit(data, level, variance_share=variance, folds=folds, seed=seed)
     page.table(
         "adequacy",
-        "Sampling adequacy (KMO) and Bartlett's sphericity test",
-        factors.adequacy.table(),
+        "Sampling adequacy (KMO) and Bartlett's sphericity test: pairwise correlations over all "
+        "rows (psych's convention) and complete cases",
+        pd.concat([adequacy.table() for adequacy in factors.adequacy], axis=1),
     )
     page.table(
         "variance",
-        f"Explained variance: {factors.n_factors} factors reach {variance:.0%}",
+        f"Explained variance: {factors.n_factors} factors reach {variance:.0%} on all "
+        f"streamers; chosen in each fold on its training streamers: "
+        f"{', '.join(map(str, factors.fold_factors))}",
         factors.variance,
     )
     page.table("loadings", "Varimax loadings", factors.loadings)
     page.table(
         "factor-logit",
-        "Logistic regression on the factor scores",
-        pd.DataFrame({"value": factors.evaluation.scores}),
+        "Logistic regression on the factor scores (out of fold; 95% percentile bootstrap "
+        "intervals)",
+        factors.evaluation.table(),
     )
     page.table("collinear", "Collinear features (|r| > 0.8)", factors.collinear)
     ranked = importance(data, level, folds=folds, seed=seed)
@@ -337,7 +383,19 @@ def audience_page(
         f" ({missing:,} without {outcome} count as 0); SE HC3 (heteroskedasticity-robust), not"
         " clustered: one cluster per viewer."
     )
+    page.notes.append(
+        "Caution: the tiers are cut from comments + likes + shares, and the forest predicts them "
+        "from those same counts, so its accuracy is circular: it shows how well the forest "
+        "relearns a sum, not that behaviour predicts a tier. The cut-off rule beside it assigns "
+        "every tier exactly."
+    )
     page.table("rates", "Retention and conversion of the session", result.rates)
+    page.table(
+        "rule",
+        "The cut-off rule that defines the tiers (interaction = comments + likes + shares; "
+        "quartiles, a viewer at a cut in the tier below)",
+        result.rule,
+    )
     page.table("confusion", "Tier against the random forest's prediction", result.confusion)
     page.table(
         "regression", f"OLS of {outcome} on interaction (HC3 standard errors)", result.regression

@@ -16,21 +16,26 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from scipy import stats
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, clone
+from sklearn.impute import SimpleImputer
 from sklearn.inspection import permutation_importance
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score, precision_score, recall_score, roc_auc_score, roc_curve
-from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_predict
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from statsmodels.stats.multitest import multipletests
 
+from analysis.bootstrap import percentile_interval, resample_counts, weighted_auc, weighted_f1
 from analysis.factors import (
+    CONVENTIONS,
+    PAIRWISE,
     Adequacy,
     collinear_pairs,
     explained_variance,
-    factor_model,
     factors_for,
+    fold_factor_model,
     loadings,
     sampling_adequacy,
 )
@@ -54,6 +59,8 @@ ALPHA = 0.05
 K_CANDIDATES = range(1, 22, 2)
 INNER_FOLDS = 3
 CORRELATION_METHODS = ("auto", "spearman", "pearson")
+# multiple-testing adjustments of the correlation p-values: option -> (statsmodels, label)
+ADJUSTMENTS = {"bh": ("fdr_bh", "Benjamini-Hochberg"), "holm": ("holm", "Holm")}
 
 
 @dataclass(frozen=True)
@@ -214,8 +221,9 @@ def _number(path: Path, row: int, column: str, cell: str) -> float:
 
 
 def prepared(data: StreamerData, drop: Sequence[str] = ()) -> StreamerData:
-    """The data ready for the models: `drop`ped features removed, gaps in a feature filled with
-    its median (noted); an error naming the fix for gaps in sales or a constant feature."""
+    """The data ready for the models: `drop`ped features removed, gaps in features noted (the
+    models fill them with the training streamers' medians, fold by fold); an error naming the
+    fix for gaps in sales or a constant feature."""
     unknown = [name for name in drop if name not in data.features.columns]
     if unknown:
         raise SettingError(f"no such feature to drop: {', '.join(unknown)}", drop=None)
@@ -235,8 +243,12 @@ def prepared(data: StreamerData, drop: Sequence[str] = ()) -> StreamerData:
     holes = features.isna().sum()
     if holes.any():
         listed = ", ".join(f"{name} ({count})" for name, count in holes[holes > 0].items())
-        notes.append(f"Gaps filled with the feature's median: {listed}.")
-    return StreamerData(features.fillna(features.median()), data.sales, notes)
+        rows = int(features.isna().any(axis=1).sum())
+        notes.append(
+            f"{rows} of {len(features)} streamers have gaps, imputed with the training "
+            f"streamers' median inside each cross-validation fold: {listed}."
+        )
+    return StreamerData(features, data.sales, notes)
 
 
 def sales_levels(sales: pd.Series, quantiles: Sequence[float] = (0.5,)) -> pd.Series:
@@ -288,21 +300,28 @@ def check_folds(levels: pd.Series, folds: int) -> None:
 
 @dataclass(frozen=True)
 class Correlations:
-    """Shapiro-Wilk's test of normal sales, the coefficient that follows from it, and each
-    feature's correlation with sales."""
+    """Shapiro-Wilk's test of normal sales, the coefficient that follows from it, each
+    feature's correlation with sales, and the multiple-testing adjustment of the p-values."""
 
     shapiro_w: float
     shapiro_p: float
     method: str  # "Spearman" or "Pearson"
-    table: pd.DataFrame  # feature -> group, coefficient, p
+    adjustment: str  # "Benjamini-Hochberg" or "Holm"
+    table: pd.DataFrame  # feature -> group, coefficient, n, p, adjusted p, stars of adjusted p
 
 
-def correlations(data: StreamerData, method: str = "auto") -> Correlations:
-    """Each feature's correlation with sales and its two-sided p-value: with method "auto",
-    Spearman's rho when Shapiro-Wilk rejects normal sales at 5%, else Pearson's r; or the
-    method named ("spearman", "pearson")."""
+def correlations(data: StreamerData, method: str = "auto", adjust: str = "bh") -> Correlations:
+    """Each feature's correlation with sales over the streamers where the feature is present,
+    its two-sided p-value, and that p-value adjusted over all features (`adjust`: "bh",
+    Benjamini-Hochberg's false discovery rate, or "holm", Holm's family-wise error), which the
+    stars mark: with method "auto", Spearman's rho when Shapiro-Wilk rejects normal sales at 5%,
+    else Pearson's r; or the method named ("spearman", "pearson")."""
     if method not in CORRELATION_METHODS:
         raise SmcatError(f"correlation {method!r}: choose {', '.join(CORRELATION_METHODS)}")
+    if adjust not in ADJUSTMENTS:
+        raise SettingError(
+            f"p-value adjustment {adjust!r}: choose {' or '.join(ADJUSTMENTS)}", adjust=None
+        )
     shapiro = stats.shapiro(data.sales.to_numpy())
     if method == "auto":
         method = "pearson" if shapiro.pvalue >= ALPHA else "spearman"
@@ -310,11 +329,22 @@ def correlations(data: StreamerData, method: str = "auto") -> Correlations:
     group = _group_of(data.features.columns)
     rows = {}
     for name in data.features.columns:
-        result = test(data.features[name].to_numpy(), data.sales.to_numpy())
-        rows[name] = {"group": group[name], "coefficient": result.statistic, "p": result.pvalue}
+        present = data.features[name].notna()
+        result = test(data.features[name][present].to_numpy(), data.sales[present].to_numpy())
+        rows[name] = {
+            "group": group[name],
+            "coefficient": result.statistic,
+            "n": int(present.sum()),
+            "p": result.pvalue,
+        }
     table = pd.DataFrame.from_dict(rows, orient="index").rename_axis("feature")
-    table["sig."] = [stars(p) for p in table["p"]]
-    return Correlations(float(shapiro.statistic), float(shapiro.pvalue), method.title(), table)
+    statsmodels_name, label = ADJUSTMENTS[adjust]
+    adjusted = multipletests(table["p"].to_numpy(), alpha=ALPHA, method=statsmodels_name)[1]
+    table[f"p ({label})"] = adjusted
+    table["sig."] = [stars(p) for p in adjusted]
+    return Correlations(
+        float(shapiro.statistic), float(shapiro.pvalue), method.title(), label, table
+    )
 
 
 def _group_of(columns: Sequence[str]) -> dict[str, str]:
@@ -330,49 +360,79 @@ def _group_of(columns: Sequence[str]) -> dict[str, str]:
 @dataclass(frozen=True)
 class Evaluation:
     """A model's out-of-fold scores: recall, precision, F1 and ROC AUC (macro over levels when
-    there are more than two), and its ROC curve(s)."""
+    there are more than two), seeded percentile bootstrap intervals of F1 and ROC AUC, its ROC
+    curve(s) (named with their AUC), and the model fitted in each fold."""
 
     scores: dict[str, float]
+    intervals: dict[str, tuple[float, float]]
     roc: dict[str, pd.DataFrame]  # curve name -> fpr, tpr
+    fitted: list[BaseEstimator]
+
+    def table(self) -> pd.DataFrame:
+        """The scores with their 95% intervals where computed."""
+        table = pd.DataFrame({"value": self.scores})
+        table["95% CI"] = [_interval(self.intervals.get(name)) for name in table.index]
+        return table
+
+
+def _interval(bounds: tuple[float, float] | None) -> str:
+    return "" if bounds is None else f"[{bounds[0]:.3f}, {bounds[1]:.3f}]"
 
 
 def evaluate(
     model: BaseEstimator, x: pd.DataFrame, levels: pd.Series, *, folds: int, seed: int
 ) -> Evaluation:
     """Score `model` by stratified `folds`-fold cross-validation: each streamer predicted by
-    the model fitted without it."""
+    the model fitted without it; the intervals resample the streamers' held-out predictions."""
     splitter = StratifiedKFold(folds, shuffle=True, random_state=seed)
-    proba = cross_val_predict(model, x, levels, cv=splitter, method="predict_proba")
-    predicted = proba.argmax(axis=1)
     y = levels.to_numpy()
+    proba = np.zeros((len(y), int(y.max()) + 1))
+    fitted = []
+    for train, test in splitter.split(x, y):
+        fold = clone(model).fit(x.iloc[train], y[train])
+        proba[test] = fold.predict_proba(x.iloc[test])
+        fitted.append(fold)
+    predicted = proba.argmax(axis=1)
     names = level_names(proba.shape[1])
+    average = "binary" if proba.shape[1] == 2 else "macro"
     if proba.shape[1] == 2:
-        average, auc = "binary", roc_auc_score(y, proba[:, 1])
+        auc = roc_auc_score(y, proba[:, 1])
         fpr, tpr, _ = roc_curve(y, proba[:, 1])
-        curves = {"high vs low": pd.DataFrame({"fpr": fpr, "tpr": tpr})}
+        curves = {f"high vs low (AUC {auc:.3f})": pd.DataFrame({"fpr": fpr, "tpr": tpr})}
     else:
-        average, auc = "macro", roc_auc_score(y, proba, multi_class="ovr")
+        auc = roc_auc_score(y, proba, multi_class="ovr")
         curves = {}
         for level, name in enumerate(names):
             fpr, tpr, _ = roc_curve(y == level, proba[:, level])
-            curves[f"{name} vs rest"] = pd.DataFrame({"fpr": fpr, "tpr": tpr})
+            one = roc_auc_score(y == level, proba[:, level])
+            curves[f"{name} vs rest (AUC {one:.3f})"] = pd.DataFrame({"fpr": fpr, "tpr": tpr})
     scores = {
         "recall": recall_score(y, predicted, average=average, zero_division=0),
         "precision": precision_score(y, predicted, average=average, zero_division=0),
         "F1": f1_score(y, predicted, average=average, zero_division=0),
         "ROC AUC": auc,
     }
-    return Evaluation({k: float(v) for k, v in scores.items()}, curves)
+    counts = resample_counts(len(y), seed=seed)
+    # scikit-learn's ROC AUC of several levels: the mean of each level's AUC against the rest
+    shown = [1] if proba.shape[1] == 2 else range(proba.shape[1])
+    aucs = np.mean([weighted_auc(y == level, proba[:, level], counts) for level in shown], axis=0)
+    intervals = {
+        "F1": percentile_interval(weighted_f1(y, predicted, counts)),
+        "ROC AUC": percentile_interval(aucs),
+    }
+    return Evaluation({k: float(v) for k, v in scores.items()}, intervals, curves, fitted)
 
 
 def knn_model(rows: int, *, folds: int, minkowski_p: float, seed: int) -> GridSearchCV:
-    """Scaling and k-nearest neighbours (Minkowski distance of power `minkowski_p`), k chosen
-    by an inner stratified cross-validation on ROC AUC among the odd k a training part of
-    `rows` streamers allows."""
+    """Median imputation, scaling and k-nearest neighbours (Minkowski distance of power
+    `minkowski_p`), k chosen by an inner stratified cross-validation on ROC AUC among the odd k
+    a training part of `rows` streamers allows."""
     train = rows * (folds - 1) // folds
     inner_train = train * (INNER_FOLDS - 1) // INNER_FOLDS
     ks = [k for k in K_CANDIDATES if k <= inner_train] or [1]
-    pipeline = make_pipeline(StandardScaler(), KNeighborsClassifier(p=minkowski_p))
+    pipeline = make_pipeline(
+        SimpleImputer(strategy="median"), StandardScaler(), KNeighborsClassifier(p=minkowski_p)
+    )
     return GridSearchCV(
         pipeline,
         {"kneighborsclassifier__n_neighbors": ks},
@@ -389,15 +449,17 @@ def knn_table(
     minkowski_p: float = 2,
     seed: int = 0,
 ) -> pd.DataFrame:
-    """Recall, precision, F1, ROC AUC (out of fold) and the k chosen on all streamers of the
-    k-nearest-neighbours model of each feature group: one column per group."""
+    """Recall, precision, F1, ROC AUC (out of fold, F1 and AUC with 95% bootstrap intervals)
+    and the k chosen on all streamers of the k-nearest-neighbours model of each feature group:
+    one column per group."""
     columns = {}
     for group, members in feature_groups(list(data.features.columns)).items():
         x = data.features[members]
         model = knn_model(len(x), folds=folds, minkowski_p=minkowski_p, seed=seed)
-        scores = evaluate(model, x, levels, folds=folds, seed=seed).scores
+        evaluation = evaluate(model, x, levels, folds=folds, seed=seed)
+        intervals = {f"{k} 95% CI": _interval(v) for k, v in evaluation.intervals.items()}
         chosen = model.fit(x, levels).best_params_["kneighborsclassifier__n_neighbors"]
-        columns[f"{group} ({len(members)})"] = {**scores, "k": chosen}
+        columns[f"{group} ({len(members)})"] = {**evaluation.scores, **intervals, "k": chosen}
     # object cells, so that k prints as the whole number it is beside the scores
     return pd.DataFrame(columns, dtype=object)
 
@@ -407,9 +469,10 @@ class FactorLogit:
     """Factor analysis of all features and a logistic regression of the sales level on the
     factor scores."""
 
-    adequacy: Adequacy
+    adequacy: tuple[Adequacy, ...]  # one per convention: pairwise (psych), complete cases
     variance: pd.DataFrame
-    n_factors: int
+    n_factors: int  # on all streamers, for the loadings
+    fold_factors: list[int]  # chosen in each fold on its training streamers
     loadings: pd.DataFrame
     evaluation: Evaluation
     collinear: pd.DataFrame
@@ -423,19 +486,26 @@ def factor_logit(
     folds: int = 5,
     seed: int = 0,
 ) -> FactorLogit:
-    """KMO and Bartlett of all features, as many factors as reach `variance_share` of the
-    variance, and a logistic regression on their scores; factors are fitted within each fold
-    so that no held-out streamer shapes them."""
+    """KMO and Bartlett of all features (both conventions), as many factors as reach
+    `variance_share` of the variance, and a logistic regression on their scores; the medians
+    that fill gaps, the number of factors and the factors are all chosen within each fold so
+    that no held-out streamer shapes them."""
     x = data.features
     variance = explained_variance(x)
     n = factors_for(variance, variance_share)
-    model = make_pipeline(factor_model(n, seed), LogisticRegression(max_iter=1000))
+    model = make_pipeline(
+        fold_factor_model(variance_share, seed), LogisticRegression(max_iter=1000)
+    )
+    evaluation = evaluate(model, x, levels, folds=folds, seed=seed)
+    # complete cases too few for a correlation matrix of full rank: psych's convention only
+    conventions = CONVENTIONS if len(x.dropna()) > x.shape[1] else (PAIRWISE,)
     return FactorLogit(
-        adequacy=sampling_adequacy(x),
+        adequacy=tuple(sampling_adequacy(x, convention) for convention in conventions),
         variance=variance,
         n_factors=n,
+        fold_factors=[int(fold[0][-1].n_factors_) for fold in evaluation.fitted],
         loadings=loadings(x, n, seed),
-        evaluation=evaluate(model, x, levels, folds=folds, seed=seed),
+        evaluation=evaluation,
         collinear=collinear_pairs(x),
     )
 
@@ -444,8 +514,8 @@ def importance(
     data: StreamerData, levels: pd.Series, *, folds: int = 5, seed: int = 0, repeats: int = 5
 ) -> pd.DataFrame:
     """Permutation importance of each feature for the sales level: the mean drop in held-out
-    ROC AUC when the feature is shuffled, over the folds of a scaled logistic regression,
-    largest first."""
+    ROC AUC when the feature is shuffled, over the folds of a scaled logistic regression (gaps
+    filled with the training folds' medians), largest first."""
     x, y = data.features, levels.to_numpy()
     scoring = "roc_auc" if levels.nunique() == 2 else "roc_auc_ovr"
     drops = []
@@ -453,7 +523,11 @@ def importance(
     for train, test in splitter.split(x, y):
         # strongly regularised: ~80 training streamers and ~55 features overfit otherwise, and
         # an overfitted model ranks noise features high
-        model = make_pipeline(StandardScaler(), LogisticRegression(C=0.05, max_iter=1000))
+        model = make_pipeline(
+            SimpleImputer(strategy="median"),
+            StandardScaler(),
+            LogisticRegression(C=0.05, max_iter=1000),
+        )
         model.fit(x.iloc[train], y[train])
         result = permutation_importance(
             model, x.iloc[test], y[test], scoring=scoring, n_repeats=repeats, random_state=seed

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis.audience import TIERS, audience, interaction_tiers
+from analysis.audience import TIERS, audience, interaction_tiers, tier_rule
 from analysis.streamers import read_numbers
 from smcat.errors import SettingError, SmcatError
 from tests.conftest import FIXTURES
@@ -23,10 +23,28 @@ def viewers() -> pd.DataFrame:
 def test_tiers_are_quartiles_of_interaction(viewers: pd.DataFrame) -> None:
     table = interaction_tiers(viewers)
     assert table["interaction"].iloc[0] == 1 + 6 + 0  # the first viewer's comments+likes+shares
-    assert table["tier"].value_counts().to_dict() == dict.fromkeys(TIERS, 250)
+    # quartiles 4, 7 and 13; a viewer at a cut is in the tier below; ties make sizes unequal
+    assert table["tier"].value_counts(sort=False).to_dict() == {
+        "low": 298, "medium": 207, "high": 256, "very high": 239
+    }  # fmt: skip
     lowest = table.groupby("tier", observed=True)["interaction"].agg(["min", "max"])
-    # tiers do not overlap: each starts at or above where the one below ends
-    assert (lowest["min"].iloc[1:].to_numpy() >= lowest["max"].iloc[:-1].to_numpy()).all()
+    # tiers do not overlap: each starts above where the one below ends
+    assert (lowest["min"].iloc[1:].to_numpy() > lowest["max"].iloc[:-1].to_numpy()).all()
+
+
+def test_tiers_do_not_depend_on_the_order_of_the_rows(viewers: pd.DataFrame) -> None:
+    tiers = interaction_tiers(viewers)["tier"]
+    for seed in range(3):
+        shuffled = interaction_tiers(viewers.sample(frac=1, random_state=seed))["tier"]
+        assert shuffled.reindex(tiers.index).equals(tiers)
+
+
+def test_the_cut_off_rule_states_each_tiers_interaction_range(viewers: pd.DataFrame) -> None:
+    rule = tier_rule(interaction_tiers(viewers))
+    assert rule.index.tolist() == list(TIERS)
+    assert rule["lowest interaction"].tolist() == [0, 5, 8, 14]
+    assert rule["highest interaction"].tolist() == [4, 7, 13, 88]
+    assert rule["viewers"].sum() == 1000
 
 
 def test_the_planted_slope_retention_and_conversion_are_found(viewers: pd.DataFrame) -> None:
@@ -54,6 +72,9 @@ def test_analyze_audience_writes_tables_plot_and_page(smcat, tmp_path: Path) -> 
     result = smcat("analyze", "audience", str(VIEWERS), "-o", str(out))
     assert result.returncode == 0, result.stderr
     assert "Retention and conversion" in result.stdout
+    assert "accuracy is circular" in result.stdout
+    page = (out / "audience.html").read_text(encoding="utf-8")
+    assert "accuracy is circular" in page and "cut-off rule that defines the tiers" in page
     assert (out / "audience-confusion.csv").is_file() and (out / "audience-tiers.png").is_file()
     assert (
         "audience-regression" in (out / "audience.html").read_text(encoding="utf-8")

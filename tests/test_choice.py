@@ -12,7 +12,15 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from analysis.choice import CONDITIONAL, MULTINOMIAL, fit_choices, fit_conditional, fit_multinomial
+from analysis.choice import (
+    CONDITIONAL,
+    MULTINOMIAL,
+    _case_groups,
+    _split,
+    fit_choices,
+    fit_conditional,
+    fit_multinomial,
+)
 from smcat.errors import SmcatError
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "commerce"
@@ -176,3 +184,102 @@ def test_an_attribute_that_never_varies_within_a_choice_is_refused() -> None:
         fit_conditional(
             data, ["gc", "hinc"], case="individual", alternative="mode", chosen="choice"
         )
+
+
+# -- the report's tests, the goodness of fit, the split by customer ------------------------------
+
+
+def test_the_summary_names_the_lr_tests_null_model_and_gives_hit_rate_intervals() -> None:
+    choices = pd.read_csv(FIXTURE / "choices.csv", dtype={"choice_id": str})
+    result = fit_choices(choices)
+    summary = result.summary()["value"]
+    null = "null log-likelihood (every alternative of a choice equally likely)"
+    assert float(summary[null]) == pytest.approx(result.llnull, abs=1e-3)
+    assert summary["LR test against the null model: chi2 (df)"].endswith("(6)")
+    hit = summary["hit rate (test)"]  # "0.606 [0.533, 0.678]"
+    rate, low, high = (float(part.strip("[],")) for part in hit.split())
+    assert low < rate < high
+    assert "goodness of fit" not in " ".join(summary.index)
+    anes = fit_multinomial(sm.datasets.anes96.load_pandas().data, "PID", ANES_TERMS[:-1])
+    assert anes.null_model == "constants only: each alternative's share of the choices"
+
+
+def _two_attribute_choices(rng: np.random.Generator, n: int, interaction: float) -> pd.DataFrame:
+    """One choice per row among A, B, C from 6 covariate patterns (city x member); the log odds
+    of B and C against A are linear in the dummies, plus `interaction` for tier3 members."""
+    city = rng.choice(["tier1", "tier2", "tier3"], size=n)
+    member = rng.integers(0, 2, n)
+    utility_b = 0.3 + 0.8 * (city == "tier2") - 0.5 * member
+    utility_c = -0.2 + 0.6 * (city == "tier3") + 0.7 * member
+    utility_c = utility_c + interaction * ((city == "tier3") & (member == 1))
+    weights = np.exp(np.column_stack([np.zeros(n), utility_b, utility_c]))
+    cumulative = np.cumsum(weights / weights.sum(axis=1, keepdims=True), axis=1)
+    picked = (rng.random(n)[:, None] > cumulative).sum(axis=1)
+    return pd.DataFrame(
+        {"brand": np.array(["A", "B", "C"])[picked], "city": city, "member": member.astype(float)}
+    )
+
+
+def test_goodness_of_fit_holds_its_size_and_finds_an_omitted_interaction() -> None:
+    rng = np.random.default_rng(20261205)
+    rejected = 0
+    for _ in range(100):
+        data = _two_attribute_choices(rng, 600, 0.0)
+        tests = fit_multinomial(data, "brand", ["city", "member"], test_share=0).fit_tests
+        # 6 patterns x (3 - 1) cells less 2 x 4 parameters
+        assert tests["df"].tolist() == [4, 4] and tests["patterns"].iloc[0] == 6
+        rejected += tests.loc["Pearson", "p"] < 0.05
+    assert rejected <= 12  # about 5 of 100 when the model is right
+    wrong = _two_attribute_choices(rng, 3000, 2.5)
+    tests = fit_multinomial(wrong, "brand", ["city", "member"], test_share=0).fit_tests
+    assert (tests["p"] < 1e-6).all()
+
+
+def test_the_deviance_is_twice_the_log_likelihood_short_of_the_saturated_model() -> None:
+    data = _two_attribute_choices(np.random.default_rng(5), 600, 0.0)
+    result = fit_multinomial(data, "brand", ["city", "member"], test_share=0)
+    # the saturated model fits each pattern's observed shares, by hand
+    counts = data.groupby(["city", "member"])["brand"].value_counts().unstack(fill_value=0)
+    shares = counts.div(counts.sum(axis=1), axis=0)
+    saturated = float((counts * np.log(shares.where(shares > 0, 1))).to_numpy().sum())
+    deviance = result.fit_tests.loc["deviance", "chi2"]
+    assert deviance == pytest.approx(2 * (saturated - result.llf), rel=1e-6)
+
+
+def test_split_by_customer_keeps_each_customers_choices_on_one_side() -> None:
+    choices = pd.read_csv(FIXTURE / "choices.csv", dtype={"choice_id": str})
+    by_choice = fit_choices(choices)
+    assert by_choice.split == "choice"
+    result = fit_choices(choices, split_by="customer")
+    assert result.split == "customer"
+    assert result.train_cases + result.test_cases == 600
+    assert abs(result.test_cases - 180) <= 3  # whole customers of 2 or 3 choices
+    # the same draw as the model's, made again: no customer on both sides
+    cases = pd.Index(choices["choice_id"].unique())
+    groups = _case_groups(choices, "choice_id", "customer")
+    train, test = _split(cases, 0.3, 0, groups)
+    assert len(test) == result.test_cases
+    assert not set(groups[train]) & set(groups[test])
+    # split by choice, customers do straddle the two sides
+    train, test = _split(cases, 0.3, 0)
+    assert set(groups[train]) & set(groups[test])
+    with pytest.raises(SmcatError, match="needs every choice's customer_id: import it"):
+        fit_choices(choices.drop(columns="customer_id"), split_by="customer")
+
+
+def test_analyze_choice_splits_by_customer_and_shows_the_goodness_of_fit(smcat, tmp_path) -> None:
+    db = tmp_path / "c.db"
+    assert smcat("import", "choices", str(FIXTURE / "choices.csv"), db=db).returncode == 0
+    run = smcat("analyze", "choice", "--split-by", "customer", "--goodness-of-fit", "-o", "out",
+                db=db)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert "| split | by customer |" in run.stdout
+    assert "LR test against the null model: chi2 (df)" in run.stdout
+    assert "Pearson goodness of fit: chi2 (df)" in run.stdout
+    page = (tmp_path / "out" / "choice.html").read_text(encoding="utf-8")
+    assert "every alternative of a choice equally likely" in page
+    assert (
+        "goodness-of-fit p-values, which assume a chi-square distribution, are unreliable" in page
+    )
+    wrong = smcat("analyze", "choice", "--split-by", "shopper", db=db)
+    assert wrong.returncode != 0 and "choose choice or customer" in wrong.stderr

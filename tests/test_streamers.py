@@ -4,11 +4,12 @@ from the store, and `smcat analyze streamers` with its errors.
 
 References (see ../shared/reference/stats.md, section 3.3): psych's bfi, complete cases
 (n = 2436): KMO 0.8486452, item MSA A1 0.754072 ... A5 0.903559, Bartlett chi-square 18146.066
-on 300 df, the same from R's psych::KMO and psych::cortest.bartlett. Shapiro & Wilk (1965),
-Biometrika 52, section 5: the weights of 11 men, W = 0.79 (R's shapiro.test: W = 0.78881,
-p = 0.006704). Anscombe (1973): r = 0.816 for data set I. Spearman's rho of IQ against hours
-of television (the example of Wikipedia's "Spearman's rank correlation coefficient"): -29/165,
-p = 0.627188.
+on 300 df (factor_analyzer's figures); psych's own convention on the raw data, pairwise
+correlations and n = all 2,800 rows: KMO 0.8459, Bartlett chi-square 20163.79 (issue #21).
+Shapiro & Wilk (1965), Biometrika 52, section 5: the weights of 11 men, W = 0.79 (R's
+shapiro.test: W = 0.78881, p = 0.006704). Anscombe (1973): r = 0.816 for data set I.
+Spearman's rho of IQ against hours of television (the example of Wikipedia's "Spearman's rank
+correlation coefficient"): -29/165, p = 0.627188.
 """
 
 from __future__ import annotations
@@ -19,8 +20,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.model_selection import StratifiedKFold
 
-from analysis.factors import collinear_pairs, explained_variance, factors_for, sampling_adequacy
+from analysis.factors import (
+    PAIRWISE,
+    collinear_pairs,
+    explained_variance,
+    factors_for,
+    sampling_adequacy,
+)
 from analysis.streamers import (
     ALL,
     DAILY,
@@ -59,6 +67,18 @@ def test_kmo_and_bartlett_reproduce_psych_on_bfi() -> None:
     assert msa == pytest.approx([0.754072, 0.836432, 0.870202, 0.878042, 0.903559], abs=5e-6)
     assert adequacy.chi_square == pytest.approx(18146.066, abs=5e-3)
     assert adequacy.df == 300 and adequacy.p < 1e-300
+
+
+def test_kmo_and_bartlett_in_psychs_pairwise_convention_on_bfi() -> None:
+    adequacy = sampling_adequacy(pd.read_csv(BFI), PAIRWISE)
+    assert adequacy.n == 2800 and adequacy.gaps == 364  # every row; 364 have a gap
+    assert adequacy.kmo == pytest.approx(0.8459, abs=5e-5)
+    assert adequacy.chi_square == pytest.approx(20163.79, abs=5e-3)
+    assert adequacy.df == 300
+    table = adequacy.table()
+    assert list(table.columns) == ["pairwise, psych"]
+    assert table.loc["rows (Bartlett n)", "pairwise, psych"] == "2,800"
+    assert table.loc["rows with a gap", "pairwise, psych"] == "364"
 
 
 def test_a_singular_correlation_matrix_names_the_collinear_columns() -> None:
@@ -156,10 +176,15 @@ def test_a_constant_feature_and_gaps_in_sales_are_refused(tmp_path: Path) -> Non
         prepared(gaps)
 
 
-def test_gaps_in_a_feature_are_filled_with_its_median_and_noted(tmp_path: Path) -> None:
+def test_gaps_in_a_feature_are_kept_for_the_folds_and_noted(tmp_path: Path) -> None:
+    # the gap is filled inside each fold (see the fold test below), not here on all rows
     data = prepared(read_features(_table(tmp_path, "n,sales,month_a\nx,1,1\ny,2,\nz,3,5\n")))
-    assert data.features["month_a"].tolist() == [1, 3, 5]
-    assert data.notes == ["Gaps filled with the feature's median: month_a (1)."]
+    assert data.features["month_a"].tolist()[::2] == [1, 5]
+    assert np.isnan(data.features["month_a"].iloc[1])
+    assert data.notes == [
+        "1 of 3 streamers have gaps, imputed with the training streamers' median inside each "
+        "cross-validation fold: month_a (1)."
+    ]
 
 
 def test_a_feature_file_names_the_cell_that_is_no_number(tmp_path: Path) -> None:
@@ -201,6 +226,49 @@ def test_correlations_find_the_engagement_features(fixture_data):
     assert (personal["p"] < 0.05).sum() <= 1
 
 
+def test_correlation_stars_follow_adjusted_p_values_so_planted_noise_is_not_starred(
+    fixture_data,
+):
+    data, _ = fixture_data
+    noise = [name for name in data.features.columns if "_noise_" in name]
+    raw = correlations(data).table
+    # unadjusted, three of the 21 planted noise features pass 5% (issue #21)
+    assert (raw.loc[noise, "p"] < 0.05).sum() == 3
+    starred = {}
+    for adjust, label in (("bh", "Benjamini-Hochberg"), ("holm", "Holm")):
+        result = correlations(data, adjust=adjust)
+        table = result.table
+        assert result.adjustment == label
+        assert (table[f"p ({label})"] >= table["p"]).all()
+        assert (table.loc[TRUTH["engagement"], "sig."] != "").all()
+        starred[adjust] = (table.loc[noise, "sig."] != "").sum()
+    # BH bounds the share of false discoveries (2 of its 16 here), Holm the chance of any
+    assert starred == {"bh": 2, "holm": 0}
+    with pytest.raises(SettingError, match="choose bh or holm"):
+        correlations(data, adjust="bonferroni")
+
+
+def test_medians_and_the_factor_count_are_chosen_inside_each_fold(fixture_data):
+    data, levels = fixture_data
+    features = data.features.copy()
+    rng = np.random.default_rng(1)
+    for name in ("month_likes_per_video", "daily_videos", "personal_followers"):
+        features.loc[rng.random(len(features)) < 0.05, name] = np.nan
+    gappy = StreamerData(features, data.sales)
+    result = factor_logit(gappy, levels, folds=5, seed=0)
+    splits = StratifiedKFold(5, shuffle=True, random_state=0).split(features, levels)
+    for (train, _), fold, count in zip(
+        splits, result.evaluation.fitted, result.fold_factors, strict=True
+    ):
+        part = features.iloc[train]
+        imputer = fold[0][0]
+        assert imputer.statistics_ == pytest.approx(part.median().to_numpy())
+        filled = part.fillna(part.median())
+        assert count == factors_for(explained_variance(filled), 0.8)
+        assert fold[0][-1].n_factors_ == count
+    assert result.evaluation.scores["ROC AUC"] > 0.75
+
+
 def test_knn_scores_the_marketing_month_above_personal_attributes(fixture_data):
     data, levels = fixture_data
     table = knn_table(data, levels, folds=5, seed=0)
@@ -214,15 +282,21 @@ def test_knn_scores_the_marketing_month_above_personal_attributes(fixture_data):
 def test_factor_scores_predict_the_sales_level_and_collinear_pairs_are_listed(fixture_data):
     data, levels = fixture_data
     result = factor_logit(data, levels, folds=5, seed=0)
-    assert result.adequacy.df == 55 * 54 // 2 and result.adequacy.p < 1e-10
+    assert [a.convention for a in result.adequacy] == ["pairwise, psych", "complete cases"]
+    assert all(a.df == 55 * 54 // 2 and a.p < 1e-10 for a in result.adequacy)
     assert result.variance["cumulative"].iloc[result.n_factors - 1] >= 0.8
     assert result.loadings.shape == (55, result.n_factors)
     assert result.evaluation.scores["ROC AUC"] > 0.75
     planted = {tuple(sorted(pair)) for pair in TRUTH["collinear"]}
     listed = {tuple(sorted(p)) for p in result.collinear[["feature", "other feature"]].to_numpy()}
     assert planted <= listed
-    curve = result.evaluation.roc["high vs low"]
+    auc = result.evaluation.scores["ROC AUC"]
+    curve = result.evaluation.roc[f"high vs low (AUC {auc:.3f})"]  # the legend shows the AUC
     assert curve["fpr"].iloc[0] == 0 and curve["tpr"].iloc[-1] == 1
+    low, high = result.evaluation.intervals["ROC AUC"]
+    assert 0.5 < low < auc < high <= 1 and high - low < 0.3
+    low, high = result.evaluation.intervals["F1"]
+    assert low < result.evaluation.scores["F1"] < high
 
 
 def test_permutation_importance_ranks_engagement_first(fixture_data):
@@ -343,6 +417,18 @@ def test_analyze_streamers_writes_tables_plots_and_page(smcat, tmp_path: Path) -
     knn = pd.read_csv(out / "streamers-knn.csv", index_col=0)
     assert list(knn.columns) == [f"{PERSONAL} (2)", f"{DAILY} (2)", f"{MONTH} (3)",
                                  f"{SINGLE} (1)", f"{ALL} (7)"]  # fmt: skip
+    assert {"F1 95% CI", "ROC AUC 95% CI"} <= set(knn.index)
+    correlation = pd.read_csv(out / "streamers-correlation.csv", index_col=0)
+    assert "p (Benjamini-Hochberg)" in correlation.columns
+    adequacy = pd.read_csv(out / "streamers-adequacy.csv", index_col=0)
+    assert list(adequacy.columns) == ["pairwise, psych", "complete cases"]
+    assert "rows with a gap" in adequacy.index and "rows (complete)" not in adequacy.index
+    assert "95% CI" in pd.read_csv(out / "streamers-factor-logit.csv", index_col=0).columns
+    assert "adjusted for 7 tests by Benjamini-Hochberg" in page
+    holm = smcat("analyze", "streamers", "--features", str(_small_table(tmp_path)),
+                 "--folds", "3", "--adjust", "holm", "-o", str(tmp_path / "holm"))  # fmt: skip
+    assert holm.returncode == 0, holm.stderr
+    assert "p (Holm)" in (tmp_path / "holm" / "streamers-correlation.csv").read_text("utf-8")
 
 
 @pytest.mark.parametrize(
@@ -353,6 +439,7 @@ def test_analyze_streamers_writes_tables_plots_and_page(smcat, tmp_path: Path) -
          "sales are missing for 1 streamers"),
         (lambda t: t.iloc[:8], ("--folds", "5"), "too few for 5-fold"),
         (lambda t: t, ("--folds", "1"), "at least 2 folds (--folds)"),
+        (lambda t: t, ("--adjust", "fdr"), "choose bh or holm (--adjust)"),
     ],
 )  # fmt: skip
 def test_analyze_streamers_errors_are_one_line_with_the_fix(smcat, tmp_path, edit, args, message):
