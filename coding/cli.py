@@ -423,7 +423,8 @@ def reliability_command(
 
     Per subcategory and per level: Krippendorff's alpha (nominal) with a bootstrap 95% interval,
     percent agreement, Gwet's AC1, Cohen's kappa per pair of coders, and n. Flags alpha below .800
-    and .667, and high agreement with low alpha (a rare code: the prevalence problem)."""
+    and .667, and high agreement with low alpha (a rare code: the prevalence problem). Name the
+    machine coder with --coder auto: the posts it coded and gave no code count as its 0s."""
     with Store.open(settings(db=db).db, readonly=True) as store:
         data = reliability_data(store, codebook, coder)
     table = reliability_table(data.codes, n_boot=boot, seed=seed)
