@@ -65,6 +65,7 @@ def test_codebook_validate_lists_every_problem_by_line(smcat, tmp_path):
     path = tmp_path / "mine.yaml"
     path.write_text(broken, encoding="utf-8")
     (tmp_path / "hot_words_lexicon.txt").write_text("yyds\n", encoding="utf-8")
+    (tmp_path / "hot_words_2010_2013.txt").write_text("给力\n", encoding="utf-8")
     result = smcat("code", "codebook", "validate", str(path))
     assert result.returncode == 1 and "2 problem(s)" in result.stderr
     lines = result.stdout.splitlines()
