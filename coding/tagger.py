@@ -38,7 +38,7 @@ from coding.codebook import (
     RegexRule,
 )
 from coding.prefilter import Prefilter
-from coding.tokenize import Tokenizer, read_word_list
+from coding.tokenize import Tokenizer, read_user_dict, read_word_list
 from smcat.hot_words import TOPIC_HOT_WINDOW_DAYS, HotWordIndex, china_day
 from smcat.units import hour_known
 
@@ -138,6 +138,9 @@ class Tagger:
                 backend=tokenizer_backend,
             )
             self._located = frozenset([*self.hot.words, *lexicons, *self._token_cue_owner])
+        else:
+            for path in user_dicts:  # unused by these rules, but a bad one is still an error
+                read_user_dict(path)
 
     def _add(self, subcategory: str, rule: Any) -> None:
         start = '{"rule": ' + _encode(rule.id)

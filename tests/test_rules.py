@@ -18,7 +18,10 @@ from coding.codebook import (
     validate_codebook,
 )
 from coding.tagger import Tagger
+from coding.tokenize import coding_tokenizer
+from smcat.errors import SmcatError
 from smcat.hot_words import HotWordIndex
+from smcat.store import Store
 from tests.test_codebook import MINIMAL, edit
 from tests.test_tagger import a_post, codes
 
@@ -213,3 +216,63 @@ def test_rule_only_is_checked():
     assert any(
         "B3: rule_only must be true or false" in p.message for p in validate_codebook(not_bool)
     )
+
+
+# -- user dictionaries -------------------------------------------------------------------------
+
+SULWHASOO = "雪花秀滋盈肌本润颜水，冬天用刚好"  # the brand 雪花秀 holds the hot word 雪花 (snow)
+
+
+def test_a_user_dictionary_keeps_a_brand_name_whole_for_hot_word_matching(tmp_path):
+    hot = HotWordIndex([("雪花", "2025-12-01T09:00:00+08:00")])
+    post = a_post(SULWHASOO, created_at="2025-12-02T10:00:00+08:00")
+    assert "B5" in codes(Tagger(CODEBOOK, hot), post)  # 雪花 | 秀: a hot word, wrongly
+    brands = tmp_path / "brands.txt"
+    brands.write_text("# brands\n雪花秀 nz\n", encoding="utf-8")
+    tagger = Tagger(CODEBOOK, hot, user_dicts=[brands])
+    assert "B5" not in codes(tagger, post)
+    assert "B5" in codes(tagger, a_post("今天下雪花了", created_at="2025-12-02T10:00:00+08:00"))
+    assert coding_tokenizer([brands], ["雪花"]).cut(SULWHASOO)[0] == "雪花秀"
+
+
+def test_a_bad_user_dictionary_is_one_line_naming_the_fix(tmp_path):
+    with pytest.raises(SmcatError, match=r"cannot read user dictionary .*nowhere.txt.*--user-dict"):
+        Tagger(parse_codebook(MINIMAL), user_dicts=[tmp_path / "nowhere.txt"])
+    bad = tmp_path / "bad.txt"
+    bad.write_text("雪花 秀 1\n", encoding="utf-8")
+    with pytest.raises(SmcatError, match=r"bad.txt:1: .* is not `word \[freq\] \[tag\]`"):
+        Tagger(CODEBOOK, user_dicts=[bad])
+
+
+def store_post(db, text: str, when: str) -> None:
+    with Store.open(db) as store:
+        store.upsert_posts([{"platform": "weibo", "post_id": "1", "account_id": "a",
+                             "created_at": when, "observed_at": when, "text": text}])  # fmt: skip
+        store.add_hot_search([{"platform": "weibo", "observed_at": when, "rank": 1,
+                               "word": "雪花"}])  # fmt: skip
+
+
+def test_code_auto_takes_user_dictionaries_from_the_flag_or_smcat_toml(smcat, tmp_path):
+    when = "2025-12-02T10:00:00+08:00"
+    (tmp_path / "brands.txt").write_text("雪花秀\n", encoding="utf-8")
+    runs = {}
+    for name, flags, toml in [
+        ("plain", [], None),
+        ("flag", ["--user-dict", "brands.txt"], None),
+        ("toml", [], 'user_dicts = ["brands.txt"]\n'),
+    ]:
+        db = tmp_path / f"{name}.db"
+        store_post(db, SULWHASOO, when)
+        (tmp_path / "smcat.toml").unlink(missing_ok=True)
+        if toml:
+            (tmp_path / "smcat.toml").write_text(toml, encoding="utf-8")
+        result = smcat("code", "auto", "--db", str(db), "--workers", "0", *flags)
+        assert result.returncode == 0, result.stderr
+        with Store.open(db, readonly=True) as store:
+            runs[name] = store.code_counts("brand_posts", "auto:brand_posts@1")
+    assert runs["plain"].get("B5") == 1
+    assert runs["flag"].get("B5") is None and runs["toml"].get("B5") is None
+    (tmp_path / "smcat.toml").unlink()
+    missing = smcat("code", "auto", "--db", str(tmp_path / "plain.db"), "--user-dict", "no.txt")
+    assert missing.returncode == 1 and len(missing.stderr.strip().splitlines()) == 1
+    assert "cannot read user dictionary no.txt" in missing.stderr
