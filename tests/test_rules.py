@@ -23,7 +23,7 @@ from smcat.errors import SmcatError
 from smcat.hot_words import HotWordIndex
 from smcat.store import Store
 from tests.test_codebook import MINIMAL, edit
-from tests.test_tagger import a_post, codes
+from tests.test_tagger import AWKWARD, BRAND_TEXTS, a_post, codes
 
 CODEBOOK = load_codebook(default_codebook_path())
 POST_2012 = "2012-06-18T21:14:00+08:00"
@@ -276,3 +276,16 @@ def test_code_auto_takes_user_dictionaries_from_the_flag_or_smcat_toml(smcat, tm
     missing = smcat("code", "auto", "--db", str(tmp_path / "plain.db"), "--user-dict", "no.txt")
     assert missing.returncode == 1 and len(missing.stderr.strip().splitlines()) == 1
     assert "cannot read user dictionary no.txt" in missing.stderr
+
+
+def test_masking_changes_no_structural_code_of_the_brand_corpus(tagger):
+    unmasked = CODEBOOK.yaml_text.replace(
+        "masking: {mentions: true, emoticons: true, repost_chain: true}",
+        "masking: {mentions: false, emoticons: false, repost_chain: false}",
+    )
+    plain = Tagger(parse_codebook(unmasked, base=default_codebook_path().parent))
+    structural = {s.id for s in CODEBOOK.coded() if s.rule_only}
+    for i, text in enumerate([*BRAND_TEXTS, *AWKWARD]):
+        post = a_post(text, is_repost=i % 5 == 0, pic_count=i % 3, topics=("春日",)[: i % 2])
+        masked = {c.subcategory for c in tagger.tag(post)} & structural
+        assert masked == {c.subcategory for c in plain.tag(post)} & structural, text
