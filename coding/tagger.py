@@ -6,8 +6,10 @@ of all subcategories are found in one pass of one Aho-Corasick automaton (`codin
 leftmost-longest: what the longest-first alternation of the cues finds, at a third of the
 cost of Python's `re` on our brand texts); the text is segmented (rjieba, HMM off, with the
 hot words, lexicon words and cues as user words) only when the codebook has a hot-word rule
-or cues matched as whole tokens (`match: tokens`). Only the codes that apply are
-returned; the caller records which posts were coded, so that no code means 0.
+or cues matched as whole tokens (`match: tokens`). Cue and hot-word rules read the text with
+@user names, [emoticon] codes and the repost chain blanked out (the codebook's `masking`), as a
+coder skips them. Only the codes that apply are returned; the caller records which posts were
+coded, so that no code means 0.
 
 The evidence is written as JSON text as it is found (`Tagger.tag_json`), each rule's constant
 parts encoded once: the store keeps it as it is, and the text is what `json.dumps` with
@@ -247,11 +249,11 @@ class Tagger:
     def _add_hot_words(self, located: list[tuple[str, int]], day: int, found: _Found) -> None:
         for subcategory, start, window_days, lexicon, periods in self._hot_rules:
             hot = self.hot.hot_around(day, window_days)
-            words = [lexicon, *(words for first, last, words in periods if first <= day <= last)]
+            lists = [lexicon, *(words for first, last, words in periods if first <= day <= last)]
             used = [
                 (token, at)
                 for token, at in located
-                if token in hot or any(token in lexicon for lexicon in words)
+                if token in hot or any(token in words for words in lists)
             ]
             if used:
                 terms = ", ".join([_encode(token) for token, _ in used])
