@@ -328,6 +328,19 @@ def _json_value(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
+# an @name that is no repost-chain credit (//@name)
+_MENTION = re.compile(r"(?<!//)@([\w-]{1,30})")
+
+
+def _mention_count(post: PostToCode) -> int:
+    """The accounts the post mentions. The crawler counts every @name of the text, the
+    repost chain's credits (//@name) too; those name earlier posters, not mentions (the
+    codebook's C5), so a text with a chain has its mentions counted again without them."""
+    if "//@" not in post.text:
+        return post.mention_count
+    return len(set(_MENTION.findall(post.text)))
+
+
 def _created(post: PostToCode) -> datetime:
     return datetime.fromisoformat(post.created_at)  # in the post's own (China) offset
 
@@ -340,7 +353,7 @@ _FIELDS: dict[str, Callable[[PostToCode], Any]] = {
     "is_repost": operator.attrgetter("is_repost"),
     "text_length": lambda post: len(post.text),
     "topic_count": lambda post: len(post.topics),
-    "mention_count": operator.attrgetter("mention_count"),
+    "mention_count": _mention_count,
     # a date-only time is its midnight: its hour is unknown, not 0
     "created_hour": lambda post: (
         _created(post).hour if hour_known(post.created_at_precision) else None
