@@ -13,10 +13,11 @@ import gc
 import multiprocessing
 import os
 import signal
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from coding.codebook import Codebook
 from coding.tagger import Tagger
@@ -51,6 +52,7 @@ def auto_code(
     batch: int = 10_000,
     on_batch: Callable[[int], None] | None = None,
     workers: int | None = None,
+    user_dicts: Sequence[str | Path] = (),
 ) -> AutoCodeResult:
     """Code every post the codebook's machine coder has not coded yet, batch by batch; each
     batch's codes and its posts' coded marks are stored together. `on_batch` gets the number
@@ -58,9 +60,10 @@ def auto_code(
 
     With `workers` (default: `default_workers()`), forked processes tag the batches while this
     one reads the next batches and writes the tagged ones, in order; 0 tags here. The codes are
-    the same either way."""
+    the same either way. `user_dicts` (jieba's format) add brand and product names to the
+    segmenter that hot-word and token-cue rules read."""
     store.save_codebook(codebook.name, codebook.version, codebook.yaml_text)
-    tagger = Tagger(codebook, HotWordIndex(store.hot_words()))
+    tagger = Tagger(codebook, HotWordIndex(store.hot_words()), user_dicts=user_dicts)
     workers = default_workers() if workers is None else workers
     coder, posts, written = codebook.coder, 0, 0
     with contextlib.ExitStack() as stack:

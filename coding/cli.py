@@ -132,6 +132,14 @@ def auto_command(
             show_default=False,
         ),
     ] = None,
+    user_dict: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="A user dictionary of brand and product names (jieba's format: word [freq] "
+            "[tag] a line) for the segmenter; repeat for more. Default: user_dicts in smcat.toml.",
+            show_default=False,
+        ),
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Machine-code the posts not yet coded with this codebook version.
@@ -140,7 +148,8 @@ def auto_command(
     auto:<codebook>@<version>. Hot words come from the crawled hot_search table."""
     codebook = load_codebook(codebook_file or default_codebook_path())
     # checked whole first: codes are written batch by batch, and none may go into a damaged file
-    with Store.open(settings(db=db).db, checked=True) as store:
+    configured = settings(db=db, user_dicts=[str(path) for path in user_dict or ()] or None)
+    with Store.open(configured.db, checked=True) as store:
         done = store.coded_post_count(codebook.name, codebook.coder)
         total = store.count("posts")
         with Progress(
@@ -154,6 +163,7 @@ def auto_command(
                 batch=batch,
                 on_batch=lambda n: progress.advance(task, n),
                 workers=workers,
+                user_dicts=configured.user_dicts,
             )
         print_code_counts(store, codebook)
     stdout.print(f"{result.coder}: coded {result.posts} new posts ({done} before), "
@@ -423,7 +433,8 @@ def reliability_command(
 
     Per subcategory and per level: Krippendorff's alpha (nominal) with a bootstrap 95% interval,
     percent agreement, Gwet's AC1, Cohen's kappa per pair of coders, and n. Flags alpha below .800
-    and .667, and high agreement with low alpha (a rare code: the prevalence problem)."""
+    and .667, and high agreement with low alpha (a rare code: the prevalence problem). Name the
+    machine coder with --coder auto: the posts it coded and gave no code count as its 0s."""
     with Store.open(settings(db=db).db, readonly=True) as store:
         data = reliability_data(store, codebook, coder)
     table = reliability_table(data.codes, n_boot=boot, seed=seed)

@@ -13,6 +13,7 @@ import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -27,9 +28,12 @@ from smcat.errors import SmcatError
 
 CODEBOOKS = Path(__file__).resolve().parent / "codebooks"
 TOP_KEYS = ("codebook", "version", "levels", "subcategories")
+OPTIONAL_TOP_KEYS = ("masking",)
+# what is masked before cue and hot-word matching (each on unless the codebook says false)
+MASKING_KEYS = ("mentions", "emoticons", "repost_chain")
 LEVEL_KEYS = ("name_zh", "name_en")
 SUBCATEGORY_KEYS = (
-    "id", "level", "name_zh", "name_en", "definition", "coded", "rules", "examples",
+    "id", "level", "name_zh", "name_en", "definition", "coded", "rule_only", "rules", "examples",
 )  # fmt: skip
 REQUIRED_SUBCATEGORY_KEYS = ("id", "level", "name_zh", "name_en", "definition")
 RULE_KINDS = ("cues", "regex", "metadata", "hot_words", "topics")
@@ -60,8 +64,12 @@ _TAG_TYPES = {
     "tag:yaml.org,2002:int": int,
     "tag:yaml.org,2002:float": float,
     "tag:yaml.org,2002:bool": bool,
+    "tag:yaml.org,2002:timestamp": date,
 }
-_TYPE_NAMES = {str: "a string", int: "a whole number", float: "a number", bool: "true or false"}
+_TYPE_NAMES = {
+    str: "a string", int: "a whole number", float: "a number", bool: "true or false",
+    date: "a date",
+}  # fmt: skip
 # the fix for the commonest mistakes, by the start of PyYAML's or re's own message
 _YAML_FIXES = (
     ("found character '\\t'", "indent with spaces, not tabs"),
@@ -128,12 +136,24 @@ class MetadataRule:
 
 
 @dataclass(frozen=True)
+class Lexicon:
+    """A word list file, used for posts from `valid_from` to `valid_to` (China days, both
+    included; None: no limit on that side)."""
+
+    path: Path
+    valid_from: date | None = None
+    valid_to: date | None = None
+
+
+@dataclass(frozen=True)
 class HotWordsRule:
-    """Matches a token on the hot-search list within `window_days`, or in the lexicon."""
+    """Matches a token on the hot-search list within `window_days`, or in the lexicon, or in
+    one of the period `lexicons` whose dates hold the post's day."""
 
     id: str
     window_days: int
     lexicon: Path | None
+    lexicons: tuple[Lexicon, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -169,6 +189,20 @@ class Subcategory:
     coded: bool
     rules: tuple[Rule, ...]
     examples: tuple[str, ...]
+    rule_only: bool = False
+    """Coded by its rules alone, never by a trained model (structural codes whose rules are
+    near-perfect: repost, length, media, topics, links)."""
+
+
+@dataclass(frozen=True)
+class Masking:
+    """What cue and hot-word rules do not see: @user names, [emoticon] codes, and the repost
+    chain (`//@name: ...`, the earlier posters' text). Masked text is blanked with spaces of
+    the same length, so evidence offsets still point into the post's own text."""
+
+    mentions: bool = True
+    emoticons: bool = True
+    repost_chain: bool = True
 
 
 @dataclass(frozen=True)
@@ -181,6 +215,7 @@ class Codebook:
     subcategories: tuple[Subcategory, ...]
     yaml_text: str
     source: str
+    masking: Masking = Masking()
 
     @property
     def coder(self) -> str:
@@ -241,8 +276,15 @@ def check_codebook(text: str, source: str = "<text>", base: Path | None = None) 
         key: Level(key, value["name_zh"], value["name_en"]) for key, value in data["levels"].items()
     }
     subcategories = tuple(_subcategory(entry, base) for entry in data["subcategories"])
+    masking = Masking(**(data.get("masking") or {}))
     codebook = Codebook(
-        data["codebook"], data["version"], MappingProxyType(levels), subcategories, text, source
+        data["codebook"],
+        data["version"],
+        MappingProxyType(levels),
+        subcategories,
+        text,
+        source,
+        masking,
     )
     return CodebookCheck([], codebook)
 
@@ -273,6 +315,7 @@ def _subcategory(entry: dict[str, Any], base: Path | None) -> Subcategory:
         coded=entry.get("coded", True),
         rules=tuple(_rule(rule, base) for rule in entry.get("rules") or ()),
         examples=tuple(entry.get("examples") or ()),
+        rule_only=entry.get("rule_only", False),
     )
 
 
@@ -294,8 +337,13 @@ def _rule(rule: dict[str, Any], base: Path | None) -> Rule:
     if "hot_words" in rule:
         options = rule["hot_words"] or {}
         lexicon = options.get("lexicon")
-        path = (base or Path.cwd()) / lexicon if lexicon else None
-        return HotWordsRule(rule_id, int(options.get("window_days", 7)), path)
+        folder = base or Path.cwd()
+        path = folder / lexicon if lexicon else None
+        periods = tuple(
+            Lexicon(folder / item["file"], item.get("valid_from"), item.get("valid_to"))
+            for item in options.get("lexicons") or ()
+        )
+        return HotWordsRule(rule_id, int(options.get("window_days", 7)), path, periods)
     options = rule["topics"] or {}
     return TopicsRule(
         rule_id, int(options.get("min_count", 1)), bool(options.get("on_hot_list", False))
@@ -436,7 +484,11 @@ class _Checker:
         return list(node.value)
 
     def check_root(self, root: Node) -> None:
-        top = self.mapping(root, "the codebook", TOP_KEYS, TOP_KEYS)
+        top = self.mapping(root, "the codebook", (*TOP_KEYS, *OPTIONAL_TOP_KEYS), TOP_KEYS)
+        if "masking" in top:
+            masking = self.mapping(top["masking"], "masking", MASKING_KEYS)
+            for key, node in masking.items():
+                self.scalar(node, f"masking: {key}", bool)
         for key, what in (("codebook", "codebook (its name)"), ("version", "version")):
             value = self.text_value(top.get(key), what)
             if value is not None and not _NAME.match(value):
@@ -481,6 +533,11 @@ class _Checker:
         for key in ("name_zh", "name_en", "definition"):
             self.text_value(entry.get(key), f"{what}: {key}")
         coded = self.scalar(entry.get("coded"), f"{what}: coded", bool)
+        rule_only = self.scalar(entry.get("rule_only"), f"{what}: rule_only", bool)
+        if coded is False and rule_only:
+            self.problem(
+                entry["rule_only"], f"{what}: rule_only applies to coded subcategories: remove it"
+            )
         rules = self.sequence(entry.get("rules"), f"{what}: rules")
         examples = self.sequence(entry.get("examples"), f"{what}: examples")
         if coded is not False and not rules:
@@ -617,19 +674,37 @@ class _Checker:
     def check_hot_words(self, node: Node, where: str) -> None:
         if node.tag == _NULL:  # no options: the defaults
             return
-        entry = self.mapping(node, f"{where}: hot_words", ("window_days", "lexicon"))
+        entry = self.mapping(node, f"{where}: hot_words", ("window_days", "lexicon", "lexicons"))
         days = self.scalar(entry.get("window_days"), f"{where}: window_days", int)
         if days is not None and days < 0:
             self.problem(entry["window_days"], f"{where}: window_days must be 0 or more")
         lexicon = entry.get("lexicon")
         if lexicon is not None and lexicon.tag != _NULL:
-            name = self.scalar(lexicon, f"{where}: lexicon", str)
-            if name is not None and self.base is not None and not (self.base / name).is_file():
-                self.problem(
-                    lexicon,
-                    f"{where}: lexicon {name!r} not found next to the codebook: "
-                    f"give its path relative to the codebook, or null",
-                )
+            self.check_lexicon_file(lexicon, f"{where}: lexicon")
+        for item in self.sequence(entry.get("lexicons"), f"{where}: lexicons"):
+            self.check_period_lexicon(item, where)
+
+    def check_lexicon_file(self, node: Node, what: str) -> None:
+        name = self.scalar(node, what, str)
+        if name is not None and self.base is not None and not (self.base / name).is_file():
+            self.problem(
+                node,
+                f"{what} {name!r} not found next to the codebook: "
+                f"give its path relative to the codebook, or null",
+            )
+
+    def check_period_lexicon(self, node: Node, where: str) -> None:
+        keys = ("file", "valid_from", "valid_to")
+        entry = self.mapping(node, f"{where}: a period lexicon", keys, ("file",))
+        if "file" in entry:
+            self.check_lexicon_file(entry["file"], f"{where}: lexicon")
+        days: dict[str, date | None] = {}
+        for key in ("valid_from", "valid_to"):
+            if key in entry:
+                days[key] = self.scalar(entry[key], f"{where}: {key}", date)
+        start, end = days.get("valid_from"), days.get("valid_to")
+        if start is not None and end is not None and start > end:
+            self.problem(entry["valid_to"], f"{where}: valid_to is before valid_from: swap them")
 
     def check_topics(self, node: Node, where: str) -> None:
         if node.tag == _NULL:

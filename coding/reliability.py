@@ -39,7 +39,8 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
-from smcat.coders import DEFAULT_CODEBOOK, choose_people
+from coding.exchange import stored_codebook
+from smcat.coders import DEFAULT_CODEBOOK, choose_machine, choose_people, is_machine
 from smcat.store import Store
 
 # Krippendorff's conventions: rely on variables with alpha >= .800, draw only tentative
@@ -212,13 +213,35 @@ def reliability_data(
     store: Store, codebook: str = DEFAULT_CODEBOOK, coders: Sequence[str] | None = None
 ) -> ReliabilityData:
     """The codes of the coders named, or of every person who coded with the codebook (not gold,
-    not a machine): at least two coders, each with codes (smcat.coders.choose_people)."""
-    chosen = choose_people(store, codebook, coders)
-    rows = pd.DataFrame(
-        store.code_rows(codebook, chosen), columns=["platform", "post_id", "item", "coder", "value"]
-    )
+    not a machine): at least two coders, each with codes (smcat.coders.choose_people). "auto"
+    names the codebook's machine coder.
+
+    A machine coder codes every subcategory of every post it tags and stores only its 1s: a
+    code it did not give a post it coded is its 0, not a missing value."""
+    named = [choose_machine(store, codebook) if c == "auto" else c for c in coders or ()]
+    chosen = choose_people(store, codebook, named or None)
+    columns = ["platform", "post_id", "item", "coder", "value"]
+    rows = pd.DataFrame(store.code_rows(codebook, chosen), columns=columns)
+    zeros = [_machine_zeros(store, codebook, coder) for coder in chosen if is_machine(coder)]
+    if zeros:
+        # a stored code comes first, so that it wins over the 0 of the same cell
+        rows = pd.concat([rows, *zeros], ignore_index=True)
+        rows = rows.drop_duplicates(["platform", "post_id", "item", "coder"], keep="first")
     rows["unit"] = rows["platform"] + ":" + rows["post_id"]
     return ReliabilityData(chosen, rows[["unit", "coder", "item", "value"]])
+
+
+def _machine_zeros(store: Store, codebook: str, machine: str) -> pd.DataFrame:
+    """A 0 of the machine coder for every post it coded and every subcategory its codebook
+    version codes (platform, post_id, item, coder, value)."""
+    marks = store.coded_posts(codebook, machine)
+    items: dict[str, list[str]] = {}  # codebook version -> its coded subcategories
+    rows = []
+    for (platform, post_id), version in marks.items():
+        if version not in items:
+            items[version] = [s.id for s in stored_codebook(store, codebook, version).coded()]
+        rows += [(platform, post_id, item, machine, 0) for item in items[version]]
+    return pd.DataFrame(rows, columns=["platform", "post_id", "item", "coder", "value"])
 
 
 def _table_row(scope: str, name: str, level: str | None, result: Reliability) -> dict:

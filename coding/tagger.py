@@ -6,8 +6,10 @@ of all subcategories are found in one pass of one Aho-Corasick automaton (`codin
 leftmost-longest: what the longest-first alternation of the cues finds, at a third of the
 cost of Python's `re` on our brand texts); the text is segmented (rjieba, HMM off, with the
 hot words, lexicon words and cues as user words) only when the codebook has a hot-word rule
-or cues matched as whole tokens (`match: tokens`). Only the codes that apply are
-returned; the caller records which posts were coded, so that no code means 0.
+or cues matched as whole tokens (`match: tokens`). Cue and hot-word rules read the text with
+@user names, [emoticon] codes and the repost chain blanked out (the codebook's `masking`), as a
+coder skips them. Only the codes that apply are returned; the caller records which posts were
+coded, so that no code means 0.
 
 The evidence is written as JSON text as it is found (`Tagger.tag_json`), each rule's constant
 parts encoded once: the store keeps it as it is, and the text is what `json.dumps` with
@@ -24,7 +26,8 @@ import operator
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from coding.automaton import WordFinder
@@ -32,11 +35,12 @@ from coding.codebook import (
     Codebook,
     CueRule,
     HotWordsRule,
+    Masking,
     MetadataRule,
     RegexRule,
 )
 from coding.prefilter import Prefilter
-from coding.tokenize import Tokenizer, read_word_list
+from coding.tokenize import Tokenizer, read_user_dict, read_word_list
 from smcat.hot_words import TOPIC_HOT_WINDOW_DAYS, HotWordIndex, china_day
 from smcat.units import hour_known
 
@@ -58,6 +62,16 @@ _Owners = dict[str, list[tuple[str, str]]]  # cue -> [(subcategory, start of its
 _Found = dict[str, list[str]]  # subcategory -> its evidence entries as JSON text
 # a cue's JSON text and owners, by its pattern id in an automaton or by the cue itself
 _Cues = Sequence[tuple[str, list[tuple[str, str]]]] | dict[str, tuple[str, list[tuple[str, str]]]]
+# a period lexicon: its first and last China day (ordinals) and its words
+_Period = tuple[int, int, frozenset[str]]
+# What cue and hot-word rules do not read (coding.codebook.Masking). The repost chain runs from
+# the first `//@` to the end, the colon after the name or not; a Weibo user name is at most 30
+# letters, digits, CJK characters, _ or -; an emoticon code is a short bracketed name.
+MASKS = {
+    "repost_chain": r"//@.*",
+    "mentions": r"@[\w-]{1,30}",
+    "emoticons": r"\[[^\[\]\s]{1,10}\]",
+}
 
 
 @dataclass
@@ -71,8 +85,10 @@ class Code:
 class Tagger:
     """Applies a codebook's coded subcategories to posts.
 
-    `tokenizer` is the segmenter the rules use (the hot words, lexicon words and cues as user
-    words), or None when no rule needs tokens."""
+    `tokenizer` is the segmenter the rules use (the researcher's `user_dicts`, then the hot
+    words, lexicon words and cues as user words), or None when no rule needs tokens. Cue and
+    hot-word rules read the text with the codebook's masks blanked (`masked`); regex, metadata
+    and topic rules read it as posted."""
 
     def __init__(
         self,
@@ -81,6 +97,7 @@ class Tagger:
         *,
         tokenizer_backend: str = "rjieba",
         hmm: bool = False,
+        user_dicts: Sequence[str | Path] = (),
     ) -> None:
         self.codebook = codebook
         self.hot = hot or HotWordIndex(())
@@ -88,7 +105,7 @@ class Tagger:
         self._token_cue_owner: _Owners = {}  # the same, for cues matched as whole tokens
         self._regexes: list[tuple[re.Pattern[str], tuple[str, str, re.Pattern[str]]]] = []
         self._metadata: list[tuple[str, str, Callable[[PostToCode], Any], Callable, Any]] = []
-        self._hot_rules: list[tuple[str, str, int, frozenset[str]]] = []
+        self._hot_rules: list[tuple[str, str, int, frozenset[str], tuple[_Period, ...]]] = []
         self._topic_rules: list[tuple[str, str, int, bool]] = []
         for sub in codebook.coded():
             for rule in sub.rules:
@@ -98,6 +115,9 @@ class Tagger:
         # a cue's evidence term and owners, by its pattern id in the cue finder
         self._cues = [(_encode(cue), owners) for cue, owners in self._cue_owner.items()]
         cue_words = list(self._cue_owner)
+        # a cue written as a bracket code ([图片]) is the codebook's to find: never masked
+        self._mask = _mask_pattern(codebook.masking)
+        self._unmasked = frozenset([*self._cue_owner, *self._token_cue_owner])
         self._cue_finder = WordFinder(cue_words, longest=True) if cue_words else None
         self.tokenizer: Tokenizer | None = None
         self._located: frozenset[str] = frozenset()  # the tokens whose offsets are needed
@@ -105,15 +125,24 @@ class Tagger:
             cue: (_encode(cue), owners) for cue, owners in self._token_cue_owner.items()
         }
         if self._hot_rules or self._token_cue_owner:
-            lexicons = [word for *_, words in self._hot_rules for word in words]
+            lexicons = [
+                word
+                for *_, words, periods in self._hot_rules
+                for lexicon in (words, *(period[2] for period in periods))
+                for word in sorted(lexicon)
+            ]
             # a user word's frequency depends on the words added before it: keep this order
             cues = sorted(self._cue_owner, key=len, reverse=True)
             self.tokenizer = Tokenizer(
+                user_dicts=user_dicts,
                 words=[*self.hot.words, *lexicons, *cues, *self._token_cue_owner],
                 hmm=hmm,
                 backend=tokenizer_backend,
             )
             self._located = frozenset([*self.hot.words, *lexicons, *self._token_cue_owner])
+        else:
+            for path in user_dicts:  # unused by these rules, but a bad one is still an error
+                read_user_dict(path)
 
     def _add(self, subcategory: str, rule: Any) -> None:
         start = '{"rule": ' + _encode(rule.id)
@@ -130,8 +159,16 @@ class Tagger:
             self._metadata.append((subcategory, start, _FIELDS[rule.field], compare, rule.value))
         elif isinstance(rule, HotWordsRule):
             lexicon = frozenset(read_word_list(rule.lexicon)) if rule.lexicon else frozenset()
+            periods = tuple(
+                (
+                    period.valid_from.toordinal() if period.valid_from else 0,
+                    period.valid_to.toordinal() if period.valid_to else date.max.toordinal(),
+                    frozenset(read_word_list(period.path)),
+                )
+                for period in rule.lexicons
+            )
             start += ', "terms": ['
-            self._hot_rules.append((subcategory, start, rule.window_days, lexicon))
+            self._hot_rules.append((subcategory, start, rule.window_days, lexicon, periods))
         else:
             start += ', "terms": ['
             self._topic_rules.append((subcategory, start, rule.min_count, rule.on_hot_list))
@@ -144,8 +181,9 @@ class Tagger:
         """The codes that apply to a post, in order of first match, as (subcategory, evidence)
         with the evidence list as JSON text: the store's form, written without building it."""
         text = post.text
+        seen = self.masked(text)
         found: _Found = {}  # subcategory -> its evidence entries (JSON), in order of match
-        if self._cue_finder is not None and (cues := self._cue_finder.find(text)):
+        if self._cue_finder is not None and (cues := self._cue_finder.find(seen)):
             _add_cues(cues, self._cues, found)
         for subcategory, start, pattern in self._regex_filter.candidates(text):
             # most texts match no rule's pattern, and search() says so at less than half the
@@ -169,7 +207,7 @@ class Tagger:
                 found.setdefault(subcategory, []).append(f"{start}{_json_value(actual)}}}")
         day = None
         if self.tokenizer is not None:
-            tokens = self.tokenizer.cut(text)
+            tokens = self.tokenizer.cut(seen)
             # a token that is no hot word, lexicon word or token cue matters to no rule
             if not self._located.isdisjoint(tokens):
                 located = _locate(tokens, self._located)
@@ -198,16 +236,38 @@ class Tagger:
             found.setdefault(subcategory, []).append(entry + "}")
         return [(subcategory, f"[{', '.join(entries)}]") for subcategory, entries in found.items()]
 
+    def masked(self, text: str) -> str:
+        """The text as cue and hot-word rules read it: the codebook's masks (@user names,
+        [emoticon] codes, the repost chain) blanked with as many spaces, so that offsets into
+        it are offsets into the text."""
+        mask = self._mask
+        if mask is None or ("@" not in text and "[" not in text):
+            return text
+        unmasked = self._unmasked
+        return mask.sub(lambda m: m[0] if m[0] in unmasked else " " * len(m[0]), text)
+
     def _add_hot_words(self, located: list[tuple[str, int]], day: int, found: _Found) -> None:
-        for subcategory, start, window_days, lexicon in self._hot_rules:
+        for subcategory, start, window_days, lexicon, periods in self._hot_rules:
             hot = self.hot.hot_around(day, window_days)
-            used = [(token, at) for token, at in located if token in hot or token in lexicon]
+            lists = [lexicon, *(words for first, last, words in periods if first <= day <= last)]
+            used = [
+                (token, at)
+                for token, at in located
+                if token in hot or any(token in words for words in lists)
+            ]
             if used:
                 terms = ", ".join([_encode(token) for token, _ in used])
                 offsets = ", ".join([f"[{at}, {at + len(token)}]" for token, at in used])
                 found.setdefault(subcategory, []).append(
                     f'{start}{terms}], "offsets": [{offsets}], "count": {len(used)}}}'
                 )
+
+
+def _mask_pattern(masking: Masking) -> re.Pattern[str] | None:
+    """One pattern for the masks the codebook keeps on (the chain first: it holds @names), or
+    None when all are off."""
+    chosen = [pattern for name, pattern in MASKS.items() if getattr(masking, name)]
+    return re.compile("|".join(chosen), re.DOTALL) if chosen else None
 
 
 def _locate(tokens: list[str], wanted: frozenset[str]) -> list[tuple[str, int]]:
@@ -268,6 +328,19 @@ def _json_value(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
+# an @name that is no repost-chain credit (//@name)
+_MENTION = re.compile(r"(?<!//)@([\w-]{1,30})")
+
+
+def _mention_count(post: PostToCode) -> int:
+    """The accounts the post mentions. The crawler counts every @name of the text, the
+    repost chain's credits (//@name) too; those name earlier posters, not mentions (the
+    codebook's C5), so a text with a chain has its mentions counted again without them."""
+    if "//@" not in post.text:
+        return post.mention_count
+    return len(set(_MENTION.findall(post.text)))
+
+
 def _created(post: PostToCode) -> datetime:
     return datetime.fromisoformat(post.created_at)  # in the post's own (China) offset
 
@@ -280,7 +353,7 @@ _FIELDS: dict[str, Callable[[PostToCode], Any]] = {
     "is_repost": operator.attrgetter("is_repost"),
     "text_length": lambda post: len(post.text),
     "topic_count": lambda post: len(post.topics),
-    "mention_count": operator.attrgetter("mention_count"),
+    "mention_count": _mention_count,
     # a date-only time is its midnight: its hour is unknown, not 0
     "created_hour": lambda post: (
         _created(post).hour if hour_known(post.created_at_precision) else None

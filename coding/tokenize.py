@@ -39,6 +39,7 @@ import jieba
 import rjieba
 
 from coding.automaton import LONE_SURROGATE
+from smcat.errors import SmcatError
 
 BACKENDS = ("rjieba", "jieba")
 DEFAULT_STOP_WORDS = Path(__file__).resolve().parent / "dicts" / "stopwords_zh.txt"
@@ -53,6 +54,10 @@ _HYPHENS = "-－‐‑–—"
 _WEIBO_SPACES = str.maketrans({"\u200b": None, "\ufeff": None, "\u3000": " ", "\xa0": " "})
 
 
+class UserDictError(SmcatError, ValueError):
+    """A user dictionary that cannot be read or has a bad line; one line naming the fix."""
+
+
 @dataclass(frozen=True)
 class UserWord:
     """One entry of a user dictionary in jieba's format: word [freq] [tag]."""
@@ -65,10 +70,21 @@ class UserWord:
 def read_user_dict(path: str | Path) -> list[UserWord]:
     """The entries of a user dictionary in jieba's format: UTF-8, one `word [freq] [tag]` a line
     (freq a whole number of 1 or more, tag lowercase letters), blank lines and `# ` comments
-    skipped. A bad line raises a one-line ValueError with the file, the line number and the fix.
+    skipped. A bad line raises a one-line UserDictError (a ValueError) with the file, the line
+    number and the fix; so does a file that cannot be read.
     """
     entries = []
-    text = Path(path).read_text(encoding="utf-8-sig")
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except OSError as error:
+        raise UserDictError(
+            f"cannot read user dictionary {path}: {error.strerror}: fix the path given to "
+            "--user-dict or in user_dicts"
+        ) from None
+    except UnicodeDecodeError:
+        raise UserDictError(
+            f"user dictionary {path} is not UTF-8 text: save it as UTF-8, one word a line"
+        ) from None
     for number, line in enumerate(text.splitlines(), start=1):
         parts = line.split()
         if not parts or _COMMENT.match(parts[0]):
@@ -80,7 +96,7 @@ def read_user_dict(path: str | Path) -> list[UserWord]:
         if rest and _TAG.fullmatch(rest[0]):
             tag = rest.pop(0)
         if rest:
-            raise ValueError(
+            raise UserDictError(
                 f"{path}:{number}: {line.strip()!r} is not `word [freq] [tag]`: write one word "
                 "without spaces, then optionally a frequency of 1 or more and a lowercase tag "
                 "(match names with spaces on the raw text with LatinNames)"
@@ -191,6 +207,14 @@ class Tokenizer:
         """The tokens that carry words: no stop words, no whitespace or punctuation."""
         stop = self.stop_words
         return [t for t in self.cut(text) if t not in stop and not _NO_WORD.fullmatch(t)]
+
+
+def coding_tokenizer(user_dicts: Iterable[str | Path] = (), words: Iterable[str] = ()) -> Tokenizer:
+    """The segmenter machine coding reads posts with: rjieba with HMM off (the tokens of stock
+    jieba), the researcher's user dictionaries of brand and product names first (`--user-dict`,
+    `user_dicts` in smcat.toml), then `words`. A model trained on its tokens sees the words the
+    rules see; a bad dictionary raises a one-line UserDictError."""
+    return Tokenizer(user_dicts=user_dicts, words=words)
 
 
 def normalise_text(text: str) -> str:

@@ -88,6 +88,11 @@ class Settings:
     """Scrapy's log level for crawls: DEBUG, INFO, WARNING or ERROR."""
     keep_raw: bool = True
     """Keep every response body (gzipped) in raw_responses, so rows can be rebuilt later."""
+    user_dicts: tuple[str, ...] = ()
+    """User dictionaries (jieba's format: `word [freq] [tag]` a line) of brand and product
+    names, added to the segmenter of the machine coder (`code auto`, hot-word matching, the
+    trained coder). In smcat.toml a list; in SMCAT_USER_DICTS paths joined by the path separator
+    (: on Linux and macOS); `--user-dict FILE` (repeated) replaces them."""
 
 
 def _field_types() -> dict[str, type]:
@@ -115,8 +120,9 @@ def _coerce(name: str, value: Any, kind: type, origin: str) -> Any:
     try:
         coerced = _typed(value, kind)
     except (TypeError, ValueError):
+        what = "list of file paths" if kind == tuple[str, ...] else kind.__name__
         raise ConfigError(
-            f"{origin}: {name} = {shown} is not a {kind.__name__}: give a valid {kind.__name__}"
+            f"{origin}: {name} = {shown} is not a {what}: give a valid {what}"
         ) from None
     if isinstance(coerced, float) and not math.isfinite(coerced):
         raise ConfigError(f"{origin}: {name} = {shown} must be a finite number")
@@ -134,6 +140,11 @@ def _coerce(name: str, value: Any, kind: type, origin: str) -> Any:
 
 def _typed(value: Any, kind: type) -> Any:
     """The value as `kind`; ValueError or TypeError if it is not one."""
+    if kind == tuple[str, ...]:  # a list of paths: a TOML list, or one text joined by os.pathsep
+        items = value.split(os.pathsep) if isinstance(value, str) else value
+        if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
+            raise ValueError(value)
+        return tuple(item for item in items if item)
     if kind is bool:
         if isinstance(value, bool):
             return value

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import csv
 
+import krippendorff
+import numpy as np
 import pandas as pd
+import pytest
+from sklearn.metrics import cohen_kappa_score
 
 from coding.codebook import default_codebook_path
 from smcat.store import Store
@@ -61,6 +65,7 @@ def test_codebook_validate_lists_every_problem_by_line(smcat, tmp_path):
     path = tmp_path / "mine.yaml"
     path.write_text(broken, encoding="utf-8")
     (tmp_path / "hot_words_lexicon.txt").write_text("yyds\n", encoding="utf-8")
+    (tmp_path / "hot_words_2010_2013.txt").write_text("给力\n", encoding="utf-8")
     result = smcat("code", "codebook", "validate", str(path))
     assert result.returncode == 1 and "2 problem(s)" in result.stderr
     lines = result.stdout.splitlines()
@@ -84,3 +89,35 @@ def test_code_auto_codes_every_post_with_or_without_workers(smcat, tmp_path):
         assert "auto:brand_posts@1: coded 15 new posts (0 before), 10 codes" in result.stdout
     bad = smcat("code", "auto", "--db", str(db), "--workers", "-1")
     assert bad.returncode == 2 and "workers" in bad.stderr
+
+
+def test_reliability_with_the_machine_takes_its_missing_codes_as_0s(smcat, tmp_path):
+    # two people code C5 of 200 posts (0s and 1s); the machine coded all 200 and stored its 1s
+    rng = np.random.default_rng(20)
+    person_a = rng.random(200) < 0.3
+    person_b = np.where(rng.random(200) < 0.9, person_a, ~person_a)
+    machine = np.where(person_a, rng.random(200) < 0.5, rng.random(200) < 0.1)
+    db, machine_coder = tmp_path / "machine.db", "auto:brand_posts@1"
+    people = pd.DataFrame({"A": person_a.astype(int), "B": person_b.astype(int)})
+    store_codes(db, "C5", people)
+    posts = [("weibo", f"C5-{unit}") for unit in range(200)]
+    with Store.open(db) as store:
+        store.save_codebook("brand_posts", "1", default_codebook_path().read_text("utf-8"))
+        store.add_coded_batch(
+            [(*post, "C5", "[]") for post, coded in zip(posts, machine, strict=True) if coded],
+            posts, codebook="brand_posts", coder=machine_coder, codebook_version="1",
+            coded_at=CODED_AT,
+        )  # fmt: skip
+    out = tmp_path / "machine.csv"
+    result = smcat("code", "reliability", "--db", str(db), "--csv", str(out), "--boot", "0",
+                   "--coder", "A", "--coder", "B", "--coder", "auto")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    with open(out, encoding="utf-8") as handle:
+        rows = {row["name"]: row for row in csv.DictReader(handle)}
+    matrix = np.vstack([person_a, person_b, machine]).astype(int)  # coders x units
+    expected = krippendorff.alpha(reliability_data=matrix, level_of_measurement="nominal")
+    assert int(rows["C5"]["n_units"]) == 200
+    assert float(rows["C5"]["alpha"]) == pytest.approx(expected, abs=1e-9)
+    assert float(rows["C5"]["kappa A vs auto:brand_posts@1"]) == pytest.approx(
+        cohen_kappa_score(person_a, machine), abs=1e-9
+    )

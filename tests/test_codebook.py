@@ -121,8 +121,9 @@ def test_the_bundled_examples_agree_with_their_rules(bundled):
         cues = [c for r in sub.rules if isinstance(r, CueRule) for c in r.cues]
         patterns = [r.pattern for r in sub.rules if isinstance(r, RegexRule)]
         lexicon = [
-            w for r in sub.rules if isinstance(r, HotWordsRule) and r.lexicon
-            for w in read_word_list(r.lexicon)
+            w for r in sub.rules if isinstance(r, HotWordsRule)
+            for path in [r.lexicon, *(period.path for period in r.lexicons)] if path
+            for w in read_word_list(path)
         ]  # fmt: skip
         lengths = [r for r in sub.rules if isinstance(r, MetadataRule) and r.field == "text_length"]
         assert cues or patterns or lexicon or lengths, f"{sub.id}: no rule an example can show"
@@ -150,7 +151,8 @@ def test_rules_are_built_with_their_kinds(bundled):
     rules = {r.id: r for s in bundled.subcategories for r in s.rules}
     assert rules["C2.video"] == MetadataRule("C2.video", "media_type", "in", ("video", "live"))
     assert rules["A5.long"] == MetadataRule("A5.long", "text_length", ">", 140)
-    assert rules["B5.hot"].window_days == 7 and rules["B5.hot"].lexicon.is_file()
+    hot = rules["B5.hot"]
+    assert hot.window_days == 7 and hot.lexicons and all(p.path.is_file() for p in hot.lexicons)
     assert rules["C3.topics"] == TopicsRule("C3.topics", 1, True)
     assert isinstance(rules["B2.price"].pattern, re.Pattern)
     assert rules["B3.platform"].match == "text"

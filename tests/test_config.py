@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
 
 import pytest
@@ -189,11 +190,14 @@ def test_every_field_is_read_from_its_env_variable(tmp_path: Path) -> None:
         "pseudonym_salt": "a-project-secret-salt",
         "log_level": "ERROR",
         "keep_raw": False,
+        "user_dicts": ("brands.txt", "products.txt"),
     }
     assert sorted(expected) == sorted(FIELDS), "a new field needs a case here"
     for name, value in expected.items():
         assert value != getattr(Settings(), name), name
-        environ = {f"SMCAT_{name.upper()}": str(value)}
+        # a list of paths is written as the shell writes PATH
+        text = os.pathsep.join(value) if isinstance(value, tuple) else str(value)
+        environ = {f"SMCAT_{name.upper()}": text}
         got = getattr(load_settings({}, environ=environ, cwd=tmp_path), name)
         assert got == value, name
         assert type(got) is type(value), name
