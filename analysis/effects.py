@@ -200,19 +200,19 @@ def build_design(
     the rows used, collinear with the terms before them, or with `fe` constant within every
     group) are left out with a note, or refused when not `drop_collinear`."""
     reference = dict(reference or {})
-    if cluster and cluster not in data.columns:
-        raise EffectsError(
-            f"no column {cluster!r} to cluster the standard errors by: give another cluster"
-            " column (--cluster) or other standard errors (--se robust)"
-        )
-    extra = [c for c in (fe, cluster) if c]
-    wanted = list(dict.fromkeys([dv, *regressors, *extra]))
-    unknown = [name for name in wanted if name not in data.columns]
+    named = [dv, *regressors, *([fe] if fe else [])]
+    unknown = [name for name in dict.fromkeys(named) if name not in data.columns]
     if unknown:
         raise EffectsError(
             f"unknown column(s) {', '.join(map(repr, unknown))}: the data has "
             f"{', '.join(map(str, data.columns))}"
         )
+    if cluster and cluster not in data.columns:
+        raise EffectsError(
+            f"no column {cluster!r} to cluster the standard errors by: give another cluster"
+            " column (--cluster) or other standard errors (--se robust)"
+        )
+    wanted = list(dict.fromkeys([dv, *regressors, *[c for c in (fe, cluster) if c]]))
     for name in reference:
         if name not in regressors:
             raise EffectsError(f"a reference level is given for {name!r}, which is no regressor")
@@ -264,7 +264,7 @@ def build_design(
     unidentified |= _check_rank(X, fe_ids, fe)
     if unidentified and not drop_collinear:
         term, why = next(iter(unidentified.items()))
-        raise EffectsError(f"regressor {term!r} {why}: drop it")
+        raise EffectsError(f"{term} {why}: drop it")
     notes = tuple(f"Left out: {term} {why}." for term, why in unidentified.items())
     X = X.drop(columns=[t for t in unidentified if t in X.columns])
     return Design(
