@@ -626,7 +626,10 @@ def _fit_statsmodels(
             result.fit_method = method
             return result
         tried.append(f"{method}: not converged after {limit} iterations")
-        start_params = result.params.to_numpy()
+        # the next method starts where this one stopped, unless it ran off (Newton's step in
+        # NB2's alpha can overshoot to a negative alpha and NaN)
+        if np.isfinite(result.params).all():
+            start_params = result.params.to_numpy()
     raise ConvergenceError(
         f"{label} did not converge ({'; '.join(tried)}): {hint}check for a regressor that "
         "separates zero from positive counts, rescale large regressors, or choose a simpler model",
@@ -908,8 +911,8 @@ def _fit_nb_fe(design: Design, se: str, maxiter: int) -> EffectResult:
     if not keep.all():
         notes = (
             f"Left out: {int((~keep).sum()):,} posts of {int((~positive).sum()):,}"
-            f" {design.fe_name} values whose counts are all zero (no information on the"
-            " slopes under fixed effects).",
+            f" {design.fe_name} group(s) whose {design.dv} is zero in every post (they carry no"
+            " information on the slopes under fixed effects).",
         )
     terms = [c for c in design.X.columns if c != INTERCEPT]
     X = design.X[terms].to_numpy()[keep]

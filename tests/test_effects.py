@@ -135,14 +135,14 @@ def test_fixed_effect_fits_equal_dummy_fits(biochemists: pd.DataFrame) -> None:
     slopes = TERMS[1:]
     for model in ("poisson", "ols"):
         within = fit(
-            model, data, "art", LONG_REGRESSORS, fe="lab", cluster="lab", reference=LONG_REFERENCE
+            model, data, "art", LONG_REGRESSORS, fe="lab", se="robust", reference=LONG_REFERENCE
         )
         dummies = fit(
-            model, data, "art", [*LONG_REGRESSORS, "lab"], cluster="lab", reference=LONG_REFERENCE
+            model, data, "art", [*LONG_REGRESSORS, "lab"], se="robust", reference=LONG_REFERENCE
         )
         np.testing.assert_allclose(within.params[slopes], dummies.params[slopes], atol=1e-6)
         assert within.fixed_effects == "lab" and within.nobs == 915
-    nb = fit_nb(data, "art", LONG_REGRESSORS, fe="lab", cluster="lab", reference=LONG_REFERENCE)
+    nb = fit_nb(data, "art", LONG_REGRESSORS, fe="lab", se="robust", reference=LONG_REFERENCE)
     assert list(nb.params.index) == slopes  # the dummies and intercept are not reported
 
 
