@@ -51,6 +51,15 @@ def effects_command(
     fe: Annotated[
         str | None, typer.Option("--fe", help="Fixed effects of this column, e.g. account.")
     ] = None,
+    se: Annotated[
+        str,
+        typer.Option(
+            "--se", help="Standard errors: cluster (the default, by --cluster), robust or model."
+        ),
+    ] = "cluster",
+    cluster: Annotated[
+        str | None, typer.Option(help="Cluster the standard errors by this column (account).")
+    ] = None,
     codes: Annotated[
         list[str] | None,
         typer.Option(
@@ -67,9 +76,10 @@ def effects_command(
     ] = "weibo",
     db: DbOption = None,
 ) -> None:
-    """Fit NB2, Poisson (SEs clustered by account) and OLS of log(1+y) (HC3) of engagement on
-    hot words, giveaway, promotion, topics and the controls; write the side-by-side table
-    (Markdown, CSV, LaTeX, HTML), the IRR and descriptive plots, and index.html with them all."""
+    """Fit NB2, Poisson and OLS of log(1+y) of engagement on hot words, giveaway, promotion,
+    topics and the controls (SEs clustered by account unless --se says otherwise); write the
+    side-by-side table (Markdown, CSV, LaTeX, HTML), the IRR and descriptive plots, and
+    index.html with them all."""
     from analysis.formatting import side_by_side, to_markdown
     from analysis.report import write_report
     from analysis.suite import SUITE, run_suite
@@ -78,7 +88,7 @@ def effects_command(
         raise typer.BadParameter(f"choose one of {', '.join(DVS)}", param_hint="--dv")
     with (
         Store.open(settings(db=db).db, readonly=True) as store,
-        naming_options(model="--model", fe="--fe", codes="--codes"),
+        naming_options(model="--model", fe="--fe", codes="--codes", se="--se", cluster="--cluster"),
     ):
         report = run_suite(
             store,
@@ -86,6 +96,8 @@ def effects_command(
             models=SUITE if model == "all" else (model,),
             dv=dv,
             fe=fe,
+            se=se,
+            cluster=cluster,
             at_age_days=parse_age(at_age) if at_age else None,
             codebook=codebook,
             platform=platform,

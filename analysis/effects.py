@@ -209,8 +209,9 @@ def build_design(
         )
     if cluster and cluster not in data.columns:
         raise EffectsError(
-            f"no column {cluster!r} to cluster the standard errors by: give another cluster"
-            " column (--cluster) or other standard errors (--se robust)"
+            f"no column {cluster!r} to cluster the standard errors by: name a column of the"
+            " data to cluster by, or ask for robust standard errors",
+            se="robust",
         )
     wanted = list(dict.fromkeys([dv, *regressors, *[c for c in (fe, cluster) if c]]))
     for name in reference:
@@ -1216,5 +1217,8 @@ def _cluster_column(se: str, cluster: str | None) -> str | None:
     if se == "cluster":
         return cluster or ACCOUNT
     if cluster:
-        raise EffectsError(f"a cluster column is given with {se} standard errors: use --se cluster")
+        raise EffectsError(
+            f"a cluster column is given with {se} standard errors: cluster by it or name none",
+            se="cluster",
+        )
     return None

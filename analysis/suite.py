@@ -24,7 +24,8 @@ def run_suite(
     dv: str = "engagement",
     regressors: Sequence[str] = DEFAULT_REGRESSORS,
     fe: str | None = None,
-    cluster: str | None = "account",
+    se: str = "cluster",
+    cluster: str | None = None,
     at_age_days: float | None = None,
     codebook: str = DEFAULT_CODEBOOK,
     keep_going: bool = False,
@@ -32,8 +33,8 @@ def run_suite(
 ) -> Report:
     """Fit each of `models` of `dv` on `regressors` with the codes of each coder in `codes`.
 
-    Poisson's SEs are clustered by `cluster` (None: robust); with `fe`, every fit has those
-    fixed effects and clusters by them. A fit that fails raises, unless `keep_going`: then it
+    SEs are of kind `se` (cluster, robust, model), clustered by `cluster` (None: account); with
+    `fe`, every fit has those fixed effects. A fit that fails raises, unless `keep_going`: then it
     is listed among the report's failures, and regressors without variation in the data are
     left out (and named in the notes) rather than refused. The descriptive plots show the
     first coder's codes. The posts are those of `platform` (None: every platform's)."""
@@ -54,9 +55,8 @@ def run_suite(
                     f" used: {', '.join(left_out)}."
                 )
         for name in models:
-            cluster_by = fe or (cluster if name == "poisson" else None)
             try:
-                result = fit(name, frame.data, dv, used, fe=fe, cluster=cluster_by)
+                result = fit(name, frame.data, dv, used, fe=fe, se=se, cluster=cluster)
             except EffectsError as error:
                 if not keep_going:
                     raise

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from pathlib import Path
+from subprocess import CompletedProcess
 
 import numpy as np
 import pandas as pd
@@ -134,8 +136,9 @@ def test_few_clusters_warn_and_ols_gets_a_wild_cluster_bootstrap() -> None:
 
 
 def test_a_missing_cluster_column_names_the_fix(biochemists: pd.DataFrame) -> None:
-    with pytest.raises(EffectsError, match=r"no column 'account' to cluster.*--se robust"):
+    with pytest.raises(EffectsError, match=r"no column 'account' to cluster") as error:
         fit_nb(biochemists, "art", ["kid5"])
+    assert error.value.settings == {"se": "robust"}  # the CLI names --se robust
     with pytest.raises(EffectsError, match="cluster column is given with robust"):
         fit_nb(biochemists, "art", ["kid5"], se="robust", cluster="fem")
     with pytest.raises(EffectsError, match="unknown standard errors 'hc3'"):
@@ -246,3 +249,18 @@ def test_default_nb2_intervals_cover_account_and_post_level_effects() -> None:
     for term in truth:
         assert abs(covered["cluster", term] / draws - 0.95) < band, (term, covered)
     assert covered["model", "log_followers"] / draws < 0.95 - band, covered
+
+
+# -- the command line ------------------------------------------------------------------------
+
+
+def test_effects_command_passes_se_and_cluster_through(
+    analyst_db: Path, tmp_path: Path, smcat: Callable[..., CompletedProcess[str]]
+) -> None:
+    db = str(analyst_db)
+    run = smcat("analyze", "effects", "--db", db, "--model", "ols", "--se", "model", "-o", "out")
+    assert run.returncode == 0, run.stderr
+    assert "classical (OLS)" in (tmp_path / "out" / "effects.md").read_text(encoding="utf-8")
+    run = smcat("analyze", "effects", "--db", db, "--se", "robust", "--cluster", "account")
+    assert run.returncode == 1
+    assert "cluster column is given with robust" in run.stderr and "(--se cluster)" in run.stderr
