@@ -916,17 +916,20 @@ def _fit_nb_fe(design: Design, se: str, maxiter: int) -> EffectResult:
             " information on the slopes under fixed effects).",
         )
     terms = [c for c in design.X.columns if c != INTERCEPT]
-    X = design.X[terms].to_numpy()[keep]
-    y = y_all[keep]
-    ids = _codes(pd.Series(ids[keep]))
-    groups = int(ids.max()) + 1
-    sums = np.bincount(ids, weights=y, minlength=groups)
+    # rows sorted by group, so that sums within groups are sums of contiguous slices; X
+    # column-major, the layout of the BLAS products and of the slice sums
+    rows = np.flatnonzero(keep)
+    rows = rows[np.argsort(ids[rows], kind="stable")]
+    X = np.asfortranarray(design.X[terms].to_numpy()[rows])
+    y = y_all[rows]
+    ids = _codes(pd.Series(ids[rows]))
+    groups = int(ids[-1]) + 1
     sizes = np.bincount(ids, minlength=groups)
-    poisson = _fe_newton(
-        y, X, ids, groups, np.zeros(len(terms)), np.log(sums / sizes), None, maxiter
-    )
+    starts = np.r_[0, np.cumsum(sizes)[:-1]]
+    mean = np.add.reduceat(y, starts) / sizes
+    poisson = _fe_newton(y, X, ids, starts, np.zeros(len(terms)), np.log(mean), None, maxiter)
     mu = np.exp(poisson.a[ids] + X @ poisson.b)
-    nb = _fe_newton(y, X, ids, groups, poisson.b, poisson.a, _moment_alpha(y, mu), maxiter)
+    nb = _fe_newton(y, X, ids, starts, poisson.b, poisson.a, _moment_alpha(y, mu), maxiter)
     assert nb.alpha is not None
     _check_alpha(nb.alpha)
     n, p = len(y), len(terms) + 1
@@ -935,7 +938,7 @@ def _fit_nb_fe(design: Design, se: str, maxiter: int) -> EffectResult:
         cov = -inverse
     else:
         if se == "cluster":
-            clusters = _codes(design.clusters)[keep]
+            clusters = _codes(design.clusters)[rows]
             summed = _onehot(clusters, int(clusters.max()) + 1) @ nb.scores
             g = len(summed)
             # the intercepts count as parameters unless nested in the clusters (pyfixest's
@@ -977,36 +980,43 @@ def _fe_newton(
     y: np.ndarray,
     X: np.ndarray,
     ids: np.ndarray,
-    groups: int,
+    starts: np.ndarray,
     b: np.ndarray,
     a: np.ndarray,
     alpha: float | None,
     maxiter: int,
 ) -> _FeFit:
     """Newton with step halving on the slopes `b`, the group intercepts `a` and, unless
-    `alpha` is None (Poisson), NB2's alpha, from the values given. Each step costs two passes
-    over X: the Hessian's intercept block is diagonal, so the step solves the Schur complement
-    of the (slopes, alpha) block."""
-    onehot = _onehot(ids, groups)
+    `alpha` is None (Poisson), NB2's alpha, from the values given. The rows are sorted by
+    group `ids`, each group starting at its row in `starts`; X is column-major. Each step
+    costs one product X'WX: the Hessian's intercept block is diagonal, so the step solves the
+    Schur complement of the (slopes, alpha) block."""
     k = X.shape[1]
     theta = b if alpha is None else np.append(b, alpha)
+    weighted = np.empty_like(X, order="F")  # reused: a new one per step costs page faults
+    counts = np.unique(y, return_inverse=True)
+
+    def within(values: np.ndarray) -> np.ndarray:
+        return np.add.reduceat(values, starts, axis=0)
 
     def parts(theta: np.ndarray, a: np.ndarray) -> tuple[np.ndarray, ...]:
         eta = a[ids] + X @ theta[:k]
-        return _poisson_parts(y, eta) if alpha is None else _nb2_parts(y, eta, float(theta[k]))
+        if alpha is None:
+            return _poisson_parts(y, eta)
+        return _nb2_parts(y, eta, float(theta[k]), counts)
 
     def blocks(parts: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
         """Gradient and Hessian blocks: t = (slopes[, alpha]), a = the intercepts."""
         s_eta, h_ee = parts[1], parts[2]
-        weighted = X * h_ee[:, None]
-        g_t, h_tt, cross = X.T @ s_eta, X.T @ weighted, (onehot @ weighted).T
+        np.multiply(X, h_ee[:, None], out=weighted)
+        g_t, h_tt, cross = X.T @ s_eta, X.T @ weighted, within(weighted).T
         if alpha is not None:
             s_al, h_ea, h_aa = parts[3], parts[4], parts[5]
             xe = X.T @ h_ea
             g_t = np.append(g_t, s_al.sum())
             h_tt = np.block([[h_tt, xe[:, None]], [xe[None, :], np.array([[h_aa.sum()]])]])
-            cross = np.vstack([cross, onehot @ h_ea])
-        return g_t, onehot @ s_eta, h_tt, cross, onehot @ h_ee
+            cross = np.vstack([cross, within(h_ea)])
+        return g_t, within(s_eta), h_tt, cross, within(h_ee)
 
     current = parts(theta, a)
     iterations = 0
@@ -1073,31 +1083,31 @@ def _poisson_parts(y: np.ndarray, eta: np.ndarray) -> tuple[np.ndarray, ...]:
     return np.asarray(llf), y - mu, -mu
 
 
-def _nb2_parts(y: np.ndarray, eta: np.ndarray, alpha: float) -> tuple[np.ndarray, ...]:
+def _nb2_parts(
+    y: np.ndarray, eta: np.ndarray, alpha: float, counts: tuple[np.ndarray, np.ndarray]
+) -> tuple[np.ndarray, ...]:
     """The NB2 log-likelihood (summed) and, per row, its derivatives: in the linear predictor
     eta (first, second), in alpha (first), the cross one and the second in alpha. With
-    r = 1/alpha: l = lnG(y+r) - lnG(r) - lnG(y+1) - (r+y) ln(1 + alpha mu) + y ln(alpha) + y eta."""
+    r = 1/alpha: l = lnG(y+r) - lnG(r) - lnG(y+1) - (r+y) ln(1 + alpha mu) + y ln(alpha) + y eta.
+    `counts` are the distinct values of y and each row's index among them: the gamma-family
+    functions of y + r are computed once per distinct count."""
+    values, inverse = counts
     r = 1.0 / alpha
     mu = np.exp(eta)
     d = 1.0 + alpha * mu
     log_d = np.log1p(alpha * mu)
-    llf = np.sum(
-        special.gammaln(y + r)
-        - special.gammaln(r)
-        - special.gammaln(y + 1)
-        - (r + y) * log_d
-        + y * math.log(alpha)
-        + y * eta
-    )
+    by_count = special.gammaln(values + r) - special.gammaln(values + 1) - special.gammaln(r)
+    llf = np.sum(by_count[inverse] - (r + y) * log_d + y * math.log(alpha) + y * eta)
     resid = y - mu
     s_eta = resid / d
     h_ee = -mu * (1.0 + alpha * y) / d**2
-    gap = log_d - special.digamma(y + r) + special.digamma(r)
+    gap = log_d - (special.digamma(values + r) - special.digamma(r))[inverse]
+    trigamma = (special.polygamma(1, values + r) - special.polygamma(1, r))[inverse]
     s_al = r**2 * gap + r * resid / d
     h_ea = -resid * mu / d**2
     h_aa = (
         -2.0 * r**3 * gap
-        + r**2 * (mu / d + r**2 * (special.polygamma(1, y + r) - special.polygamma(1, r)))
+        + r**2 * (mu / d + r**2 * trigamma)
         - r**2 * resid / d
         - r * resid * mu / d**2
     )
