@@ -164,8 +164,8 @@ class EffectResult:
         if self.wild_bootstrap is not None:
             table["p (wild bootstrap)"] = self.wild_bootstrap
         lines = [
-            f"{self.label} of {self.dv}: N = {self.nobs:,} ({self.dropped:,} dropped for"
-            f" missing values), SE {self.cov_type}{clusters}",
+            f"{self.label} of {self.dv}: N = {self.nobs:,} ({self.dropped:,} rows dropped),"
+            f" SE {self.cov_type}{clusters}",
             table.to_string(float_format=lambda v: f"{v:.4f}"),
             f"log-likelihood {self.llf:.3f}  AIC {self.aic:.1f}  BIC {self.bic:.1f}"
             f"  {self.r2_kind} {self.pseudo_r2:.4f}",
@@ -499,7 +499,8 @@ def fit(
     reference: Mapping[str, str] | None = None,
     drop_collinear: bool = True,
 ) -> EffectResult:
-    """Fit one of MODELS by name (nb, poisson, ols, zinb)."""
+    """Fit one of MODELS by name (nb, poisson, ols, zinb); `se`, `cluster` and
+    `drop_collinear` as in the module docstring."""
     fitters: dict[str, Callable[..., EffectResult]] = {
         "nb": fit_nb,
         "poisson": fit_poisson,
@@ -1061,9 +1062,12 @@ def _fe_newton(
     g_t, g_a, h_tt, cross, diagonal = blocks(current)
     scaled = cross / diagonal
     s_eta = current[1]
-    row_scores = X * s_eta[:, None]
+    # each row's score net of its intercept's share, a column at a time (no N x p temporaries)
+    scores = np.empty((len(y), len(theta)), order="F")
+    for j in range(k):
+        np.multiply(X[:, j] - scaled[j][ids], s_eta, out=scores[:, j])
     if alpha is not None:
-        row_scores = np.c_[row_scores, current[3]]
+        scores[:, k] = current[3] - scaled[k][ids] * s_eta
     return _FeFit(
         b=theta[:k],
         a=a,
@@ -1071,7 +1075,7 @@ def _fe_newton(
         llf=float(current[0]),
         iterations=iterations,
         schur=h_tt - scaled @ cross.T,
-        scores=row_scores - scaled.T[ids] * s_eta[:, None],
+        scores=scores,
     )
 
 
