@@ -212,6 +212,20 @@ def test_nb2_fixed_effects_equal_the_dummy_variable_fit(biochemists: pd.DataFram
     n, g, k = len(data), 12, len(slopes) + 1
     factor = math.sqrt(g / (g - 1) * (n - 1) / (n - k))
     np.testing.assert_allclose(ours.bse[slopes], factor * clustered.bse[theirs], rtol=1e-5)
+    # clusters that cut across the labs (the intercepts then count in K), and HC1 (N/(N-K),
+    # K every parameter); statsmodels' robust sandwich of the dummy fit is HC0
+    data["desk"] = [f"D{i % 17}" for i in range(len(data))]
+    desks = pd.factorize(data["desk"])[0]
+    raw = {"cov_type": "cluster", "cov_kwds": {"groups": desks, "use_correction": False}}
+    across = model.fit(disp=0, method="newton", maxiter=200, **raw)
+    ours = fit_nb(data, "art", LONG_REGRESSORS, fe="lab", cluster="desk", reference=LONG_REFERENCE)
+    k_all = X.shape[1] + 1
+    factor = math.sqrt(17 / 16 * (n - 1) / (n - k_all))
+    np.testing.assert_allclose(ours.bse[slopes], factor * across.bse[theirs], rtol=1e-5)
+    hc0 = model.fit(disp=0, method="newton", maxiter=200, cov_type="HC0")
+    ours = fit_nb(data, "art", LONG_REGRESSORS, fe="lab", se="robust", reference=LONG_REFERENCE)
+    factor = math.sqrt(n / (n - k_all))
+    np.testing.assert_allclose(ours.bse[slopes], factor * hc0.bse[theirs], rtol=1e-5)
     model_based = fit_nb(
         data, "art", LONG_REGRESSORS, fe="lab", se="model", reference=LONG_REFERENCE
     )
