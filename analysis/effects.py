@@ -2,10 +2,10 @@
 
 The models of the source literature for an over-dispersed count such as likes + comments:
 NB2 with alpha by maximum likelihood (the primary model), Poisson QMLE, OLS on log(1+y), and a
-zero-inflated NB on request. Account fixed effects go through pyfixest for Poisson and OLS
-(demeaning) and, for NB2, through a Newton fit with the account intercepts concentrated out of
-the linear algebra (`_fit_nb_fe`): no dummy matrix is built, so a million posts over hundreds of
-accounts fit in seconds.
+zero-inflated NB on request. Account fixed effects go through pyfixest for OLS (demeaning)
+and, for Poisson and NB2, through a Newton fit with the account intercepts concentrated out of
+the linear algebra (`_fit_count_fe`): no dummy matrix is built, so a million posts over
+hundreds of accounts fit in seconds.
 
 Standard errors (`se`), the same three kinds for every model:
 - "cluster" (the default): the sandwich clustered by `cluster` (default the account column),
@@ -300,7 +300,7 @@ def fit_nb(
     not converge raises ConvergenceError. `se` and `cluster` as in the module docstring (model
     SEs from the observed information including alpha, as Stata's nbreg). With `fe`, the
     unconditional fixed-effect NB2 (one intercept per group, Allison & Waterman 2002) by a
-    Newton fit that concentrates the intercepts out (`_fit_nb_fe`). The dispersion test is the
+    Newton fit that concentrates the intercepts out (`_fit_count_fe`). The dispersion test is the
     LR test of alpha = 0 against the Poisson fit (chi-bar-squared)."""
     cluster = _cluster_column(se, cluster)
     design = build_design(
@@ -313,7 +313,7 @@ def fit_nb(
         drop_collinear=drop_collinear,
     )
     if fe:
-        return _fit_nb_fe(design, se, maxiter)
+        return _fit_count_fe("nb", design, se, maxiter)
     steps = _newton_then_bfgs(maxiter)
     # build_design has checked the rank: statsmodels' own check is a QR of the whole design
     poisson = _fit_statsmodels(
@@ -362,8 +362,9 @@ def fit_poisson(
     maxiter: int = 100,
 ) -> EffectResult:
     """Poisson QMLE, `se` and `cluster` as in the module docstring. With `fe`, the
-    fixed-effect Poisson of pyfixest (PPML with demeaning). The dispersion test is Cameron &
-    Trivedi's (1990) auxiliary regression for NB2-type over-dispersion."""
+    fixed-effect Poisson (PPML; Newton with the intercepts concentrated out, `_fit_count_fe`).
+    The dispersion test is Cameron & Trivedi's (1990) auxiliary regression for NB2-type
+    over-dispersion."""
     cluster = _cluster_column(se, cluster)
     design = build_design(
         data,
@@ -375,7 +376,7 @@ def fit_poisson(
         drop_collinear=drop_collinear,
     )
     if fe:
-        return _fit_pyfixest("poisson", design, se)
+        return _fit_count_fe("poisson", design, se, maxiter)
     result = _fit_statsmodels(
         sm.Poisson(design.y, design.X, check_rank=False),
         "Poisson",
@@ -418,7 +419,7 @@ def fit_ols(
         drop_collinear=drop_collinear,
     )
     if fe:
-        return _fit_pyfixest("ols", design, se)
+        return _fit_pyfixest_ols(design, se)
     y = np.log1p(design.y)
     model = sm.OLS(y, design.X)
     if se == "cluster":
@@ -811,14 +812,13 @@ def _pyfixest_frame(design: Design, y: pd.Series, terms: list[str]) -> tuple[pd.
     return frame, formula
 
 
-def _fit_pyfixest(model: str, design: Design, se: str) -> EffectResult:
-    """Poisson or OLS of log(1 + y) with the design's fixed effects through pyfixest, on our
-    design matrix (so terms are named and coded as in the other fits)."""
+def _fit_pyfixest_ols(design: Design, se: str) -> EffectResult:
+    """OLS of log(1 + y) with the design's fixed effects through pyfixest (the within
+    estimator), on our design matrix (so terms are named and coded as in the other fits)."""
     import pyfixest as pf  # imported here: it is heavy and only the fixed-effect fits need it
 
     terms = [c for c in design.X.columns if c != INTERCEPT]
-    y = np.log1p(design.y) if model == "ols" else design.y
-    frame, formula = _pyfixest_frame(design, y, terms)
+    frame, formula = _pyfixest_frame(design, np.log1p(design.y), terms)
     vcov: dict[str, str] | str = {"CRV1": "cl"} if se == "cluster" else "iid"
     if se == "robust":
         vcov = "hetero"
@@ -826,17 +826,9 @@ def _fit_pyfixest(model: str, design: Design, se: str) -> EffectResult:
         # pyfixest's own deprecation notices (pandas inplace=) and notes are no user's concern
         warnings.filterwarnings("ignore", module="pyfixest")
         try:
-            if model == "ols":
-                fitted = pf.feols(formula, data=frame, vcov=vcov, fixef_rm="none", copy_data=False)
-            else:
-                fitted = pf.fepois(formula, data=frame, vcov=vcov, fixef_rm="none", copy_data=False)
+            fitted = pf.feols(formula, data=frame, vcov=vcov, fixef_rm="none", copy_data=False)
         except ValueError as error:
-            raise EffectsError(f"the fixed-effect {model} fit failed: {error}") from None
-    if model == "poisson" and not getattr(fitted, "_convergence", True):
-        raise ConvergenceError(
-            "the fixed-effect Poisson fit did not converge: rescale large regressors or drop"
-            " one that separates zero from positive counts"
-        )
+            raise EffectsError(f"the fixed-effect OLS fit failed: {error}") from None
     back = {f"x{i}": term for i, term in enumerate(terms)}
     # build_design has left out what the fixed effects absorb; this is pyfixest's own check
     collinear = [back.get(v, v) for v in fitted._collin_vars]
@@ -846,40 +838,27 @@ def _fit_pyfixest(model: str, design: Design, se: str) -> EffectResult:
         )
     params = fitted.coef().rename(index=back).rename_axis(None)
     n = int(fitted._N)
-    k = len(params) + int(frame["fe"].nunique())
-    if model == "ols":
-        resid = np.asarray(fitted.resid())
-        sigma2 = float(resid @ resid) / n
-        llf = -0.5 * n * (math.log(2 * math.pi * sigma2) + 1)
-        k += 1  # the error variance
-        fit_figure = (float(fitted._r2_within), "within R²")
-        dispersion = None
-        method = "least squares, within"
-    else:
-        llf = float(fitted._loglik)
-        fit_figure = (float(fitted._pseudo_r2), "McFadden pseudo-R²")
-        y_used = np.asarray(fitted._Y).ravel()
-        dispersion = cameron_trivedi(y_used, np.asarray(fitted.predict()).ravel())
-        method = "IRLS, within (pyfixest)"
+    resid = np.asarray(fitted.resid())
+    sigma2 = float(resid @ resid) / n
     return _result(
-        model,
+        "ols",
         design,
         params=params,
         bse=fitted.se().rename(index=back),
         pvalues=fitted.pvalue().rename(index=back),
         conf=fitted.confint().rename(index=back),
         se=se,
-        llf=llf,
-        k=k,
-        pseudo_r2=fit_figure,
-        method=method,
+        llf=-0.5 * n * (math.log(2 * math.pi * sigma2) + 1),
+        # the slopes, the fixed effects and the error variance
+        k=len(params) + int(frame["fe"].nunique()) + 1,
+        pseudo_r2=(float(fitted._r2_within), "within R²"),
+        method="least squares, within",
         iterations=None,
-        dispersion=dispersion,
         nobs=n,
     )
 
 
-# -- NB2 with fixed effects ------------------------------------------------------------------
+# -- Poisson and NB2 with fixed effects -----------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -897,13 +876,13 @@ class _FeFit:
     scores: np.ndarray
 
 
-def _fit_nb_fe(design: Design, se: str, maxiter: int) -> EffectResult:
-    """NB2 with one intercept per fixed-effect group, by Newton on all parameters at once
-    without a dummy matrix: the intercepts' Hessian block is diagonal, so each step solves the
-    small (slopes, alpha) system of its Schur complement and updates the intercepts in closed
-    form. The Poisson fit with the same effects gives the start and the LR test of alpha = 0.
-    Groups whose counts are all zero are left out (their intercept goes to minus infinity and
-    they carry no information on the slopes), as pyfixest and Stata do."""
+def _fit_count_fe(model: str, design: Design, se: str, maxiter: int) -> EffectResult:
+    """Poisson or NB2 with one intercept per fixed-effect group, by Newton on all parameters
+    at once without a dummy matrix: the intercepts' Hessian block is diagonal, so each step
+    solves the small (slopes[, alpha]) system of its Schur complement and updates the
+    intercepts in closed form. For NB2 the Poisson fit gives the start and the LR test of
+    alpha = 0. Groups whose counts are all zero are left out (their intercept goes to minus
+    infinity and they carry no information on the slopes), as fixest and Stata do."""
     assert design.fe_ids is not None
     ids = _codes(design.fe_ids)
     y_all = design.y.to_numpy()
@@ -930,17 +909,19 @@ def _fit_nb_fe(design: Design, se: str, maxiter: int) -> EffectResult:
     mean = np.add.reduceat(y, starts) / sizes
     poisson = _fe_newton(y, X, ids, starts, np.zeros(len(terms)), np.log(mean), None, maxiter)
     mu = np.exp(poisson.a[ids] + X @ poisson.b)
-    nb = _fe_newton(y, X, ids, starts, poisson.b, poisson.a, _moment_alpha(y, mu), maxiter)
-    assert nb.alpha is not None
-    _check_alpha(nb.alpha)
-    n, p = len(y), len(terms) + 1
-    inverse = np.linalg.inv(nb.schur)
+    fitted = poisson
+    if model == "nb":
+        fitted = _fe_newton(y, X, ids, starts, poisson.b, poisson.a, _moment_alpha(y, mu), maxiter)
+        assert fitted.alpha is not None
+        _check_alpha(fitted.alpha)
+    n, p = len(y), len(fitted.schur)
+    inverse = np.linalg.inv(fitted.schur)
     if se == "model":
         cov = -inverse
     else:
         if se == "cluster":
             clusters = _codes(design.clusters)[rows]
-            summed = _onehot(clusters, int(clusters.max()) + 1) @ nb.scores
+            summed = _onehot(clusters, int(clusters.max()) + 1) @ fitted.scores
             g = len(summed)
             # the intercepts count as parameters unless nested in the clusters (pyfixest's
             # and fixest's default)
@@ -948,11 +929,11 @@ def _fit_nb_fe(design: Design, se: str, maxiter: int) -> EffectResult:
             k = p + (0 if nested else groups)
             factor = g / (g - 1) * (n - 1) / (n - k)
         else:
-            summed = nb.scores
+            summed = fitted.scores
             factor = n / (n - p - groups)
         cov = factor * inverse @ (summed.T @ summed) @ inverse
     bse = np.sqrt(np.diag(cov))
-    params = pd.Series(nb.b, index=terms)
+    params = pd.Series(fitted.b, index=terms)
     reduced = replace(
         design,
         y=design.y[keep],
@@ -961,19 +942,34 @@ def _fit_nb_fe(design: Design, se: str, maxiter: int) -> EffectResult:
         fe_ids=design.fe_ids[keep],
         dropped=design.dropped + int((~keep).sum()),
     )
+    slopes = {"params": params, "bse": pd.Series(bse[: len(terms)], index=terms)}
+    common: dict[str, Any] = {
+        "se": se,
+        "llf": fitted.llf,
+        "k": p + groups,
+        "method": "Newton, intercepts concentrated",
+        "iterations": fitted.iterations,
+        "notes": notes,
+    }
+    if model == "poisson":
+        null = float(np.sum(y * math.log(y.mean()) - y.mean() - special.gammaln(y + 1)))
+        return _result(
+            "poisson",
+            reduced,
+            **_wald(**slopes),
+            pseudo_r2=(1.0 - fitted.llf / null, "McFadden pseudo-R²"),
+            dispersion=cameron_trivedi(y, mu),
+            **common,
+        )
+    assert fitted.alpha is not None
     return _result(
         "nb",
         reduced,
-        **_wald(params, pd.Series(bse[:-1], index=terms)),
-        se=se,
-        llf=nb.llf,
-        k=p + groups,
-        pseudo_r2=(1.0 - nb.llf / nb2_null_llf(y), "McFadden pseudo-R²"),
-        method="Newton, intercepts concentrated",
-        iterations=nb.iterations,
-        alpha=(nb.alpha, float(bse[-1])),
-        dispersion=_lr_alpha(max(2.0 * (nb.llf - poisson.llf), 0.0)),
-        notes=notes,
+        **_wald(**slopes),
+        pseudo_r2=(1.0 - fitted.llf / nb2_null_llf(y), "McFadden pseudo-R²"),
+        alpha=(fitted.alpha, float(bse[-1])),
+        dispersion=_lr_alpha(max(2.0 * (fitted.llf - poisson.llf), 0.0)),
+        **common,
     )
 
 

@@ -233,6 +233,25 @@ def test_nb2_fixed_effects_equal_the_dummy_variable_fit(biochemists: pd.DataFram
     assert model_based.alpha_se == pytest.approx(plain.bse["alpha"], rel=1e-5)
 
 
+def test_poisson_fixed_effects_equal_the_dummy_variable_fit(biochemists: pd.DataFrame) -> None:
+    data = biochemists.assign(lab=[f"L{i % 12}" for i in range(len(biochemists))])
+    X = sm.add_constant(
+        pd.get_dummies(data[[*LONG_REGRESSORS, "lab"]], drop_first=True, dtype=float)
+    )
+    groups = pd.factorize(data["lab"])[0]
+    raw = {"cov_type": "cluster", "cov_kwds": {"groups": groups, "use_correction": False}}
+    ours = fit_poisson(data, "art", ["kid5", "phd", "ment"], fe="lab", cluster="lab")
+    slopes = ["kid5", "phd", "ment"]
+    X = X.drop(columns=["fem_Women", "mar_Single"])
+    theirs = sm.Poisson(data["art"], X).fit(disp=0, method="newton", **raw)
+    np.testing.assert_allclose(ours.params[slopes], theirs.params[slopes], atol=1e-6)
+    assert ours.llf == pytest.approx(theirs.llf, abs=1e-6)
+    n, g, k = len(data), 12, len(slopes)
+    factor = math.sqrt(g / (g - 1) * (n - 1) / (n - k))
+    np.testing.assert_allclose(ours.bse[slopes], factor * theirs.bse[slopes], rtol=1e-5)
+    assert ours.method == "Newton, intercepts concentrated"
+
+
 def test_nb2_fixed_effects_leave_out_accounts_without_engagement() -> None:
     data = posts(30, 20, seed=8, followers_within=0.2)
     data.loc[data["account"] == "a3", "engagement"] = 0
