@@ -68,6 +68,15 @@ def effects_command(
     fe: Annotated[
         str | None, typer.Option("--fe", help="Fixed effects of this column, e.g. account.")
     ] = None,
+    se: Annotated[
+        str,
+        typer.Option(
+            "--se", help="Standard errors: cluster (the default, by --cluster), robust or model."
+        ),
+    ] = "cluster",
+    cluster: Annotated[
+        str | None, typer.Option(help="Cluster the standard errors by this column (account).")
+    ] = None,
     codes: Annotated[
         list[str] | None,
         typer.Option(
@@ -111,10 +120,11 @@ def effects_command(
     ] = "weibo",
     db: DbOption = None,
 ) -> None:
-    """Fit NB2, Poisson (SEs clustered by account) and OLS of log(1+y) (HC3) of engagement on
-    hot words, giveaway, promotion, topics and the controls; write the side-by-side table
-    (Markdown, CSV, LaTeX, HTML), the IRR and descriptive plots, and index.html with them all.
-    A regressor with one value in the posts used is left out, with a note."""
+    """Fit NB2, Poisson and OLS of log(1+y) of engagement on hot words, giveaway, promotion,
+    topics and the controls (SEs clustered by account unless --se says otherwise); write the
+    side-by-side table (Markdown, CSV, LaTeX, HTML), the IRR and descriptive plots, and
+    index.html with them all. A regressor with one value in the posts used is left out, with a
+    note."""
     from analysis.formatting import side_by_side, to_markdown
     from analysis.report import write_report
     from analysis.suite import SUITE, run_suite
@@ -131,7 +141,13 @@ def effects_command(
     with (
         Store.open(settings(db=db).db, readonly=True) as store,
         naming_options(
-            model="--model", fe="--fe", codes="--codes", regressors="--regressors", drop="--drop"
+            model="--model",
+            fe="--fe",
+            codes="--codes",
+            regressors="--regressors",
+            drop="--drop",
+            se="--se",
+            cluster="--cluster",
         ),
     ):
         report = run_suite(
@@ -149,6 +165,8 @@ def effects_command(
                 else None
             ),
             hot_window=window,
+            se=se,
+            cluster=cluster,
             codebook=codebook,
             platform=platform,
         )

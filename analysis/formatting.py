@@ -103,7 +103,7 @@ def side_by_side(columns: Sequence[Column]) -> pd.DataFrame:
             "" if r.alpha is None else f"{r.alpha:.4f}",
             "" if r.alpha_se is None else f"{r.alpha_se:.4f}",
             r.cov_type,
-            "" if column.clusters is None else f"{column.clusters:,}",
+            "" if column.result.n_clusters is None else f"{column.result.n_clusters:,}",
             r.fixed_effects or "",
         ]
         table[column.title] = cells
@@ -138,9 +138,9 @@ def report_statements(report: Report) -> list[str]:
     for column in report.columns:
         r = column.result
         bits = [f"SE {r.cov_type}"]
-        if column.clusters is not None:
-            few = " (few: under 30, clustered SEs may be too small)" if column.clusters < 30 else ""
-            bits.append(f"{column.clusters:,} clusters{few}")
+        if (clusters := column.result.n_clusters) is not None:
+            few = " (few: under 30, clustered SEs may be too small)" if clusters < 30 else ""
+            bits.append(f"{clusters:,} clusters{few}")
         if r.alpha is not None:
             se = "" if r.alpha_se is None else f" (SE {r.alpha_se:.4f})"
             bits.append(f"alpha {r.alpha:.4f}{se}")

@@ -16,12 +16,10 @@ ALL_POSTS = "all posts"
 
 @dataclass(frozen=True)
 class Column:
-    """One column of the side-by-side table: a fitted model, the coder whose codes it used, and
-    the number of clusters of its standard errors (None: not clustered)."""
+    """One column of the side-by-side table: a fitted model and the coder whose codes it used."""
 
     result: EffectResult
     coder: str
-    clusters: int | None = None
 
     @property
     def title(self) -> str:
@@ -94,7 +92,7 @@ def tidy(columns: Sequence[Column]) -> pd.DataFrame:
                     "upper": irr["upper"].to_numpy(),
                     "p": r.pvalues.to_numpy(),
                     "se_type": r.cov_type,
-                    "clusters": column.clusters,
+                    "clusters": column.result.n_clusters,
                     "n": r.nobs,
                 }
             )

@@ -33,7 +33,8 @@ def run_suite(
     regressors: Sequence[str] | None = None,
     drop: Sequence[str] = (),
     fe: str | None = None,
-    cluster: str | None = "account",
+    se: str = "cluster",
+    cluster: str | None = None,
     at_age_days: float | None = None,
     age_tolerance_days: float | None = None,
     hot_window: HotWindow = BEFORE_THE_POST,
@@ -44,8 +45,8 @@ def run_suite(
     """Fit each of `models` of `dv` on `regressors` (default: `default_regressors`) but `drop`
     with the codes of each coder in `codes`.
 
-    Poisson's SEs are clustered by `cluster` (None: robust); with `fe`, every fit has those
-    fixed effects and clusters by them. A regressor with one value in the rows used is left
+    SEs are of kind `se` (cluster, robust, model), clustered by `cluster` (None: account); with
+    `fe`, every fit has those fixed effects. A regressor with one value in the rows used is left
     out and named in the notes. A fit that fails raises, unless `keep_going`: then it is listed
     among the report's failures. The descriptive plots show the first coder's codes. The posts
     are those of `platform` (None: every platform's); counts and hot words are read with
@@ -81,19 +82,17 @@ def run_suite(
                 f"Left out with {frame.coder}'s codes, for having one value in the posts"
                 f" used: {', '.join(left_out)}."
             )
-        sample = _sample(frame, dv, used, fe or cluster)
+        sample = _sample(frame, dv, used, fe, (cluster or "account") if se == "cluster" else None)
         samples.append(sample)
         for name in models:
-            cluster_by = fe or (cluster if name == "poisson" else None)
             try:
-                result = fit(name, frame.data, dv, used, fe=fe, cluster=cluster_by)
+                result = fit(name, frame.data, dv, used, fe=fe, se=se, cluster=cluster)
             except EffectsError as error:
                 if not keep_going:
                     raise
                 failures.append(Failure(model_label(name, fe), frame.coder, str(error)))
                 continue
-            clustered = result.cov_type.startswith("clustered")
-            columns.append(Column(result, frame.coder, sample.clusters if clustered else None))
+            columns.append(Column(result, frame.coder))
     first = frames[0]
     outcome = first.data[dv]
     notes.insert(
@@ -122,9 +121,11 @@ def _varying(data: pd.DataFrame, dv: str, regressors: Sequence[str]) -> list[str
     return [r for r in regressors if r not in rows or rows[r].nunique() > 1]
 
 
-def _sample(frame: ModelFrame, dv: str, regressors: Sequence[str], group: str | None) -> Sample:
+def _sample(
+    frame: ModelFrame, dv: str, regressors: Sequence[str], fe: str | None, cluster: str | None
+) -> Sample:
     """The rows the models of a frame use: N, the posts dropped and why (each post under the
-    first model column it misses), the reference levels, and the clusters of `group`."""
+    first model column it misses), the reference levels, and the clusters of `cluster`."""
     data = frame.data
     why = {
         dv: f"without an observation of {dv}",
@@ -134,7 +135,7 @@ def _sample(frame: ModelFrame, dv: str, regressors: Sequence[str], group: str | 
     }
     dropped: dict[str, int] = {}
     missing = pd.Series(False, index=data.index)
-    for name in dict.fromkeys([dv, *regressors, *([group] if group else [])]):
+    for name in dict.fromkeys([dv, *regressors, *(c for c in (fe, cluster) if c)]):
         if name not in data.columns:
             continue  # the fit names it
         new = data[name].isna() & ~missing
@@ -143,19 +144,19 @@ def _sample(frame: ModelFrame, dv: str, regressors: Sequence[str], group: str | 
             dropped[reason] = dropped.get(reason, 0) + int(new.sum())
         missing |= data[name].isna()
     try:
-        design = build_design(data, dv, regressors, group=group)
+        design = build_design(data, dv, regressors, fe=fe, cluster=cluster)
     except EffectsError:
         references: dict[str, str] = {}  # the fits raise or list the same error
         clusters = None
     else:
         references = design.references
-        clusters = None if design.groups is None else int(design.groups.nunique())
+        clusters = None if design.clusters is None else int(design.clusters.nunique())
     return Sample(
         coder=frame.coder,
         posts=len(data) + sum(count for count, _ in frame.excluded),
         n=int((~missing).sum()),
         dropped=(*frame.excluded, *((count, reason) for reason, count in dropped.items())),
         references=references,
-        cluster=group,
+        cluster=cluster,
         clusters=clusters,
     )

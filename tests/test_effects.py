@@ -48,7 +48,7 @@ def test_biochemists_fixture_is_longs_data(biochemists: pd.DataFrame) -> None:
 
 
 def test_nb2_reproduces_long_biochemists(biochemists: pd.DataFrame) -> None:
-    result = fit_nb(biochemists, "art", LONG_REGRESSORS, reference=LONG_REFERENCE)
+    result = fit_nb(biochemists, "art", LONG_REGRESSORS, reference=LONG_REFERENCE, se="model")
     published = [0.256144, -0.216418, 0.150489, -0.176415, 0.015271, 0.029082]
     np.testing.assert_allclose(result.params[TERMS], published, atol=1e-4)
     # discrete NB2 SEs (observed information with alpha, as Stata's nbreg)
@@ -72,16 +72,16 @@ def test_nb2_reproduces_long_biochemists(biochemists: pd.DataFrame) -> None:
 
 
 def test_poisson_reproduces_long_biochemists(biochemists: pd.DataFrame) -> None:
-    result = fit_poisson(biochemists, "art", LONG_REGRESSORS, reference=LONG_REFERENCE)
+    result = fit_poisson(biochemists, "art", LONG_REGRESSORS, reference=LONG_REFERENCE, se="robust")
     published = [0.304617, -0.224594, 0.155243, -0.184883, 0.012823, 0.025543]
     np.testing.assert_allclose(result.params[TERMS], published, atol=1e-4)
     assert result.llf == pytest.approx(-1651.056, abs=1e-3)
-    assert result.cov_type == "robust (HC0)"
+    assert result.cov_type == "robust (HC1)"
     assert result.dispersion.statistic > 3  # the data are over-dispersed: NB2 is the model
 
 
 def test_zinb_reproduces_pscl_zeroinfl(biochemists: pd.DataFrame) -> None:
-    result = fit_zinb(biochemists, "art", LONG_REGRESSORS, reference=LONG_REFERENCE)
+    result = fit_zinb(biochemists, "art", LONG_REGRESSORS, reference=LONG_REFERENCE, se="model")
     count = [0.416747, -0.195508, 0.097583, -0.151732, -0.000700, 0.024786]
     zero = [-0.191606, 0.635870, -1.499437, 0.628409, -0.037733, -0.882274]
     np.testing.assert_allclose(result.params[TERMS], count, atol=1e-4)
@@ -100,7 +100,7 @@ RANDHIE_X = ["lncoins", "idp", "lpi", "fmde", "physlm", "disea", "hlthg", "hlthf
 
 def test_nb2_reproduces_randhie_stata_and_r(randhie: pd.DataFrame) -> None:
     # statsmodels' RandHIE.negativebinomial_nb2_bfgs: R MASS::glm.nb and Stata nbreg
-    result = fit_nb(randhie, "mdvis", RANDHIE_X)
+    result = fit_nb(randhie, "mdvis", RANDHIE_X, se="model")
     published = [-0.0579470, -0.2677877, 0.0412061, -0.0381377, 0.2689158, 0.0381637,
                  -0.0441339, 0.0172522, 0.1779608]  # fmt: skip
     np.testing.assert_allclose(result.params[RANDHIE_X], published, atol=1e-4)
@@ -111,7 +111,7 @@ def test_nb2_reproduces_randhie_stata_and_r(randhie: pd.DataFrame) -> None:
 
 
 def test_poisson_reproduces_randhie_stata(randhie: pd.DataFrame) -> None:
-    result = fit_poisson(randhie, "mdvis", RANDHIE_X)
+    result = fit_poisson(randhie, "mdvis", RANDHIE_X, se="model")
     assert result.llf == pytest.approx(-62419.5885, abs=1e-3)
 
 
@@ -134,11 +134,15 @@ def test_fixed_effect_fits_equal_dummy_fits(biochemists: pd.DataFrame) -> None:
     data = biochemists.assign(lab=[f"L{i % 12}" for i in range(len(biochemists))])
     slopes = TERMS[1:]
     for model in ("poisson", "ols"):
-        within = fit(model, data, "art", LONG_REGRESSORS, fe="lab", reference=LONG_REFERENCE)
-        dummies = fit(model, data, "art", [*LONG_REGRESSORS, "lab"], reference=LONG_REFERENCE)
+        within = fit(
+            model, data, "art", LONG_REGRESSORS, fe="lab", se="robust", reference=LONG_REFERENCE
+        )
+        dummies = fit(
+            model, data, "art", [*LONG_REGRESSORS, "lab"], se="robust", reference=LONG_REFERENCE
+        )
         np.testing.assert_allclose(within.params[slopes], dummies.params[slopes], atol=1e-6)
         assert within.fixed_effects == "lab" and within.nobs == 915
-    nb = fit_nb(data, "art", LONG_REGRESSORS, fe="lab", reference=LONG_REFERENCE)
+    nb = fit_nb(data, "art", LONG_REGRESSORS, fe="lab", se="robust", reference=LONG_REFERENCE)
     assert list(nb.params.index) == slopes  # the dummies and intercept are not reported
 
 
@@ -173,20 +177,20 @@ def test_unknown_column_is_named(biochemists: pd.DataFrame) -> None:
 
 def test_dv_without_variance_is_refused(biochemists: pd.DataFrame) -> None:
     with pytest.raises(EffectsError, match="no variance"):
-        fit_poisson(biochemists.assign(art=3), "art", ["kid5"])
+        fit_poisson(biochemists.assign(art=3), "art", ["kid5"], se="robust")
 
 
 def test_collinear_regressor_is_named(biochemists: pd.DataFrame) -> None:
     with pytest.raises(EffectsError, match="twice_kid5 is collinear"):
         fit_ols(biochemists.assign(twice_kid5=2 * biochemists["kid5"]), "art",
-                ["kid5", "twice_kid5"])  # fmt: skip
+                ["kid5", "twice_kid5"], se="robust", drop_collinear=False)  # fmt: skip
 
 
 def test_nb2_on_under_dispersed_counts_raises_rather_than_returns() -> None:
     rng = np.random.default_rng(1)
     data = pd.DataFrame({"x": rng.normal(size=500), "y": rng.binomial(4, 0.5, 500)})
     with pytest.raises(ConvergenceError, match=r"not over-dispersed.*Poisson model") as error:
-        fit_nb(data, "y", ["x"])
+        fit_nb(data, "y", ["x"], se="model")
     assert error.value.settings == {"model": "poisson"}
 
 
@@ -201,7 +205,7 @@ def test_nb2_pseudo_r2_uses_the_null_nb2_maximum(biochemists: pd.DataFrame) -> N
     # 0.0304 are Stata nbreg's figures for this model (Long & Freese)
     from statsmodels.discrete.discrete_model import NegativeBinomial
 
-    result = fit_nb(biochemists, "art", LONG_REGRESSORS, reference=LONG_REFERENCE)
+    result = fit_nb(biochemists, "art", LONG_REGRESSORS, reference=LONG_REFERENCE, se="model")
     null = NegativeBinomial(biochemists["art"], np.ones(len(biochemists))).fit(
         method="newton", disp=0
     )

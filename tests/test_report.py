@@ -40,7 +40,7 @@ def html_table(path: Path) -> pd.DataFrame:
 def long_columns() -> list[Column]:
     data = pd.read_csv(FIXTURES / "bioChemists.csv")
     return [
-        Column(fit(data, "art", LONG_REGRESSORS, reference=LONG_REFERENCE), "Long")
+        Column(fit(data, "art", LONG_REGRESSORS, reference=LONG_REFERENCE, se="model"), "Long")
         for fit in (fit_nb, fit_poisson)
     ]
 
