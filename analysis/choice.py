@@ -23,6 +23,7 @@ from statsmodels.discrete.conditional_models import ConditionalLogit
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
 
 from analysis.bootstrap import percentile_interval, resample_counts, weighted_share
+from analysis.formatting import format_p
 from smcat.errors import SmcatError
 
 MULTINOMIAL = "multinomial logit"
@@ -75,7 +76,7 @@ class ChoiceResult:
             "log-likelihood": f"{self.llf:.3f}",
             f"null log-likelihood ({self.null_model})": f"{self.llnull:.3f}",
             "LR test against the null model: chi2 (df)": f"{self.lr_stat:.3f} ({self.df})",
-            "LR test against the null model: p": f"{self.lr_pvalue:.3g}",
+            "LR test against the null model: p": format_p(self.lr_pvalue),
             "hit rate (test)": _rate(self.hit_rate, self.hit_interval),
             "hit rate of the most chosen (test)": _rate(self.base_rate, self.base_interval),
         }
@@ -84,7 +85,7 @@ class ChoiceResult:
                 figures[f"{test} goodness of fit: chi2 (df)"] = (
                     f"{row['chi2']:.3f} ({int(row['df'])})"
                 )
-                figures[f"{test} goodness of fit: p"] = f"{row['p']:.3g}"
+                figures[f"{test} goodness of fit: p"] = format_p(row["p"])
         return pd.DataFrame({"value": figures})
 
 

@@ -196,6 +196,7 @@ def test_the_summary_names_the_lr_tests_null_model_and_gives_hit_rate_intervals(
     null = "null log-likelihood (every alternative of a choice equally likely)"
     assert float(summary[null]) == pytest.approx(result.llnull, abs=1e-3)
     assert summary["LR test against the null model: chi2 (df)"].endswith("(6)")
+    assert summary["LR test against the null model: p"] == "<0.001"  # p = 1.8e-102, never 0.000
     hit = summary["hit rate (test)"]  # "0.606 [0.533, 0.678]"
     rate, low, high = (float(part.strip("[],")) for part in hit.split())
     assert low < rate < high
