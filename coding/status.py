@@ -46,9 +46,11 @@ def coding_progress(store: Store, codebook: str) -> list[Progress]:
 
 
 def model_figures(store: Store, codebook: str) -> list[tuple[str, list[dict[str, Any]]]]:
-    """Each trained model of the codebook, newest first, with its stored validity rows."""
+    """Each trained model of the codebook, newest first, with its stored validity rows in
+    codebook order."""
     return [
-        (coder, store.model_validity(coder)) for coder in reversed(store.model_coders(codebook))
+        (coder, sorted(store.model_validity(coder), key=lambda v: natural_order(v["subcategory"])))
+        for coder in reversed(store.model_coders(codebook))
     ]
 
 
