@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from coding.codebook import default_codebook_path, load_codebook
 from coding.status import coding_progress, unfit_subcategories
-from coding.train import FIT_ALPHA, load_model, scores, train_and_store, trainable
+from coding.train import FIT_ALPHA, CharGrams, load_model, scores, train_and_store, trainable
 from smcat.cli import app
 from smcat.errors import SmcatError
 from smcat.store import Store
@@ -154,3 +154,12 @@ def test_status_counts_posts_coded_and_left_per_coder_and_sample(tmp_path: Path)
     assert progress[("ana", "(all posts)")] == (10, 4, 6)
     out = ok("code", "status", "--db", str(tmp_path / "s.db"))
     assert "draw-1" in out and "no trained model of brand_posts" in out
+
+
+def test_character_grams_are_counted_as_scikit_learn_counts_them() -> None:
+    texts = [post["text"] for post in read_gold()]
+    texts += ["  Two  SPACES\tand\n\nlines [哈哈]  ", "", "\ud83d cut emoji", "ＡＢＣ全角"]
+    grams = CharGrams()
+    grams.fit_transform(texts)
+    fast, reference = grams.counts(texts), grams.counter.transform(texts)
+    assert (fast != reference).nnz == 0
