@@ -27,8 +27,8 @@ from coding.codebook import default_codebook_path, load_codebook
 from coding.train import load_model, macro_f1, train_and_store
 from smcat.store import Store
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.gold_posts import generate, store_gold  # noqa: E402  (the generator of the tests)
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script: find tests/
+from tests.gold_posts import generate, store_gold  # the generator of the tests' gold set
 
 
 def fill(db: Path, posts: int, seed: int) -> None:
