@@ -455,32 +455,48 @@ class Coder:
         matrix = self.model.features(texts, [words(t) for t in texts],
                                      [{sub for sub, _ in codes} for codes in tagged])  # fmt: skip
         values = self.model.scores(matrix)
-        hits = values >= self.model.thresholds
-        learnt, evidence, subs = self._learnt, self.evidence, self.model.subcategories
-        found: list[list[tuple[str, str]]] = []
-        for row, codes in enumerate(tagged):
-            post = [(sub, ev) for sub, ev in codes if sub not in learnt]
-            for column in np.flatnonzero(hits[row]).tolist():
-                post.append((subs[column], evidence(matrix, row, column, values[row, column])))
-            found.append(post)
+        hit_rows, hit_columns = np.nonzero(values >= self.model.thresholds)
+        evidence = self.evidence(matrix, hit_rows, hit_columns, values[hit_rows, hit_columns])
+        learnt, subs = self._learnt, self.model.subcategories
+        found = [[(sub, ev) for sub, ev in codes if sub not in learnt] for codes in tagged]
+        for row, column, entry in zip(
+            hit_rows.tolist(), hit_columns.tolist(), evidence, strict=True
+        ):
+            found[row].append((subs[column], entry))
         return found
 
-    def evidence(self, matrix: sp.csr_matrix, row: int, column: int, score: float) -> str:
-        """A trained code's evidence as JSON text, in the rules' shape (rule, terms), so that
-        sheets and the review screen show it: the model, the post's features that weighed
-        most for the code with their weights, its score and the threshold."""
-        start, end = matrix.indptr[row], matrix.indptr[row + 1]
-        index = matrix.indices[start:end]
-        weighed = matrix.data[start:end] * self.model.weights[index, column]
-        top = (
-            np.argpartition(-weighed, TOP_FEATURES)[:TOP_FEATURES]
-            if end - start > TOP_FEATURES
-            else np.arange(end - start)
-        )
-        top = top[np.argsort(-weighed[top])]
-        best = [(index[i], weighed[i]) for i in top.tolist() if weighed[i] > 0]
-        terms = ", ".join([self._names[feature] for feature, _ in best])
-        weights = ", ".join([f"{weight:.3f}" for _, weight in best])
-        threshold = self.model.thresholds[column]
-        return (f'{self._start}{terms}], "weights": [{weights}], "score": {score:.3f}, '
-                f'"threshold": {threshold:.3f}}}]')  # fmt: skip
+    def evidence(
+        self, matrix: sp.csr_matrix, rows: np.ndarray, columns: np.ndarray, values: np.ndarray
+    ) -> list[str]:
+        """The evidence, as JSON text, of each trained code (the post's row of the matrix, the
+        subcategory's column of the weights, the decision value): in the rules' shape (rule,
+        terms), so that sheets and the review screen show it, the model, the features of the
+        post that weighed most for the code with their weights, the score and the threshold.
+        All codes at once: a Python loop over each post's features cost more than the rest of
+        the coding."""
+        starts, lengths = matrix.indptr[rows], np.diff(matrix.indptr)[rows]
+        code = np.repeat(np.arange(len(rows)), lengths)  # each feature's code
+        positions = np.arange(lengths.sum()) + np.repeat(starts - (np.cumsum(lengths) - lengths),
+                                                         lengths)  # fmt: skip
+        features = matrix.indices[positions]
+        weighed = matrix.data[positions] * self.model.weights[features, columns[code]]
+        positive = weighed > 0
+        code, features, weighed = code[positive], features[positive], weighed[positive]
+        order = np.lexsort((-weighed, code))  # by code, the heaviest first
+        code, features, weighed = code[order], features[order], weighed[order]
+        first = np.searchsorted(code, np.arange(len(rows) + 1))
+        rank = np.arange(len(code)) - first[code]
+        top = rank < TOP_FEATURES
+        code, features, weighed = code[top], features[top].tolist(), weighed[top].tolist()
+        bounds = np.searchsorted(code, np.arange(len(rows) + 1)).tolist()
+        names, start, thresholds = self._names, self._start, self.model.thresholds[columns]
+        entries = []
+        for i, (value, threshold) in enumerate(
+            zip(values.tolist(), thresholds.tolist(), strict=True)
+        ):
+            begin, end = bounds[i], bounds[i + 1]
+            terms = ", ".join([names[f] for f in features[begin:end]])
+            weights = ", ".join([f"{w:.3f}" for w in weighed[begin:end]])
+            entries.append(f'{start}{terms}], "weights": [{weights}], "score": {value:.3f}, '
+                           f'"threshold": {threshold:.3f}}}]')  # fmt: skip
+        return entries

@@ -30,16 +30,22 @@ def ok(*args: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def gold_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The shipped gold set in a store, with a model trained on it by `smcat code train`."""
+def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """The shipped gold set in a store, with a model trained on it by `smcat code train`, and
+    what the command printed."""
     db = tmp_path_factory.mktemp("train") / "study.db"
     with Store.open(db) as store:
         store_gold(store, read_gold())
-    return db
+    return db, ok("code", "train", "--db", str(db))
 
 
-def test_training_beats_the_rules_on_the_gold_set_and_the_table_shows_both(gold_db) -> None:
-    out = ok("code", "train", "--db", str(gold_db))
+@pytest.fixture
+def gold_db(trained: tuple[Path, str]) -> Path:
+    return trained[0]
+
+
+def test_training_beats_the_rules_on_the_gold_set_and_the_table_shows_both(trained) -> None:
+    gold_db, out = trained
     assert "model:brand_posts@1+1 vs gold: 400 posts, 5-fold cross-validated" in out
     assert "rules F1" in out and "rules alpha" in out and "macro" in out
     assert "learning curve" in out
@@ -81,18 +87,20 @@ def test_the_model_is_versioned_with_its_posts_and_codes_with_evidence(gold_db) 
         stored = store.stored_model(first)
         assert stored is not None and stored.trained_from == "gold"
         assert len(stored.posts) == 400 and stored.sklearn_version.count(".") >= 1
-        train_and_store(store, CODEBOOK)
-        assert store.model_coders("brand_posts") == [first, "model:brand_posts@1+2"]
+        latest = train_and_store(store, CODEBOOK).model.coder
+        assert store.model_coders("brand_posts")[-1] == latest
+        assert latest == f"model:brand_posts@1+{len(store.model_coders('brand_posts'))}"
     out = ok("code", "auto", "--model", "latest", "--db", str(gold_db), "--workers", "0")
-    assert "model:brand_posts@1+2: coded 400 new posts" in out
+    assert f"{latest}: coded 400 new posts" in out
     with Store.open(gold_db, readonly=True) as store:
-        codes = store.coder_codes("brand_posts", "model:brand_posts@1+2")
+        codes = store.coder_codes("brand_posts", latest)
     posts = {p["post_id"]: p for p in read_gold()}
     # a giveaway the rules miss: "转发此条就有机会…" names no cue of B3
     missed = [k for k, p in posts.items() if "转发此条就有机会" in p["text"]]
     assert missed and all("B3" in codes[("weibo", k)] for k in missed)
     evidence = json.loads(codes[("weibo", missed[0])]["B3"][1])
-    assert evidence[0]["rule"] == "model:brand_posts@1+2" and evidence[0]["terms"]
+    assert evidence[0]["rule"] == latest and evidence[0]["terms"]
+    assert len(evidence[0]["weights"]) == len(evidence[0]["terms"]) <= 3
     assert evidence[0]["score"] >= evidence[0]["threshold"]
     structural = [code for by_sub in codes.values() for sub, code in by_sub.items() if sub == "C1"]
     assert structural and json.loads(structural[0][1])[0]["rule"] == "C1.pictures"
@@ -130,13 +138,12 @@ def test_a_code_learnt_from_noise_is_marked_unfit(tmp_path: Path) -> None:
 def test_accuracy_against_any_one_coder(gold_db) -> None:
     with Store.open(gold_db) as store:
         store_gold(store, read_gold()[:50], coder="ana")  # a single researcher, no gold
-        train_and_store(store, CODEBOOK, source="ana")
+        model = train_and_store(store, CODEBOOK, source="ana").model.coder
     ok("code", "auto", "--model", "latest", "--db", str(gold_db), "--workers", "0")
-    out = ok("code", "accuracy", "--db", str(gold_db), "--machine", "model:brand_posts@1+3",
-             "--gold", "ana")  # fmt: skip
-    assert "model:brand_posts@1+3 vs ana: 50 posts" in out
+    out = ok("code", "accuracy", "--db", str(gold_db), "--machine", model, "--gold", "ana")
+    assert f"{model} vs ana: 50 posts" in out
     result = CliRunner().invoke(app, ["code", "accuracy", "--db", str(gold_db), "--machine",
-                                      "model:brand_posts@1+3", "--gold", "bob"])  # fmt: skip
+                                      model, "--gold", "bob"])  # fmt: skip
     assert result.exit_code == 1 and "no posts coded by 'bob'" in str(result.exception)
 
 
