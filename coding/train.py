@@ -474,16 +474,16 @@ class Coder:
         post that weighed most for the code with their weights, the score and the threshold.
         All codes at once: a Python loop over each post's features cost more than the rest of
         the coding."""
-        starts, lengths = matrix.indptr[rows], np.diff(matrix.indptr)[rows]
-        code = np.repeat(np.arange(len(rows)), lengths)  # each feature's code
-        positions = np.arange(lengths.sum()) + np.repeat(starts - (np.cumsum(lengths) - lengths),
-                                                         lengths)  # fmt: skip
-        features = matrix.indices[positions]
-        weighed = matrix.data[positions] * self.model.weights[features, columns[code]]
+        coded = matrix[rows]  # the post of each code, one row per code
+        counts = np.diff(coded.indptr)
+        code = np.repeat(np.arange(len(rows)), counts)  # the code of each of their features
+        weighed = coded.data * self.model.weights[coded.indices, np.repeat(columns, counts)]
         positive = weighed > 0
-        code, features, weighed = code[positive], features[positive], weighed[positive]
-        order = np.lexsort((-weighed, code))  # by code, the heaviest first
-        code, features, weighed = code[order], features[order], weighed[order]
+        code, features, weighed = code[positive], coded.indices[positive], weighed[positive]
+        if len(weighed):
+            # by code, the heaviest first: scaled into (0, 0.5], the weights order within a code
+            order = np.argsort(code - weighed / (2 * weighed.max()))
+            code, features, weighed = code[order], features[order], weighed[order]
         first = np.searchsorted(code, np.arange(len(rows) + 1))
         rank = np.arange(len(code)) - first[code]
         top = rank < TOP_FEATURES
