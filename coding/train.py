@@ -432,7 +432,8 @@ def load_model(store: Store, coder: str) -> TrainedCoder:
 
 class Coder:
     """Codes posts with a trained model: the rules' codes of the subcategories it did not
-    learn (with their evidence), the model's of those it learnt (evidence: its top features).
+    learn (with their evidence), the model's of those it learnt (evidence: its top features,
+    then the rules' evidence of the code where they coded it too).
     Rows are those of `Store.post_rows_to_code`."""
 
     def __init__(self, model: TrainedCoder, codebook: Codebook, hot: HotWordIndex | None) -> None:
@@ -462,7 +463,11 @@ class Coder:
         for row, column, entry in zip(
             hit_rows.tolist(), hit_columns.tolist(), evidence, strict=True
         ):
-            found[row].append((subs[column], entry))
+            sub = subs[column]
+            # what the rules matched too, where they coded it: the terms and offsets the review
+            # screen highlights, and the hot-word count B5's evidence gives the analysis
+            ruled = next((ev for s, ev in tagged[row] if s == sub), None)
+            found[row].append((sub, entry if ruled is None else f"{entry[:-1]}, {ruled[1:]}"))
         return found
 
     def evidence(

@@ -102,6 +102,9 @@ def test_the_model_is_versioned_with_its_posts_and_codes_with_evidence(gold_db) 
     assert evidence[0]["rule"] == latest and evidence[0]["terms"]
     assert len(evidence[0]["weights"]) == len(evidence[0]["terms"]) <= 3
     assert evidence[0]["score"] >= evidence[0]["threshold"]
+    cued = [k for k, by_sub in codes.items() if "抽奖" in posts[k[1]]["text"] and "B3" in by_sub]
+    both = [json.loads(codes[k]["B3"][1]) for k in cued]
+    assert both and all(ev[0]["rule"] == latest and ev[1]["rule"] == "B3.cue" for ev in both)
     structural = [code for by_sub in codes.values() for sub, code in by_sub.items() if sub == "C1"]
     assert structural and json.loads(structural[0][1])[0]["rule"] == "C1.pictures"
 
