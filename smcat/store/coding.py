@@ -537,7 +537,9 @@ class Coding(Engine):
         if row is None:
             return None
         posts = tuple((platform, post_id) for platform, post_id in json.loads(row[7]))
-        return StoredModel(*row[:7], posts, json.loads(row[8] or "[]"), row[9])
+        coder, codebook, version, number, trained_from, trained_at, sklearn_version = row[:7]
+        return StoredModel(coder, codebook, version, number, trained_from, trained_at,
+                           sklearn_version, posts, json.loads(row[8] or "[]"), row[9])  # fmt: skip
 
     def model_validity(self, coder: str) -> list[dict[str, Any]]:
         """A trained model's validity rows, as `save_model` took them, in stored order."""
