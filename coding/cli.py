@@ -24,6 +24,7 @@ from coding.exchange import (
     import_decisions,
     import_sheet,
 )
+from coding.queue import uncertain_first
 from coding.reliability import reliability_data, reliability_table
 from coding.review import (
     LOOPBACK,
@@ -44,7 +45,7 @@ from smcat.cli_common import (
     stdout,
     sub_cli,
 )
-from smcat.coders import DEFAULT_CODEBOOK, GOLD, choose_machine, choose_model, choose_people
+from smcat.coders import DEFAULT_CODEBOOK, GOLD, LATEST, choose_machine, choose_model, choose_people
 from smcat.errors import SmcatError
 from smcat.sampling import coding_sample
 from smcat.store import Store
@@ -471,6 +472,16 @@ def review_command(
     blind: Annotated[
         bool, typer.Option("--blind", help="Hide the machine's suggestions and its evidence.")
     ] = False,
+    queue: Annotated[
+        str,
+        typer.Option(
+            help="The order of the posts: as drawn, or `uncertain`: the posts the trained model "
+            "(--model) is least sure of first, and those it and the rules code differently."
+        ),
+    ] = "drawn",
+    model: Annotated[
+        str, typer.Option(help="With --queue uncertain: the trained model, or latest.")
+    ] = LATEST,
     codebook_file: CodebookFile = None,
     host: Annotated[str, typer.Option(help="Address to listen on (keep it local).")] = LOOPBACK,
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8765,
@@ -490,6 +501,8 @@ def review_command(
         raise SmcatError("name the coder with --coder NAME, or pass --adjudicate (not both)")
     if sample is not None and draw is not None:
         raise SmcatError("pass --sample ID or --draw N, not both")
+    if queue not in ("drawn", "uncertain"):
+        raise SmcatError(f"--queue is drawn or uncertain, not {queue!r}")
     with naming_options(**_OPTIONS):
         address = check_port_free(host, port)
     store = Store.open(settings(db=db).db)
@@ -507,6 +520,9 @@ def review_command(
                                       overlap=overlap).posts  # fmt: skip
             else:
                 posts = store.post_keys(sample)
+            if queue == "uncertain":
+                trained = load_model(store, choose_model(store, book.name, model))
+                posts = uncertain_first(store, trained, book, posts)
             session = coder_review(store, book, posts, coder=coder, blind=blind)
         stdout.print(f"review screen for {session.coder}: {address} (Ctrl+C to stop)")
         serve(create_app(session, hosts=[host]), host, port)

@@ -449,12 +449,7 @@ class Coder:
 
     def code_rows(self, rows: list[tuple]) -> list[list[tuple[str, str]]]:
         """(subcategory, evidence JSON) of each post's codes."""
-        posts = [post_to_code(row) for row in rows]
-        tagged = [self.tagger.tag_json(post) for post in posts]
-        texts = [post.text for post in posts]
-        words = self.tokenizer.words
-        matrix = self.model.features(texts, [words(t) for t in texts],
-                                     [{sub for sub, _ in codes} for codes in tagged])  # fmt: skip
+        tagged, matrix = self._read(rows)
         values = self.model.scores(matrix)
         hit_rows, hit_columns = np.nonzero(values >= self.model.thresholds)
         evidence = self.evidence(matrix, hit_rows, hit_columns, values[hit_rows, hit_columns])
@@ -469,6 +464,26 @@ class Coder:
             ruled = next((ev for s, ev in tagged[row] if s == sub), None)
             found[row].append((sub, entry if ruled is None else f"{entry[:-1]}, {ruled[1:]}"))
         return found
+
+    def _read(self, rows: list[tuple]) -> tuple[list[list[tuple[str, str]]], sp.csr_matrix]:
+        """The rules' codes of each post (with their evidence), and the posts' features."""
+        posts = [post_to_code(row) for row in rows]
+        tagged = [self.tagger.tag_json(post) for post in posts]
+        texts = [post.text for post in posts]
+        words = self.tokenizer.words
+        matrix = self.model.features(texts, [words(t) for t in texts],
+                                     [{sub for sub, _ in codes} for codes in tagged])  # fmt: skip
+        return tagged, matrix
+
+    def margins(self, rows: list[tuple]) -> tuple[np.ndarray, np.ndarray]:
+        """For each post, its decision values less the thresholds (posts x learnt
+        subcategories: 0 is the boundary), and whether the model and the rules code any
+        learnt subcategory differently."""
+        tagged, matrix = self._read(rows)
+        margins = self.model.scores(matrix) - self.model.thresholds
+        ruled = [{sub for sub, _ in codes} for codes in tagged]
+        by_rules = _rule_matrix(ruled, self.model.subcategories).toarray() > 0
+        return margins, ((margins >= 0) != by_rules).any(axis=1)
 
     def evidence(
         self, matrix: sp.csr_matrix, rows: np.ndarray, columns: np.ndarray, values: np.ndarray

@@ -13,12 +13,21 @@ from sklearn.metrics import precision_recall_fscore_support
 from typer.testing import CliRunner
 
 from coding.codebook import default_codebook_path, load_codebook
+from coding.queue import uncertain_first
 from coding.status import coding_progress, unfit_subcategories
-from coding.train import FIT_ALPHA, CharGrams, load_model, scores, train_and_store, trainable
+from coding.train import (
+    FIT_ALPHA,
+    CharGrams,
+    Coder,
+    load_model,
+    scores,
+    train_and_store,
+    trainable,
+)
 from smcat.cli import app
 from smcat.errors import SmcatError
 from smcat.store import Store
-from tests.gold_posts import CODES, read_gold, store_gold
+from tests.gold_posts import CODES, generate, read_gold, store_gold
 
 CODEBOOK = load_codebook(default_codebook_path())
 
@@ -173,3 +182,29 @@ def test_character_grams_are_counted_as_scikit_learn_counts_them() -> None:
     grams.fit_transform(texts)
     fast, reference = grams.counts(texts), grams.counter.transform(texts)
     assert (fast != reference).nnz == 0
+
+
+def test_the_uncertain_queue_serves_the_posts_the_model_is_least_sure_of_first(gold_db) -> None:
+    new = generate(200, seed=99)
+    for post in new:
+        post["post_id"] = "5" + post["post_id"]  # not the gold posts
+    with Store.open(gold_db) as store:
+        store_gold(store, new, coder="nobody-yet")
+        model = load_model(store, store.model_coders("brand_posts")[-1])
+        keys = [("weibo", post["post_id"]) for post in new]
+        queue = uncertain_first(store, model, CODEBOOK, keys)
+        assert sorted(queue) == sorted(keys)
+        margins, disagree = Coder(model, CODEBOOK, None).margins(store.post_rows(queue))
+        closest = np.abs(margins).min(axis=1)
+        first_agreed = int(np.argmin(disagree))
+        assert disagree[:first_agreed].all() and not disagree[first_agreed:].any()
+        assert closest[first_agreed] < np.median(closest[first_agreed:])
+        # the coder's decisions on the queue's head are what the next model learns from
+        answered = {post["post_id"]: post for post in new}
+        head = [answered[post_id] for _, post_id in queue[:60]]
+        store_gold(store, head, coder="cleo")
+        retrained = train_and_store(store, CODEBOOK, source="cleo")
+        assert sorted(retrained.posts) == sorted(queue[:60])
+    result = CliRunner().invoke(app, ["code", "review", "--coder", "cleo", "--queue", "random",
+                                      "--db", str(gold_db)])  # fmt: skip
+    assert result.exit_code == 1 and "--queue is drawn or uncertain" in str(result.exception)
