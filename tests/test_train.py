@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from coding.codebook import default_codebook_path, load_codebook
 from coding.queue import uncertain_first
+from coding.review import coder_review, subcategory_keys
 from coding.status import coding_progress, unfit_subcategories
 from coding.train import (
     FIT_ALPHA,
@@ -28,8 +29,10 @@ from smcat.cli import app
 from smcat.errors import SmcatError
 from smcat.store import Store
 from tests.gold_posts import CODES, generate, read_gold, store_gold
+from tests.test_review import browser, serving  # noqa: F401  (browser: its fixture)
 
 CODEBOOK = load_codebook(default_codebook_path())
+KEYS = subcategory_keys(CODEBOOK.coded())
 
 
 def ok(*args: str) -> str:
@@ -208,3 +211,38 @@ def test_the_uncertain_queue_serves_the_posts_the_model_is_least_sure_of_first(g
     result = CliRunner().invoke(app, ["code", "review", "--coder", "cleo", "--queue", "random",
                                       "--db", str(gold_db)])  # fmt: skip
     assert result.exit_code == 1 and "--queue is drawn or uncertain" in str(result.exception)
+
+
+def test_decisions_in_the_uncertain_queue_on_screen_are_what_the_next_model_learns(
+    gold_db,
+    browser,  # noqa: F811  (the fixture of tests/test_review.py)
+) -> None:
+    new = generate(30, seed=7)
+    for post in new:
+        post["post_id"] = "6" + post["post_id"]
+    truth = {("weibo", post["post_id"]): post["codes"] for post in new}
+    with Store.open(gold_db) as store:
+        store.upsert_posts(
+            {"platform": "weibo", "post_id": p["post_id"], "created_at": p["created_at"],
+             "text": p["text"]} for p in new
+        )  # fmt: skip
+        model = load_model(store, store.model_coders("brand_posts")[-1])
+        queue = uncertain_first(store, model, CODEBOOK, sorted(truth))[:12]
+        review = coder_review(store, CODEBOOK, queue, coder="dora", blind=True)
+        with serving(review) as address:
+            page = browser.new_page()
+            page.goto(address)
+            for n, key in enumerate(queue, start=1):
+                page.wait_for_url(f"**/post/{n}")
+                for sub, value in truth[key].items():
+                    if value:
+                        page.keyboard.press(KEYS[sub])
+                page.keyboard.press("Enter")
+            page.wait_for_selector("#message:has-text('last post of the batch')")
+        coded = store.coder_codes(CODEBOOK.name, "dora")
+        assert {key: {s: v for s, (v, _) in coded[key].items() if s in CODES} for key in queue} == {
+            key: truth[key] for key in queue
+        }
+        retrained = train_and_store(store, CODEBOOK, source="dora")
+        assert sorted(retrained.posts) == sorted(queue)
+        assert retrained.model.coder != model.coder
