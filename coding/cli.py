@@ -35,7 +35,7 @@ from coding.review import (
     serve,
 )
 from coding.status import ALL_POSTS, coding_progress, model_figures
-from coding.train import FIT_ALPHA, TrainResult, load_model, train_and_store
+from coding.train import FIT_ALPHA, FOLDS, TrainResult, load_model, train_and_store
 from smcat.cli_common import (
     CodebookOption,
     DbOption,
@@ -388,7 +388,7 @@ def print_validity(result: TrainResult, source: str) -> None:
     shown = Table("", "n", "1s", "P", "R", "F1", "alpha", "rules P", "rules R", "rules F1",
                   "rules alpha", "", box=None, pad_edge=False, title_justify="left",
                   title=f"{result.model.coder} vs {source}: {len(result.posts)} posts, "
-                        "5-fold cross-validated")  # fmt: skip
+                        f"{FOLDS}-fold cross-validated")  # fmt: skip
     for v in result.validity:
         verdict = "fit" if v.fit else "[bold]not fit for use[/]"
         if v.threshold is None:

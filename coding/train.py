@@ -363,9 +363,8 @@ def train(
         codebook.name, codebook.version, coder, learnt, rule_features, words, chars, weights,
         intercepts, np.array([thresholds[sub] for sub in learnt]), names,
     )  # fmt: skip
-    table = validity
-    drawn = _learning_curve(matrix, gold.labels, rules, curve, seed, table)
-    return TrainResult(model, table, drawn, [(p.platform, p.post_id) for p in gold.posts])
+    drawn = _learning_curve(matrix, gold.labels, rules, curve, seed, validity)
+    return TrainResult(model, validity, drawn, [(p.platform, p.post_id) for p in gold.posts])
 
 
 def _learning_curve(
@@ -404,10 +403,11 @@ def train_and_store(
     model version, with its validity and the posts it learnt from."""
     gold = read_gold(store, codebook, source)
     store.save_codebook(codebook.name, codebook.version, codebook.yaml_text)
-    coder = model_name(codebook.name, codebook.version, store.model_number(codebook.name))
+    number = store.model_number(codebook.name)
+    coder = model_name(codebook.name, codebook.version, number)
     result = train(gold, codebook, HotWordIndex(store.hot_words()), coder=coder, seed=seed)
     stored = StoredModel(
-        coder, codebook.name, codebook.version, store.model_number(codebook.name), source,
+        coder, codebook.name, codebook.version, number, source,
         datetime.now(UTC).isoformat(), sklearn.__version__, tuple(result.posts), result.curve,
         pickle.dumps(result.model, protocol=pickle.HIGHEST_PROTOCOL),
     )  # fmt: skip

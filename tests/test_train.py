@@ -246,3 +246,13 @@ def test_decisions_in_the_uncertain_queue_on_screen_are_what_the_next_model_lear
         retrained = train_and_store(store, CODEBOOK, source="dora")
         assert sorted(retrained.posts) == sorted(queue)
         assert retrained.model.coder != model.coder
+
+
+def test_training_or_coding_without_what_it_needs_says_what_to_do(tmp_path: Path) -> None:
+    db = str(tmp_path / "empty.db")
+    for args, message in [
+        (["code", "train", "--from", "bob"], "no posts coded by 'bob'"),
+        (["code", "auto", "--model", "latest"], "no trained model of codebook brand_posts: run"),
+    ]:
+        result = CliRunner().invoke(app, [*args, "--db", db])
+        assert result.exit_code == 1 and message in str(result.exception), result.output
