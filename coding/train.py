@@ -9,7 +9,9 @@ subcategory the coder gave fewer than `FOLDS` 1s or 0s.
 
 Validity is k-fold cross-validated: each fold's posts are scored by a model fitted on the other
 folds, at a threshold chosen (best F1) on the out-of-fold scores of the other folds' posts, so
-no post's own code chooses the threshold it is judged at. Precision, recall, F1 and
+no post's own code chooses the threshold it is judged at (the models that scored those posts
+did learn from this fold's codes: a little optimism that nested cross-validation would remove,
+at five times the cost). Precision, recall, F1 and
 Krippendorff's alpha (machine vs the coder, nominal) come from those predictions, with the
 rules' figures on the same posts beside them; a subcategory whose alpha is below `FIT_ALPHA`
 is "not fit for use". The vocabularies are fitted on all the posts (no codes are read there).
