@@ -74,24 +74,28 @@ def _scores(scope: str, name: str, level: str | None, counts: pd.Series) -> dict
     }  # fmt: skip
 
 
-def gold_pairs(store: Store, codebook: str, machine: str) -> pd.DataFrame:
-    """(unit, item, gold, machine) for every post both gold and the machine coder coded, and
-    every subcategory of the machine's codebook version that gold coded; the machine stores
-    only its 1s, so a coded post's missing code is its 0."""
+def gold_pairs(store: Store, codebook: str, machine: str, reference: str = GOLD) -> pd.DataFrame:
+    """(unit, item, gold, machine) for every post both the reference coder (gold, or any one
+    coder) and the machine coder coded, and every subcategory of the machine's codebook
+    version that the reference coded; the machine stores only its 1s, so a coded post's
+    missing code is its 0."""
     machine_marks = store.coded_posts(codebook, machine)
-    gold_marks = store.coded_posts(codebook, GOLD)
+    gold_marks = store.coded_posts(codebook, reference)
     if not machine_marks:
         raise SmcatError(f"no posts coded by {machine} with codebook {codebook}: run "
                          "`smcat code auto`, or name the machine coder that coded")  # fmt: skip
-    if not gold_marks:
+    if not gold_marks and reference == GOLD:
         raise SmcatError(f"no gold codes of codebook {codebook}: adjudicate the coders' "
                          "disagreements with `smcat code adjudicate` first")  # fmt: skip
+    if not gold_marks:
+        raise SmcatError(f"no posts coded by {reference!r} with codebook {codebook}: check the "
+                         "name (`smcat code status` lists the coders)")  # fmt: skip
     both = sorted(set(machine_marks) & set(gold_marks))
     if not both:
-        raise SmcatError(f"no post is coded both by {machine} and as gold: run `smcat code auto` "
-                         "on the database that holds the gold codes")  # fmt: skip
+        raise SmcatError(f"no post is coded both by {machine} and by {reference}: run `smcat "
+                         "code auto` on the database that holds their codes")  # fmt: skip
     book = stored_codebook(store, codebook, machine_marks[both[0]])  # a machine coder's only
-    gold, guessed = store.coder_codes(codebook, GOLD), store.coder_codes(codebook, machine)
+    gold, guessed = store.coder_codes(codebook, reference), store.coder_codes(codebook, machine)
     rows = []
     for key in both:
         said, guess = gold.get(key, {}), guessed.get(key, {})

@@ -1,14 +1,16 @@
-"""The machine-coding run: a codebook's tagger over the stored posts it has not coded yet,
-batch by batch, with the codes and the posts' coded marks written back to the store.
+"""The machine-coding run: a codebook's tagger, or a trained model, over the stored posts it
+has not coded yet, batch by batch, with the codes and the posts' coded marks written back to
+the store.
 
-The tagging itself is `coding.tagger.Tagger` (text in, codes out); this module reads and
-writes the store, and spreads the tagging over forked worker processes.
+The tagging itself is `coding.tagger.Tagger` (text in, codes out) or `coding.train.Coder`;
+this module reads and writes the store, and spreads the coding over forked worker processes.
 """
 
 from __future__ import annotations
 
 import collections
 import contextlib
+import functools
 import gc
 import multiprocessing
 import os
@@ -21,6 +23,7 @@ from pathlib import Path
 
 from coding.codebook import Codebook
 from coding.tagger import Tagger
+from coding.train import Coder, TrainedCoder
 from smcat.errors import SmcatError
 from smcat.hot_words import HotWordIndex
 from smcat.store import Store, post_to_code
@@ -53,6 +56,7 @@ def auto_code(
     on_batch: Callable[[int], None] | None = None,
     workers: int | None = None,
     user_dicts: Sequence[str | Path] = (),
+    model: TrainedCoder | None = None,
 ) -> AutoCodeResult:
     """Code every post the codebook's machine coder has not coded yet, batch by batch; each
     batch's codes and its posts' coded marks are stored together. `on_batch` gets the number
@@ -61,18 +65,28 @@ def auto_code(
     With `workers` (default: `default_workers()`), forked processes tag the batches while this
     one reads the next batches and writes the tagged ones, in order; 0 tags here. The codes are
     the same either way. `user_dicts` (jieba's format) add brand and product names to the
-    segmenter that hot-word and token-cue rules read."""
+    segmenter that hot-word and token-cue rules read.
+
+    With a trained `model` (`coding.train.load_model`), the model codes as its own coder: the
+    subcategories it learnt by model, the others by the codebook's rules; it reads the text as
+    it was trained to, so `user_dicts` are not used with it."""
     store.save_codebook(codebook.name, codebook.version, codebook.yaml_text)
-    tagger = Tagger(codebook, HotWordIndex(store.hot_words()), user_dicts=user_dicts)
+    hot = HotWordIndex(store.hot_words())
+    if model is None:
+        tagger = Tagger(codebook, hot, user_dicts=user_dicts)
+        code: RowCoder = functools.partial(_tag_rows, tagger)
+        coder = codebook.coder
+    else:
+        code, coder = Coder(model, codebook, hot).code_rows, model.coder
     workers = default_workers() if workers is None else workers
-    coder, posts, written = codebook.coder, 0, 0
+    posts, written = 0, 0
     with contextlib.ExitStack() as stack:
         chunks = store.post_rows_to_code(codebook.name, coder, batch=batch)
         if workers > 0:
-            pool = stack.enter_context(_tagging_pool(tagger, workers))
+            pool = stack.enter_context(_tagging_pool(code, workers))
             tagged = _tagged_by_workers(pool, chunks, ahead=workers + 1)
         else:
-            tagged = ((rows, _tag_rows(tagger, rows)) for rows in chunks)
+            tagged = ((rows, code(rows)) for rows in chunks)
         for rows, found in tagged:
             codes = [
                 (row[0], row[1], subcategory, evidence)
@@ -95,7 +109,9 @@ def auto_code(
 
 # -- tagging workers ---------------------------------------------------------------------------
 
-_worker_tagger: Tagger | None = None  # set before the fork: the workers inherit it
+RowCoder = Callable[[list[tuple]], list[list[tuple[str, str]]]]
+"""Codes posts given as rows of `Store.post_rows_to_code`: (subcategory, evidence JSON) each."""
+_worker_code: RowCoder | None = None  # set before the fork: the workers inherit it
 
 
 def _tag_rows(tagger: Tagger, rows: list[tuple]) -> list[list[tuple[str, str]]]:
@@ -105,16 +121,16 @@ def _tag_rows(tagger: Tagger, rows: list[tuple]) -> list[list[tuple[str, str]]]:
 
 
 @contextlib.contextmanager
-def _tagging_pool(tagger: Tagger, workers: int) -> Iterator[ProcessPoolExecutor]:
-    """Forked processes that tag with `tagger`; shut down (running batches finished, waiting
+def _tagging_pool(code: RowCoder, workers: int) -> Iterator[ProcessPoolExecutor]:
+    """Forked processes that code with `code`; shut down (running batches finished, waiting
     ones dropped) on leaving, whatever happened."""
-    global _worker_tagger
+    global _worker_code
     if "fork" not in multiprocessing.get_all_start_methods():
         raise SmcatError(
             "tagging workers need processes that fork, which this system cannot start: "
             "tag in this process (0 workers)"
         )
-    _worker_tagger = tagger
+    _worker_code = code
     # Frozen, the objects the workers inherit (the tagger, the modules) are no longer walked
     # by the collector, which writes to each object it walks: their pages stay shared with
     # this process instead of being copied into each worker.
@@ -127,7 +143,7 @@ def _tagging_pool(tagger: Tagger, workers: int) -> Iterator[ProcessPoolExecutor]
         yield pool
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-        _worker_tagger = None
+        _worker_code = None
         if not frozen_before:
             gc.unfreeze()
 
@@ -143,9 +159,9 @@ def _start_worker() -> None:
 
 
 def _tag_in_worker(rows: list[tuple]) -> list[list[tuple[str, str]]]:
-    """`_tag_rows` in a worker, with the tagger it inherited."""
-    assert _worker_tagger is not None, "run only in a worker forked by _tagging_pool"
-    return _tag_rows(_worker_tagger, rows)
+    """The coding of a batch in a worker, with the coder it inherited."""
+    assert _worker_code is not None, "run only in a worker forked by _tagging_pool"
+    return _worker_code(rows)
 
 
 def _tagged_by_workers(

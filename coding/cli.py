@@ -24,6 +24,7 @@ from coding.exchange import (
     import_decisions,
     import_sheet,
 )
+from coding.queue import uncertain_first
 from coding.reliability import reliability_data, reliability_table
 from coding.review import (
     LOOPBACK,
@@ -33,6 +34,8 @@ from coding.review import (
     create_app,
     serve,
 )
+from coding.status import ALL_POSTS, coding_progress, model_figures
+from coding.train import FIT_ALPHA, FOLDS, TrainResult, load_model, train_and_store
 from smcat.cli_common import (
     CodebookOption,
     DbOption,
@@ -42,7 +45,7 @@ from smcat.cli_common import (
     stdout,
     sub_cli,
 )
-from smcat.coders import DEFAULT_CODEBOOK, choose_machine, choose_people
+from smcat.coders import DEFAULT_CODEBOOK, GOLD, LATEST, choose_machine, choose_model, choose_people
 from smcat.errors import SmcatError
 from smcat.sampling import coding_sample
 from smcat.store import Store
@@ -140,17 +143,34 @@ def auto_command(
             show_default=False,
         ),
     ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            help="Code with a trained model (`smcat code train`): latest, or its name "
+            "model:<codebook>@<version>+<n>.",
+            show_default=False,
+        ),
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Machine-code the posts not yet coded with this codebook version.
 
     Each code is stored with its evidence (rule, matched terms, character offsets) as coder
-    auto:<codebook>@<version>. Hot words come from the crawled hot_search table."""
+    auto:<codebook>@<version>. Hot words come from the crawled hot_search table. With --model,
+    a trained model codes the subcategories it learnt (evidence: the features that weighed
+    most for the post) and the rules the others, as coder model:<codebook>@<version>+<n>."""
     codebook = load_codebook(codebook_file or default_codebook_path())
     # checked whole first: codes are written batch by batch, and none may go into a damaged file
     configured = settings(db=db, user_dicts=[str(path) for path in user_dict or ()] or None)
     with Store.open(configured.db, checked=True) as store:
-        done = store.coded_post_count(codebook.name, codebook.coder)
+        trained = None if model is None else load_model(
+            store, choose_model(store, codebook.name, model)
+        )  # fmt: skip
+        if trained is not None and configured.user_dicts:
+            stderr.print("note: a trained model reads the text as it was trained to; the user "
+                         "dictionaries are not used with --model")  # fmt: skip
+        coder = codebook.coder if trained is None else trained.coder
+        done = store.coded_post_count(codebook.name, coder)
         total = store.count("posts")
         with Progress(
             TextColumn("coding"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
@@ -164,18 +184,21 @@ def auto_command(
                 on_batch=lambda n: progress.advance(task, n),
                 workers=workers,
                 user_dicts=configured.user_dicts,
+                model=trained,
             )
-        print_code_counts(store, codebook)
+        print_code_counts(store, codebook, coder)
     stdout.print(f"{result.coder}: coded {result.posts} new posts ({done} before), "
                  f"{result.codes} codes")  # fmt: skip
 
 
-def print_code_counts(store: Store, codebook: Codebook) -> None:
-    """How many posts each coded subcategory got from the machine coder, out of all it coded."""
-    counts = store.code_counts(codebook.name, codebook.coder)
-    coded = store.coded_post_count(codebook.name, codebook.coder)
+def print_code_counts(store: Store, codebook: Codebook, coder: str | None = None) -> None:
+    """How many posts each coded subcategory got from the machine coder (the rules', unless
+    another is named), out of all it coded."""
+    coder = coder or codebook.coder
+    counts = store.code_counts(codebook.name, coder)
+    coded = store.coded_post_count(codebook.name, coder)
     shown = Table("", "", "posts", "share", box=None, pad_edge=False,
-                  title=f"{codebook.coder}: {coded} posts", title_justify="left")  # fmt: skip
+                  title=f"{coder}: {coded} posts", title_justify="left")  # fmt: skip
     for sub in codebook.coded():
         got = counts.get(sub.id, 0)
         share = f"{got / coded:.0%}" if coded else "–"
@@ -319,18 +342,21 @@ def accuracy_command(
         typer.Option(help="The machine coder (default: the only auto: coder of the codebook)."),
     ] = None,
     csv: Annotated[Path | None, typer.Option(help="Also write the table as CSV.")] = None,
+    gold: Annotated[
+        str, typer.Option("--gold", help="Whose codes to score against: gold, or any one coder.")
+    ] = GOLD,
     db: DbOption = None,
 ) -> None:
-    """Score the machine's codes against gold: precision, recall, F1.
+    """Score the machine's codes against gold (or one coder): precision, recall, F1.
 
     On the posts both coded: precision, recall and F1 per subcategory, with their counts, and micro
     and macro averages."""
     with Store.open(settings(db=db).db, readonly=True) as store, naming_options(**_OPTIONS):
         machine = choose_machine(store, codebook, machine)
-        pairs = gold_pairs(store, codebook, machine)
+        pairs = gold_pairs(store, codebook, machine, gold)
     table = accuracy_table(pairs)
     shown = Table("", "P", "R", "F1", "tp", "fp", "fn", "support", box=None, pad_edge=False,
-                  title=f"{machine} vs gold: {pairs['unit'].nunique()} posts",
+                  title=f"{machine} vs {gold}: {pairs['unit'].nunique()} posts",
                   title_justify="left")  # fmt: skip
     for row in table.itertuples():
         counts = [] if row.name == "macro" else [row.tp, row.fp, row.fn, row.support]
@@ -343,6 +369,93 @@ def accuracy_command(
     if csv is not None:
         table.to_csv(csv, index=False)
         stdout.print(f"wrote {escape(str(csv))}")
+
+
+@app.command("train")
+def train_command(
+    source: Annotated[
+        str,
+        typer.Option("--from", help="Whose codes to learn from: gold, or a coder's name."),
+    ] = GOLD,
+    seed: Annotated[int, typer.Option(help="Seed of the folds and the learning curve.")] = 0,
+    codebook_file: CodebookFile = None,
+    db: DbOption = None,
+) -> None:
+    """Train a model on a coder's codes, and measure its validity before it is used.
+
+    One classifier per content subcategory the coder coded (words, character n-grams and the
+    rules' codes; logistic regression), structural ones staying rule-only. Prints the 5-fold
+    cross-validated precision, recall, F1 and Krippendorff's alpha (machine vs the coder) of
+    each, the rules' beside them, and the learning curve; a subcategory with alpha below .667 is
+    not fit for use. The model is stored as model:<codebook>@<version>+<n>: code with it by
+    `smcat code auto --model latest`."""
+    codebook = load_codebook(codebook_file or default_codebook_path())
+    with Store.open(settings(db=db).db) as store:
+        result = train_and_store(store, codebook, source=source, seed=seed)
+    print_validity(result, source)
+
+
+def print_validity(result: TrainResult, source: str) -> None:
+    """The validity table of a trained model, its macro F1 beside the rules', and its
+    learning curve."""
+    shown = Table("", "n", "1s", "P", "R", "F1", "alpha", "rules P", "rules R", "rules F1",
+                  "rules alpha", "", box=None, pad_edge=False, title_justify="left",
+                  title=f"{result.model.coder} vs {source}: {len(result.posts)} posts, "
+                        f"{FOLDS}-fold cross-validated")  # fmt: skip
+    for v in result.validity:
+        verdict = "fit" if v.fit else "[bold]not fit for use[/]"
+        if v.threshold is None:
+            verdict += " (rules: too few 1s to learn)"
+        shown.add_row(v.subcategory, str(v.n), str(v.support), *map(_number, (
+            v.precision, v.recall, v.f1, v.alpha, v.rules_precision, v.rules_recall, v.rules_f1,
+            v.rules_alpha)), verdict)  # fmt: skip
+    whole = result.curve[-1]
+    shown.add_row("[bold]macro[/]", "", "", "", "", _number(whole["macro_f1"]), "", "", "",
+                  _number(whole["rules_macro_f1"]), "", "")  # fmt: skip
+    stdout.print(shown)
+    curve = Table("share", "posts", "macro F1", "rules macro F1", "mean alpha", "fit", box=None,
+                  pad_edge=False, title="learning curve", title_justify="left")  # fmt: skip
+    for point in result.curve:
+        curve.add_row(f"{point['share']:.0%}", str(point["posts"]), _number(point["macro_f1"]),
+                      _number(point["rules_macro_f1"]), _number(point["mean_alpha"]),
+                      f"{point['fit']}/{point['subcategories']}")  # fmt: skip
+    stdout.print(curve)
+    unfit = [v.subcategory for v in result.validity if not v.fit]
+    stdout.print(f"stored {result.model.coder}; "
+                 + (f"not fit for use (alpha < {FIT_ALPHA}): {', '.join(unfit)}" if unfit
+                    else "every subcategory fit for use"))  # fmt: skip
+
+
+@app.command("status")
+def status_command(
+    codebook: CodebookOption = DEFAULT_CODEBOOK,
+    db: DbOption = None,
+) -> None:
+    """Where the coding stands: per coder and sample, posts coded and left; each trained
+    model's cross-validated figures."""
+    with Store.open(settings(db=db).db, readonly=True) as store:
+        progress = coding_progress(store, codebook)
+        models = model_figures(store, codebook)
+    shown = Table("coder", "sample", "posts", "coded", "left", box=None, pad_edge=False,
+                  title=f"coders of {codebook}", title_justify="left")  # fmt: skip
+    for row in progress:
+        sample = row.sample if row.sample != ALL_POSTS else f"[dim]{ALL_POSTS}[/]"
+        shown.add_row(row.coder, sample, str(row.posts), str(row.coded), str(row.left))
+    stdout.print(shown if progress else f"no one has coded posts with {codebook} yet")
+    if not models:
+        stdout.print(f"no trained model of {codebook}: run `smcat code train`")
+    for coder, validity in models:
+        figures = Table("", "n", "P", "R", "F1", "alpha", "rules F1", "rules alpha", "",
+                        box=None, pad_edge=False, title=coder, title_justify="left")  # fmt: skip
+        for v in validity:
+            figures.add_row(v["subcategory"], str(v["n"]), *map(_optional, (
+                v["precision"], v["recall"], v["f1"], v["alpha"], v["rules_f1"],
+                v["rules_alpha"])), "fit" if v["fit"] else "not fit for use")  # fmt: skip
+        stdout.print(figures)
+
+
+def _optional(value: float | None) -> str:
+    return _number(float("nan") if value is None else value)
 
 
 @app.command("review")
@@ -372,6 +485,16 @@ def review_command(
     blind: Annotated[
         bool, typer.Option("--blind", help="Hide the machine's suggestions and its evidence.")
     ] = False,
+    queue: Annotated[
+        str,
+        typer.Option(
+            help="The order of the posts: as drawn, or `uncertain`: the posts the trained model "
+            "(--model) is least sure of first, and those it and the rules code differently."
+        ),
+    ] = "drawn",
+    model: Annotated[
+        str, typer.Option(help="With --queue uncertain: the trained model, or latest.")
+    ] = LATEST,
     codebook_file: CodebookFile = None,
     host: Annotated[str, typer.Option(help="Address to listen on (keep it local).")] = LOOPBACK,
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8765,
@@ -391,6 +514,8 @@ def review_command(
         raise SmcatError("name the coder with --coder NAME, or pass --adjudicate (not both)")
     if sample is not None and draw is not None:
         raise SmcatError("pass --sample ID or --draw N, not both")
+    if queue not in ("drawn", "uncertain"):
+        raise SmcatError(f"--queue is drawn or uncertain, not {queue!r}")
     with naming_options(**_OPTIONS):
         address = check_port_free(host, port)
     store = Store.open(settings(db=db).db)
@@ -408,6 +533,9 @@ def review_command(
                                       overlap=overlap).posts  # fmt: skip
             else:
                 posts = store.post_keys(sample)
+            if queue == "uncertain":
+                trained = load_model(store, choose_model(store, book.name, model))
+                posts = uncertain_first(store, trained, book, posts)
             session = coder_review(store, book, posts, coder=coder, blind=blind)
         stdout.print(f"review screen for {session.coder}: {address} (Ctrl+C to stop)")
         serve(create_app(session, hosts=[host]), host, port)

@@ -18,6 +18,8 @@ if TYPE_CHECKING:  # the codebook names its machine coder without loading the st
 DEFAULT_CODEBOOK = "brand_posts"  # the codebook smcat ships, and every command's default
 GOLD = "gold"  # the coder name of adjudicated decisions
 MACHINE_PREFIX = "auto:"  # machine coders are named auto:<codebook>@<version>
+MODEL_PREFIX = "model:"  # trained coders are named model:<codebook>@<version>+<number>
+LATEST = "latest"  # what names a codebook's newest trained model
 
 
 class SeveralMachines(SettingError):
@@ -37,9 +39,20 @@ def machine_name(codebook: str, version: str) -> str:
     return f"{MACHINE_PREFIX}{codebook}@{version}"
 
 
+def model_name(codebook: str, version: str, number: int) -> str:
+    """The coder name of a codebook's trained model number `number`, trained on codes of
+    codebook `version`."""
+    return f"{MODEL_PREFIX}{codebook}@{version}+{number}"
+
+
 def is_machine(coder: str) -> bool:
-    """Whether a coder name is a machine coder's."""
-    return coder.startswith(MACHINE_PREFIX)
+    """Whether a coder name is a machine coder's: the rules' or a trained model's."""
+    return coder.startswith((MACHINE_PREFIX, MODEL_PREFIX))
+
+
+def is_model(coder: str) -> bool:
+    """Whether a coder name is a trained model's."""
+    return coder.startswith(MODEL_PREFIX)
 
 
 def is_person(coder: str) -> bool:
@@ -48,9 +61,23 @@ def is_person(coder: str) -> bool:
 
 
 def machine_coders(store: Store, codebook: str) -> set[str]:
-    """The machine coders (one per codebook version) that coded posts with the codebook."""
-    prefix = machine_name(codebook, "")
-    return {c for c in store.coded_post_counts(codebook) if c.startswith(prefix)}
+    """The machine coders (one per codebook version, one per trained model) that coded posts
+    with the codebook."""
+    prefixes = (machine_name(codebook, ""), f"{MODEL_PREFIX}{codebook}@")
+    return {c for c in store.coded_post_counts(codebook) if c.startswith(prefixes)}
+
+
+def choose_model(store: Store, codebook: str, model: str = LATEST) -> str:
+    """The trained model a user names: `latest` (the codebook's newest) or its coder name."""
+    models = store.model_coders(codebook)
+    if not models:
+        raise SmcatError(f"no trained model of codebook {codebook}: run `smcat code train`")
+    if model == LATEST:
+        return models[-1]
+    if model not in models:
+        raise SmcatError(f"no trained model {model!r} (models: {', '.join(models)}): "
+                         "check the name, or use latest")  # fmt: skip
+    return model
 
 
 def people(store: Store, codebook: str) -> list[str]:
@@ -88,7 +115,8 @@ def choose_machine(store: Store, codebook: str, machine: str | None = None) -> s
 
 def resolve_coder(store: Store, codes: str, codebook: str = DEFAULT_CODEBOOK) -> str:
     """The stored coder that a user names: `auto` (the machine coder of the codebook, if one
-    version coded), `gold`, a person's name, or a full `auto:<codebook>@<version>`."""
+    version or model coded), `gold`, a person's name, or a full `auto:<codebook>@<version>`
+    or `model:<codebook>@<version>+<number>`."""
     coders = set(store.coded_post_counts(codebook))
     if codes == "auto":
         machines = sorted(machine_coders(store, codebook))

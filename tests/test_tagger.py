@@ -9,12 +9,13 @@ import sqlite3
 import subprocess
 import sys
 from concurrent.futures.process import BrokenProcessPool
+from functools import partial
 from pathlib import Path
 
 import pytest
 from scrapy.utils.ossignal import install_shutdown_handlers
 
-from coding.autocode import _tagging_pool, auto_code
+from coding.autocode import _tag_rows, _tagging_pool, auto_code
 from coding.codebook import default_codebook_path, load_codebook, parse_codebook
 from coding.tagger import Tagger
 from coding.tokenize import read_word_list
@@ -286,7 +287,10 @@ def test_a_worker_ends_on_sigterm_whatever_handler_a_crawl_left(tmp_path):
     before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
     install_shutdown_handlers(lambda signum, frame: None)
     try:
-        with pytest.raises(BrokenProcessPool), _tagging_pool(Tagger(CODEBOOK), 1) as pool:
+        with (
+            pytest.raises(BrokenProcessPool),
+            _tagging_pool(partial(_tag_rows, Tagger(CODEBOOK)), 1) as pool,
+        ):
             assert pool.submit(signal.getsignal, signal.SIGTERM).result() == signal.SIG_DFL
             assert pool.submit(signal.getsignal, signal.SIGINT).result() == signal.SIG_IGN
             [worker] = pool._processes.values()

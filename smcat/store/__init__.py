@@ -8,7 +8,7 @@ stored go to `rejects` with the reason and their payload. Each area's reads and 
 a module of their own, combined in the one `Store`.
 """
 
-from smcat.store.coding import Answer, PostForCoder, PostToCode, post_to_code
+from smcat.store.coding import Answer, PostForCoder, PostToCode, StoredModel, post_to_code
 from smcat.store.commerce import COMMERCE_COLUMNS, COMMERCE_REQUIRED
 from smcat.store.crawls import FINISHED, FINISHED_WITH_REJECTS, PAGES_ALL_REJECTED, CrawlRecord
 from smcat.store.database import Store, StoreInfo
@@ -40,6 +40,7 @@ __all__ = [
     "StoreError",
     "StoreFull",
     "StoreInfo",
+    "StoredModel",
     "WriteResult",
     "check_database_file",
     "post_to_code",

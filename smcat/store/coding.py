@@ -111,6 +111,29 @@ class Answer:
     codes: dict[str, tuple[int, str | None]]
 
 
+@dataclass(frozen=True)
+class StoredModel:
+    """A trained coder as stored: its name and number, the coder and posts it learnt from,
+    the scikit-learn version that pickled it, its learning curve, and the pickled model."""
+
+    coder: str
+    codebook: str
+    codebook_version: str
+    number: int
+    trained_from: str
+    trained_at: str
+    sklearn_version: str
+    posts: tuple[tuple[str, str], ...]
+    learning_curve: list[dict[str, Any]]
+    blob: bytes
+
+
+_VALIDITY_COLUMNS = (
+    "subcategory", "n", "support", "threshold", "precision", "recall", "f1", "alpha",
+    "rules_precision", "rules_recall", "rules_f1", "rules_alpha", "fit",
+)  # fmt: skip
+
+
 class Coding(Engine):
     """Codebooks, codes, coded posts, the posts coders read, and samples."""
 
@@ -171,14 +194,7 @@ class Coding(Engine):
         """`posts_to_code` as the rows SQLite returns, each starting with platform and post_id:
         cheap to send to another process, where `post_to_code` makes each a PostToCode."""
         sql = (
-            "SELECT p.platform, p.post_id, p.account_id, p.created_at, coalesce(p.text, ''),"
-            " coalesce(p.is_repost, 0), p.media_type, p.pic_count, p.video_seconds,"
-            f" (SELECT group_concat(t.value, '{_UNIT_SEPARATOR}') FROM post_topics t"
-            "   WHERE t.platform = p.platform AND t.post_id = p.post_id),"
-            " (SELECT count(*) FROM post_mentions m"
-            "   WHERE m.platform = p.platform AND m.post_id = p.post_id),"
-            f" {self._column_or_null('posts', 'created_at_precision', 'p')}"
-            " FROM posts p WHERE (p.platform, p.post_id) > (?, ?) AND NOT EXISTS"
+            self._post_row_select() + " WHERE (p.platform, p.post_id) > (?, ?) AND NOT EXISTS"
             " (SELECT 1 FROM coded_posts c WHERE c.platform = p.platform"
             "  AND c.post_id = p.post_id AND c.codebook = ? AND c.coder = ?)"
             " ORDER BY p.platform, p.post_id LIMIT ?"
@@ -187,6 +203,25 @@ class Coding(Engine):
         while rows := self.connection.execute(sql, (*after, codebook, coder, batch)).fetchall():
             yield rows
             after = (rows[-1][0], rows[-1][1])
+
+    def post_rows(self, keys: Iterable[tuple[str, str]]) -> list[tuple]:
+        """The rows `post_rows_to_code` gives, of the stored posts among these keys, in the
+        keys' order."""
+        sql = self._post_row_select() + " WHERE p.platform = ? AND p.post_id = ?"
+        execute = self.connection.execute
+        return [row for key in keys if (row := execute(sql, key).fetchone()) is not None]
+
+    def _post_row_select(self) -> str:
+        return (
+            "SELECT p.platform, p.post_id, p.account_id, p.created_at, coalesce(p.text, ''),"
+            " coalesce(p.is_repost, 0), p.media_type, p.pic_count, p.video_seconds,"
+            f" (SELECT group_concat(t.value, '{_UNIT_SEPARATOR}') FROM post_topics t"
+            "   WHERE t.platform = p.platform AND t.post_id = p.post_id),"
+            " (SELECT count(*) FROM post_mentions m"
+            "   WHERE m.platform = p.platform AND m.post_id = p.post_id),"
+            f" {self._column_or_null('posts', 'created_at_precision', 'p')}"
+            " FROM posts p"
+        )
 
     def add_coded(
         self, codes: Iterable[Mapping[str, Any]], coded_posts: Iterable[Mapping[str, Any]]
@@ -448,6 +483,82 @@ class Coding(Engine):
             (len(prefix), prefix),
         )
         return {sample_id: json.loads(params or "{}") for sample_id, params in rows}
+
+    def _has_models(self) -> bool:
+        # a database opened read-only is not migrated: it may predate trained models
+        row = self.connection.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'model_validity'"
+        ).fetchone()
+        return row is not None
+
+    def model_number(self, codebook: str) -> int:
+        """The number the next trained model of a codebook gets: one more than the last."""
+        row = self.connection.execute(
+            "SELECT max(number) FROM models WHERE codebook = ?", (codebook,)
+        ).fetchone()
+        return int(row[0] or 0) + 1
+
+    def save_model(self, model: StoredModel, validity: Iterable[Mapping[str, Any]]) -> None:
+        """Keep a trained model and its validity rows (subcategory, n, support, threshold,
+        precision, recall, f1, alpha, and the rules_ figures, fit), in one transaction."""
+        columns = _VALIDITY_COLUMNS
+        with self.transaction():
+            self.connection.execute(
+                "INSERT INTO models (coder, codebook, codebook_version, number, trained_from,"
+                " trained_at, sklearn_version, posts, learning_curve, model)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (model.coder, model.codebook, model.codebook_version, model.number,
+                 model.trained_from, model.trained_at, model.sklearn_version,
+                 _json([list(key) for key in model.posts]), _json(model.learning_curve),
+                 model.blob),
+            )  # fmt: skip
+            self.connection.executemany(
+                f"INSERT INTO model_validity (coder, {', '.join(columns)})"
+                f" VALUES (?, {', '.join('?' * len(columns))})",
+                [(model.coder, *(row[c] for c in columns)) for row in validity],
+            )
+
+    def model_coders(self, codebook: str) -> list[str]:
+        """The trained models of a codebook, by coder name, oldest first."""
+        if not self._has_models():
+            return []
+        rows = self.connection.execute(
+            "SELECT coder FROM models WHERE codebook = ? ORDER BY number", (codebook,)
+        )
+        return [coder for (coder,) in rows]
+
+    def stored_model(self, coder: str) -> StoredModel | None:
+        """A trained model by its coder name, or None."""
+        row = self.connection.execute(
+            "SELECT coder, codebook, codebook_version, number, trained_from, trained_at,"
+            " sklearn_version, posts, learning_curve, model FROM models WHERE coder = ?",
+            (coder,),
+        ).fetchone()
+        if row is None:
+            return None
+        posts = tuple((platform, post_id) for platform, post_id in json.loads(row[7]))
+        coder, codebook, version, number, trained_from, trained_at, sklearn_version = row[:7]
+        return StoredModel(coder, codebook, version, number, trained_from, trained_at,
+                           sklearn_version, posts, json.loads(row[8] or "[]"), row[9])  # fmt: skip
+
+    def model_validity(self, coder: str) -> list[dict[str, Any]]:
+        """A trained model's validity rows, as `save_model` took them, in stored order."""
+        cursor = self.connection.execute(
+            f"SELECT {', '.join(_VALIDITY_COLUMNS)} FROM model_validity WHERE coder = ?",
+            (coder,),
+        )
+        return [dict(zip(_VALIDITY_COLUMNS, row, strict=True)) for row in cursor]
+
+    def unfit_subcategories(self, coder: str) -> dict[str, float | None]:
+        """The subcategories a trained model codes that its validation marked not fit for use,
+        with their cross-validated alpha; none for a coder that is no trained model."""
+        if not self._has_models():
+            return {}
+        rows = self.connection.execute(
+            "SELECT subcategory, alpha FROM model_validity WHERE coder = ? AND fit = 0",
+            (coder,),
+        )
+        return dict(rows.fetchall())
 
 
 def post_to_code(row: tuple) -> PostToCode:

@@ -325,6 +325,41 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE rejects ADD COLUMN status INTEGER;
     """,
+    # 9: trained coders (`smcat code train`): each model version with the posts it learnt
+    # from, the pickled classifiers and the scikit-learn version that pickled them, and its
+    # cross-validated validity per subcategory beside the rules' on the same posts
+    """
+    CREATE TABLE models (
+        coder TEXT PRIMARY KEY,
+        codebook TEXT NOT NULL,
+        codebook_version TEXT NOT NULL,
+        number INTEGER NOT NULL,
+        trained_from TEXT NOT NULL,
+        trained_at TEXT NOT NULL,
+        sklearn_version TEXT NOT NULL,
+        posts TEXT NOT NULL,
+        learning_curve TEXT,
+        model BLOB NOT NULL,
+        UNIQUE (codebook, number)
+    );
+    CREATE TABLE model_validity (
+        coder TEXT NOT NULL,
+        subcategory TEXT NOT NULL,
+        n INTEGER NOT NULL,
+        support INTEGER NOT NULL,
+        threshold REAL,
+        precision REAL,
+        recall REAL,
+        f1 REAL,
+        alpha REAL,
+        rules_precision REAL,
+        rules_recall REAL,
+        rules_f1 REAL,
+        rules_alpha REAL,
+        fit INTEGER NOT NULL CHECK (fit IN (0, 1)),
+        PRIMARY KEY (coder, subcategory)
+    ) WITHOUT ROWID;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 TABLES: tuple[str, ...] = (
@@ -350,6 +385,8 @@ TABLES: tuple[str, ...] = (
     "samples",
     "sample_posts",
     "rejects",
+    "models",
+    "model_validity",
 )
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
