@@ -114,6 +114,13 @@ def effects_command(
     drop: Annotated[
         str | None, typer.Option(help="Regressors to leave out, separated by commas.")
     ] = None,
+    allow_unfit: Annotated[
+        bool,
+        typer.Option(
+            help="Use a trained model's codes its validation marked not fit for use (alpha under"
+            " 0.667), with a note in the report; without it they are refused."
+        ),
+    ] = False,
     codebook: CodebookOption = DEFAULT_CODEBOOK,
     platform: Annotated[
         str, typer.Option(help="The posts of this platform (weibo or douyin).")
@@ -148,6 +155,7 @@ def effects_command(
             drop="--drop",
             se="--se",
             cluster="--cluster",
+            allow_unfit="--allow-unfit",
         ),
     ):
         report = run_suite(
@@ -167,6 +175,7 @@ def effects_command(
             hot_window=window,
             se=se,
             cluster=cluster,
+            allow_unfit=allow_unfit,
             codebook=codebook,
             platform=platform,
         )

@@ -11,6 +11,9 @@ from analysis.effects import EffectsError, build_design, fit, model_label
 from analysis.frame import (
     AGE_CONTROL,
     CODED,
+    GIVEAWAY,
+    HOT_WORDS,
+    PROMOTION,
     ModelFrame,
     default_regressors,
     model_frame,
@@ -40,6 +43,7 @@ def run_suite(
     hot_window: HotWindow = BEFORE_THE_POST,
     codebook: str = DEFAULT_CODEBOOK,
     keep_going: bool = False,
+    allow_unfit: bool = False,
     platform: str | None = "weibo",
 ) -> Report:
     """Fit each of `models` of `dv` on `regressors` (default: `default_regressors`) but `drop`
@@ -82,6 +86,19 @@ def run_suite(
                 f"Left out with {frame.coder}'s codes, for having one value in the posts"
                 f" used: {', '.join(left_out)}."
             )
+        if unfit := _unfit(store, frame, used):
+            named = ", ".join(
+                f"{name} ({coder}: cross-validated alpha {alpha:.2f})"
+                for name, (coder, alpha) in unfit.items()
+            )
+            if not allow_unfit:
+                raise EffectsError(
+                    f"codes their validation marked not fit for use: {named}; code more gold"
+                    " posts and train again, drop these regressors, or allow unfit codes with a"
+                    " note in the report",
+                    allow_unfit=True,
+                )
+            notes.append(f"Used although their validation marked them not fit for use: {named}.")
         sample = _sample(frame, dv, used, fe, (cluster or "account") if se == "cluster" else None)
         samples.append(sample)
         for name in models:
@@ -112,6 +129,22 @@ def run_suite(
         hot_window=f"Hot words and hot topics: on the hot-search list {hot_window.describe()}.",
         age_rule=f"{dv.capitalize()}: {first.age_rule(controlled[0])}.",
     )
+
+
+def _unfit(store: Store, frame: ModelFrame, used: Sequence[str]) -> dict[str, tuple[str, float]]:
+    """The used regressors read from a trained model's codes that its validation marked not fit
+    for use, with that model and its cross-validated alpha: giveaway and promotion come from the
+    frame's coder, hot words from the machine whose B5 evidence counts them."""
+    sources = {"giveaway": (GIVEAWAY, frame.coder), "promotion": (PROMOTION, frame.coder),
+               "hot_words": (HOT_WORDS, frame.machine)}  # fmt: skip
+    unfit = {}
+    for name, (subcategory, coder) in sources.items():
+        if name in used and coder and subcategory in (marked := store.unfit_subcategories(coder)):
+            unfit[name] = (
+                coder,
+                float("nan") if marked[subcategory] is None else marked[subcategory],
+            )
+    return unfit
 
 
 def _varying(data: pd.DataFrame, dv: str, regressors: Sequence[str]) -> list[str]:

@@ -259,3 +259,47 @@ def test_training_or_coding_without_what_it_needs_says_what_to_do(tmp_path: Path
     ]:
         result = CliRunner().invoke(app, [*args, "--db", db])
         assert result.exit_code == 1 and message in str(result.exception), result.output
+
+
+def test_effects_refuse_a_model_s_unfit_codes_unless_allowed(tmp_path: Path) -> None:
+    from analysis.effects import EffectsError
+    from analysis.suite import run_suite
+
+    rng = random.Random(7)
+    posts = read_gold()
+    for post in posts:
+        post["codes"]["B3"] = int(rng.random() < 0.3)  # giveaways coded at random: unlearnable
+    db = tmp_path / "unfit.db"
+    with Store.open(db) as store:
+        store_gold(store, posts, coder="ana")
+        model = train_and_store(store, CODEBOOK, source="ana").model.coder
+        assert "B3" in unfit_subcategories(store, model)
+        # the study's posts: 30 accounts with follower counts, each post's engagement observed
+        accounts = [str(9_000_000 + n) for n in range(30)]
+        store.upsert_accounts(
+            {"platform": "weibo", "account_id": a, "name": f"brand{a}",
+             "observed_at": "2025-06-01T00:00:00+08:00", "followers": 1000 * (n + 1)}
+            for n, a in enumerate(accounts)
+        )  # fmt: skip
+        store.upsert_posts(
+            {"platform": "weibo", "post_id": p["post_id"], "created_at": p["created_at"],
+             "account_id": accounts[i % 30], "text": p["text"], "is_repost": False,
+             "media_type": "picture", "pic_count": 1,
+             "observed_at": "2026-01-01T00:00:00+08:00", "likes": rng.randrange(200),
+             "comments": rng.randrange(40)}
+            for i, p in enumerate(posts)
+        )  # fmt: skip
+    ok("code", "auto", "--model", "latest", "--db", str(db), "--workers", "0")
+    refused = CliRunner().invoke(
+        app, ["analyze", "effects", "--db", str(db), "--codes", model, "--model", "poisson",
+              "--output", str(tmp_path / "report")], env={"COLUMNS": "300"},
+    )  # fmt: skip
+    assert refused.exit_code == 1  # smcat's main prints the error's one line
+    assert "not fit for use: giveaway" in str(refused.exception)
+    assert str(refused.exception).endswith("(--allow-unfit)")
+    with Store.open(db, readonly=True) as store:
+        report = run_suite(store, codes=[model], models=("poisson",), allow_unfit=True)
+        with pytest.raises(EffectsError, match="not fit for use: giveaway"):
+            run_suite(store, codes=[model], models=("poisson",))
+    assert any("not fit for use: giveaway" in note for note in report.notes)
+    assert "giveaway" in report.columns[0].result.params.index
