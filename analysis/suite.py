@@ -137,13 +137,11 @@ def _unfit(store: Store, frame: ModelFrame, used: Sequence[str]) -> dict[str, tu
     frame's coder, hot words from the machine whose B5 evidence counts them."""
     sources = {"giveaway": (GIVEAWAY, frame.coder), "promotion": (PROMOTION, frame.coder),
                "hot_words": (HOT_WORDS, frame.machine)}  # fmt: skip
-    unfit = {}
+    unfit: dict[str, tuple[str, float]] = {}
     for name, (subcategory, coder) in sources.items():
         if name in used and coder and subcategory in (marked := store.unfit_subcategories(coder)):
-            unfit[name] = (
-                coder,
-                float("nan") if marked[subcategory] is None else marked[subcategory],
-            )
+            alpha = marked[subcategory]  # None: alpha undefined (the coder gave one value)
+            unfit[name] = (coder, float("nan") if alpha is None else alpha)
     return unfit
 
 
