@@ -68,8 +68,8 @@ def auto_code(
     segmenter that hot-word and token-cue rules read.
 
     With a trained `model` (`coding.train.load_model`), the model codes as its own coder: the
-    subcategories it learnt by model, the others by the codebook's rules; it reads the text as
-    it was trained to, so `user_dicts` are not used with it."""
+    subcategories it learnt by model, the others by the codebook's rules; it segments with the
+    user dictionaries it was trained with, not `user_dicts`."""
     store.save_codebook(codebook.name, codebook.version, codebook.yaml_text)
     hot = HotWordIndex(store.hot_words())
     if model is None:

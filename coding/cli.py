@@ -167,8 +167,8 @@ def auto_command(
             store, choose_model(store, codebook.name, model)
         )  # fmt: skip
         if trained is not None and configured.user_dicts:
-            stderr.print("note: a trained model reads the text as it was trained to; the user "
-                         "dictionaries are not used with --model")  # fmt: skip
+            stderr.print("note: a trained model segments with the user dictionaries it was "
+                         "trained with (`code train --user-dict`), not these")  # fmt: skip
         coder = codebook.coder if trained is None else trained.coder
         done = store.coded_post_count(codebook.name, coder)
         total = store.count("posts")
@@ -378,6 +378,14 @@ def train_command(
         typer.Option("--from", help="Whose codes to learn from: gold, or a coder's name."),
     ] = GOLD,
     seed: Annotated[int, typer.Option(help="Seed of the folds and the learning curve.")] = 0,
+    user_dict: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="A user dictionary of brand and product names (jieba's format) for the "
+            "segmenter, kept in the model; repeat for more. Default: user_dicts in smcat.toml.",
+            show_default=False,
+        ),
+    ] = None,
     codebook_file: CodebookFile = None,
     db: DbOption = None,
 ) -> None:
@@ -390,8 +398,11 @@ def train_command(
     not fit for use. The model is stored as model:<codebook>@<version>+<n>: code with it by
     `smcat code auto --model latest`."""
     codebook = load_codebook(codebook_file or default_codebook_path())
-    with Store.open(settings(db=db).db) as store:
-        result = train_and_store(store, codebook, source=source, seed=seed)
+    configured = settings(db=db, user_dicts=[str(path) for path in user_dict or ()] or None)
+    with Store.open(configured.db) as store:
+        result = train_and_store(
+            store, codebook, source=source, seed=seed, user_dicts=configured.user_dicts
+        )
     print_validity(result, source)
 
 

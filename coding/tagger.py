@@ -40,7 +40,7 @@ from coding.codebook import (
     RegexRule,
 )
 from coding.prefilter import Prefilter
-from coding.tokenize import Tokenizer, read_user_dict, read_word_list
+from coding.tokenize import Tokenizer, UserWord, read_user_dict, read_word_list
 from smcat.hot_words import TOPIC_HOT_WINDOW_DAYS, HotWordIndex, china_day
 from smcat.units import hour_known
 
@@ -85,7 +85,8 @@ class Code:
 class Tagger:
     """Applies a codebook's coded subcategories to posts.
 
-    `tokenizer` is the segmenter the rules use (the researcher's `user_dicts`, then the hot
+    `tokenizer` is the segmenter the rules use (the researcher's `user_dicts` and `user_words`,
+    entries already read from such files (a trained model's), then the hot
     words, lexicon words and cues as user words), or None when no rule needs tokens. Cue and
     hot-word rules read the text with the codebook's masks blanked (`masked`); regex, metadata
     and topic rules read it as posted."""
@@ -98,6 +99,7 @@ class Tagger:
         tokenizer_backend: str = "rjieba",
         hmm: bool = False,
         user_dicts: Sequence[str | Path] = (),
+        user_words: Sequence[UserWord] = (),
     ) -> None:
         self.codebook = codebook
         self.hot = hot or HotWordIndex(())
@@ -135,7 +137,7 @@ class Tagger:
             cues = sorted(self._cue_owner, key=len, reverse=True)
             self.tokenizer = Tokenizer(
                 user_dicts=user_dicts,
-                words=[*self.hot.words, *lexicons, *cues, *self._token_cue_owner],
+                words=[*user_words, *self.hot.words, *lexicons, *cues, *self._token_cue_owner],
                 hmm=hmm,
                 backend=tokenizer_backend,
             )

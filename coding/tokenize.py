@@ -158,7 +158,7 @@ class Tokenizer:
         self,
         *,
         user_dicts: Iterable[str | Path] = (),
-        words: Iterable[str] = (),
+        words: Iterable[str | UserWord] = (),
         stop_words: str | Path | Iterable[str] = (),
         hmm: bool = False,
         backend: str = "rjieba",
@@ -172,7 +172,11 @@ class Tokenizer:
             stop_words = read_word_list(stop_words)
         self.stop_words = frozenset(stop_words)
         entries = [entry for path in user_dicts for entry in read_user_dict(path)]
-        entries += [UserWord(word.strip()) for word in words if word.strip()]
+        entries += [
+            word if isinstance(word, UserWord) else UserWord(word.strip())
+            for word in words
+            if isinstance(word, UserWord) or word.strip()
+        ]
         segmenter = rjieba.Jieba() if backend == "rjieba" else _StockJieba()
         self.user_words: dict[str, int] = {}
         untokenizable = []

@@ -27,6 +27,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -42,7 +43,7 @@ from coding.automaton import WordFinder
 from coding.codebook import Codebook
 from coding.reliability import reliability
 from coding.tagger import Tagger
-from coding.tokenize import DEFAULT_STOP_WORDS, Tokenizer
+from coding.tokenize import DEFAULT_STOP_WORDS, Tokenizer, UserWord, read_user_dict
 from smcat.coders import GOLD, model_name
 from smcat.errors import SmcatError
 from smcat.hot_words import HotWordIndex
@@ -84,6 +85,8 @@ class TrainedCoder:
     intercepts: np.ndarray
     thresholds: np.ndarray
     feature_names: np.ndarray = field(repr=False)
+    # the user dictionaries' entries it was trained with: it segments with them wherever it codes
+    user_words: tuple[UserWord, ...] = ()
 
     def features(self, texts: Sequence[str], tokens: Sequence[list[str]],
                  rule_codes: Sequence[set[str]]) -> sp.csr_matrix:  # fmt: skip
@@ -156,9 +159,10 @@ def _rule_matrix(rule_codes: Sequence[set[str]], subcategories: list[str]) -> sp
     return sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=shape)
 
 
-def new_tokenizer() -> Tokenizer:
-    """The segmenter of the word features: stock dictionary, HMM off, our stop words."""
-    return Tokenizer(stop_words=DEFAULT_STOP_WORDS)
+def new_tokenizer(user_words: Sequence[UserWord] = ()) -> Tokenizer:
+    """The segmenter of the word features: stock dictionary and the user dictionaries' entries,
+    HMM off, our stop words."""
+    return Tokenizer(words=user_words, stop_words=DEFAULT_STOP_WORDS)
 
 
 # -- cross-validation ---------------------------------------------------------------------------
@@ -319,17 +323,18 @@ class TrainResult:
 
 def train(
     gold: Gold, codebook: Codebook, hot: HotWordIndex | None = None, *, coder: str,
-    seed: int = 0, curve: Sequence[float] = CURVE_SHARES,
+    seed: int = 0, curve: Sequence[float] = CURVE_SHARES, user_words: Sequence[UserWord] = (),
 ) -> TrainResult:  # fmt: skip
     """Train and validate a model on a coder's codes (see the module doc); `coder` names it.
-    `curve` are the shares of the posts at which the learning curve is drawn."""
+    `curve` are the shares of the posts at which the learning curve is drawn; `user_words`,
+    user dictionaries' entries (`read_user_dict`), join the segmenter of words and rules."""
     if len(gold.posts) < 2 * FOLDS:
         raise SmcatError(f"{len(gold.posts)} posts coded by {gold.coder!r}: a model needs at "
                          f"least {2 * FOLDS}; code more posts")  # fmt: skip
-    tagger = Tagger(codebook, hot)
+    tagger = Tagger(codebook, hot, user_words=user_words)
     rule_codes = [{sub for sub, _ in tagger.tag_json(post)} for post in gold.posts]
     texts = [post.text for post in gold.posts]
-    tokenizer = new_tokenizer()
+    tokenizer = new_tokenizer(user_words)
     tokens = [tokenizer.words(text) for text in texts]
     words = TfidfVectorizer(analyzer=_words, min_df=2, sublinear_tf=True)
     chars = CharGrams()
@@ -352,7 +357,7 @@ def train(
     )
     model = TrainedCoder(
         codebook.name, codebook.version, coder, learnt, rule_features, words, chars, weights,
-        intercepts, np.array([thresholds[sub] for sub in learnt]), names,
+        intercepts, np.array([thresholds[sub] for sub in learnt]), names, tuple(user_words),
     )  # fmt: skip
     drawn = _learning_curve(matrix, gold.labels, rules, curve, seed, validity)
     return TrainResult(model, validity, drawn, [(p.platform, p.post_id) for p in gold.posts])
@@ -388,15 +393,23 @@ def _learning_curve(
 
 
 def train_and_store(
-    store: Store, codebook: Codebook, *, source: str = GOLD, seed: int = 0
+    store: Store,
+    codebook: Codebook,
+    *,
+    source: str = GOLD,
+    seed: int = 0,
+    user_dicts: Sequence[str | Path] = (),
 ) -> TrainResult:
     """Train a model on `source`'s codes (gold or a coder) and store it as the codebook's next
-    model version, with its validity and the posts it learnt from."""
+    model version, with its validity and the posts it learnt from. The entries of `user_dicts`
+    (jieba's format) are kept in the model, which segments with them wherever it codes."""
+    user_words = [entry for path in user_dicts for entry in read_user_dict(path)]
     gold = read_gold(store, codebook, source)
     store.save_codebook(codebook.name, codebook.version, codebook.yaml_text)
     number = store.model_number(codebook.name)
     coder = model_name(codebook.name, codebook.version, number)
-    result = train(gold, codebook, HotWordIndex(store.hot_words()), coder=coder, seed=seed)
+    result = train(gold, codebook, HotWordIndex(store.hot_words()), coder=coder, seed=seed,
+                   user_words=user_words)  # fmt: skip
     stored = StoredModel(
         coder, codebook.name, codebook.version, number, source,
         datetime.now(UTC).isoformat(), sklearn.__version__, tuple(result.posts), result.curve,
@@ -432,7 +445,8 @@ class Coder:
             raise SmcatError(f"{model.coder} was trained with codebook {model.codebook} version "
                              f"{model.codebook_version}, not {codebook.name} version "
                              f"{codebook.version}: pass that codebook with --codebook")  # fmt: skip
-        self.model, self.tagger, self.tokenizer = model, Tagger(codebook, hot), new_tokenizer()
+        self.model, self.tagger = model, Tagger(codebook, hot, user_words=model.user_words)
+        self.tokenizer = new_tokenizer(model.user_words)
         self._learnt = frozenset(model.subcategories)
         # the evidence's constant parts, as JSON, encoded once
         self._names = [_encode(str(name)) for name in model.feature_names]

@@ -303,3 +303,19 @@ def test_effects_refuse_a_model_s_unfit_codes_unless_allowed(tmp_path: Path) -> 
             run_suite(store, codes=[model], models=("poisson",))
     assert any("not fit for use: giveaway" in note for note in report.notes)
     assert "giveaway" in report.columns[0].result.params.index
+
+
+def test_a_model_keeps_the_user_dictionaries_it_was_trained_with(tmp_path: Path) -> None:
+    brands = tmp_path / "brands.txt"
+    brands.write_text("速行运动 50 nz\n运动手环\n", encoding="utf-8")
+    with Store.open(tmp_path / "dicts.db") as store:
+        store_gold(store, read_gold()[:120])
+        plain = train_and_store(store, CODEBOOK).model
+        model = train_and_store(store, CODEBOOK, user_dicts=[brands]).model
+        # the dictionary's entries travel with the model: no file is needed where it codes
+        assert [entry.word for entry in model.user_words] == ["速行运动", "运动手环"]
+        coder = Coder(load_model(store, model.coder), CODEBOOK, None)
+    # stock jieba cuts the brand into 速 + 行 + 运动; the model learnt it as one word
+    assert "速行运动" not in plain.words.vocabulary_
+    assert "速行运动" in model.words.vocabulary_
+    assert "速行运动" in coder.tokenizer.cut("速行运动一起低碳出行")
