@@ -213,10 +213,12 @@ def export_command(
     """Write a coding sheet (XLSX or CSV) for one coder.
 
     One row per post with its text, and one 0/1 column per coded subcategory (drop-downs in XLSX),
-    prefilled with the machine's codes and their evidence unless --blind. The first round(overlap x
-    sample) posts go to every coder who exports with the same seed; the rest are the coder's own.
+    prefilled with the machine's codes and their evidence unless --blind; a prefilled row counts
+    as the coder's codes only once they put 1 in its "done 完成" column. round(overlap x sample)
+    posts go to every coder who exports with the same seed, shuffled in among the coder's own.
     The sample is recorded in the database, and exporting again for the same coder gives the same
-    posts."""
+    posts (another --sample size or --overlap is refused: use another seed). XLSX keeps ids as
+    text; Excel shortens the ids of a CSV it opens (import then refuses those rows)."""
     codebook = load_codebook(codebook_file or default_codebook_path())
     with Store.open(settings(db=db).db) as store, naming_options(**_OPTIONS):
         result = export_for_coder(
@@ -244,8 +246,11 @@ def import_command(
     """Check a coder's sheet and store its codes.
 
     Every cell is checked: a problem is listed with its row and column, and a sheet with any
-    problem imports nothing. Rows whose code cells are all empty are not coded yet and are skipped.
-    Importing again replaces the coder's codes of the same posts."""
+    problem imports nothing; so is every row's post, against the coder's recorded sample and the
+    hidden post check (a row whose id a spreadsheet shortened is refused). Rows whose code cells
+    are all empty are not coded yet and are skipped; on a sheet prefilled with the machine's
+    suggestions only rows marked 1 in "done 完成" are imported. Importing again replaces the
+    coder's codes of the same posts."""
     with Store.open(settings(db=db).db) as store, naming_options(**_OPTIONS):
         result = _reporting_problems(lambda: import_sheet(store, file, coder=coder,
                                                           blank_as_zero=blank_as_zero))  # fmt: skip
@@ -253,6 +258,12 @@ def import_command(
         f"imported {result.posts} posts ({result.codes} codes) of {result.coder} with "
         f"{result.codebook} version {result.version}"
         + (f"; {result.blank_rows} rows left blank are not coded yet" if result.blank_rows else "")
+        + (
+            f"; {result.unconfirmed_rows} rows not marked done 完成 were left out (the "
+            "machine's suggestions count as codes only once you put 1 in done)"
+            if result.unconfirmed_rows
+            else ""
+        )
     )
 
 

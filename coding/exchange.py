@@ -8,6 +8,7 @@ the post's coded mark; the machine stores only its 1s, and its mark says the res
 from __future__ import annotations
 
 import json
+import random
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,7 +26,9 @@ from coding.sheets import (
     SheetProblem,
     SheetRow,
     check_new_sheet,
+    post_check,
     read_sheet,
+    row_checks,
     sheet_codes,
     sheet_meta,
     write_sheet,
@@ -75,6 +78,8 @@ class ImportResult:
     codes: int
     blank_rows: int
     consensus: int = 0
+    unconfirmed_rows: int = 0
+    """Rows prefilled with the machine's suggestions that the coder did not mark done."""
 
 
 def check_coder_name(name: str) -> None:
@@ -105,17 +110,22 @@ def export_for_coder(
     overwrite: bool = False,
 ) -> ExportResult:
     """Draw a coder's sample (see smcat.sampling.coding_sample) and write it as a sheet,
-    prefilled with the machine's codes and their evidence unless blind."""
+    prefilled with the machine's codes and their evidence unless blind (then a row counts as
+    the coder's work only once marked done). The shared posts are shuffled in among the
+    coder's own, in an order seeded by the seed and the coder."""
     check_coder_name(coder)
     check_new_sheet(path, overwrite=overwrite)
     store.save_codebook(codebook.name, codebook.version, codebook.yaml_text)
     sample = coding_sample(
         store, codebook=codebook.name, coder=coder, n=n, seed=seed, overlap=overlap, within=within
     )
-    posts = store.posts_for_coders(sample.posts)
+    order = list(sample.posts)
+    # coders should not meet the reliability posts as a block at the top of the sheet
+    random.Random(f"sheet:{seed}:{coder}").shuffle(order)
+    posts = store.posts_for_coders(order)
     subcategories = codebook.coded()
     if blind:
-        rows = [SheetRow(posts[key], {}) for key in sample.posts]
+        rows = [SheetRow(posts[key], {}) for key in order]
     else:
         coded = store.coded_posts(codebook.name, codebook.coder)
         uncoded = sum(key not in coded for key in sample.posts)
@@ -127,7 +137,7 @@ def export_for_coder(
             )
         machine = store.coder_codes(codebook.name, codebook.coder)
         rows = []
-        for key in sample.posts:
+        for key in order:
             codes = machine.get(key, {})
             values: dict[str, int | None] = {
                 sub.id: codes[sub.id][0] if sub.id in codes else 0 for sub in subcategories
@@ -136,7 +146,8 @@ def export_for_coder(
                 _evidence_note(sub.id, *codes[sub.id]) for sub in subcategories if sub.id in codes
             )
             rows.append(SheetRow(posts[key], values, note))
-    meta = SheetMeta(codebook.name, codebook.version, coder)
+    meta = SheetMeta(codebook.name, codebook.version, coder, sample=sample.sample_id,
+                     suggested=not blind)  # fmt: skip
     write_sheet(path, meta, subcategories, rows, note_column=None if blind else EVIDENCE_COLUMN)
     return ExportResult(path, sample.sample_id, len(sample.shared), len(sample.own), blind)
 
@@ -192,7 +203,9 @@ def _store_sheet(
 ) -> ImportResult:
     codebook = stored_codebook(store, meta.codebook, meta.version)
     subcategories = [sub.id for sub in codebook.coded()]
-    read = sheet_codes(raw, subcategories, blank_as_zero=blank_as_zero, blank_hint=blank_hint)
+    _check_posts(store, raw, meta)
+    read = sheet_codes(raw, subcategories, blank_as_zero=blank_as_zero, blank_hint=blank_hint,
+                       confirmed_only=meta.suggested)  # fmt: skip
     problems = list(read.problems)
     missing = set(store.missing_posts(read.values))
     platform_at, post_at = raw.header.index("platform"), raw.header.index("post_id")
@@ -209,8 +222,32 @@ def _store_sheet(
         raise SheetProblems(raw.path, sorted(problems, key=lambda p: p.row), **settle)
     written = write_codes(store, codebook, meta.coder, read.values)
     return ImportResult(
-        meta.coder, meta.codebook, meta.version, len(read.values), written, read.blank_rows
-    )
+        meta.coder, meta.codebook, meta.version, len(read.values), written, read.blank_rows,
+        unconfirmed_rows=read.unconfirmed_rows,
+    )  # fmt: skip
+
+
+def _check_posts(store: Store, raw: RawSheet, meta: SheetMeta) -> None:
+    """Refuse, naming the rows, a sheet whose rows name stored posts other than those they were
+    written for: not in the coder's recorded sample, or not matching the row's post check (as
+    when Excel shortened an id to 15 significant digits, 5300000000001163 -> ...160)."""
+    checks = row_checks(raw)
+    members = set(store.sample_posts(meta.sample)) if meta.sample else None
+    # a missing post is a problem of its own, reported with the cells' problems
+    stored = store.posts_for_coders({key for _, key, _ in checks})
+    wrong = sorted(
+        number
+        for number, key, check in checks
+        if key in stored and (post_check(stored[key]) != check or
+                              (members is not None and key not in members))
+    )  # fmt: skip
+    if wrong:
+        rows = ", ".join(map(str, wrong))
+        raise SheetError(
+            f"{raw.path}: row(s) {rows} name other posts than they were exported for (a "
+            "spreadsheet that keeps 15 digits shortens long ids); nothing was imported: restore "
+            "post_id from the exported file, or code in the .xlsx sheet, which keeps ids as text"
+        )
 
 
 def stored_codebook(store: Store, name: str, version: str) -> Codebook:

@@ -20,7 +20,7 @@ from coding.exchange import (
     import_decisions,
     import_sheet,
 )
-from coding.sheets import SheetError, read_sheet
+from coding.sheets import DONE_COLUMN, SheetError, read_sheet
 from smcat.errors import SettingError, SmcatError
 from smcat.sampling import coding_sample
 from smcat.store import Store
@@ -56,7 +56,8 @@ def store(tmp_path: Path):
 
 
 def fill_cells(path: Path, rng: random.Random) -> dict[tuple[str, str], dict[str, int]]:
-    """Code every cell of an exported XLSX sheet at random, as a person would; the codes."""
+    """Code every cell of an exported XLSX sheet at random, as a person would, and mark each
+    row done; the codes."""
     book = openpyxl.load_workbook(path)
     sheet = book["coding"]
     header = [cell.value for cell in sheet[1]]
@@ -67,8 +68,19 @@ def fill_cells(path: Path, rng: random.Random) -> dict[tuple[str, str], dict[str
         coded[key] = {sub: rng.randrange(2) for sub in SUBS}
         for sub, value in coded[key].items():
             row[columns[sub]].value = value
+        if DONE_COLUMN in header:
+            row[header.index(DONE_COLUMN)].value = 1
     book.save(path)
     return coded
+
+
+def mark_done(path: Path) -> None:
+    """Put 1 in every row's done column, as a coder who checked every suggestion would."""
+    book = openpyxl.load_workbook(path)
+    sheet = book["coding"]
+    for (cell,) in sheet.iter_rows(min_row=2, min_col=8, max_col=8):
+        cell.value = 1
+    book.save(path)
 
 
 def test_an_xlsx_round_trip_keeps_every_code(store: Store, tmp_path: Path) -> None:
@@ -93,10 +105,11 @@ def test_the_sheet_suggests_the_machines_codes_with_their_evidence(store: Store,
     book = openpyxl.load_workbook(path)
     sheet = book["coding"]
     header = [cell.value for cell in sheet[1]]
-    assert header[:7] == ["platform", "post_id", "account", "created_at", "url", "text",
-                          "machine_evidence"]  # fmt: skip
-    assert "B3 抽奖福利" in header and header[-4:] == ["codebook", "codebook_version", "coder",
-                                                     "coders"]  # fmt: skip
+    assert header[:8] == ["platform", "post_id", "account", "created_at", "url", "text",
+                          "machine_evidence", "done 完成"]  # fmt: skip
+    assert "B3 抽奖福利" in header and header[-7:] == ["post_check", "codebook",
+                                                     "codebook_version", "coder", "coders",
+                                                     "sample", "suggested"]  # fmt: skip
     machine = store.coder_codes(CODEBOOK.name, CODEBOOK.coder)
     b3 = header.index("B3 抽奖福利")
     for row in sheet.iter_rows(min_row=2, values_only=True):
@@ -111,9 +124,10 @@ def test_the_sheet_suggests_the_machines_codes_with_their_evidence(store: Store,
             assert "(B3." in line
     texts = [row[5] for row in sheet.iter_rows(min_row=2, values_only=True)]
     assert FORMULA in texts and "抽奖啦 转发抽一位" in texts  # text, not a formula; \x07 dropped
-    assert all(sheet.column_dimensions[c].hidden for c in ("Z", "AA", "AB", "AC"))
-    (choice,) = sheet.data_validations.dataValidation
-    assert choice.formula1 == '"0,1"' and str(choice.sqref) == "H2:Y61"
+    assert all(sheet.column_dimensions[c].hidden for c in ("AA", "AB", "AC", "AD", "AE", "AF"))
+    choice, done = sheet.data_validations.dataValidation
+    assert choice.formula1 == '"0,1"' and str(choice.sqref) == "I2:Z61"
+    assert done.formula1 == '"1"' and str(done.sqref) == "H2:H61"
     assert [row[0].value for row in book["codebook"].iter_rows(min_row=2)] == SUBS
 
 
@@ -150,17 +164,19 @@ def test_a_broken_sheet_imports_nothing_and_says_where(store: Store, tmp_path: P
     export_for_coder(store, CODEBOOK, path, coder="alice", n=10, seed=1, overlap=0.2, blind=False)
     book = openpyxl.load_workbook(path)
     sheet = book["coding"]
-    sheet["L3"] = 2  # column L is B3
-    sheet["M4"] = None
+    sheet["M3"] = 2  # column M is B3
+    sheet["N4"] = None
     sheet["B5"] = "9999"
+    for (cell,) in sheet.iter_rows(min_row=2, min_col=8, max_col=8):
+        cell.value = 1  # done
     sheet.append([cell.value for cell in sheet[2]])  # row 12: row 2 again
     book.save(path)
     with pytest.raises(SheetProblems) as caught:
         import_sheet(store, path, coder="alice")
     problems = [str(p) for p in caught.value.problems]
     assert problems == [
-        "row 3, column L (B3 抽奖福利): '2' is not 0 or 1",
-        "row 4, column M (B4 品牌动态): empty: code 0 or 1 (or read empty cells as 0)",
+        "row 3, column M (B3 抽奖福利): '2' is not 0 or 1",
+        "row 4, column N (B4 品牌动态): empty: code 0 or 1 (or read empty cells as 0)",
         "row 5, column B (post_id): no post 9999 on weibo in this database: import into the "
         "database the sheet was exported from, and keep post_id as text",
         f"row 12, column B (post_id): post {sheet['B2'].value} is also on row 2: keep one row "
@@ -176,7 +192,7 @@ def test_blank_rows_wait_and_blank_as_zero_codes_them(store: Store, tmp_path: Pa
     path = tmp_path / "carol.xlsx"
     export_for_coder(store, CODEBOOK, path, coder="carol", n=5, seed=1, overlap=0, blind=True)
     book = openpyxl.load_workbook(path)
-    book["coding"]["L2"] = 1
+    book["coding"]["M2"] = 1
     book.save(path)
     with pytest.raises(SheetProblems) as caught:
         import_sheet(store, path, coder="carol")
@@ -274,23 +290,24 @@ def test_the_code_commands_end_to_end(smcat, tmp_path: Path) -> None:
     assert "12 posts for alice (2 shared with every coder of seed 3, 10 their own)" in (
         exported.stdout
     )
+    mark_done(tmp_path / "alice.xlsx")
     book = openpyxl.load_workbook(tmp_path / "alice.xlsx")
-    book["coding"]["L2"] = "yes"
+    book["coding"]["M2"] = "yes"
     book.save(tmp_path / "alice.xlsx")
     broken = smcat("code", "import", "alice.xlsx", "--coder", "alice", *db)
     assert broken.returncode == 1
-    assert "row 2, column L (B3 抽奖福利): 'yes' is not 0 or 1" in broken.stdout
+    assert "row 2, column M (B3 抽奖福利): 'yes' is not 0 or 1" in broken.stdout
     assert "1 problem(s), listed above; nothing was imported" in broken.stderr
     assert "--blank-as-zero" not in broken.stderr  # reading empty cells as 0 would not help
-    book["coding"]["L2"] = None
+    book["coding"]["M2"] = None
     book.save(tmp_path / "alice.xlsx")
     empty = smcat("code", "import", "alice.xlsx", "--coder", "alice", *db)
     assert empty.returncode == 1
-    assert "row 2, column L (B3 抽奖福利): empty: code 0 or 1 (or read empty cells as 0)" in (
+    assert "row 2, column M (B3 抽奖福利): empty: code 0 or 1 (or read empty cells as 0)" in (
         empty.stdout
     )
     assert empty.stderr.rstrip().endswith("import the file again (--blank-as-zero)")
-    book["coding"]["L2"] = 1
+    book["coding"]["M2"] = 1
     book.save(tmp_path / "alice.xlsx")
     fixed = smcat("code", "import", "alice.xlsx", "--coder", "alice", *db)
     assert fixed.returncode == 0, fixed.stderr
@@ -298,8 +315,92 @@ def test_the_code_commands_end_to_end(smcat, tmp_path: Path) -> None:
     again = smcat("code", "export", "--coder", "alice", "--sample", "12", "--seed", "3",
                   "-o", "alice.xlsx", *db)  # fmt: skip
     assert again.returncode == 1 and "or overwrite it (--force)" in again.stderr
-    assert openpyxl.load_workbook(tmp_path / "alice.xlsx")["coding"]["L2"].value == 1
+    assert openpyxl.load_workbook(tmp_path / "alice.xlsx")["coding"]["M2"].value == 1
     lonely = smcat("code", "adjudicate", "export", "-o", "adj.xlsx", *db)
     assert lonely.returncode == 1 and "two coders" in lonely.stderr
     no_gold = smcat("code", "accuracy", *db)
     assert no_gold.returncode == 1 and "smcat code adjudicate" in no_gold.stderr
+
+
+def excel_number(post_id: str) -> str:
+    """An id as Excel saves it after reading it as a number: 15 significant digits."""
+    return str(int(float(f"{float(post_id):.15g}")))
+
+
+def test_ids_that_excel_shortened_are_refused_naming_the_rows(tmp_path: Path) -> None:
+    # ids ending in 3 shorten to the id ending in 0, which is another stored post
+    ids = [f"{5300000000001000 + 10 * j + r}" for j in range(40) for r in (0, 3)]
+    with Store.open(tmp_path / "long.db") as store:
+        store.upsert_posts(
+            {"platform": "weibo", "post_id": post_id, "account_id": "5001000001",
+             "created_at": "2025-10-01T10:00:00+08:00", "text": f"新品上市 第{at}款"}
+            for at, post_id in enumerate(ids)
+        )  # fmt: skip
+        assert excel_number("5300000000001163") == "5300000000001160"
+        chosen = [p for p in ids if p.endswith("3")][:20] + [p for p in ids if p.endswith("0")][30:]
+        store.save_sample("chosen", purpose="test", seed=0, params={},
+                          posts=[("weibo", p) for p in chosen])  # fmt: skip
+        path = tmp_path / "alice.csv"
+        export_for_coder(store, CODEBOOK, path, coder="alice", n=len(chosen), seed=1,
+                         overlap=0, blind=True, within="chosen")  # fmt: skip
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            rows = list(csv.reader(handle))
+        header, shortened = rows[0], []
+        for number, row in enumerate(rows[1:], start=2):
+            for at, name in enumerate(header):
+                if name.split()[0] in SUBS:
+                    row[at] = "0"
+            if excel_number(row[1]) != row[1]:
+                row[1] = excel_number(row[1])
+                shortened.append(number)
+        assert len(shortened) == 20
+        with open(path, "w", encoding="utf-8-sig", newline="") as handle:
+            csv.writer(handle).writerows(rows)
+        with pytest.raises(SheetError) as caught:
+            import_sheet(store, path, coder="alice")
+        message = str(caught.value)
+        assert f"row(s) {', '.join(map(str, shortened))} name other posts" in message
+        assert "nothing was imported" in message and "\n" not in message
+        assert store.coded_posts(CODEBOOK.name, "alice") == {}
+        # the XLSX sheet keeps ids as text cells, so Excel does not read them as numbers
+        export_for_coder(store, CODEBOOK, tmp_path / "alice.xlsx", coder="alice",
+                         n=len(chosen), seed=1, overlap=0, blind=True, within="chosen")  # fmt: skip
+        sheet = openpyxl.load_workbook(tmp_path / "alice.xlsx")["coding"]
+        assert all(c.data_type == "s" and c.number_format == "@" for c in sheet["B"][1:])
+
+
+def test_a_row_outside_the_coders_sample_is_refused(store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "alice.xlsx"
+    export_for_coder(store, CODEBOOK, path, coder="alice", n=5, seed=1, overlap=0, blind=True)
+    other = tmp_path / "bob.xlsx"
+    export_for_coder(store, CODEBOOK, other, coder="bob", n=5, seed=1, overlap=0, blind=True)
+    book = openpyxl.load_workbook(path)
+    sheet = book["coding"]
+    bobs = openpyxl.load_workbook(other)["coding"]
+    header = [cell.value for cell in sheet[1]]
+    for name in ("post_id", "text", "post_check"):  # a whole post of bob's pasted in
+        at = header.index(name) + 1
+        sheet.cell(4, at).value = bobs.cell(2, at).value
+    for row in sheet.iter_rows(min_row=2):
+        for cell, name in zip(row, header, strict=True):
+            if name.split()[0] in SUBS:
+                cell.value = 0
+    book.save(path)
+    with pytest.raises(SheetError, match=r"row\(s\) 4 name other posts"):
+        import_sheet(store, path, coder="alice")
+
+
+def test_an_untouched_prefilled_sheet_stores_no_human_codes(store: Store, tmp_path) -> None:
+    path = tmp_path / "alice.xlsx"
+    export_for_coder(store, CODEBOOK, path, coder="alice", n=20, seed=1, overlap=0.2, blind=False)
+    result = import_sheet(store, path, coder="alice")
+    assert (result.posts, result.codes, result.unconfirmed_rows) == (0, 0, 20)
+    assert store.coded_posts(CODEBOOK.name, "alice") == {}
+    book = openpyxl.load_workbook(path)
+    sheet = book["coding"]
+    for number in (2, 5, 9):
+        sheet[f"H{number}"] = 1  # done: the coder checked these suggestions
+    book.save(path)
+    result = import_sheet(store, path, coder="alice")
+    assert (result.posts, result.unconfirmed_rows) == (3, 17)
+    assert len(store.coded_posts(CODEBOOK.name, "alice")) == 3
