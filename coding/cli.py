@@ -87,6 +87,9 @@ SheetOption = Annotated[
     ),
 ]
 
+# fewer shared posts than this leave reliability figures with wide intervals
+SMALL_SHARED = 50
+
 # the library parameters whose errors name these commands' options
 _OPTIONS = {
     "overwrite": "--force", "port": "--port", "machine": "--machine", "blind": "--blind",
@@ -442,14 +445,26 @@ def reliability_command(
 ) -> None:
     """Inter-coder reliability: Krippendorff's alpha, agreement, AC1, kappa.
 
-    Per subcategory and per level: Krippendorff's alpha (nominal) with a bootstrap 95% interval,
-    percent agreement, Gwet's AC1, Cohen's kappa per pair of coders, and n. Flags alpha below .800
-    and .667, and high agreement with low alpha (a rare code: the prevalence problem). Name the
-    machine coder with --coder auto: the posts it coded and gave no code count as its 0s."""
+    Every figure is computed on the shared posts only (those two or more of the coders coded);
+    a warning says when there are fewer than 50. Per subcategory and per level: Krippendorff's
+    alpha (nominal) with a bootstrap 95% interval, percent agreement, Gwet's AC1, Cohen's kappa
+    per pair of coders, and n. Flags alpha below .800 and .667, and high agreement with low alpha
+    (a rare code: the prevalence problem). Name the machine coder with --coder auto: the posts it
+    coded and gave no code count as its 0s."""
     with Store.open(settings(db=db).db, readonly=True) as store:
         data = reliability_data(store, codebook, coder)
     table = reliability_table(data.codes, n_boot=boot, seed=seed)
     _print_reliability(table, data.coders)
+    shared = int(table.loc[table["scope"] == "item", "n_units"].max())
+    stdout.print(
+        f"every figure is computed on the posts two or more of the coders coded ({shared} at "
+        "most, n per row); each coder's own posts are left out"
+    )
+    if shared < SMALL_SHARED:
+        stderr.print(
+            f"warning: only {shared} shared posts (under {SMALL_SHARED}): the figures are "
+            "imprecise; have every coder code more shared posts (a larger --overlap or --sample)"
+        )
     if csv is not None:
         table.to_csv(csv, index=False)
         stdout.print(f"wrote {escape(str(csv))}")
