@@ -404,3 +404,77 @@ def test_an_untouched_prefilled_sheet_stores_no_human_codes(store: Store, tmp_pa
     result = import_sheet(store, path, coder="alice")
     assert (result.posts, result.unconfirmed_rows) == (3, 17)
     assert len(store.coded_posts(CODEBOOK.name, "alice")) == 3
+
+
+def test_the_sheet_is_comfortable_to_code_in(store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "alice.xlsx"
+    export_for_coder(store, CODEBOOK, path, coder="alice", n=30, seed=1, overlap=0.2, blind=False)
+    book = openpyxl.load_workbook(path)
+    sheet = book["coding"]
+    header = [cell.value for cell in sheet[1]]
+    text_at = header.index("text") + 1
+    assert sheet.freeze_panes == "G2"  # the post's text stays beside the code columns
+    assert sheet.auto_filter.ref == "A1:Z31"
+    assert sheet.cell(1, header.index("B3 抽奖福利") + 1).alignment.wrap_text
+    assert sheet.row_dimensions[1].height >= 30  # a code header on two lines
+    for number in range(2, 32):
+        text = sheet.cell(number, text_at).value or ""
+        assert sheet.cell(number, text_at).alignment.wrap_text
+        units = sum(2 if ord(c) >= 0x2E80 else 1 for c in text)
+        lines = max(1, -(-units // sheet.column_dimensions["F"].width))
+        assert sheet.row_dimensions[number].height >= min(409, 15 * lines)
+    choice = sheet.data_validations.dataValidation[0]
+    assert choice.showInputMessage and "适用" in choice.prompt and "applies" in choice.prompt
+    assert "请填" in choice.error and "Code 1" in choice.error
+    guide = book["codebook"]
+    assert [c.value for c in guide[1]] == ["id", "name_zh", "name_en", "definition",
+                                           "examples 例子"]  # fmt: skip
+    b3 = next(row for row in guide.iter_rows(min_row=2) if row[0].value == "B3")
+    (sub,) = [s for s in CODEBOOK.coded() if s.id == "B3"]
+    assert b3[4].value.split("\n") == list(sub.examples) and b3[3].alignment.wrap_text
+
+
+def test_cells_starting_with_tab_or_return_are_kept_as_text_in_csv(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "t.db") as store:
+        store.upsert_posts(
+            {"platform": "weibo", "post_id": str(i), "created_at": "2025-10-01T10:00:00+08:00",
+             "text": text}
+            for i, text in enumerate(["\t=1+1 新品", "\r=cmd 抽奖", "普通"])
+        )  # fmt: skip
+        path = tmp_path / "a.csv"
+        export_for_coder(store, CODEBOOK, path, coder="alice", n=3, seed=1, overlap=0, blind=True)
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        texts = sorted(row["text"] for row in csv.DictReader(handle))
+    assert texts == sorted(["'\t=1+1 新品", "'\r=cmd 抽奖", "普通"])
+
+
+def test_shared_posts_are_shuffled_in_among_the_coders_own(store: Store, tmp_path) -> None:
+    path = tmp_path / "alice.csv"
+    result = export_for_coder(store, CODEBOOK, path, coder="alice", n=40, seed=2, overlap=0.25,
+                              blind=True)  # fmt: skip
+    shared = set(coding_sample(store, codebook="brand_posts", coder="alice", n=40, seed=2,
+                               overlap=0.25).shared)  # fmt: skip
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        order = [(row["platform"], row["post_id"]) for row in csv.DictReader(handle)]
+    at = [i for i, key in enumerate(order) if key in shared]
+    assert len(at) == result.shared == 10 and at != list(range(10)) and max(at) > 20
+    again = tmp_path / "again.csv"
+    export_for_coder(store, CODEBOOK, again, coder="alice", n=40, seed=2, overlap=0.25, blind=True)
+    with open(again, encoding="utf-8-sig", newline="") as handle:
+        assert [(row["platform"], row["post_id"]) for row in csv.DictReader(handle)] == order
+
+
+def test_another_sample_size_does_not_replace_the_coders_sample(store: Store, tmp_path) -> None:
+    export_for_coder(store, CODEBOOK, tmp_path / "a.xlsx", coder="alice", n=10, seed=1,
+                     overlap=0.2, blind=True)  # fmt: skip
+    before = store.sample_posts("coding-brand_posts-seed1-alice")
+    with pytest.raises(SmcatError) as caught:
+        export_for_coder(store, CODEBOOK, tmp_path / "b.xlsx", coder="alice", n=20, seed=1,
+                         overlap=0.2, blind=True)  # fmt: skip
+    assert "alice already has a sample of 10 posts with seed 1" in str(caught.value)
+    assert "or use another seed" in str(caught.value) and "\n" not in str(caught.value)
+    assert store.sample_posts("coding-brand_posts-seed1-alice") == before
+    assert not (tmp_path / "b.xlsx").exists()
+    with pytest.raises(SmcatError, match="no such sample 'nope'"):
+        export_for_coder(store, CODEBOOK, tmp_path / "c.xlsx", coder="bob", n=5, seed=1,
+                         overlap=0.2, blind=True, within="nope")  # fmt: skip
