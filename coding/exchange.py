@@ -123,9 +123,10 @@ def export_for_coder(
     # coders should not meet the reliability posts as a block at the top of the sheet
     random.Random(f"sheet:{seed}:{coder}").shuffle(order)
     posts = store.posts_for_coders(order)
+    notes = store.coder_notes(codebook.name, coder)
     subcategories = codebook.coded()
     if blind:
-        rows = [SheetRow(posts[key], {}) for key in order]
+        rows = [SheetRow(posts[key], {}, notes=notes.get(key, "")) for key in order]
     else:
         coded = store.coded_posts(codebook.name, codebook.coder)
         uncoded = sum(key not in coded for key in sample.posts)
@@ -145,7 +146,7 @@ def export_for_coder(
             note = "\n".join(
                 _evidence_note(sub.id, *codes[sub.id]) for sub in subcategories if sub.id in codes
             )
-            rows.append(SheetRow(posts[key], values, note))
+            rows.append(SheetRow(posts[key], values, note, notes.get(key, "")))
     meta = SheetMeta(codebook.name, codebook.version, coder, sample=sample.sample_id,
                      suggested=not blind)  # fmt: skip
     write_sheet(path, meta, subcategories, rows, note_column=None if blind else EVIDENCE_COLUMN)
@@ -220,7 +221,9 @@ def _store_sheet(
         # where empty cells may be read as 0, the error names that setting
         settle = {"blank_as_zero": True} if read.empty_cells and zero_settles else {}
         raise SheetProblems(raw.path, sorted(problems, key=lambda p: p.row), **settle)
-    written = write_codes(store, codebook, meta.coder, read.values)
+    with store.transaction():
+        written = write_codes(store, codebook, meta.coder, read.values)
+        store.save_notes(meta.codebook, meta.coder, read.notes, datetime.now(UTC).isoformat())
     return ImportResult(
         meta.coder, meta.codebook, meta.version, len(read.values), written, read.blank_rows,
         unconfirmed_rows=read.unconfirmed_rows,
@@ -342,13 +345,14 @@ def export_disagreements(
     cells empty, and a column saying who gave what. Returns the rows written."""
     check_new_sheet(path, overwrite=overwrite)
     posts = store.posts_for_coders(d.key for d in comparison.disagreements)
+    notes = store.coder_notes(comparison.codebook.name, GOLD)
     rows = []
     for item in comparison.disagreements:
         note = "; ".join(
             f"{sub}: " + ", ".join(f"{coder}={value}" for coder, value in given.items())
             for sub, given in item.disputed.items()
         )
-        rows.append(SheetRow(posts[item.key], dict(item.agreed), note))
+        rows.append(SheetRow(posts[item.key], dict(item.agreed), note, notes.get(item.key, "")))
     book = comparison.codebook
     meta = SheetMeta(book.name, book.version, GOLD, comparison.coders)
     return write_sheet(path, meta, book.coded(), rows, note_column=DISAGREEMENT_COLUMN)

@@ -3,7 +3,8 @@
 A sheet has one row per post: the post (platform, id, account, time, link, text), a note
 column (the machine's evidence, or the coders' disagreements), a "done 完成" column where the
 sheet is prefilled with the machine's suggestions (a row counts as the coder's work only when
-marked done), one 0/1 column per coded subcategory headed "<id> <Chinese name>", and hidden
+marked done), one 0/1 column per coded subcategory headed "<id> <Chinese name>", a notes
+column "备注 notes" for the coder's remarks (kept on import), and hidden
 columns: a check of each row's post (a short hash of its platform, id and text, so that an id
 a spreadsheet shortened is caught) and which sample, codebook version and coder the sheet is
 for. Reading is checked cell by cell, and every problem names
@@ -34,6 +35,7 @@ POST_COLUMNS = ("platform", "post_id", "account", "created_at", "url", "text")
 META_COLUMNS = ("codebook", "codebook_version", "coder", "coders", "sample", "suggested")
 CHECK_COLUMN = "post_check"
 DONE_COLUMN = "done 完成"
+NOTES_COLUMN = "备注 notes"
 EVIDENCE_COLUMN = "machine_evidence"
 DISAGREEMENT_COLUMN = "disagreements"
 FORMATS = TABLE_FORMATS
@@ -72,12 +74,14 @@ class SheetMeta:
 
 @dataclass(frozen=True)
 class SheetRow:
-    """A post, its prefilled values by subcategory id (None leaves the cell empty) and its
-    note."""
+    """A post, its prefilled values by subcategory id (None leaves the cell empty), the
+    machine's or the coders' note on it, and the coder's notes."""
 
     post: PostForCoder
     values: dict[str, int | None]
     note: str = ""
+    notes: str = ""
+    """The coder's own notes (备注), as stored from an earlier import."""
 
 
 @dataclass(frozen=True)
@@ -107,6 +111,7 @@ class SheetCodes:
     """The codes read from a sheet: post -> {subcategory id: 0/1}, and what was wrong."""
 
     values: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
+    notes: dict[tuple[str, str], str] = field(default_factory=dict)  # of the rows in values
     blank_rows: int = 0
     unconfirmed_rows: int = 0  # prefilled rows the coder did not mark done: not read
     empty_cells: int = 0  # in rows with other cells filled: each is also a problem
@@ -166,20 +171,20 @@ def write_sheet(
     (UTF-8 with a byte-order mark, which Excel needs to show Chinese). Returns the rows."""
     done = [DONE_COLUMN] if meta.suggested else []
     header = [*POST_COLUMNS, *([note_column] if note_column else []), *done]
-    header += [code_header(sub) for sub in subcategories] + [CHECK_COLUMN, *META_COLUMNS]
+    header += [code_header(sub) for sub in subcategories]
+    header += [NOTES_COLUMN, CHECK_COLUMN, *META_COLUMNS]
     meta_cells = [meta.codebook, meta.version, meta.coder, " ".join(meta.coders), meta.sample,
                   "1" if meta.suggested else ""]  # fmt: skip
     table = [
         [*_post_cells(row.post), *([row.note] if note_column else []), *([None] * len(done)),
-         *(row.values.get(sub.id) for sub in subcategories), post_check(row.post), *meta_cells]
+         *(row.values.get(sub.id) for sub in subcategories), row.notes, post_check(row.post),
+         *meta_cells]
         for row in rows
     ]  # fmt: skip
-    hidden = 1 + len(META_COLUMNS)
-    shown = len(header) - len(subcategories) - hidden - len(done)  # the post and its note
     if sheet_format(path) == ".csv":
-        _write_csv(path, header, table, shown)
+        _write_csv(path, header, table)
     else:
-        _write_xlsx(path, header, table, shown, subcategories)
+        _write_xlsx(path, header, table, subcategories)
     return len(table)
 
 
@@ -188,13 +193,12 @@ def _post_cells(post: PostForCoder) -> list[str]:
             post.text]  # fmt: skip
 
 
-def _write_csv(path: Path, header: list[str], table: list[list], shown: int) -> None:
+def _write_csv(path: Path, header: list[str], table: list[list]) -> None:
     with open(path, "w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(header)
         for cells in table:
-            writer.writerow([_inert(c) for c in cells[:shown]] +
-                            ["" if c is None else c for c in cells[shown:]])  # fmt: skip
+            writer.writerow(["" if c is None else _inert(c) for c in cells])
 
 
 def _inert(cell: object) -> object:
@@ -208,7 +212,6 @@ def _write_xlsx(
     path: Path,
     header: list[str],
     table: list[list],
-    shown: int,
     subcategories: Sequence[Subcategory],
 ) -> None:
     book = openpyxl.Workbook()
@@ -222,19 +225,21 @@ def _write_xlsx(
         cell.font = Font(bold=True)
         cell.alignment = wrapped  # "B3 抽奖福利" in a narrow code column, on two lines
     sheet.row_dimensions[1].height = 45
-    first_code = len(header) - len(subcategories) - 1 - len(META_COLUMNS) + 1
+    first_code = header.index(NOTES_COLUMN) - len(subcategories) + 1
+    last_code = first_code + len(subcategories) - 1
+    shown = first_code - 1 - (DONE_COLUMN in header)  # the post and the note on it
     for index, name in enumerate(header, start=1):
         dimension = sheet.column_dimensions[get_column_letter(index)]
-        dimension.width = _WIDTHS.get(name, 30 if index < first_code else 9)
+        dimension.width = _WIDTHS.get(name, 9 if first_code <= index <= last_code else 30)
         dimension.hidden = name in (CHECK_COLUMN, *META_COLUMNS)
     for row in sheet.iter_rows(min_row=2):
-        for cell in (*row[:shown], *row[first_code - 1 + len(subcategories) :]):
+        for cell in (*row[:shown], *row[last_code:]):  # the notes and the hidden columns
             cell.data_type = "s"  # a text that starts with "=" is text, not a formula
             cell.number_format = "@"  # and an id stays text when edited: Excel keeps 15 digits
         for cell in row[: first_code - 1]:
             cell.alignment = wrapped
         sheet.row_dimensions[row[0].row].height = _row_height(row[: first_code - 1], header)
-    last = get_column_letter(first_code - 1 + len(subcategories))
+    last = get_column_letter(last_code)
     if subcategories and table:
         choice = DataValidation(
             type="list", formula1='"0,1"', allow_blank=True, showErrorMessage=True,
@@ -257,7 +262,7 @@ def _write_xlsx(
         sheet.add_data_validation(done)
     # the post's text stays in view beside the code columns as they scroll
     sheet.freeze_panes = sheet.cell(row=2, column=POST_COLUMNS.index("text") + 2)
-    sheet.auto_filter.ref = f"A1:{last}{len(table) + 1}"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(last_code + 1)}{len(table) + 1}"
     _write_guide(book, subcategories)
     book.save(path)
 
@@ -429,6 +434,8 @@ def sheet_codes(
                 values[sub] = value
         if len(values) == len(columns):
             result.values[key] = values
+            if NOTES_COLUMN in raw.header:
+                result.notes[key] = cells[raw.header.index(NOTES_COLUMN)]
     return result
 
 

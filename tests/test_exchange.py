@@ -107,7 +107,7 @@ def test_the_sheet_suggests_the_machines_codes_with_their_evidence(store: Store,
     header = [cell.value for cell in sheet[1]]
     assert header[:8] == ["platform", "post_id", "account", "created_at", "url", "text",
                           "machine_evidence", "done 完成"]  # fmt: skip
-    assert "B3 抽奖福利" in header and header[-7:] == ["post_check", "codebook",
+    assert "B3 抽奖福利" in header and header[-8:] == ["备注 notes", "post_check", "codebook",
                                                      "codebook_version", "coder", "coders",
                                                      "sample", "suggested"]  # fmt: skip
     machine = store.coder_codes(CODEBOOK.name, CODEBOOK.coder)
@@ -124,7 +124,8 @@ def test_the_sheet_suggests_the_machines_codes_with_their_evidence(store: Store,
             assert "(B3." in line
     texts = [row[5] for row in sheet.iter_rows(min_row=2, values_only=True)]
     assert FORMULA in texts and "抽奖啦 转发抽一位" in texts  # text, not a formula; \x07 dropped
-    assert all(sheet.column_dimensions[c].hidden for c in ("AA", "AB", "AC", "AD", "AE", "AF"))
+    assert not sheet.column_dimensions["AA"].hidden  # the coder's notes
+    assert all(sheet.column_dimensions[c].hidden for c in ("AB", "AC", "AD", "AE", "AF", "AG"))
     choice, done = sheet.data_validations.dataValidation
     assert choice.formula1 == '"0,1"' and str(choice.sqref) == "I2:Z61"
     assert done.formula1 == '"1"' and str(done.sqref) == "H2:H61"
@@ -414,7 +415,7 @@ def test_the_sheet_is_comfortable_to_code_in(store: Store, tmp_path: Path) -> No
     header = [cell.value for cell in sheet[1]]
     text_at = header.index("text") + 1
     assert sheet.freeze_panes == "G2"  # the post's text stays beside the code columns
-    assert sheet.auto_filter.ref == "A1:Z31"
+    assert sheet.auto_filter.ref == "A1:AA31"
     assert sheet.cell(1, header.index("B3 抽奖福利") + 1).alignment.wrap_text
     assert sheet.row_dimensions[1].height >= 30  # a code header on two lines
     for number in range(2, 32):
@@ -478,3 +479,29 @@ def test_another_sample_size_does_not_replace_the_coders_sample(store: Store, tm
     with pytest.raises(SmcatError, match="no such sample 'nope'"):
         export_for_coder(store, CODEBOOK, tmp_path / "c.xlsx", coder="bob", n=5, seed=1,
                          overlap=0.2, blind=True, within="nope")  # fmt: skip
+
+
+def test_notes_are_kept_on_import_and_exported_again(store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "alice.xlsx"
+    export_for_coder(store, CODEBOOK, path, coder="alice", n=6, seed=1, overlap=0, blind=False)
+    book = openpyxl.load_workbook(path)
+    sheet = book["coding"]
+    header = [cell.value for cell in sheet[1]]
+    notes_at = header.index("备注 notes") + 1
+    sheet.cell(2, notes_at).value = "是否算抽奖？问老师"
+    sheet.cell(3, notes_at).value = "图片里有二维码"
+    book.save(path)
+    mark_done(path)
+    keys = [(row[0].value, row[1].value) for row in sheet.iter_rows(min_row=2, max_row=3)]
+    assert import_sheet(store, path, coder="alice").posts == 6
+    assert store.coder_notes(CODEBOOK.name, "alice") == {
+        keys[0]: "是否算抽奖？问老师",
+        keys[1]: "图片里有二维码",
+    }
+    store.save_notes(CODEBOOK.name, "alice", {keys[1]: "=问老师"}, "2025-12-01T10:00:00+08:00")
+    again = tmp_path / "again.xlsx"
+    export_for_coder(store, CODEBOOK, again, coder="alice", n=6, seed=1, overlap=0, blind=False)
+    sheet = openpyxl.load_workbook(again)["coding"]
+    exported = {(r[0].value, r[1].value): r[notes_at - 1] for r in sheet.iter_rows(min_row=2)}
+    assert exported[keys[0]].value == "是否算抽奖？问老师"
+    assert exported[keys[1]].value == "=问老师" and exported[keys[1]].data_type == "s"  # text

@@ -317,6 +317,33 @@ class Coding(Engine):
             codes.setdefault((platform, post_id), {})[subcategory] = (value, evidence)
         return codes
 
+    def save_notes(
+        self, codebook: str, coder: str, notes: Mapping[tuple[str, str], str], noted_at: str
+    ) -> None:
+        """A coder's notes on posts, replacing earlier ones; an empty note removes the post's."""
+        kept = [(*key, codebook, coder, note, noted_at) for key, note in notes.items() if note]
+        gone = [(*key, codebook, coder) for key, note in notes.items() if not note]
+        with self.transaction():
+            self.connection.executemany(
+                "INSERT INTO coder_notes (platform, post_id, codebook, coder, note, noted_at)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (platform, post_id, codebook, coder)"
+                " DO UPDATE SET note = excluded.note, noted_at = excluded.noted_at",
+                kept,
+            )
+            self.connection.executemany(
+                "DELETE FROM coder_notes WHERE platform = ? AND post_id = ? AND codebook = ?"
+                " AND coder = ?",
+                gone,
+            )
+
+    def coder_notes(self, codebook: str, coder: str) -> dict[tuple[str, str], str]:
+        """A coder's notes on posts: (platform, post_id) -> note."""
+        rows = self.connection.execute(
+            "SELECT platform, post_id, note FROM coder_notes WHERE codebook = ? AND coder = ?",
+            (codebook, coder),
+        )
+        return {(platform, post_id): note for platform, post_id, note in rows}
+
     def post_keys(self, sample_id: str | None = None) -> list[tuple[str, str]]:
         """(platform, post_id) of every stored post, or of a sample's stored posts, sorted."""
         params: tuple[str, ...] = ()
