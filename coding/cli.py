@@ -19,6 +19,7 @@ from coding.exchange import (
     ImportResult,
     SheetProblems,
     compare_coders,
+    export_decisions,
     export_disagreements,
     export_for_coder,
     import_decisions,
@@ -189,8 +190,19 @@ def print_code_counts(store: Store, codebook: Codebook) -> None:
 @app.command("export")
 def export_command(
     coder: Annotated[str, typer.Option(help="Who codes this sheet (their coder name).")],
-    sample: Annotated[int, typer.Option(help="Posts in the sheet.", min=1)],
     output: SheetOption,
+    sample: Annotated[
+        int | None,
+        typer.Option(help="Posts in the sheet (or --decisions).", min=1, show_default=False),
+    ] = None,
+    decisions: Annotated[
+        bool,
+        typer.Option(
+            "--decisions",
+            help="Write the posts the coder has already coded (e.g. in the browser), with "
+            "their codes and notes, instead of drawing a sample.",
+        ),
+    ] = False,
     force: ForceOption = False,
     seed: Annotated[
         int, typer.Option(help="Seed of the draw; give every coder of a study the same one.")
@@ -213,7 +225,7 @@ def export_command(
     codebook_file: CodebookFile = None,
     db: DbOption = None,
 ) -> None:
-    """Write a coding sheet (XLSX or CSV) for one coder.
+    """Write a coding sheet (XLSX or CSV) for one coder, or their decisions (--decisions).
 
     One row per post with its text, and one 0/1 column per coded subcategory (drop-downs in XLSX),
     prefilled with the machine's codes and their evidence unless --blind; a prefilled row counts
@@ -222,7 +234,15 @@ def export_command(
     The sample is recorded in the database, and exporting again for the same coder gives the same
     posts (another --sample size or --overlap is refused: use another seed). XLSX keeps ids as
     text; Excel shortens the ids of a CSV it opens (import then refuses those rows)."""
+    if decisions == (sample is not None):
+        raise SmcatError("pass --sample N to draw posts, or --decisions for the coded ones")
     codebook = load_codebook(codebook_file or default_codebook_path())
+    if decisions:
+        with Store.open(settings(db=db).db, readonly=True) as store, naming_options(**_OPTIONS):
+            rows = export_decisions(store, codebook.name, output, coder=coder, overwrite=force)
+        stdout.print(f"wrote {escape(str(output))}: {rows} posts {coder} coded, with their codes")
+        return
+    assert sample is not None  # checked above
     with Store.open(settings(db=db).db) as store, naming_options(**_OPTIONS):
         result = export_for_coder(
             store, codebook, output, coder=coder, n=sample, seed=seed, overlap=overlap,

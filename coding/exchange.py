@@ -153,6 +153,38 @@ def export_for_coder(
     return ExportResult(path, sample.sample_id, len(sample.shared), len(sample.own), blind)
 
 
+def export_decisions(
+    store: Store, codebook: str, path: Path, *, coder: str, overwrite: bool = False
+) -> int:
+    """Write the posts a person has coded (in the browser or from sheets) with their codes and
+    notes, as a sheet they can read, correct and import again. Returns the rows written."""
+    check_coder_name(coder)
+    check_new_sheet(path, overwrite=overwrite)
+    marks = store.coded_posts(codebook, coder)
+    versions = set(marks.values())
+    if not versions:
+        raise SmcatError(f"{coder} has coded no posts with codebook {codebook}: check the coder "
+                         "name (`smcat code reliability` lists the coders)")  # fmt: skip
+    if len(versions) > 1:
+        raise SmcatError(
+            f"{coder} coded with versions {', '.join(sorted(versions))} of codebook {codebook}: "
+            "code the posts of the older version again with the newer one first"
+        )
+    book = stored_codebook(store, codebook, versions.pop())
+    codes, notes = store.coder_codes(codebook, coder), store.coder_notes(codebook, coder)
+    posts = store.posts_for_coders(sorted(marks))
+    rows = [
+        SheetRow(
+            post,
+            {sub.id: codes.get(key, {}).get(sub.id, (0, None))[0] for sub in book.coded()},
+            notes=notes.get(key, ""),
+        )
+        for key, post in posts.items()
+    ]
+    meta = SheetMeta(book.name, book.version, coder)
+    return write_sheet(path, meta, book.coded(), rows, note_column=None)
+
+
 def matched(entry: dict[str, Any], most: int | None = None) -> str:
     """What one evidence entry matched: its terms (the first `most`, then …), or field = value
     for a metadata rule."""

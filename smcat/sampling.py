@@ -117,9 +117,6 @@ def coding_sample(
     prefix = coding_sample_prefix(codebook, seed)
     sample_id = prefix + coder
     drawn = store.samples_like(prefix)
-    if within is not None and within not in store.samples_like(within):
-        raise SmcatError(f"no such sample {within!r}: name a recorded sample (`smcat db export "
-                         "samples` lists them)")  # fmt: skip
     recorded = drawn.get(sample_id)
     if recorded is not None and (recorded.get("n"), recorded.get("overlap"),
                                  recorded.get("within")) != (n, overlap, within):  # fmt: skip

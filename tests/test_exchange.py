@@ -19,6 +19,7 @@ from coding.exchange import (
     export_for_coder,
     import_decisions,
     import_sheet,
+    write_codes,
 )
 from coding.sheets import DONE_COLUMN, SheetError, read_sheet
 from smcat.errors import SettingError, SmcatError
@@ -505,3 +506,42 @@ def test_notes_are_kept_on_import_and_exported_again(store: Store, tmp_path: Pat
     exported = {(r[0].value, r[1].value): r[notes_at - 1] for r in sheet.iter_rows(min_row=2)}
     assert exported[keys[0]].value == "是否算抽奖？问老师"
     assert exported[keys[1]].value == "=问老师" and exported[keys[1]].data_type == "s"  # text
+
+
+def test_export_decisions_gives_a_coders_browser_codes_back_as_a_sheet(smcat, tmp_path) -> None:
+    with make_posts(tmp_path / "study.db") as store:
+        keys = store.post_keys()[:4]
+        decided = {key: {sub: int(i == at) for at, sub in enumerate(SUBS)}
+                   for i, key in enumerate(keys)}  # fmt: skip
+        write_codes(store, CODEBOOK, "alice", decided)  # as the review screen stores answers
+        store.save_notes(CODEBOOK.name, "alice", {keys[0]: "问老师"}, "2025-12-01T10:00:00+08:00")
+    db = ("--db", "study.db")
+    neither = smcat("code", "export", "--coder", "alice", "-o", "x.xlsx", *db)
+    assert neither.returncode == 1 and "--sample N" in neither.stderr
+    result = smcat("code", "export", "--coder", "alice", "--decisions", "-o", "dec.xlsx", *db)
+    assert result.returncode == 0, result.stderr
+    assert "4 posts alice coded" in result.stdout
+    sheet = openpyxl.load_workbook(tmp_path / "dec.xlsx")["coding"]
+    header = [cell.value for cell in sheet[1]]
+    columns = {name.split()[0]: at for at, name in enumerate(header) if name.split()[0] in SUBS}
+    read = {
+        (row[0], row[1]): {sub: row[at] for sub, at in columns.items()}
+        for row in sheet.iter_rows(min_row=2, values_only=True)
+    }
+    assert read == decided
+    assert sheet.cell(2, header.index("备注 notes") + 1).value == "问老师"
+    with Store.open(tmp_path / "study.db") as store:
+        assert import_sheet(store, tmp_path / "dec.xlsx", coder="alice").posts == 4
+    nobody = smcat("code", "export", "--coder", "bob", "--decisions", "-o", "bob.xlsx", *db)
+    assert nobody.returncode == 1 and "bob has coded no posts" in nobody.stderr
+
+
+def test_an_unknown_sample_is_named(smcat, tmp_path: Path) -> None:
+    make_posts(tmp_path / "study.db", n=5).close()
+    for command in (
+        ("export", "--coder", "ann", "--sample", "3", "--within", "nope", "-o", "a.xlsx"),
+        ("review", "--coder", "ann", "--sample", "nope", "--port", "8799"),
+    ):
+        result = smcat("code", *command, "--db", "study.db")
+        assert result.returncode == 1
+        assert "no such sample 'nope': name a recorded sample" in result.stderr

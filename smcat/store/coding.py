@@ -345,11 +345,16 @@ class Coding(Engine):
         return {(platform, post_id): note for platform, post_id, note in rows}
 
     def post_keys(self, sample_id: str | None = None) -> list[tuple[str, str]]:
-        """(platform, post_id) of every stored post, or of a sample's stored posts, sorted."""
+        """(platform, post_id) of every stored post, or of a sample's stored posts, sorted; a
+        StoreError if no sample of that id is recorded."""
         params: tuple[str, ...] = ()
         if sample_id is None:
             sql = "SELECT platform, post_id FROM posts"
         else:
+            known = "SELECT 1 FROM samples WHERE sample_id = ?"
+            if self.connection.execute(known, (sample_id,)).fetchone() is None:
+                raise StoreError(f"no such sample {sample_id!r}: name a recorded sample "
+                                 "(`smcat db export samples` lists them)")  # fmt: skip
             sql = (
                 "SELECT p.platform, p.post_id FROM sample_posts s JOIN posts p"
                 " ON p.platform = s.platform AND p.post_id = s.post_id WHERE s.sample_id = ?"
