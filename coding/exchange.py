@@ -280,8 +280,9 @@ def _check_posts(store: Store, raw: RawSheet, meta: SheetMeta) -> None:
         rows = ", ".join(map(str, wrong))
         raise SheetError(
             f"{raw.path}: row(s) {rows} name other posts than they were exported for (a "
-            "spreadsheet that keeps 15 digits shortens long ids); nothing was imported: restore "
-            "post_id from the exported file, or code in the .xlsx sheet, which keeps ids as text"
+            "spreadsheet that keeps 15 digits shortens long ids), or posts whose text was "
+            "crawled again since; nothing was imported: restore post_id from the exported file "
+            "(the .xlsx sheet keeps ids as text), or copy the codes into a new export"
         )
 
 
