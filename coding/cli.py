@@ -19,6 +19,7 @@ from coding.exchange import (
     ImportResult,
     SheetProblems,
     compare_coders,
+    export_decisions,
     export_disagreements,
     export_for_coder,
     import_decisions,
@@ -89,6 +90,9 @@ SheetOption = Annotated[
         "--output", "-o", help="The sheet to write: FILE.xlsx or FILE.csv.", dir_okay=False
     ),
 ]
+
+# fewer shared posts than this leave reliability figures with wide intervals
+SMALL_SHARED = 50
 
 # the library parameters whose errors name these commands' options
 _OPTIONS = {
@@ -209,8 +213,19 @@ def print_code_counts(store: Store, codebook: Codebook, coder: str | None = None
 @app.command("export")
 def export_command(
     coder: Annotated[str, typer.Option(help="Who codes this sheet (their coder name).")],
-    sample: Annotated[int, typer.Option(help="Posts in the sheet.", min=1)],
     output: SheetOption,
+    sample: Annotated[
+        int | None,
+        typer.Option(help="Posts in the sheet (or --decisions).", min=1, show_default=False),
+    ] = None,
+    decisions: Annotated[
+        bool,
+        typer.Option(
+            "--decisions",
+            help="Write the posts the coder has already coded (e.g. in the browser), with "
+            "their codes and notes, instead of drawing a sample.",
+        ),
+    ] = False,
     force: ForceOption = False,
     seed: Annotated[
         int, typer.Option(help="Seed of the draw; give every coder of a study the same one.")
@@ -233,14 +248,24 @@ def export_command(
     codebook_file: CodebookFile = None,
     db: DbOption = None,
 ) -> None:
-    """Write a coding sheet (XLSX or CSV) for one coder.
+    """Write a coding sheet (XLSX or CSV) for one coder, or their decisions (--decisions).
 
     One row per post with its text, and one 0/1 column per coded subcategory (drop-downs in XLSX),
-    prefilled with the machine's codes and their evidence unless --blind. The first round(overlap x
-    sample) posts go to every coder who exports with the same seed; the rest are the coder's own.
+    prefilled with the machine's codes and their evidence unless --blind; a prefilled row counts
+    as the coder's codes only once they put 1 in its "done 完成" column. round(overlap x sample)
+    posts go to every coder who exports with the same seed, shuffled in among the coder's own.
     The sample is recorded in the database, and exporting again for the same coder gives the same
-    posts."""
+    posts (another --sample size or --overlap is refused: use another seed). XLSX keeps ids as
+    text; Excel shortens the ids of a CSV it opens (import then refuses those rows)."""
+    if decisions == (sample is not None):
+        raise SmcatError("pass --sample N to draw posts, or --decisions for the coded ones")
     codebook = load_codebook(codebook_file or default_codebook_path())
+    if decisions:
+        with Store.open(settings(db=db).db, readonly=True) as store, naming_options(**_OPTIONS):
+            rows = export_decisions(store, codebook.name, output, coder=coder, overwrite=force)
+        stdout.print(f"wrote {escape(str(output))}: {rows} posts {coder} coded, with their codes")
+        return
+    assert sample is not None  # checked above
     with Store.open(settings(db=db).db) as store, naming_options(**_OPTIONS):
         result = export_for_coder(
             store, codebook, output, coder=coder, n=sample, seed=seed, overlap=overlap,
@@ -267,8 +292,11 @@ def import_command(
     """Check a coder's sheet and store its codes.
 
     Every cell is checked: a problem is listed with its row and column, and a sheet with any
-    problem imports nothing. Rows whose code cells are all empty are not coded yet and are skipped.
-    Importing again replaces the coder's codes of the same posts."""
+    problem imports nothing; so is every row's post, against the coder's recorded sample and the
+    hidden post check (a row whose id a spreadsheet shortened is refused). Rows whose code cells
+    are all empty are not coded yet and are skipped; on a sheet prefilled with the machine's
+    suggestions only rows marked 1 in "done 完成" are imported. Importing again replaces the
+    coder's codes of the same posts."""
     with Store.open(settings(db=db).db) as store, naming_options(**_OPTIONS):
         result = _reporting_problems(lambda: import_sheet(store, file, coder=coder,
                                                           blank_as_zero=blank_as_zero))  # fmt: skip
@@ -276,6 +304,12 @@ def import_command(
         f"imported {result.posts} posts ({result.codes} codes) of {result.coder} with "
         f"{result.codebook} version {result.version}"
         + (f"; {result.blank_rows} rows left blank are not coded yet" if result.blank_rows else "")
+        + (
+            f"; {result.unconfirmed_rows} rows not marked done 完成 were left out (the "
+            "machine's suggestions count as codes only once you put 1 in done)"
+            if result.unconfirmed_rows
+            else ""
+        )
     )
 
 
@@ -570,14 +604,26 @@ def reliability_command(
 ) -> None:
     """Inter-coder reliability: Krippendorff's alpha, agreement, AC1, kappa.
 
-    Per subcategory and per level: Krippendorff's alpha (nominal) with a bootstrap 95% interval,
-    percent agreement, Gwet's AC1, Cohen's kappa per pair of coders, and n. Flags alpha below .800
-    and .667, and high agreement with low alpha (a rare code: the prevalence problem). Name the
-    machine coder with --coder auto: the posts it coded and gave no code count as its 0s."""
+    Every figure is computed on the shared posts only (those two or more of the coders coded);
+    a warning says when there are fewer than 50. Per subcategory and per level: Krippendorff's
+    alpha (nominal) with a bootstrap 95% interval, percent agreement, Gwet's AC1, Cohen's kappa
+    per pair of coders, and n. Flags alpha below .800 and .667, and high agreement with low alpha
+    (a rare code: the prevalence problem). Name the machine coder with --coder auto: the posts it
+    coded and gave no code count as its 0s."""
     with Store.open(settings(db=db).db, readonly=True) as store:
         data = reliability_data(store, codebook, coder)
     table = reliability_table(data.codes, n_boot=boot, seed=seed)
     _print_reliability(table, data.coders)
+    shared = int(table.loc[table["scope"] == "item", "n_units"].max())
+    stdout.print(
+        f"every figure is computed on the posts two or more of the coders coded ({shared} at "
+        "most, n per row); each coder's own posts are left out"
+    )
+    if shared < SMALL_SHARED:
+        stderr.print(
+            f"warning: only {shared} shared posts (under {SMALL_SHARED}): the figures are "
+            "imprecise; have every coder code more shared posts (a larger --overlap or --sample)"
+        )
     if csv is not None:
         table.to_csv(csv, index=False)
         stdout.print(f"wrote {escape(str(csv))}")

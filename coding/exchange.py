@@ -8,6 +8,7 @@ the post's coded mark; the machine stores only its 1s, and its mark says the res
 from __future__ import annotations
 
 import json
+import random
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,7 +26,9 @@ from coding.sheets import (
     SheetProblem,
     SheetRow,
     check_new_sheet,
+    post_check,
     read_sheet,
+    row_checks,
     sheet_codes,
     sheet_meta,
     write_sheet,
@@ -75,6 +78,8 @@ class ImportResult:
     codes: int
     blank_rows: int
     consensus: int = 0
+    unconfirmed_rows: int = 0
+    """Rows prefilled with the machine's suggestions that the coder did not mark done."""
 
 
 def check_coder_name(name: str) -> None:
@@ -105,17 +110,23 @@ def export_for_coder(
     overwrite: bool = False,
 ) -> ExportResult:
     """Draw a coder's sample (see smcat.sampling.coding_sample) and write it as a sheet,
-    prefilled with the machine's codes and their evidence unless blind."""
+    prefilled with the machine's codes and their evidence unless blind (then a row counts as
+    the coder's work only once marked done). The shared posts are shuffled in among the
+    coder's own, in an order seeded by the seed and the coder."""
     check_coder_name(coder)
     check_new_sheet(path, overwrite=overwrite)
     store.save_codebook(codebook.name, codebook.version, codebook.yaml_text)
     sample = coding_sample(
         store, codebook=codebook.name, coder=coder, n=n, seed=seed, overlap=overlap, within=within
     )
-    posts = store.posts_for_coders(sample.posts)
+    order = list(sample.posts)
+    # coders should not meet the reliability posts as a block at the top of the sheet
+    random.Random(f"sheet:{seed}:{coder}").shuffle(order)
+    posts = store.posts_for_coders(order)
+    notes = store.coder_notes(codebook.name, coder)
     subcategories = codebook.coded()
     if blind:
-        rows = [SheetRow(posts[key], {}) for key in sample.posts]
+        rows = [SheetRow(posts[key], {}, notes=notes.get(key, "")) for key in order]
     else:
         coded = store.coded_posts(codebook.name, codebook.coder)
         uncoded = sum(key not in coded for key in sample.posts)
@@ -127,7 +138,7 @@ def export_for_coder(
             )
         machine = store.coder_codes(codebook.name, codebook.coder)
         rows = []
-        for key in sample.posts:
+        for key in order:
             codes = machine.get(key, {})
             values: dict[str, int | None] = {
                 sub.id: codes[sub.id][0] if sub.id in codes else 0 for sub in subcategories
@@ -135,10 +146,43 @@ def export_for_coder(
             note = "\n".join(
                 _evidence_note(sub.id, *codes[sub.id]) for sub in subcategories if sub.id in codes
             )
-            rows.append(SheetRow(posts[key], values, note))
-    meta = SheetMeta(codebook.name, codebook.version, coder)
+            rows.append(SheetRow(posts[key], values, note, notes.get(key, "")))
+    meta = SheetMeta(codebook.name, codebook.version, coder, sample=sample.sample_id,
+                     suggested=not blind)  # fmt: skip
     write_sheet(path, meta, subcategories, rows, note_column=None if blind else EVIDENCE_COLUMN)
     return ExportResult(path, sample.sample_id, len(sample.shared), len(sample.own), blind)
+
+
+def export_decisions(
+    store: Store, codebook: str, path: Path, *, coder: str, overwrite: bool = False
+) -> int:
+    """Write the posts a person has coded (in the browser or from sheets) with their codes and
+    notes, as a sheet they can read, correct and import again. Returns the rows written."""
+    check_coder_name(coder)
+    check_new_sheet(path, overwrite=overwrite)
+    marks = store.coded_posts(codebook, coder)
+    versions = set(marks.values())
+    if not versions:
+        raise SmcatError(f"{coder} has coded no posts with codebook {codebook}: check the coder "
+                         "name (`smcat code reliability` lists the coders)")  # fmt: skip
+    if len(versions) > 1:
+        raise SmcatError(
+            f"{coder} coded with versions {', '.join(sorted(versions))} of codebook {codebook}: "
+            "code the posts of the older version again with the newer one first"
+        )
+    book = stored_codebook(store, codebook, versions.pop())
+    codes, notes = store.coder_codes(codebook, coder), store.coder_notes(codebook, coder)
+    posts = store.posts_for_coders(sorted(marks))
+    rows = [
+        SheetRow(
+            post,
+            {sub.id: codes.get(key, {}).get(sub.id, (0, None))[0] for sub in book.coded()},
+            notes=notes.get(key, ""),
+        )
+        for key, post in posts.items()
+    ]
+    meta = SheetMeta(book.name, book.version, coder)
+    return write_sheet(path, meta, book.coded(), rows, note_column=None)
 
 
 def matched(entry: dict[str, Any], most: int | None = None) -> str:
@@ -192,7 +236,9 @@ def _store_sheet(
 ) -> ImportResult:
     codebook = stored_codebook(store, meta.codebook, meta.version)
     subcategories = [sub.id for sub in codebook.coded()]
-    read = sheet_codes(raw, subcategories, blank_as_zero=blank_as_zero, blank_hint=blank_hint)
+    _check_posts(store, raw, meta)
+    read = sheet_codes(raw, subcategories, blank_as_zero=blank_as_zero, blank_hint=blank_hint,
+                       confirmed_only=meta.suggested)  # fmt: skip
     problems = list(read.problems)
     missing = set(store.missing_posts(read.values))
     platform_at, post_at = raw.header.index("platform"), raw.header.index("post_id")
@@ -207,10 +253,37 @@ def _store_sheet(
         # where empty cells may be read as 0, the error names that setting
         settle = {"blank_as_zero": True} if read.empty_cells and zero_settles else {}
         raise SheetProblems(raw.path, sorted(problems, key=lambda p: p.row), **settle)
-    written = write_codes(store, codebook, meta.coder, read.values)
+    with store.transaction():
+        written = write_codes(store, codebook, meta.coder, read.values)
+        store.save_notes(meta.codebook, meta.coder, read.notes, datetime.now(UTC).isoformat())
     return ImportResult(
-        meta.coder, meta.codebook, meta.version, len(read.values), written, read.blank_rows
-    )
+        meta.coder, meta.codebook, meta.version, len(read.values), written, read.blank_rows,
+        unconfirmed_rows=read.unconfirmed_rows,
+    )  # fmt: skip
+
+
+def _check_posts(store: Store, raw: RawSheet, meta: SheetMeta) -> None:
+    """Refuse, naming the rows, a sheet whose rows name stored posts other than those they were
+    written for: not in the coder's recorded sample, or not matching the row's post check (as
+    when Excel shortened an id to 15 significant digits, 5300000000001163 -> ...160)."""
+    checks = row_checks(raw)
+    members = set(store.sample_posts(meta.sample)) if meta.sample else None
+    # a missing post is a problem of its own, reported with the cells' problems
+    stored = store.posts_for_coders({key for _, key, _ in checks})
+    wrong = sorted(
+        number
+        for number, key, check in checks
+        if key in stored and (post_check(stored[key]) != check or
+                              (members is not None and key not in members))
+    )  # fmt: skip
+    if wrong:
+        rows = ", ".join(map(str, wrong))
+        raise SheetError(
+            f"{raw.path}: row(s) {rows} name other posts than they were exported for (a "
+            "spreadsheet that keeps 15 digits shortens long ids), or posts whose text was "
+            "crawled again since; nothing was imported: restore post_id from the exported file "
+            "(the .xlsx sheet keeps ids as text), or copy the codes into a new export"
+        )
 
 
 def stored_codebook(store: Store, name: str, version: str) -> Codebook:
@@ -305,13 +378,14 @@ def export_disagreements(
     cells empty, and a column saying who gave what. Returns the rows written."""
     check_new_sheet(path, overwrite=overwrite)
     posts = store.posts_for_coders(d.key for d in comparison.disagreements)
+    notes = store.coder_notes(comparison.codebook.name, GOLD)
     rows = []
     for item in comparison.disagreements:
         note = "; ".join(
             f"{sub}: " + ", ".join(f"{coder}={value}" for coder, value in given.items())
             for sub, given in item.disputed.items()
         )
-        rows.append(SheetRow(posts[item.key], dict(item.agreed), note))
+        rows.append(SheetRow(posts[item.key], dict(item.agreed), note, notes.get(item.key, "")))
     book = comparison.codebook
     meta = SheetMeta(book.name, book.version, GOLD, comparison.coders)
     return write_sheet(path, meta, book.coded(), rows, note_column=DISAGREEMENT_COLUMN)

@@ -9,8 +9,9 @@ one matrix; `reliability_table` scores every subcategory of a long frame, and ev
 the codebook; `reliability_data` reads that frame, of the people who coded, from the store.
 
 Definitions. For unit u, m_u is the number of values it received and n_uk how many of them are
-category k; a unit is pairable when m_u >= 2. Only pairable units enter alpha, agreement and
-p_a; a unit coded once drops out.
+category k; a unit is pairable when m_u >= 2 (a post two or more coders coded: a shared post).
+Every measure is computed on the pairable units only, and n counts them; a unit coded once (a
+coder's own post) drops out of all of them, AC1's category shares pi_k included.
 
 - Krippendorff's alpha, nominal metric (Krippendorff 2011, "Computing Krippendorff's
   Alpha-Reliability"): coincidences o_ck = sum_u (n_uc n_uk - [c = k] n_uc) / (m_u - 1) over
@@ -24,9 +25,10 @@ p_a; a unit coded once drops out.
   p_e from each coder's own marginal distribution.
 - Gwet's AC1 for several raters with missing ratings (Gwet 2008, Brit. J. Math. Stat. Psychol.
   61:29-48; Handbook of Inter-Rater Reliability, 4th ed., 2014; as irrCAC's gwet.ac1.raw):
-  p_a = mean over pairable units of sum_k n_uk (n_uk - 1) / (m_u (m_u - 1)),
-  pi_k = mean over units with any value of n_uk / m_u, p_e = sum_k pi_k (1 - pi_k) / (q - 1)
-  with q the number of categories, AC1 = (p_a - p_e) / (1 - p_e).
+  p_a = mean over units of sum_k n_uk (n_uk - 1) / (m_u (m_u - 1)),
+  pi_k = mean over units of n_uk / m_u, p_e = sum_k pi_k (1 - pi_k) / (q - 1)
+  with q the number of categories, AC1 = (p_a - p_e) / (1 - p_e), over the pairable units.
+  (irrCAC takes pi_k over every unit with a value; given only the shared units, it agrees.)
 """
 
 from __future__ import annotations
@@ -139,7 +141,7 @@ def reliability(
         ci_low=ci_low,
         ci_high=ci_high,
         percent_agreement=agreement,
-        ac1=_ac1(counts, len(labels)),
+        ac1=_ac1(pairable, len(labels)),
         kappas=_kappas(codes, [str(coder) for coder in matrix.columns], len(labels)),
         n_units=len(pairable),
         n_coders=int((codes >= 0).any(axis=0).sum()),
@@ -363,14 +365,13 @@ def _percent_agreement(pairable: np.ndarray) -> float:
     return float((pairable * (pairable - 1)).sum() / pairs)
 
 
-def _ac1(counts: np.ndarray, n_categories: int) -> float:
-    values = counts.sum(axis=1)
-    pairable = values >= 2
-    if not pairable.any() or n_categories < 2:
+def _ac1(pairable: np.ndarray, n_categories: int) -> float:
+    """Gwet's AC1 of the pairable units' category counts (units x categories)."""
+    if not len(pairable) or n_categories < 2:
         return float("nan")
-    agreement = (counts * (counts - 1)).sum(axis=1)[pairable] / (values * (values - 1))[pairable]
-    coded = values >= 1
-    shares = (counts[coded] / values[coded, None]).mean(axis=0)
+    values = pairable.sum(axis=1)
+    agreement = (pairable * (pairable - 1)).sum(axis=1) / (values * (values - 1))
+    shares = (pairable / values[:, None]).mean(axis=0)
     chance = (shares * (1 - shares)).sum() / (n_categories - 1)
     return float((agreement.mean() - chance) / (1 - chance))
 

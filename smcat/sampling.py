@@ -107,22 +107,32 @@ def coding_sample(
     The first round(overlap * N) go to every coder who draws with this seed, so that their
     reliability can be measured; the rest are the next posts of the shuffled order that no
     other coder of this seed has as their own. Drawing again for the same coder gives the
-    same posts.
+    same posts; drawing with another size, overlap or `within` is refused, since it would
+    replace the coder's recorded sample (and the posts they coded) without a word.
     """
     if n < 1:
         raise SmcatError(f"a coding sample has at least 1 post, not {n}")
     if not 0 <= overlap <= 1:
         raise SmcatError(f"the overlap is a share of the sample, from 0 to 1, not {overlap}")
+    prefix = coding_sample_prefix(codebook, seed)
+    sample_id = prefix + coder
+    drawn = store.samples_like(prefix)
+    recorded = drawn.get(sample_id)
+    if recorded is not None and (recorded.get("n"), recorded.get("overlap"),
+                                 recorded.get("within")) != (n, overlap, within):  # fmt: skip
+        raise SmcatError(
+            f"{coder} already has a sample of {recorded.get('n')} posts with seed {seed} "
+            f"(overlap {recorded.get('overlap')}, within {recorded.get('within')}): draw it "
+            "with the same settings, or use another seed"
+        )
     order = store.post_keys(within)
     if not order:
         where = f"sample {within!r} has" if within else "the database has"
         raise SmcatError(f"{where} no posts to draw from: crawl posts first")
     random.Random(f"coding:{seed}").shuffle(order)
     rank = {key: at for at, key in enumerate(order)}
-    prefix = coding_sample_prefix(codebook, seed)
-    sample_id = prefix + coder
     taken: set[tuple[str, str]] = set()
-    for other, params in store.samples_like(prefix).items():
+    for other, params in drawn.items():
         if other != sample_id:
             shared = int(params.get("shared", 0))
             taken.update(k for k in store.sample_posts(other) if rank.get(k, 0) >= shared)

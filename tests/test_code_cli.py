@@ -121,3 +121,16 @@ def test_reliability_with_the_machine_takes_its_missing_codes_as_0s(smcat, tmp_p
     assert float(rows["C5"]["kappa A vs auto:brand_posts@1"]) == pytest.approx(
         cohen_kappa_score(person_a, machine), abs=1e-9
     )
+
+
+def test_reliability_says_it_uses_the_shared_posts_and_warns_when_few(smcat, tmp_path):
+    db = tmp_path / "codes.db"
+    store_codes(db, "B2", KRIPPENDORFF_BINARY)
+    few = smcat("code", "reliability", "--db", str(db), "--boot", "0")
+    assert few.returncode == 0, few.stderr
+    assert "computed on the posts two or more of the coders coded (10 at most" in few.stdout
+    assert "warning: only 10 shared posts (under 50)" in few.stderr
+    many = pd.concat([KRIPPENDORFF_BINARY] * 5, ignore_index=True)
+    store_codes(db, "B3", many)
+    enough = smcat("code", "reliability", "--db", str(db), "--boot", "0")
+    assert enough.returncode == 0 and "warning" not in enough.stderr

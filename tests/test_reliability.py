@@ -97,10 +97,53 @@ def test_krippendorff_alpha_binary_two_coders() -> None:
     assert result.percent_agreement == pytest.approx(0.6)  # units 2, 4, 5, 7, 8, 10 agree
 
 
+def irrcac_ac1(matrix: pd.DataFrame) -> tuple[float, float, float]:
+    """(p_a, p_e, AC1) as irrCAC's gwet.ac1.raw computes them (unweighted; Gwet 2008, eq. 20
+    and Gwet 2014, ch. 2), written from the published formula, apart from the code tested:
+    units no rater rated are dropped; p_a is the mean over units rated by 2+ raters of
+    sum_k r_ik (r_ik - 1) / (r_i (r_i - 1)); pi_k the mean over the units of r_ik / r_i;
+    p_e = sum_k pi_k (1 - pi_k) / (q - 1)."""
+    rows = [[v for v in row if not pd.isna(v)] for row in matrix.itertuples(index=False)]
+    rows = [row for row in rows if row]
+    categories = sorted({v for row in rows for v in row})
+    q = len(categories)
+    counts = [[row.count(k) for k in categories] for row in rows]
+    paired = [(c, len(r)) for c, r in zip(counts, rows, strict=True) if len(r) >= 2]
+    p_a = sum(sum(x * (x - 1) for x in c) / (r * (r - 1)) for c, r in paired) / len(paired)
+    pi = [sum(c[k] / len(r) for c, r in zip(counts, rows, strict=True)) / len(rows)
+          for k in range(q)]  # fmt: skip
+    p_e = sum(p * (1 - p) for p in pi) / (q - 1)
+    return p_a, p_e, (p_a - p_e) / (1 - p_e)
+
+
+def test_the_ac1_formula_of_the_test_reproduces_irrcacs_published_example() -> None:
+    p_a, p_e, ac1 = irrcac_ac1(CAC_RAW4RATERS)
+    assert (round(p_a, 7), round(p_e, 7), round(ac1, 5)) == (0.8181818, 0.1903212, 0.77544)
+
+
 def test_gwet_ac1_multiple_raters_with_missing_ratings() -> None:
+    # Changed (issue 22): every measure is on the shared units, so unit 12, rated once, no
+    # longer enters AC1's category shares as it does in irrCAC's published 0.77544: AC1 is
+    # irrCAC's on the 11 shared units.
     result = reliability(CAC_RAW4RATERS, n_boot=0)
-    assert round(result.ac1, 5) == 0.77544
+    assert result.ac1 == pytest.approx(irrcac_ac1(CAC_RAW4RATERS.iloc[:11])[2], abs=1e-12)
+    assert round(result.ac1, 5) != 0.77544
     assert round(result.alpha, 5) == 0.74342
+    assert result.n_units == 11
+
+
+def test_ac1_counts_only_the_posts_two_coders_share() -> None:
+    # Each coder also coded posts of their own, all 0: in the old AC1 they moved pi_k while
+    # n reported only the shared posts.
+    rng = np.random.default_rng(3)
+    shared = [f"s{i}" for i in range(30)]
+    rows = [(u, c, int(rng.random() < 0.3)) for u in shared for c in ("alice", "bob")]
+    rows += [(f"{c}{i}", c, 0) for c in ("alice", "bob") for i in range(70)]
+    long = pd.DataFrame(rows, columns=["unit", "coder", "value"]).assign(item="B3")
+    row = reliability_table(long, n_boot=0, level_of=None).iloc[0]
+    matrix = matrix_from_long(long[long["unit"].isin(shared)][["unit", "coder", "value"]])
+    assert row["n_units"] == 30
+    assert row["ac1"] == pytest.approx(irrcac_ac1(matrix)[2], abs=1e-12)
 
 
 def test_two_raters_three_categories_irrcac_contingency_table() -> None:

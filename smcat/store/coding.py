@@ -352,12 +352,44 @@ class Coding(Engine):
             codes.setdefault((platform, post_id), {})[subcategory] = (value, evidence)
         return codes
 
+    def save_notes(
+        self, codebook: str, coder: str, notes: Mapping[tuple[str, str], str], noted_at: str
+    ) -> None:
+        """A coder's notes on posts, replacing earlier ones; an empty note removes the post's."""
+        kept = [(*key, codebook, coder, note, noted_at) for key, note in notes.items() if note]
+        gone = [(*key, codebook, coder) for key, note in notes.items() if not note]
+        with self.transaction():
+            self.connection.executemany(
+                "INSERT INTO coder_notes (platform, post_id, codebook, coder, note, noted_at)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (platform, post_id, codebook, coder)"
+                " DO UPDATE SET note = excluded.note, noted_at = excluded.noted_at",
+                kept,
+            )
+            self.connection.executemany(
+                "DELETE FROM coder_notes WHERE platform = ? AND post_id = ? AND codebook = ?"
+                " AND coder = ?",
+                gone,
+            )
+
+    def coder_notes(self, codebook: str, coder: str) -> dict[tuple[str, str], str]:
+        """A coder's notes on posts: (platform, post_id) -> note."""
+        rows = self.connection.execute(
+            "SELECT platform, post_id, note FROM coder_notes WHERE codebook = ? AND coder = ?",
+            (codebook, coder),
+        )
+        return {(platform, post_id): note for platform, post_id, note in rows}
+
     def post_keys(self, sample_id: str | None = None) -> list[tuple[str, str]]:
-        """(platform, post_id) of every stored post, or of a sample's stored posts, sorted."""
+        """(platform, post_id) of every stored post, or of a sample's stored posts, sorted; a
+        StoreError if no sample of that id is recorded."""
         params: tuple[str, ...] = ()
         if sample_id is None:
             sql = "SELECT platform, post_id FROM posts"
         else:
+            known = "SELECT 1 FROM samples WHERE sample_id = ?"
+            if self.connection.execute(known, (sample_id,)).fetchone() is None:
+                raise StoreError(f"no such sample {sample_id!r}: name a recorded sample "
+                                 "(`smcat db export samples` lists them)")  # fmt: skip
             sql = (
                 "SELECT p.platform, p.post_id FROM sample_posts s JOIN posts p"
                 " ON p.platform = s.platform AND p.post_id = s.post_id WHERE s.sample_id = ?"

@@ -360,6 +360,19 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (coder, subcategory)
     ) WITHOUT ROWID;
     """,
+    # 10: a coder's note on a post (the 备注 column of a coding sheet), kept apart from the
+    # codes so that the machine's batch writes of coded_posts stay as they are
+    """
+    CREATE TABLE coder_notes (
+        platform TEXT NOT NULL,
+        post_id TEXT NOT NULL,
+        codebook TEXT NOT NULL,
+        coder TEXT NOT NULL,
+        note TEXT NOT NULL,
+        noted_at TEXT NOT NULL,
+        PRIMARY KEY (platform, post_id, codebook, coder)
+    ) WITHOUT ROWID;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 TABLES: tuple[str, ...] = (
@@ -382,6 +395,7 @@ TABLES: tuple[str, ...] = (
     "codebooks",
     "codes",
     "coded_posts",
+    "coder_notes",
     "samples",
     "sample_posts",
     "rejects",
