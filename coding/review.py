@@ -12,6 +12,7 @@ tab that saves an older answer is refused).
 from __future__ import annotations
 
 import json
+import secrets
 import socket
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,12 +23,14 @@ from typing import Any
 import uvicorn
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.applications import Starlette
+from starlette.datastructures import MutableHeaders
 from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from coding.codebook import Codebook, Subcategory
 from coding.exchange import check_coder_name, compare_coders, matched, write_codes
@@ -39,6 +42,18 @@ LOOPBACK = "127.0.0.1"
 KEY_ROWS = ("1234567890", "qwertyiop", "asdfghjkl", "zxcvbnm")  # no u: u is undo
 KEY_POOL = "".join(KEY_ROWS)
 LOCAL_HOSTS = ["127.0.0.1", "localhost"]  # refuse DNS-rebinding Host headers
+MAX_BODY = 64 * 1024  # an answer is well under 2 KB
+TOKEN_HEADER = "X-Smcat-Token"
+TOKEN_COOKIE = "smcat_token"
+# Thumbnails come from the platforms' media servers (https); nothing else leaves the machine.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' https:; script-src 'self'; "
+    "style-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
 _STATIC = Path(__file__).parent / "review_static"
 _TEMPLATES = Environment(
     loader=PackageLoader("coding", "templates"), autoescape=select_autoescape(["html"])
@@ -123,7 +138,7 @@ class Review:
     blind: bool = False
     coders: tuple[str, ...] = ()  # adjudication: whose disagreements are settled
     agreed: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
-    """Adjudication: per post, the values the coders agree on (disputed ones start at 0)."""
+    """Adjudication: per post, the values the coders agree on (disputed ones are undecided)."""
     keys: dict[str, str] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -152,20 +167,23 @@ class Review:
             answers = self.store.answers(key, self.codebook.name)
         mine = answers.get(self.coder)
         machine = None if self.blind else answers.get(self.codebook.coder)
-        if mine is not None:
-            values = {sub: mine.codes.get(sub, (0, None))[0] for sub in self.keys}
-        elif self.adjudicating:
-            values = {sub: self.agreed.get(key, {}).get(sub, 0) for sub in self.keys}
-        else:
-            values = {sub: int(machine is not None and sub in machine.codes) for sub in self.keys}
         others = {c: answers[c] for c in self.coders if c in answers} if self.adjudicating else {}
         given = {c: {s: a.codes.get(s, (0, None))[0] for s in self.keys} for c, a in others.items()}
+        disputed = [s for s in self.keys if len({v[s] for v in given.values()}) > 1]
+        values: dict[str, int | None]
+        if mine is not None:
+            values = {sub: mine.codes.get(sub, (0, None))[0] for sub in self.keys}
+        elif self.adjudicating:  # a disputed cell stays undecided (None) until someone decides
+            agreed = self.agreed.get(key, {})
+            values = {s: None if s in disputed else agreed.get(s, 0) for s in self.keys}
+        else:
+            values = {sub: int(machine is not None and sub in machine.codes) for sub in self.keys}
         return {
             "n": n, "total": len(self.posts), "post": f"{key[0]}:{key[1]}",
             "values": values, "based_on": mine.coded_at if mine else "",
             "suggested": sorted(machine.codes) if machine else [],
             "others": given,
-            "disputed": [s for s in self.keys if len({v[s] for v in given.values()}) > 1],
+            "disputed": disputed,
             "keys": self.keys, "coder": self.coder, "coded": self.coded(),
             "mode": "adjudicate" if self.adjudicating else ("blind" if self.blind else "correct"),
         }  # fmt: skip
@@ -190,6 +208,10 @@ class Review:
         missing = [sub for sub in self.keys if sub not in values]
         if missing:
             raise AnswerError(400, f"no value for subcategory {missing[0]}: reload the page")
+        undecided = [sub for sub in self.keys if values[sub] is None]
+        if undecided:
+            raise AnswerError(400, f"decide disputed subcategory {undecided[0]} (0 or 1) before "
+                                   "saving this post")  # fmt: skip
         if any(values[sub] not in (0, 1) or isinstance(values[sub], bool) for sub in self.keys):
             raise AnswerError(400, "each subcategory's value must be 0 or 1")
         stored = self.store.answers(key, self.codebook.name).get(self.coder)
@@ -212,9 +234,12 @@ def coder_review(
     return Review(store, codebook, posts, coder=coder, blind=blind)
 
 
-def adjudication_review(store: Store, codebook: str, coders: Sequence[str]) -> tuple[Review, int]:
+def adjudication_review(
+    store: Store, codebook: str, coders: Sequence[str], *, show_machine: bool = False
+) -> tuple[Review, int]:
     """A session over the posts the coders disagree on, and how many posts they all agreed
-    on, which are stored as gold at once (as `smcat code adjudicate import` does)."""
+    on, which are stored as gold at once (as `smcat code adjudicate import` does). It is
+    blind unless `show_machine`: gold must not lean on the machine it will score."""
     comparison = compare_coders(store, codebook, coders)
     if not comparison.disagreements:
         raise SmcatError(f"{', '.join(coders)} agree on every post they all coded: "
@@ -222,13 +247,19 @@ def adjudication_review(store: Store, codebook: str, coders: Sequence[str]) -> t
     write_codes(store, comparison.codebook, GOLD, comparison.consensus)
     posts = [item.key for item in comparison.disagreements]
     agreed = {item.key: item.agreed for item in comparison.disagreements}
-    review = Review(store, comparison.codebook, posts, coders=tuple(coders), agreed=agreed)
+    review = Review(store, comparison.codebook, posts, blind=not show_machine,
+                    coders=tuple(coders), agreed=agreed)  # fmt: skip
     return review, len(comparison.consensus)
 
 
-def create_app(review: Review, hosts: Sequence[str] = ()) -> Starlette:
+def create_app(
+    review: Review, hosts: Sequence[str] = (), *, token: str | None = None, url_token: bool = False
+) -> Starlette:
     """The web app of a review session; it answers only requests addressed to this machine
-    (or to `hosts`)."""
+    (or to `hosts`). Every write must carry the session's `token` (a new one if None), which
+    the pages hand to their script; with `url_token`, every request must carry it too, as
+    ?token= in the address the coder opens first (then as a cookie)."""
+    token = token or secrets.token_urlsafe(24)
     page = _TEMPLATES.get_template("review.html")
     overview = _TEMPLATES.get_template("batch.html")
     subcategories = {sub.id: sub for sub in review.codebook.coded()}
@@ -248,7 +279,7 @@ def create_app(review: Review, hosts: Sequence[str] = ()) -> Starlette:
         html = page.render(
             state=state, post=post, pieces=highlight(post.text, evidence_spans(machine)),
             notes=evidence_notes(machine), codebook=review.codebook,
-            levels=_by_level(review.codebook, subcategories), keys=review.keys,
+            levels=_by_level(review.codebook, subcategories), keys=review.keys, token=token,
         )  # fmt: skip
         return HTMLResponse(html)
 
@@ -260,19 +291,29 @@ def create_app(review: Review, hosts: Sequence[str] = ()) -> Starlette:
         return HTMLResponse(html)
 
     async def save(request: Request) -> Response:
+        if not secrets.compare_digest(request.headers.get(TOKEN_HEADER, ""), token):
+            stale = "this page is from an earlier session of the review screen: reload it"
+            return JSONResponse({"error": f"{stale} (your answer is kept)"}, 403)
         if request.headers.get("content-type", "").split(";")[0] != "application/json":
             return JSONResponse({"error": "send the answer as application/json"}, 415)
+        body = await _read_body(request)
+        if body is None:
+            return JSONResponse({"error": f"the answer is over {MAX_BODY} bytes"}, 413)
         try:
-            payload = await request.json()
-        except json.JSONDecodeError:
-            return JSONResponse({"error": "the answer is not JSON: reload the page"}, 400)
+            payload = json.loads(body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError, RecursionError):  # deep nesting: RecursionError
+            return JSONResponse({"error": "the answer is not JSON in UTF-8: reload the page"}, 400)
         try:
             coded_at = review.save(request.path_params["n"] - 1, payload)
         except AnswerError as error:
             return JSONResponse({"error": str(error)}, error.status)
-        return JSONResponse({"coded_at": coded_at, "coded": review.coded()})
+        coded = review.coded()
+        reply = {"coded_at": coded_at, "coded": coded}
+        if coded < len(review.posts):  # where the next unanswered post is, for the queue's end
+            reply["open"] = review.first_open() + 1
+        return JSONResponse(reply)
 
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/", home),
             Route("/batch", batch),
@@ -280,8 +321,60 @@ def create_app(review: Review, hosts: Sequence[str] = ()) -> Starlette:
             Route("/post/{n:int}", save, methods=["POST"]),
             Mount("/static", StaticFiles(directory=_STATIC), name="static"),
         ],
-        middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=[*LOCAL_HOSTS, *hosts])],
+        middleware=[
+            Middleware(Guard, token=token, url_token=url_token),
+            Middleware(TrustedHostMiddleware, allowed_hosts=[*LOCAL_HOSTS, *hosts]),
+        ],
     )
+    app.state.token = token
+    return app
+
+
+async def _read_body(request: Request) -> bytes | None:
+    """The request's body, or None if it is over MAX_BODY bytes (read no further)."""
+    declared = request.headers.get("content-length", "0")
+    if not declared.isdigit() or int(declared) > MAX_BODY:
+        return None
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY:
+            return None
+    return body
+
+
+class Guard:
+    """ASGI middleware: security headers on every answer and, with `url_token` (a screen
+    listening beyond this machine), the session token asked of every request, in the
+    address (?token=) or in the cookie that address sets."""
+
+    def __init__(self, app: ASGIApp, token: str, url_token: bool) -> None:
+        self.app, self.token, self.url_token = app, token, url_token
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        in_address = request.query_params.get("token", "")
+        carried = in_address or request.cookies.get(TOKEN_COOKIE, "")
+        if self.url_token and not secrets.compare_digest(carried, self.token):
+            refused = Response("open the address `smcat code review` printed, with its ?token=",
+                               403, headers=SECURITY_HEADERS)  # fmt: skip
+            await refused(scope, receive, send)
+            return
+
+        async def send_guarded(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers[name] = value
+                if self.url_token and in_address:
+                    headers.append("Set-Cookie", f"{TOKEN_COOKIE}={self.token}; Path=/; "
+                                                 "HttpOnly; SameSite=Strict")  # fmt: skip
+            await send(message)
+
+        await self.app(scope, receive, send_guarded)
 
 
 def _by_level(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -22,6 +23,7 @@ import pytest
 import uvicorn
 
 from coding.accuracy import accuracy_table, gold_pairs
+from coding.exchange import write_codes
 from coding.reliability import reliability_table
 from coding.review import (
     Review,
@@ -36,6 +38,7 @@ from smcat.store import Store
 from tests.test_exchange import CODEBOOK, SUBS, make_posts
 
 KEYS = subcategory_keys(CODEBOOK.coded())
+TOKEN = "test-session-token"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
@@ -59,9 +62,10 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 
 def post(address: str, path: str, body: object, content_type: str = "application/json"):
-    """POST a body to the app: (status, JSON reply)."""
+    """POST a body to the app with the session's token: (status, JSON reply)."""
     data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
-    request = urllib.request.Request(address + path, data, {"Content-Type": content_type})
+    headers = {"Content-Type": content_type, "X-Smcat-Token": TOKEN}
+    request = urllib.request.Request(address + path, data, headers)
     try:
         with urllib.request.urlopen(request) as response:
             return response.status, json.load(response)
@@ -111,13 +115,18 @@ def test_answers_are_checked_before_they_are_stored(store: Store) -> None:
 
 
 @contextmanager
-def serving(review: Review) -> Iterator[str]:
+def serving(review: Review, url_token: bool = False) -> Iterator[str]:
     """The review app on a free loopback port, in a thread; its address."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     server = uvicorn.Server(
-        uvicorn.Config(create_app(review), host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.Config(
+            create_app(review, token=TOKEN, url_token=url_token),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -145,6 +154,14 @@ def browser():
 def checked(page) -> set[str]:
     return set(
         page.eval_on_selector_all("input[data-sub]:checked", "els => els.map(e => e.dataset.sub)")
+    )
+
+
+def undecided(page) -> set[str]:
+    return set(
+        page.eval_on_selector_all(
+            "input[data-sub]", "els => els.filter(e => e.indeterminate).map(e => e.dataset.sub)"
+        )
     )
 
 
@@ -217,8 +234,14 @@ def test_blind_double_coding_then_adjudication_gives_gold(store: Store, browser)
         page.wait_for_url("**/post/1")
         disputed = page.locator("td.other.disputed")
         assert sorted(disputed.all_inner_texts()) == ["ann=0", "ann=1", "bo=0", "bo=1"]
-        assert checked(page) == set()  # disputed cells start empty, agreed ones as agreed
+        assert checked(page) == set()  # disputed cells start undecided, agreed ones as agreed
+        assert undecided(page) == {"B2", "B7"}
         page.keyboard.press(KEYS["B2"])
+        page.keyboard.press("Enter")  # B7 is not decided yet
+        page.wait_for_selector("#message.error:has-text('decide disputed subcategory B7')")
+        assert store.coded_posts(CODEBOOK.name, GOLD).get(posts[1]) is None
+        page.keyboard.press(KEYS["B7"])  # 1, then 0: decided
+        page.keyboard.press(KEYS["B7"])
         page.keyboard.press("Enter")
         page.wait_for_selector("#message:has-text('last post')")
     gold = {key: values_of(store, GOLD, key) for key in posts}
@@ -257,3 +280,108 @@ def test_the_review_command_serves_and_says_what_is_wrong(smcat, tmp_path: Path)
     finally:
         server.terminate()
         server.wait(10)
+
+
+def disputed_store(store: Store) -> list[tuple[str, str]]:
+    """Two coders' answers on three posts; they disagree on B2 and B7 of the second."""
+    posts = store.post_keys()[:3]
+    plans = {"ann": [{"B1"}, {"B2"}, set()], "bo": [{"B1"}, {"B7"}, set()]}
+    for coder, plan in plans.items():
+        answers = {
+            key: {sub: int(sub in ones) for sub in SUBS}
+            for key, ones in zip(posts, plan, strict=True)
+        }
+        write_codes(store, CODEBOOK, coder, answers)
+    return posts
+
+
+def page_state_of(html: str) -> dict:
+    """The state a review page hands its script."""
+    return json.loads(re.search(r'<script id="state"[^>]*>(.*?)</script>', html, re.S)[1])
+
+
+def test_adjudication_is_blind_and_refuses_an_undecided_disputed_cell(store: Store) -> None:
+    posts = disputed_store(store)
+    review, _ = adjudication_review(store, CODEBOOK.name, ["ann", "bo"])
+    with serving(review) as address:
+        status, html = get(address, "/post/1")
+        state = page_state_of(html)
+        assert status == 200 and state["mode"] == "adjudicate"
+        assert state["suggested"] == [] and "<mark" not in html  # no suggestion, no evidence
+        assert '<td class="note"></td>' in html and html.count('<td class="note">') == len(SUBS)
+        assert state["values"]["B2"] is None and state["values"]["B7"] is None
+        status, reply = answer(address, 1, state)  # as sent by a page that decided nothing
+        assert status == 400 and "decide disputed subcategory B2" in reply["error"]
+        status, reply = answer(address, 1, state, values={**state["values"], "B2": 1, "B7": 0})
+        assert status == 200
+    assert values_of(store, GOLD, posts[1])["B2"] == 1
+    shown, _ = adjudication_review(store, CODEBOOK.name, ["ann", "bo"], show_machine=True)
+    machine = store.answers(posts[1], CODEBOOK.name)[CODEBOOK.coder]
+    assert shown.page_state(0)["suggested"] == sorted(machine.codes) != []  # opt-in shows them
+
+
+def raw(address: str, request: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Send bytes as they are to the app: (status, headers, body)."""
+    host, port = address.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port))) as connection:
+        connection.sendall(request)
+        reply = b""
+        while chunk := connection.recv(65536):
+            reply += chunk
+    head, _, body = reply.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines[1:])
+    return int(lines[0].split()[1]), {k.lower(): v for k, v in headers.items()}, body
+
+
+def write_request(body: bytes, token: str = TOKEN, length: int | None = None) -> bytes:
+    return (f"POST /post/1 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            f"X-Smcat-Token: {token}\r\nContent-Length: {len(body) if length is None else length}"
+            "\r\nConnection: close\r\n\r\n").encode() + body  # fmt: skip
+
+
+def test_the_server_refuses_bad_bodies_and_writes_without_the_token(store: Store) -> None:
+    review = coder_review(store, CODEBOOK, store.post_keys(), coder="ann", blind=False)
+    state = review.page_state(0)
+    good = json.dumps({"post": state["post"], "values": state["values"], "based_on": ""})
+    with serving(review) as address:
+        cases = [
+            (write_request(b'{"post": "\xff\xfe"}'), 400, b"not JSON in UTF-8"),
+            (write_request(b"[" * 30_000 + b"]" * 30_000), 400, b"not JSON in UTF-8"),
+            (write_request(b"{}", length=10**9), 413, b"over"),
+            (write_request(good.encode(), token="guessed"), 403, b"reload it"),
+            (write_request(good.encode(), token=""), 403, b"reload it"),
+        ]
+        for request, expected, words in cases:
+            status, headers, body = raw(address, request)
+            assert (status, expected) == (expected, status) and words in body, body[:200]
+            assert b"Traceback" not in body
+        assert store.coded_posts(CODEBOOK.name, "ann") == {}
+        status, headers, body = raw(address, write_request(good.encode()))
+        assert status == 200 and store.coded_posts(CODEBOOK.name, "ann") != {}
+        get_page = b"GET /post/1 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+        status, headers, body = raw(address, get_page)
+        assert status == 200 and headers["x-frame-options"] == "DENY"
+        assert "frame-ancestors 'none'" in headers["content-security-policy"]
+        assert "script-src 'self'" in headers["content-security-policy"]
+
+
+def test_beyond_this_machine_every_request_needs_the_token(store: Store) -> None:
+    review = coder_review(store, CODEBOOK, store.post_keys(), coder="ann", blind=False)
+    with serving(review, url_token=True) as address:
+        status, headers, body = raw(address, b"GET /post/1 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                             b"Connection: close\r\n\r\n")  # fmt: skip
+        assert status == 403 and b"?token=" in body and "x-frame-options" in headers
+        opening = f"GET /post/1?token={TOKEN} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close"
+        status, headers, _ = raw(address, f"{opening}\r\n\r\n".encode())
+        assert status == 200 and "HttpOnly" in headers["set-cookie"]
+        cookie = headers["set-cookie"].split(";")[0]
+        status, _, _ = raw(address, f"GET /batch HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: {cookie}"
+                                    "\r\nConnection: close\r\n\r\n".encode())  # fmt: skip
+        assert status == 200
+
+
+def test_the_review_command_asks_a_token_beyond_this_machine(smcat, tmp_path: Path) -> None:
+    make_posts(tmp_path / "study.db", n=3).close()
+    wrong = smcat("code", "review", "--coder", "ann", "--show-machine", "--db", "study.db")
+    assert wrong.returncode == 1 and "--show-machine is for --adjudicate" in wrong.stderr
