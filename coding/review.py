@@ -16,6 +16,7 @@ import secrets
 import socket
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -108,6 +109,16 @@ def highlight(text: str, spans: Sequence[tuple[int, int, str]]) -> list[tuple[st
         else:
             pieces.append((text[start:end], covering))
     return pieces
+
+
+def shown_time(moment: str, zone_of: str) -> str:
+    """An ISO time as "YYYY-MM-DD HH:MM +08:00" in the zone of the ISO time `zone_of` (the
+    post's own, which the store keeps with every post), so that answers and posts read alike."""
+    when = datetime.fromisoformat(moment)
+    zone = datetime.fromisoformat(zone_of).tzinfo
+    if zone is not None and when.tzinfo is not None:
+        when = when.astimezone(zone)
+    return when.strftime("%Y-%m-%d %H:%M") + (f" {when.isoformat()[-6:]}" if when.tzinfo else "")
 
 
 def evidence_spans(answer: Answer | None) -> list[tuple[int, int, str]]:
@@ -280,6 +291,8 @@ def create_app(
             state=state, post=post, pieces=highlight(post.text, evidence_spans(machine)),
             notes=evidence_notes(machine), codebook=review.codebook,
             levels=_by_level(review.codebook, subcategories), keys=review.keys, token=token,
+            posted=shown_time(post.created_at, post.created_at),
+            answered=shown_time(state["based_on"], post.created_at) if state["based_on"] else "",
         )  # fmt: skip
         return HTMLResponse(html)
 

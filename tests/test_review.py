@@ -385,3 +385,69 @@ def test_the_review_command_asks_a_token_beyond_this_machine(smcat, tmp_path: Pa
     make_posts(tmp_path / "study.db", n=3).close()
     wrong = smcat("code", "review", "--coder", "ann", "--show-machine", "--db", "study.db")
     assert wrong.returncode == 1 and "--show-machine is for --adjudicate" in wrong.stderr
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.2", 0))  # loopback still, but not an address the screen trusts
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "smcat", "code", "review", "--coder", "ann", "--host", "127.0.0.2",
+         "--port", str(port), "--db", "study.db"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        line = server.stdout.readline()
+        address, token = re.search(r"(http://127.0.0.2:\d+/)\?token=(\S+)", line).groups()
+        assert "warning: the review screen listens on 127.0.0.2" in server.stderr.readline()
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                assert get(address.rstrip("/"), "/post/1")[0] == 403
+                break
+            except ConnectionRefusedError:
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+        assert get(address.rstrip("/"), f"/post/1?token={token}")[0] == 200
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def press_with_input_method(page, code: str) -> None:
+    """A key pressed while a Chinese input method is on: the page sees key "Process"."""
+    page.evaluate(
+        "code => document.dispatchEvent(new KeyboardEvent('keydown', "
+        "{key: 'Process', code, keyCode: 229, bubbles: true}))",
+        code,
+    )
+
+
+def test_a_failed_save_says_so_and_keeps_the_answer_to_retry(store: Store, browser) -> None:
+    posts = store.post_keys()[:3]
+    review = coder_review(store, CODEBOOK, posts, coder="ann", blind=True)
+    with serving(review) as address:
+        page = browser.new_page()
+        page.goto(f"{address}/post/2")
+        assert re.fullmatch(r"2025-10-\d\d 10:00 \+08:00", page.locator("#posted").inner_text())
+        press_with_input_method(page, "KeyQ")  # A4's key, through the input method
+        press_with_input_method(page, f"Digit{KEYS['B3']}")
+        assert checked(page) == {"A4", "B3"}
+        page.route("**/post/2", lambda route: route.abort()
+                   if route.request.method == "POST" else route.continue_())  # fmt: skip
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#message.error:has-text('not saved')")
+        assert page.url.endswith("/post/2") and checked(page) == {"A4", "B3"}
+        assert store.coded_posts(CODEBOOK.name, "ann") == {}
+        page.reload()  # the answer and its undo history survive a reload
+        assert checked(page) == {"A4", "B3"}
+        page.keyboard.press("u")
+        assert checked(page) == {"A4"}
+        page.unroute("**/post/2")
+        press_with_input_method(page, "Enter")  # Enter works again: the retry saves
+        page.wait_for_url("**/post/3")
+        assert values_of(store, "ann", posts[1]) == {sub: int(sub == "A4") for sub in SUBS}
+        assert re.search(r"answered \d{4}-\d\d-\d\d \d\d:\d\d \+08:00", page.goto(
+            f"{address}/post/2").text())  # fmt: skip
+        page.goto(f"{address}/post/3")
+        page.keyboard.press("Enter")  # the last post, with post 1 still unanswered
+        page.wait_for_selector("#message:has-text('still unanswered')")
+        page.click("#message a")
+        page.wait_for_url("**/post/1")
