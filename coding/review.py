@@ -37,13 +37,14 @@ from coding.codebook import Codebook, Subcategory
 from coding.exchange import check_coder_name, compare_coders, matched, write_codes
 from smcat.coders import GOLD
 from smcat.errors import SettingError, SmcatError
-from smcat.store import Answer, Store
+from smcat.store import Answer, PostForCoder, Store
 
 LOOPBACK = "127.0.0.1"
 KEY_ROWS = ("1234567890", "qwertyiop", "asdfghjkl", "zxcvbnm")  # no u: u is undo
 KEY_POOL = "".join(KEY_ROWS)
 LOCAL_HOSTS = ["127.0.0.1", "localhost"]  # refuse DNS-rebinding Host headers
 MAX_BODY = 64 * 1024  # an answer is well under 2 KB
+MAX_MEMO = 2000  # characters
 TOKEN_HEADER = "X-Smcat-Token"
 TOKEN_COOKIE = "smcat_token"
 # Thumbnails come from the platforms' media servers (https); nothing else leaves the machine.
@@ -189,8 +190,10 @@ class Review:
             values = {s: None if s in disputed else agreed.get(s, 0) for s in self.keys}
         else:
             values = {sub: int(machine is not None and sub in machine.codes) for sub in self.keys}
+        memo, flagged = self.store.notes(self.codebook.name, self.coder).get(key, ("", False))
         return {
             "n": n, "total": len(self.posts), "post": f"{key[0]}:{key[1]}",
+            "memo": memo, "flagged": flagged,
             "values": values, "based_on": mine.coded_at if mine else "",
             "suggested": sorted(machine.codes) if machine else [],
             "others": given,
@@ -201,14 +204,7 @@ class Review:
 
     def save(self, n: int, payload: Any) -> str:
         """Check an answer from the page of post n and store it; the new coded_at."""
-        if not 0 <= n < len(self.posts):
-            raise AnswerError(404, f"there is no post {n + 1} in this batch of {len(self.posts)}")
-        if not isinstance(payload, dict):
-            raise AnswerError(400, "send the answer as a JSON object")
-        key = self.posts[n]
-        if payload.get("post") != f"{key[0]}:{key[1]}":
-            raise AnswerError(400, f"unknown post {payload.get('post')!r} for page {n + 1}: "
-                                   "reload the page")  # fmt: skip
+        key = self._checked_post(n, payload)
         values = payload.get("values")
         if not isinstance(values, dict):
             raise AnswerError(400, "the answer has no values: reload the page")
@@ -232,6 +228,57 @@ class Review:
                                    "perhaps in another tab: reload to see it")  # fmt: skip
         write_codes(self.store, self.codebook, self.coder, {key: dict(values)})
         return self.store.answers(key, self.codebook.name)[self.coder].coded_at
+
+    def save_note(self, n: int, payload: Any) -> None:
+        """Check a memo and flag from the page of post n and keep them."""
+        key = self._checked_post(n, payload)
+        memo, flagged = payload.get("memo"), payload.get("flagged")
+        if not isinstance(memo, str) or not isinstance(flagged, bool):
+            raise AnswerError(400, "a note is a memo (text) and flagged (true or false)")
+        if len(memo) > MAX_MEMO:
+            raise AnswerError(400, f"the memo is over {MAX_MEMO} characters: shorten it")
+        self.store.save_note(key, self.codebook.name, self.coder, memo.strip(), flagged)
+
+    def batch_rows(
+        self, show: str = "", sub: str = "", account: str = ""
+    ) -> list[tuple[int, PostForCoder, bool, tuple[str, bool]]]:
+        """The batch's posts as (number, post, answered, (memo, flagged)), only those that are
+        unanswered or flagged (`show`), coded 1 on `sub` (in this coder's answer, else in the
+        machine's unless blind), or by `account`."""
+        done = self.store.coded_posts(self.codebook.name, self.coder)
+        notes = self.store.notes(self.codebook.name, self.coder)
+        posts = self.store.posts_for_coders(self.posts)
+        mine = self.store.coder_codes(self.codebook.name, self.coder) if sub else {}
+        machine = (
+            self.store.coder_codes(self.codebook.name, self.codebook.coder)
+            if sub and not self.blind
+            else {}
+        )
+        rows = []
+        for n, key in enumerate(self.posts):
+            note = notes.get(key, ("", False))
+            codes = mine.get(key) or machine.get(key) or {}
+            if (
+                (show == "unanswered" and key in done)
+                or (show == "flagged" and not note[1])
+                or (sub and codes.get(sub, (0, None))[0] != 1)
+                or (account and posts[key].account != account)
+            ):
+                continue
+            rows.append((n + 1, posts[key], key in done, note))
+        return rows
+
+    def _checked_post(self, n: int, payload: Any) -> tuple[str, str]:
+        """The key of post n, once the payload is known to be a JSON object about it."""
+        if not 0 <= n < len(self.posts):
+            raise AnswerError(404, f"there is no post {n + 1} in this batch of {len(self.posts)}")
+        if not isinstance(payload, dict):
+            raise AnswerError(400, "send the answer as a JSON object")
+        key = self.posts[n]
+        if payload.get("post") != f"{key[0]}:{key[1]}":
+            raise AnswerError(400, f"unknown post {payload.get('post')!r} for page {n + 1}: "
+                                   "reload the page")  # fmt: skip
+        return key
 
 
 def coder_review(
@@ -297,27 +344,20 @@ def create_app(
         return HTMLResponse(html)
 
     async def batch(request: Request) -> Response:
-        done = review.store.coded_posts(review.codebook.name, review.coder)
-        posts = review.store.posts_for_coders(review.posts)
-        rows = [(n + 1, posts[key], key in done) for n, key in enumerate(review.posts)]
-        html = overview.render(review=review, rows=rows, coded=sum(d for *_, d in rows))
+        show, sub, account = (request.query_params.get(k, "") for k in ("show", "sub", "account"))
+        rows = review.batch_rows(show, sub if sub in subcategories else "", account)
+        accounts = sorted({p.account for p in review.store.posts_for_coders(review.posts).values()
+                           if p.account})  # fmt: skip
+        html = overview.render(
+            review=review, rows=rows, coded=review.coded(), show=show, sub=sub, account=account,
+            subcategories=subcategories, accounts=accounts,
+        )  # fmt: skip
         return HTMLResponse(html)
 
     async def save(request: Request) -> Response:
-        if not secrets.compare_digest(request.headers.get(TOKEN_HEADER, ""), token):
-            stale = "this page is from an earlier session of the review screen: reload it"
-            return JSONResponse({"error": f"{stale} (your answer is kept)"}, 403)
-        if request.headers.get("content-type", "").split(";")[0] != "application/json":
-            return JSONResponse({"error": "send the answer as application/json"}, 415)
-        body = await _read_body(request)
-        if body is None:
-            return JSONResponse({"error": f"the answer is over {MAX_BODY} bytes"}, 413)
         try:
-            payload = json.loads(body.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError, RecursionError):  # deep nesting: RecursionError
-            return JSONResponse({"error": "the answer is not JSON in UTF-8: reload the page"}, 400)
-        try:
-            coded_at = review.save(request.path_params["n"] - 1, payload)
+            n, payload = request.path_params["n"] - 1, await _payload(request, token)
+            coded_at = review.save(n, payload)
         except AnswerError as error:
             return JSONResponse({"error": str(error)}, error.status)
         coded = review.coded()
@@ -326,12 +366,21 @@ def create_app(
             reply["open"] = review.first_open() + 1
         return JSONResponse(reply)
 
+    async def note(request: Request) -> Response:
+        try:
+            n, payload = request.path_params["n"] - 1, await _payload(request, token)
+            review.save_note(n, payload)
+        except AnswerError as error:
+            return JSONResponse({"error": str(error)}, error.status)
+        return JSONResponse({"saved": True})
+
     app = Starlette(
         routes=[
             Route("/", home),
             Route("/batch", batch),
             Route("/post/{n:int}", show),
             Route("/post/{n:int}", save, methods=["POST"]),
+            Route("/post/{n:int}/note", note, methods=["POST"]),
             Mount("/static", StaticFiles(directory=_STATIC), name="static"),
         ],
         middleware=[
@@ -341,6 +390,23 @@ def create_app(
     )
     app.state.token = token
     return app
+
+
+async def _payload(request: Request, token: str) -> Any:
+    """The JSON a page sends, once it carries the session's token, as JSON in UTF-8 of at
+    most MAX_BODY bytes; else AnswerError."""
+    if not secrets.compare_digest(request.headers.get(TOKEN_HEADER, ""), token):
+        stale = "this page is from an earlier session of the review screen: reload it"
+        raise AnswerError(403, f"{stale} (your answer is kept)")
+    if request.headers.get("content-type", "").split(";")[0] != "application/json":
+        raise AnswerError(415, "send the answer as application/json")
+    body = await _read_body(request)
+    if body is None:
+        raise AnswerError(413, f"the answer is over {MAX_BODY} bytes")
+    try:
+        return json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):  # deep nesting: RecursionError
+        raise AnswerError(400, "the answer is not JSON in UTF-8: reload the page") from None
 
 
 async def _read_body(request: Request) -> bytes | None:

@@ -451,3 +451,71 @@ def test_a_failed_save_says_so_and_keeps_the_answer_to_retry(store: Store, brows
         page.wait_for_selector("#message:has-text('still unanswered')")
         page.click("#message a")
         page.wait_for_url("**/post/1")
+
+
+DOCS = Path(__file__).parent.parent / "docs"  # the README shows the screenshots kept here
+PICTURE = "https://wx1.sinaimg.cn/orj360/0071a1b2ly1hq0example.jpg"
+
+
+def in_view(page, selector: str) -> bool:
+    """Whether the element is wholly inside the window, as it is now scrolled."""
+    box = page.locator(selector).bounding_box()
+    size = page.viewport_size
+    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= size["height"]
+
+
+def test_definitions_memo_flag_filters_and_pictures_at_hand(
+    store: Store, browser, tmp_path: Path, smcat
+) -> None:
+    posts = store.post_keys()[:4]
+    picture_post = {"platform": "weibo", "post_id": posts[0][1], "account_id": "5001000001",
+                    "created_at": "2025-10-01T10:00:00+08:00", "text": "转发抽奖 送三台新手机",
+                    "pic_count": 1, "extra": {"pictures": [PICTURE]}}  # fmt: skip
+    store.upsert_posts([picture_post])
+    review = coder_review(store, CODEBOOK, posts, coder="ann", blind=True)
+    fetched: list[str] = []
+    with serving(review) as address:
+        page = browser.new_page(viewport={"width": 1366, "height": 768})
+        page.route("https://wx1.sinaimg.cn/**", lambda route: (
+            fetched.append(route.request.url), route.fulfill(status=404)))  # fmt: skip
+        page.goto(f"{address}/post/1")
+        page.keyboard.press(KEYS["C6"])  # the last subcategory: its definition beside the post
+        definition = page.locator("#definition [data-def=C6]")
+        c6 = next(sub for sub in CODEBOOK.coded() if sub.id == "C6")
+        assert definition.is_visible() and c6.definition[:20] in definition.inner_text()
+        assert in_view(page, "#definition [data-def=C6]") and in_view(page, "#text")
+        page.locator("tr[data-sub=C6]").scroll_into_view_if_needed()
+        assert in_view(page, "#text") and in_view(page, "#definition")
+        assert page.locator("label[for=c-C6]").get_attribute("title") == c6.definition
+        assert fetched == []  # pictures leave the machine only when asked for
+        page.click("#show-pictures")
+        page.wait_for_function("document.querySelector('#pictures img').src !== ''")
+        page.wait_for_timeout(200)
+        assert fetched == [PICTURE]
+        page.screenshot(path=str(DOCS / "review-definition.png"))
+        page.keyboard.press("!")
+        page.wait_for_selector("#message:has-text('flagged for discussion')")
+        page.keyboard.press("/")
+        page.keyboard.type("送手机算 B3 还是 C4? 问导师")
+        page.keyboard.press("Escape")
+        page.wait_for_selector("#message:has-text('memo kept')")
+        page.screenshot(path=str(DOCS / "review-memo-flag.png"))
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/post/2")
+        assert "media not kept" in page.locator("#media").inner_text()  # pic_count, no addresses
+        page.reload()
+        page.goto(f"{address}/post/1")
+        assert page.locator("#flagged").is_checked()
+        assert page.locator("#memo").input_value() == "送手机算 B3 还是 C4? 问导师"
+        page.goto(f"{address}/batch?show=flagged")
+        assert page.locator("#batch tr").count() == 1 and "问导师" in page.inner_text("#batch")
+        page.screenshot(path=str(DOCS / "review-batch-filters.png"))
+        page.goto(f"{address}/batch?show=unanswered")
+        assert page.locator("#batch tr").count() == 3
+        page.goto(f"{address}/batch?sub=C6")
+        assert page.locator("#batch tr").count() == 1  # ann's answer to post 1
+        page.goto(f"{address}/batch?account=nobody")
+        assert page.locator("#batch tr").count() == 0
+    assert store.notes(CODEBOOK.name, "ann") == {posts[0]: ("送手机算 B3 还是 C4? 问导师", True)}
+    exported = smcat("db", "export", "post_notes", "--db", str(store.path))
+    assert exported.returncode == 0 and "送手机算 B3 还是 C4? 问导师" in exported.stdout

@@ -1,6 +1,7 @@
 // The review page's keys: a subcategory's key toggles it, Enter saves the answer and goes on,
-// arrows move, u undoes. Toggles not saved yet, and their undo history, are kept in
-// localStorage, so that a reload or a closed tab loses nothing; a saved answer clears them.
+// arrows move, u undoes, ! flags the post for discussion, / writes a memo. Toggles not saved
+// yet, and their undo history, are kept in localStorage, so that a reload or a closed tab
+// loses nothing; a saved answer clears them.
 // When adjudicating, a disputed subcategory starts undecided (an indeterminate box) and the
 // post cannot be saved until each one is decided: its key gives 1, a second press 0.
 (() => {
@@ -42,7 +43,22 @@
     link.textContent = label;
     message.append(" ", link);
   }
+  function define(sub) {
+    for (const entry of document.querySelectorAll("#definition [data-def], #definition .hint")) {
+      entry.hidden = entry.dataset.def !== sub;
+    }
+    for (const row of document.querySelectorAll("tr[data-sub]")) {
+      row.classList.toggle("current", row.dataset.sub === sub);
+    }
+  }
+  async function keepNote(what) {
+    const flagged = document.getElementById("flagged").checked;
+    const kept = await send(`/post/${state.n + 1}/note`, { memo: memo.value, flagged });
+    if (kept && what === "memo") say("memo kept");
+    else if (kept) say(flagged ? "flagged for discussion" : "flag taken off");
+  }
   function toggle(sub) {
+    define(sub);
     const before = valueOf(sub);
     undo.push([sub, before]);
     setValue(sub, before === 1 ? 0 : 1);
@@ -50,6 +66,24 @@
   }
   function go(n) {
     if (n >= 1 && n <= state.total) window.location.assign(`/post/${n}`);
+  }
+  // POST JSON to the screen: its reply, or null once the failure is shown (what was sent is
+  // still on the page and in the draft, so pressing Enter again retries).
+  async function send(path, payload) {
+    try {
+      const response = await fetch(path, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "X-Smcat-Token": token },
+        body: JSON.stringify({ post: state.post, ...payload }),
+      });
+      const body = await response.json();
+      if (response.ok) return body;
+      say(`not saved: ${body.error}`, true);
+    } catch (error) {
+      say(`not saved: the review screen does not answer (${error.message}); your answer is kept ` +
+          "here: start it again and press Enter to retry", true);
+    }
+    return null;
   }
   async function save() {
     if (saving) return;
@@ -59,25 +93,9 @@
       return;
     }
     saving = true;
-    let response, body;
-    try {
-      response = await fetch(`/post/${state.n + 1}`, {
-        method: "POST",
-        headers: { "Content-Type": "application/json", "X-Smcat-Token": token },
-        body: JSON.stringify({ post: state.post, values: values(), based_on: state.based_on }),
-      });
-      body = await response.json();
-    } catch (error) {
-      say(`not saved: the review screen does not answer (${error.message}); your answer is kept ` +
-          "here: start it again and press Enter to retry", true);
-      return;
-    } finally {
-      saving = false;
-    }
-    if (!response.ok) {
-      say(`not saved: ${body.error}`, true);
-      return;
-    }
+    const body = await send(`/post/${state.n + 1}`, { values: values(), based_on: state.based_on });
+    saving = false;
+    if (!body) return;
     localStorage.removeItem(draftKey);
     undo = [];
     state.based_on = body.coded_at;
@@ -114,12 +132,25 @@
   }
   for (const row of document.querySelectorAll("tr[data-sub]")) {
     const marks = document.querySelectorAll("mark");
-    row.addEventListener("mouseenter", () => marks.forEach((m) =>
-      m.classList.toggle("focus", m.dataset.subs.split(" ").includes(row.dataset.sub))));
+    row.addEventListener("mouseenter", () => {
+      define(row.dataset.sub);
+      marks.forEach((m) => m.classList.toggle("focus", m.dataset.subs.split(" ").includes(row.dataset.sub)));
+    });
+  }
+  const memo = document.getElementById("memo");
+  memo.addEventListener("change", () => keepNote("memo"));
+  memo.addEventListener("keydown", (event) => { if (event.key === "Escape") memo.blur(); });
+  document.getElementById("flagged").addEventListener("change", () => keepNote("flag"));
+  const showPictures = document.getElementById("show-pictures");
+  if (showPictures) {
+    showPictures.addEventListener("click", () => {  // only now do the pictures leave the machine
+      for (const img of document.querySelectorAll("#pictures img[data-src]")) img.src = img.dataset.src;
+      showPictures.hidden = true;
+    });
   }
   document.addEventListener("keydown", (event) => {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
-    if (event.target.closest && event.target.closest("textarea, input[type=text]")) return;
+    if (event.target.closest && event.target.closest("textarea")) return;
     const key = keyOf(event);
     if (key === "Enter") save();
     else if (key === "ArrowRight") go(state.n + 2);
@@ -127,7 +158,12 @@
     else if (key === "u") {
       if (undo.length) { const [sub, before] = undo.pop(); setValue(sub, before); keepDraft(); }
       else go(state.n);
-    } else if (key === "?") {
+    } else if (key === "!") {
+      const flag = document.getElementById("flagged");
+      flag.checked = !flag.checked;
+      keepNote("flag");
+    } else if (key === "/") memo.focus();
+    else if (key === "?") {
       const panel = document.getElementById("codebook");
       panel.open = !panel.open;
     } else if (byKey[key.toLowerCase()]) toggle(byKey[key.toLowerCase()]);

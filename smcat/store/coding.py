@@ -98,6 +98,8 @@ class PostForCoder:
     likes: int | None = None
     comments: int | None = None
     reposts: int | None = None
+    pictures: tuple[str, ...] = ()
+    """The addresses of the post's pictures the crawl kept (posts.extra's "pictures")."""
 
 
 @dataclass(frozen=True)
@@ -342,7 +344,8 @@ class Coding(Engine):
         sql = (
             "SELECT p.platform, p.post_id, coalesce(a.screen_name, p.account_id),"
             " p.created_at, coalesce(p.text, ''), p.url, p.media_type, p.pic_count,"
-            " p.video_seconds, coalesce(p.is_repost, 0), o.likes, o.comments, o.reposts"
+            " p.video_seconds, coalesce(p.is_repost, 0), o.likes, o.comments, o.reposts,"
+            " CASE WHEN json_valid(p.extra) THEN json_extract(p.extra, '$.pictures') END"
             " FROM posts p LEFT JOIN accounts a"
             " ON a.platform = p.platform AND a.account_id = p.account_id"
             + observation_join("post_observations", "o", "p", ("platform", "post_id"))
@@ -354,8 +357,38 @@ class Coding(Engine):
             if row is not None:
                 values = list(row)
                 values[9] = bool(values[9])  # is_repost, kept as 0/1
+                values[13] = _pictures(values[13])
                 found[key] = PostForCoder(*values)
         return found
+
+    def save_note(
+        self, key: tuple[str, str], codebook: str, coder: str, memo: str, flagged: bool
+    ) -> None:
+        """Keep a coder's memo on a post and whether it is flagged for discussion (replacing
+        what was kept; an empty memo and no flag remove the note)."""
+        with self.transaction():
+            if not memo and not flagged:
+                self.connection.execute(
+                    "DELETE FROM post_notes WHERE platform = ? AND post_id = ? AND codebook = ?"
+                    " AND coder = ?",
+                    (*key, codebook, coder),
+                )
+                return
+            self.connection.execute(
+                "INSERT OR REPLACE INTO post_notes"
+                " (platform, post_id, codebook, coder, memo, flagged, noted_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (*key, codebook, coder, memo, int(flagged), _now()),
+            )
+
+    def notes(self, codebook: str, coder: str) -> dict[tuple[str, str], tuple[str, bool]]:
+        """A coder's notes on posts: (platform, post_id) -> (memo, flagged)."""
+        rows = self.connection.execute(
+            "SELECT platform, post_id, memo, flagged FROM post_notes"
+            " WHERE codebook = ? AND coder = ?",
+            (codebook, coder),
+        )
+        return {(platform, post_id): (memo, bool(flag)) for platform, post_id, memo, flag in rows}
 
     def answers(self, key: tuple[str, str], codebook: str) -> dict[str, Answer]:
         """Every coder's codes of one post with a codebook, by coder."""
@@ -467,4 +500,17 @@ def post_to_code(row: tuple) -> PostToCode:
         tuple(topics.split(_UNIT_SEPARATOR)) if topics else (),
         mentions,
         precision,
+    )
+
+
+def _pictures(listed: str | None) -> tuple[str, ...]:
+    """The web addresses in a JSON list of picture addresses; anything else is left out."""
+    try:
+        urls = json.loads(listed) if listed else []
+    except ValueError:
+        return ()
+    return (
+        tuple(u for u in urls if isinstance(u, str) and u.startswith("https://"))
+        if isinstance(urls, list)
+        else ()
     )

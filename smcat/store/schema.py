@@ -325,6 +325,20 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE rejects ADD COLUMN status INTEGER;
     """,
+    # 9: a coder's note on a post while coding it on the review screen: a memo and a mark
+    # "flag for discussion", apart from the codes (a post can be flagged before it is answered)
+    """
+    CREATE TABLE post_notes (
+        platform TEXT NOT NULL,
+        post_id TEXT NOT NULL,
+        codebook TEXT NOT NULL,
+        coder TEXT NOT NULL,
+        memo TEXT NOT NULL DEFAULT '',
+        flagged INTEGER NOT NULL DEFAULT 0 CHECK (flagged IN (0, 1)),
+        noted_at TEXT NOT NULL,
+        PRIMARY KEY (platform, post_id, codebook, coder)
+    ) WITHOUT ROWID;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 TABLES: tuple[str, ...] = (
@@ -347,6 +361,7 @@ TABLES: tuple[str, ...] = (
     "codebooks",
     "codes",
     "coded_posts",
+    "post_notes",
     "samples",
     "sample_posts",
     "rejects",
