@@ -39,6 +39,7 @@ from tests.test_exchange import CODEBOOK, SUBS, make_posts
 
 KEYS = subcategory_keys(CODEBOOK.coded())
 TOKEN = "test-session-token"
+DOCS = Path(__file__).parent.parent / "docs"  # the README shows the screenshots kept here
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
@@ -357,6 +358,15 @@ def test_the_server_refuses_bad_bodies_and_writes_without_the_token(store: Store
             assert (status, expected) == (expected, status) and words in body, body[:200]
             assert b"Traceback" not in body
         assert store.coded_posts(CODEBOOK.name, "ann") == {}
+        notes = [
+            ({"post": state["post"], "memo": "x" * 2001, "flagged": False}, 400, "over 2000"),
+            ({"post": state["post"], "memo": 1, "flagged": "yes"}, 400, "memo (text)"),
+            ({"post": "weibo:nope", "memo": "", "flagged": True}, 400, "unknown post"),
+        ]
+        for note, expected, words in notes:
+            status, reply = post(address, "/post/1/note", note)
+            assert status == expected and words in reply["error"]
+        assert store.notes(CODEBOOK.name, "ann") == {}
         status, headers, body = raw(address, write_request(good.encode()))
         assert status == 200 and store.coded_posts(CODEBOOK.name, "ann") != {}
         get_page = b"GET /post/1 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
@@ -435,6 +445,8 @@ def test_a_failed_save_says_so_and_keeps_the_answer_to_retry(store: Store, brows
         page.keyboard.press("Enter")
         page.wait_for_selector("#message.error:has-text('not saved')")
         assert page.url.endswith("/post/2") and checked(page) == {"A4", "B3"}
+        page.set_viewport_size({"width": 1366, "height": 768})
+        page.screenshot(path=str(DOCS / "review-save-error.png"))
         assert store.coded_posts(CODEBOOK.name, "ann") == {}
         page.reload()  # the answer and its undo history survive a reload
         assert checked(page) == {"A4", "B3"}
@@ -453,7 +465,6 @@ def test_a_failed_save_says_so_and_keeps_the_answer_to_retry(store: Store, brows
         page.wait_for_url("**/post/1")
 
 
-DOCS = Path(__file__).parent.parent / "docs"  # the README shows the screenshots kept here
 PICTURE = "https://wx1.sinaimg.cn/orj360/0071a1b2ly1hq0example.jpg"
 
 
