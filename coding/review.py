@@ -223,8 +223,9 @@ class Review:
             raise AnswerError(400, "each subcategory's value must be 0 or 1")
         stored = self.store.answers(key, self.codebook.name).get(self.coder)
         if (stored.coded_at if stored else "") != payload.get("based_on", ""):
-            when = stored.coded_at[:19].replace("T", " ") if stored else "never"
-            raise AnswerError(409, f"this post's answer was saved elsewhere (at {when} UTC), "
+            posted = self.store.posts_for_coders([key])[key].created_at
+            when = shown_time(stored.coded_at, posted) if stored else "never"
+            raise AnswerError(409, f"this post's answer was saved elsewhere (at {when}), "
                                    "perhaps in another tab: reload to see it")  # fmt: skip
         write_codes(self.store, self.codebook, self.coder, {key: dict(values)})
         return self.store.answers(key, self.codebook.name)[self.coder].coded_at

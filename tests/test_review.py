@@ -107,7 +107,7 @@ def test_answers_are_checked_before_they_are_stored(store: Store) -> None:
         status, reply = answer(address, 1, state)
         assert status == 200 and reply["coded"] == 1
         status, reply = answer(address, 1, state)  # a second tab, still on the answer before
-        assert status == 409 and "reload" in reply["error"]
+        assert status == 409 and "reload" in reply["error"] and "+08:00)" in reply["error"]
         assert get(address, "/") == (303, "/post/2")
         status, listing = get(address, "/batch")
         assert status == 200 and listing.count("<tr") == 12 and listing.count("✓") == 1
@@ -421,12 +421,12 @@ def test_the_review_command_asks_a_token_beyond_this_machine(smcat, tmp_path: Pa
         server.wait(10)
 
 
-def press_with_input_method(page, code: str) -> None:
+def press_with_input_method(page, code: str, shift: bool = False) -> None:
     """A key pressed while a Chinese input method is on: the page sees key "Process"."""
     page.evaluate(
-        "code => document.dispatchEvent(new KeyboardEvent('keydown', "
-        "{key: 'Process', code, keyCode: 229, bubbles: true}))",
-        code,
+        "([code, shiftKey]) => document.dispatchEvent(new KeyboardEvent('keydown', "
+        "{key: 'Process', code, shiftKey, keyCode: 229, bubbles: true}))",
+        [code, shift],
     )
 
 
@@ -481,7 +481,8 @@ def test_definitions_memo_flag_filters_and_pictures_at_hand(
     posts = store.post_keys()[:4]
     picture_post = {"platform": "weibo", "post_id": posts[0][1], "account_id": "5001000001",
                     "created_at": "2025-10-01T10:00:00+08:00", "text": "转发抽奖 送三台新手机",
-                    "pic_count": 1, "extra": {"pictures": [PICTURE]}}  # fmt: skip
+                    "pic_count": 1, "extra": {"pictures": [PICTURE.replace("https", "http"),
+                                                           "javascript:alert(1)"]}}  # fmt: skip
     store.upsert_posts([picture_post])
     review = coder_review(store, CODEBOOK, posts, coder="ann", blind=True)
     fetched: list[str] = []
@@ -506,6 +507,11 @@ def test_definitions_memo_flag_filters_and_pictures_at_hand(
         page.screenshot(path=str(DOCS / "review-definition.png"))
         page.keyboard.press("!")
         page.wait_for_selector("#message:has-text('flagged for discussion')")
+        page.keyboard.press("!")
+        page.wait_for_selector("#message:has-text('flag taken off')")
+        press_with_input_method(page, "Digit1", shift=True)  # ! with the input method on
+        page.wait_for_selector("#message:has-text('flagged for discussion')")
+        assert "B1" not in checked(page)
         page.keyboard.press("/")
         page.keyboard.type("送手机算 B3 还是 C4? 问导师")
         page.keyboard.press("Escape")

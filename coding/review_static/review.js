@@ -112,6 +112,8 @@
   function keyOf(event) {
     if (event.key !== "Process" && event.key !== "Unidentified") return event.key;
     const code = event.code || "";
+    if (event.shiftKey && code === "Digit1") return "!";
+    if (code === "Slash") return event.shiftKey ? "?" : "/";
     if (/^Key[A-Z]$/.test(code)) return code.slice(3).toLowerCase();
     if (/^Digit[0-9]$/.test(code)) return code.slice(5);
     if (code === "Enter" || event.keyCode === 13) return "Enter";

@@ -504,13 +504,13 @@ def post_to_code(row: tuple) -> PostToCode:
 
 
 def _pictures(listed: str | None) -> tuple[str, ...]:
-    """The web addresses in a JSON list of picture addresses; anything else is left out."""
+    """The web addresses in a JSON list of picture addresses, as https (the platforms' image
+    servers answer both, and the review screen loads only https); anything else is left out."""
     try:
         urls = json.loads(listed) if listed else []
     except ValueError:
         return ()
-    return (
-        tuple(u for u in urls if isinstance(u, str) and u.startswith("https://"))
-        if isinstance(urls, list)
-        else ()
-    )
+    if not isinstance(urls, list):
+        return ()
+    secure = (u.replace("http://", "https://", 1) for u in urls if isinstance(u, str))
+    return tuple(u for u in secure if u.startswith("https://"))
