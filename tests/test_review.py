@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 import os
@@ -240,6 +241,8 @@ def test_blind_double_coding_then_adjudication_gives_gold(store: Store, browser)
         page.keyboard.press(KEYS["B2"])
         page.keyboard.press("Enter")  # B7 is not decided yet
         page.wait_for_selector("#message.error:has-text('decide disputed subcategory B7')")
+        page.set_viewport_size({"width": 1366, "height": 768})
+        page.screenshot(path=str(DOCS / "review-adjudication.png"))
         assert store.coded_posts(CODEBOOK.name, GOLD).get(posts[1]) is None
         page.keyboard.press(KEYS["B7"])  # 1, then 0: decided
         page.keyboard.press(KEYS["B7"])
@@ -466,6 +469,9 @@ def test_a_failed_save_says_so_and_keeps_the_answer_to_retry(store: Store, brows
 
 
 PICTURE = "https://wx1.sinaimg.cn/orj360/0071a1b2ly1hq0example.jpg"
+PNG = base64.b64decode(  # a 1x1 picture, standing in for the platform's thumbnail
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+)
 
 
 def in_view(page, selector: str) -> bool:
@@ -488,8 +494,14 @@ def test_definitions_memo_flag_filters_and_pictures_at_hand(
     fetched: list[str] = []
     with serving(review) as address:
         page = browser.new_page(viewport={"width": 1366, "height": 768})
-        page.route("https://wx1.sinaimg.cn/**", lambda route: (
-            fetched.append(route.request.url), route.fulfill(status=404)))  # fmt: skip
+        problems: list[str] = []  # a script or style the page's own policy refuses shows here
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+
+        def platform(route) -> None:
+            fetched.append(route.request.url)
+            route.fulfill(body=PNG, content_type="image/png")
+
+        page.route("https://wx1.sinaimg.cn/**", platform)
         page.goto(f"{address}/post/1")
         page.keyboard.press(KEYS["C6"])  # the last subcategory: its definition beside the post
         definition = page.locator("#definition [data-def=C6]")
@@ -533,6 +545,7 @@ def test_definitions_memo_flag_filters_and_pictures_at_hand(
         assert page.locator("#batch tr").count() == 1  # ann's answer to post 1
         page.goto(f"{address}/batch?account=nobody")
         assert page.locator("#batch tr").count() == 0
+    assert problems == []
     assert store.notes(CODEBOOK.name, "ann") == {posts[0]: ("送手机算 B3 还是 C4? 问导师", True)}
     exported = smcat("db", "export", "post_notes", "--db", str(store.path))
     assert exported.returncode == 0 and "送手机算 B3 还是 C4? 问导师" in exported.stdout
