@@ -28,6 +28,7 @@ from coding.exchange import (
 from coding.queue import uncertain_first
 from coding.reliability import reliability_data, reliability_table
 from coding.review import (
+    LOCAL_HOSTS,
     LOOPBACK,
     adjudication_review,
     check_port_free,
@@ -540,6 +541,10 @@ def review_command(
     model: Annotated[
         str, typer.Option(help="With --queue uncertain: the trained model, or latest.")
     ] = LATEST,
+    show_machine: Annotated[
+        bool,
+        typer.Option("--show-machine", help="With --adjudicate: show the machine's suggestions."),
+    ] = False,
     codebook_file: CodebookFile = None,
     host: Annotated[str, typer.Option(help="Address to listen on (keep it local).")] = LOOPBACK,
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8765,
@@ -553,14 +558,17 @@ def review_command(
     subcategory, Enter saves the answer and goes on, arrows move, u undoes; every answer is
     stored at once. With --adjudicate, it shows only the posts the coders disagree on, each
     coder's answer beside it, and stores the decisions as coder gold (the posts they all
-    agreed on are stored as gold at the start). Several coders can each run one, on other
-    ports, against the same database. Ctrl+C stops it."""
+    agreed on are stored as gold at the start); a disputed subcategory must be decided before
+    the post is saved, and the machine's suggestions are hidden unless --show-machine. Several
+    coders can each run one, on other ports, against the same database. Ctrl+C stops it."""
     if adjudicate == (coder is not None):
         raise SmcatError("name the coder with --coder NAME, or pass --adjudicate (not both)")
     if sample is not None and draw is not None:
         raise SmcatError("pass --sample ID or --draw N, not both")
     if queue not in ("drawn", "uncertain"):
         raise SmcatError(f"--queue is drawn or uncertain, not {queue!r}")
+    if show_machine and (blind or not adjudicate):
+        raise SmcatError("--show-machine is for --adjudicate without --blind: drop one")
     with naming_options(**_OPTIONS):
         address = check_port_free(host, port)
     store = Store.open(settings(db=db).db)
@@ -568,7 +576,10 @@ def review_command(
     try:
         if coder is None:  # --adjudicate (checked above)
             session, agreed = adjudication_review(
-                store, book.name, choose_people(store, book.name, between)
+                store,
+                book.name,
+                choose_people(store, book.name, between),
+                show_machine=show_machine,
             )
             stdout.print(f"{agreed} posts all coders agreed on are stored as gold; "
                          f"{len(session.posts)} to decide")  # fmt: skip
@@ -582,8 +593,13 @@ def review_command(
                 trained = load_model(store, choose_model(store, book.name, model))
                 posts = uncertain_first(store, trained, book, posts)
             session = coder_review(store, book, posts, coder=coder, blind=blind)
+        app = create_app(session, hosts=[host], url_token=host not in LOCAL_HOSTS)
+        if host not in LOCAL_HOSTS:
+            address += f"?token={app.state.token}"
+            stderr.print(f"warning: the review screen listens on {escape(host)}, beyond this "
+                         "machine; only the address below, with its token, opens it")  # fmt: skip
         stdout.print(f"review screen for {session.coder}: {address} (Ctrl+C to stop)")
-        serve(create_app(session, hosts=[host]), host, port)
+        serve(app, host, port)
     finally:
         store.close()
 

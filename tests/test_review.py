@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -22,6 +24,7 @@ import pytest
 import uvicorn
 
 from coding.accuracy import accuracy_table, gold_pairs
+from coding.exchange import write_codes
 from coding.reliability import reliability_table
 from coding.review import (
     Review,
@@ -36,6 +39,8 @@ from smcat.store import Store
 from tests.test_exchange import CODEBOOK, SUBS, make_posts
 
 KEYS = subcategory_keys(CODEBOOK.coded())
+TOKEN = "test-session-token"
+DOCS = Path(__file__).parent.parent / "docs"  # the README shows the screenshots kept here
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
@@ -59,9 +64,10 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 
 def post(address: str, path: str, body: object, content_type: str = "application/json"):
-    """POST a body to the app: (status, JSON reply)."""
+    """POST a body to the app with the session's token: (status, JSON reply)."""
     data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
-    request = urllib.request.Request(address + path, data, {"Content-Type": content_type})
+    headers = {"Content-Type": content_type, "X-Smcat-Token": TOKEN}
+    request = urllib.request.Request(address + path, data, headers)
     try:
         with urllib.request.urlopen(request) as response:
             return response.status, json.load(response)
@@ -102,7 +108,7 @@ def test_answers_are_checked_before_they_are_stored(store: Store) -> None:
         status, reply = answer(address, 1, state)
         assert status == 200 and reply["coded"] == 1
         status, reply = answer(address, 1, state)  # a second tab, still on the answer before
-        assert status == 409 and "reload" in reply["error"]
+        assert status == 409 and "reload" in reply["error"] and "+08:00)" in reply["error"]
         assert get(address, "/") == (303, "/post/2")
         status, listing = get(address, "/batch")
         assert status == 200 and listing.count("<tr") == 12 and listing.count("✓") == 1
@@ -111,13 +117,18 @@ def test_answers_are_checked_before_they_are_stored(store: Store) -> None:
 
 
 @contextmanager
-def serving(review: Review) -> Iterator[str]:
+def serving(review: Review, url_token: bool = False) -> Iterator[str]:
     """The review app on a free loopback port, in a thread; its address."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     server = uvicorn.Server(
-        uvicorn.Config(create_app(review), host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.Config(
+            create_app(review, token=TOKEN, url_token=url_token),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -145,6 +156,14 @@ def browser():
 def checked(page) -> set[str]:
     return set(
         page.eval_on_selector_all("input[data-sub]:checked", "els => els.map(e => e.dataset.sub)")
+    )
+
+
+def undecided(page) -> set[str]:
+    return set(
+        page.eval_on_selector_all(
+            "input[data-sub]", "els => els.filter(e => e.indeterminate).map(e => e.dataset.sub)"
+        )
     )
 
 
@@ -217,8 +236,16 @@ def test_blind_double_coding_then_adjudication_gives_gold(store: Store, browser)
         page.wait_for_url("**/post/1")
         disputed = page.locator("td.other.disputed")
         assert sorted(disputed.all_inner_texts()) == ["ann=0", "ann=1", "bo=0", "bo=1"]
-        assert checked(page) == set()  # disputed cells start empty, agreed ones as agreed
+        assert checked(page) == set()  # disputed cells start undecided, agreed ones as agreed
+        assert undecided(page) == {"B2", "B7"}
         page.keyboard.press(KEYS["B2"])
+        page.keyboard.press("Enter")  # B7 is not decided yet
+        page.wait_for_selector("#message.error:has-text('decide disputed subcategory B7')")
+        page.set_viewport_size({"width": 1366, "height": 768})
+        page.screenshot(path=str(DOCS / "review-adjudication.png"))
+        assert store.coded_posts(CODEBOOK.name, GOLD).get(posts[1]) is None
+        page.keyboard.press(KEYS["B7"])  # 1, then 0: decided
+        page.keyboard.press(KEYS["B7"])
         page.keyboard.press("Enter")
         page.wait_for_selector("#message:has-text('last post')")
     gold = {key: values_of(store, GOLD, key) for key in posts}
@@ -257,3 +284,268 @@ def test_the_review_command_serves_and_says_what_is_wrong(smcat, tmp_path: Path)
     finally:
         server.terminate()
         server.wait(10)
+
+
+def disputed_store(store: Store) -> list[tuple[str, str]]:
+    """Two coders' answers on three posts; they disagree on B2 and B7 of the second."""
+    posts = store.post_keys()[:3]
+    plans = {"ann": [{"B1"}, {"B2"}, set()], "bo": [{"B1"}, {"B7"}, set()]}
+    for coder, plan in plans.items():
+        answers = {
+            key: {sub: int(sub in ones) for sub in SUBS}
+            for key, ones in zip(posts, plan, strict=True)
+        }
+        write_codes(store, CODEBOOK, coder, answers)
+    return posts
+
+
+def page_state_of(html: str) -> dict:
+    """The state a review page hands its script."""
+    return json.loads(re.search(r'<script id="state"[^>]*>(.*?)</script>', html, re.S)[1])
+
+
+def test_adjudication_is_blind_and_refuses_an_undecided_disputed_cell(store: Store) -> None:
+    posts = disputed_store(store)
+    review, _ = adjudication_review(store, CODEBOOK.name, ["ann", "bo"])
+    with serving(review) as address:
+        status, html = get(address, "/post/1")
+        state = page_state_of(html)
+        assert status == 200 and state["mode"] == "adjudicate"
+        assert state["suggested"] == [] and "<mark" not in html  # no suggestion, no evidence
+        assert '<td class="note"></td>' in html and html.count('<td class="note">') == len(SUBS)
+        assert state["values"]["B2"] is None and state["values"]["B7"] is None
+        status, reply = answer(address, 1, state)  # as sent by a page that decided nothing
+        assert status == 400 and "decide disputed subcategory B2" in reply["error"]
+        status, reply = answer(address, 1, state, values={**state["values"], "B2": 1, "B7": 0})
+        assert status == 200
+    assert values_of(store, GOLD, posts[1])["B2"] == 1
+    shown, _ = adjudication_review(store, CODEBOOK.name, ["ann", "bo"], show_machine=True)
+    machine = store.answers(posts[1], CODEBOOK.name)[CODEBOOK.coder]
+    assert shown.page_state(0)["suggested"] == sorted(machine.codes) != []  # opt-in shows them
+
+
+def raw(address: str, request: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Send bytes as they are to the app: (status, headers, body)."""
+    host, port = address.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port))) as connection:
+        connection.sendall(request)
+        reply = b""
+        while chunk := connection.recv(65536):
+            reply += chunk
+    head, _, body = reply.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines[1:])
+    return int(lines[0].split()[1]), {k.lower(): v for k, v in headers.items()}, body
+
+
+def write_request(body: bytes, token: str = TOKEN, length: int | None = None) -> bytes:
+    return (f"POST /post/1 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            f"X-Smcat-Token: {token}\r\nContent-Length: {len(body) if length is None else length}"
+            "\r\nConnection: close\r\n\r\n").encode() + body  # fmt: skip
+
+
+def test_the_server_refuses_bad_bodies_and_writes_without_the_token(store: Store) -> None:
+    review = coder_review(store, CODEBOOK, store.post_keys(), coder="ann", blind=False)
+    state = review.page_state(0)
+    good = json.dumps({"post": state["post"], "values": state["values"], "based_on": ""})
+    with serving(review) as address:
+        cases = [
+            (write_request(b'{"post": "\xff\xfe"}'), 400, b"not JSON in UTF-8"),
+            (write_request(b"[" * 30_000 + b"]" * 30_000), 400, b"not JSON in UTF-8"),
+            (write_request(b"{}", length=10**9), 413, b"over"),
+            (write_request(good.encode(), token="guessed"), 403, b"reload it"),
+            (write_request(good.encode(), token=""), 403, b"reload it"),
+        ]
+        for request, expected, words in cases:
+            status, headers, body = raw(address, request)
+            assert (status, expected) == (expected, status) and words in body, body[:200]
+            assert b"Traceback" not in body
+        assert store.coded_posts(CODEBOOK.name, "ann") == {}
+        notes = [
+            ({"post": state["post"], "memo": "x" * 2001, "flagged": False}, 400, "over 2000"),
+            ({"post": state["post"], "memo": 1, "flagged": "yes"}, 400, "memo (text)"),
+            ({"post": "weibo:nope", "memo": "", "flagged": True}, 400, "unknown post"),
+        ]
+        for note, expected, words in notes:
+            status, reply = post(address, "/post/1/note", note)
+            assert status == expected and words in reply["error"]
+        assert store.notes(CODEBOOK.name, "ann") == {}
+        status, headers, body = raw(address, write_request(good.encode()))
+        assert status == 200 and store.coded_posts(CODEBOOK.name, "ann") != {}
+        get_page = b"GET /post/1 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+        status, headers, body = raw(address, get_page)
+        assert status == 200 and headers["x-frame-options"] == "DENY"
+        assert "frame-ancestors 'none'" in headers["content-security-policy"]
+        assert "script-src 'self'" in headers["content-security-policy"]
+
+
+def test_beyond_this_machine_every_request_needs_the_token(store: Store) -> None:
+    review = coder_review(store, CODEBOOK, store.post_keys(), coder="ann", blind=False)
+    with serving(review, url_token=True) as address:
+        status, headers, body = raw(address, b"GET /post/1 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                             b"Connection: close\r\n\r\n")  # fmt: skip
+        assert status == 403 and b"?token=" in body and "x-frame-options" in headers
+        opening = f"GET /post/1?token={TOKEN} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close"
+        status, headers, _ = raw(address, f"{opening}\r\n\r\n".encode())
+        assert status == 200 and "HttpOnly" in headers["set-cookie"]
+        cookie = headers["set-cookie"].split(";")[0]
+        status, _, _ = raw(address, f"GET /batch HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: {cookie}"
+                                    "\r\nConnection: close\r\n\r\n".encode())  # fmt: skip
+        assert status == 200
+
+
+def test_the_review_command_asks_a_token_beyond_this_machine(smcat, tmp_path: Path) -> None:
+    make_posts(tmp_path / "study.db", n=3).close()
+    wrong = smcat("code", "review", "--coder", "ann", "--show-machine", "--db", "study.db")
+    assert wrong.returncode == 1 and "--show-machine is for --adjudicate" in wrong.stderr
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.2", 0))  # loopback still, but not an address the screen trusts
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "smcat", "code", "review", "--coder", "ann", "--host", "127.0.0.2",
+         "--port", str(port), "--db", "study.db"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        line = server.stdout.readline()
+        address, token = re.search(r"(http://127.0.0.2:\d+/)\?token=(\S+)", line).groups()
+        assert "warning: the review screen listens on 127.0.0.2" in server.stderr.readline()
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                assert get(address.rstrip("/"), "/post/1")[0] == 403
+                break
+            except ConnectionRefusedError:
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+        assert get(address.rstrip("/"), f"/post/1?token={token}")[0] == 200
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def press_with_input_method(page, code: str, shift: bool = False) -> None:
+    """A key pressed while a Chinese input method is on: the page sees key "Process"."""
+    page.evaluate(
+        "([code, shiftKey]) => document.dispatchEvent(new KeyboardEvent('keydown', "
+        "{key: 'Process', code, shiftKey, keyCode: 229, bubbles: true}))",
+        [code, shift],
+    )
+
+
+def test_a_failed_save_says_so_and_keeps_the_answer_to_retry(store: Store, browser) -> None:
+    posts = store.post_keys()[:3]
+    review = coder_review(store, CODEBOOK, posts, coder="ann", blind=True)
+    with serving(review) as address:
+        page = browser.new_page()
+        page.goto(f"{address}/post/2")
+        assert re.fullmatch(r"2025-10-\d\d 10:00 \+08:00", page.locator("#posted").inner_text())
+        press_with_input_method(page, "KeyQ")  # A4's key, through the input method
+        press_with_input_method(page, f"Digit{KEYS['B3']}")
+        assert checked(page) == {"A4", "B3"}
+        page.route("**/post/2", lambda route: route.abort()
+                   if route.request.method == "POST" else route.continue_())  # fmt: skip
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#message.error:has-text('not saved')")
+        assert page.url.endswith("/post/2") and checked(page) == {"A4", "B3"}
+        page.set_viewport_size({"width": 1366, "height": 768})
+        page.screenshot(path=str(DOCS / "review-save-error.png"))
+        assert store.coded_posts(CODEBOOK.name, "ann") == {}
+        page.reload()  # the answer and its undo history survive a reload
+        assert checked(page) == {"A4", "B3"}
+        page.keyboard.press("u")
+        assert checked(page) == {"A4"}
+        page.unroute("**/post/2")
+        press_with_input_method(page, "Enter")  # Enter works again: the retry saves
+        page.wait_for_url("**/post/3")
+        assert values_of(store, "ann", posts[1]) == {sub: int(sub == "A4") for sub in SUBS}
+        assert re.search(r"answered \d{4}-\d\d-\d\d \d\d:\d\d \+08:00", page.goto(
+            f"{address}/post/2").text())  # fmt: skip
+        page.goto(f"{address}/post/3")
+        page.keyboard.press("Enter")  # the last post, with post 1 still unanswered
+        page.wait_for_selector("#message:has-text('still unanswered')")
+        page.click("#message a")
+        page.wait_for_url("**/post/1")
+
+
+PICTURE = "https://wx1.sinaimg.cn/orj360/0071a1b2ly1hq0example.jpg"
+PNG = base64.b64decode(  # a 1x1 picture, standing in for the platform's thumbnail
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+)
+
+
+def in_view(page, selector: str) -> bool:
+    """Whether the element is wholly inside the window, as it is now scrolled."""
+    box = page.locator(selector).bounding_box()
+    size = page.viewport_size
+    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= size["height"]
+
+
+def test_definitions_memo_flag_filters_and_pictures_at_hand(
+    store: Store, browser, tmp_path: Path, smcat
+) -> None:
+    posts = store.post_keys()[:4]
+    picture_post = {"platform": "weibo", "post_id": posts[0][1], "account_id": "5001000001",
+                    "created_at": "2025-10-01T10:00:00+08:00", "text": "转发抽奖 送三台新手机",
+                    "pic_count": 1, "extra": {"pictures": [PICTURE.replace("https", "http"),
+                                                           "javascript:alert(1)"]}}  # fmt: skip
+    store.upsert_posts([picture_post])
+    review = coder_review(store, CODEBOOK, posts, coder="ann", blind=True)
+    fetched: list[str] = []
+    with serving(review) as address:
+        page = browser.new_page(viewport={"width": 1366, "height": 768})
+        problems: list[str] = []  # a script or style the page's own policy refuses shows here
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+
+        def platform(route) -> None:
+            fetched.append(route.request.url)
+            route.fulfill(body=PNG, content_type="image/png")
+
+        page.route("https://wx1.sinaimg.cn/**", platform)
+        page.goto(f"{address}/post/1")
+        page.keyboard.press(KEYS["C6"])  # the last subcategory: its definition beside the post
+        definition = page.locator("#definition [data-def=C6]")
+        c6 = next(sub for sub in CODEBOOK.coded() if sub.id == "C6")
+        assert definition.is_visible() and c6.definition[:20] in definition.inner_text()
+        assert in_view(page, "#definition [data-def=C6]") and in_view(page, "#text")
+        page.locator("tr[data-sub=C6]").scroll_into_view_if_needed()
+        assert in_view(page, "#text") and in_view(page, "#definition")
+        assert page.locator("label[for=c-C6]").get_attribute("title") == c6.definition
+        assert fetched == []  # pictures leave the machine only when asked for
+        page.click("#show-pictures")
+        page.wait_for_function("document.querySelector('#pictures img').src !== ''")
+        page.wait_for_timeout(200)
+        assert fetched == [PICTURE]
+        page.screenshot(path=str(DOCS / "review-definition.png"))
+        page.keyboard.press("!")
+        page.wait_for_selector("#message:has-text('flagged for discussion')")
+        page.keyboard.press("!")
+        page.wait_for_selector("#message:has-text('flag taken off')")
+        press_with_input_method(page, "Digit1", shift=True)  # ! with the input method on
+        page.wait_for_selector("#message:has-text('flagged for discussion')")
+        assert "B1" not in checked(page)
+        page.keyboard.press("/")
+        page.keyboard.type("送手机算 B3 还是 C4? 问导师")
+        page.keyboard.press("Escape")
+        page.wait_for_selector("#message:has-text('memo kept')")
+        page.screenshot(path=str(DOCS / "review-memo-flag.png"))
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/post/2")
+        assert "media not kept" in page.locator("#media").inner_text()  # pic_count, no addresses
+        page.reload()
+        page.goto(f"{address}/post/1")
+        assert page.locator("#flagged").is_checked()
+        assert page.locator("#memo").input_value() == "送手机算 B3 还是 C4? 问导师"
+        page.goto(f"{address}/batch?show=flagged")
+        assert page.locator("#batch tr").count() == 1 and "问导师" in page.inner_text("#batch")
+        page.screenshot(path=str(DOCS / "review-batch-filters.png"))
+        page.goto(f"{address}/batch?show=unanswered")
+        assert page.locator("#batch tr").count() == 3
+        page.goto(f"{address}/batch?sub=C6")
+        assert page.locator("#batch tr").count() == 1  # ann's answer to post 1
+        page.goto(f"{address}/batch?account=nobody")
+        assert page.locator("#batch tr").count() == 0
+    assert problems == []
+    assert store.notes(CODEBOOK.name, "ann") == {posts[0]: ("送手机算 B3 还是 C4? 问导师", True)}
+    exported = smcat("db", "export", "coder_notes", "--db", str(store.path))
+    assert exported.returncode == 0 and "送手机算 B3 还是 C4? 问导师" in exported.stdout

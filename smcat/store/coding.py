@@ -98,6 +98,8 @@ class PostForCoder:
     likes: int | None = None
     comments: int | None = None
     reposts: int | None = None
+    pictures: tuple[str, ...] = ()
+    """The addresses of the post's pictures the crawl kept (posts.extra's "pictures")."""
 
 
 @dataclass(frozen=True)
@@ -355,26 +357,23 @@ class Coding(Engine):
     def save_notes(
         self, codebook: str, coder: str, notes: Mapping[tuple[str, str], str], noted_at: str
     ) -> None:
-        """A coder's notes on posts, replacing earlier ones; an empty note removes the post's."""
-        kept = [(*key, codebook, coder, note, noted_at) for key, note in notes.items() if note]
-        gone = [(*key, codebook, coder) for key, note in notes.items() if not note]
+        """A coder's notes on posts (a sheet's), replacing earlier ones and keeping each post's
+        flag; an empty note on an unflagged post removes what was kept."""
+        rows = [(*key, codebook, coder, note, noted_at) for key, note in notes.items()]
         with self.transaction():
             self.connection.executemany(
                 "INSERT INTO coder_notes (platform, post_id, codebook, coder, note, noted_at)"
                 " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (platform, post_id, codebook, coder)"
                 " DO UPDATE SET note = excluded.note, noted_at = excluded.noted_at",
-                kept,
+                rows,
             )
-            self.connection.executemany(
-                "DELETE FROM coder_notes WHERE platform = ? AND post_id = ? AND codebook = ?"
-                " AND coder = ?",
-                gone,
-            )
+            self._drop_empty_notes()
 
     def coder_notes(self, codebook: str, coder: str) -> dict[tuple[str, str], str]:
         """A coder's notes on posts: (platform, post_id) -> note."""
         rows = self.connection.execute(
-            "SELECT platform, post_id, note FROM coder_notes WHERE codebook = ? AND coder = ?",
+            "SELECT platform, post_id, note FROM coder_notes"
+            " WHERE codebook = ? AND coder = ? AND note != ''",
             (codebook, coder),
         )
         return {(platform, post_id): note for platform, post_id, note in rows}
@@ -409,7 +408,8 @@ class Coding(Engine):
         sql = (
             "SELECT p.platform, p.post_id, coalesce(a.screen_name, p.account_id),"
             " p.created_at, coalesce(p.text, ''), p.url, p.media_type, p.pic_count,"
-            " p.video_seconds, coalesce(p.is_repost, 0), o.likes, o.comments, o.reposts"
+            " p.video_seconds, coalesce(p.is_repost, 0), o.likes, o.comments, o.reposts,"
+            " CASE WHEN json_valid(p.extra) THEN json_extract(p.extra, '$.pictures') END"
             " FROM posts p LEFT JOIN accounts a"
             " ON a.platform = p.platform AND a.account_id = p.account_id"
             + observation_join("post_observations", "o", "p", ("platform", "post_id"))
@@ -421,8 +421,35 @@ class Coding(Engine):
             if row is not None:
                 values = list(row)
                 values[9] = bool(values[9])  # is_repost, kept as 0/1
+                values[13] = _pictures(values[13])
                 found[key] = PostForCoder(*values)
         return found
+
+    def save_note(
+        self, key: tuple[str, str], codebook: str, coder: str, memo: str, flagged: bool
+    ) -> None:
+        """Keep a coder's memo on a post and whether it is flagged for discussion (replacing
+        what was kept; an empty memo and no flag remove the note)."""
+        with self.transaction():
+            self.connection.execute(
+                "INSERT OR REPLACE INTO coder_notes"
+                " (platform, post_id, codebook, coder, note, flagged, noted_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (*key, codebook, coder, memo, int(flagged), _now()),
+            )
+            self._drop_empty_notes()
+
+    def _drop_empty_notes(self) -> None:
+        self.connection.execute("DELETE FROM coder_notes WHERE note = '' AND flagged = 0")
+
+    def notes(self, codebook: str, coder: str) -> dict[tuple[str, str], tuple[str, bool]]:
+        """A coder's notes on posts: (platform, post_id) -> (memo, flagged)."""
+        rows = self.connection.execute(
+            "SELECT platform, post_id, note, flagged FROM coder_notes"
+            " WHERE codebook = ? AND coder = ?",
+            (codebook, coder),
+        )
+        return {(platform, post_id): (memo, bool(flag)) for platform, post_id, memo, flag in rows}
 
     def answers(self, key: tuple[str, str], codebook: str) -> dict[str, Answer]:
         """Every coder's codes of one post with a codebook, by coder."""
@@ -611,3 +638,16 @@ def post_to_code(row: tuple) -> PostToCode:
         mentions,
         precision,
     )
+
+
+def _pictures(listed: str | None) -> tuple[str, ...]:
+    """The web addresses in a JSON list of picture addresses, as https (the platforms' image
+    servers answer both, and the review screen loads only https); anything else is left out."""
+    try:
+        urls = json.loads(listed) if listed else []
+    except ValueError:
+        return ()
+    if not isinstance(urls, list):
+        return ()
+    secure = (u.replace("http://", "https://", 1) for u in urls if isinstance(u, str))
+    return tuple(u for u in secure if u.startswith("https://"))

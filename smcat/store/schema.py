@@ -360,15 +360,18 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (coder, subcategory)
     ) WITHOUT ROWID;
     """,
-    # 10: a coder's note on a post (the 备注 column of a coding sheet), kept apart from the
-    # codes so that the machine's batch writes of coded_posts stay as they are
+    # 10: a coder's note on a post, kept apart from the codes (so that the machine's batch
+    # writes of coded_posts stay as they are, and a post can be flagged before it is answered):
+    # a memo (the review screen's, or the 备注 column of a coding sheet) and a mark "flag for
+    # discussion"
     """
     CREATE TABLE coder_notes (
         platform TEXT NOT NULL,
         post_id TEXT NOT NULL,
         codebook TEXT NOT NULL,
         coder TEXT NOT NULL,
-        note TEXT NOT NULL,
+        note TEXT NOT NULL DEFAULT '',
+        flagged INTEGER NOT NULL DEFAULT 0 CHECK (flagged IN (0, 1)),
         noted_at TEXT NOT NULL,
         PRIMARY KEY (platform, post_id, codebook, coder)
     ) WITHOUT ROWID;
