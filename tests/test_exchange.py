@@ -508,6 +508,21 @@ def test_notes_are_kept_on_import_and_exported_again(store: Store, tmp_path: Pat
     assert exported[keys[1]].value == "=问老师" and exported[keys[1]].data_type == "s"  # text
 
 
+def test_a_memo_on_the_screen_and_a_note_on_a_sheet_are_one_note(store: Store) -> None:
+    first, second = store.post_keys()[:2]
+    # a memo typed on the review screen, with the post flagged for discussion
+    store.save_note(first, CODEBOOK.name, "alice", "二维码算不算外链？", True)
+    assert store.coder_notes(CODEBOOK.name, "alice") == {first: "二维码算不算外链？"}
+    # the sheet's 备注 replaces the text and keeps the flag; emptied, the flag still holds
+    store.save_notes(CODEBOOK.name, "alice", {first: "算C6"}, "2025-12-01T10:00:00+08:00")
+    assert store.notes(CODEBOOK.name, "alice") == {first: ("算C6", True)}
+    store.save_notes(CODEBOOK.name, "alice", {first: "", second: ""}, "2025-12-01T11:00:00+08:00")
+    assert store.notes(CODEBOOK.name, "alice") == {first: ("", True)}
+    assert store.coder_notes(CODEBOOK.name, "alice") == {}  # no empty 备注 on the next sheet
+    store.save_note(first, CODEBOOK.name, "alice", "", False)  # unflagged, nothing is kept
+    assert store.notes(CODEBOOK.name, "alice") == {}
+
+
 def test_export_decisions_gives_a_coders_browser_codes_back_as_a_sheet(smcat, tmp_path) -> None:
     with make_posts(tmp_path / "study.db") as store:
         keys = store.post_keys()[:4]
