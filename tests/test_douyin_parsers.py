@@ -47,6 +47,10 @@ def test_post_list_page_reads_counts_media_topics_and_paging():
     assert (sale.media_type, sale.video_seconds, sale.pic_count) == ("video", 15.2, None)
     assert (note.media_type, note.pic_count, note.video_seconds) == ("image", 4, None)
     assert note.url == "https://www.douyin.com/note/7430000000000000103"
+    # an image post's pictures, for the review screen: the first address of each image
+    images = fixture("user/posts_lankou_p1.json")["aweme_list"][2]["images"]
+    assert note.extra["pictures"] == [image["url_list"][0] for image in images]
+    assert "pictures" not in sale.extra
     assert (sale.likes, sale.comments, sale.shares, sale.collects) == (23456, 1890, 902, 3310)
     assert sale.plays is None and sale.region == "广东"
     assert sale.account_id == LANKOU and sale.extra["video_tags"] == ["美妆", "护肤"]

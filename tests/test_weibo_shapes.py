@@ -208,3 +208,25 @@ def test_a_pseudonymised_crawl_keeps_that_a_comment_had_a_picture_but_not_its_ur
         extra = json.loads(rows[0][0])
         assert extra["has_image"] is True
         assert ("image" in extra) == (pseudonymizer is None)
+
+
+def test_a_post_s_pictures_reach_the_coder_from_either_api(tmp_path) -> None:
+    # m.weibo.cn lists a post's pictures in pics, weibo.com in pic_infos ordered by pic_ids:
+    # both give the same thumbnails, in order, and the review screen reads them from the store
+    mobile = parse_timeline(load("mobile/timeline_5001000002_p1.json"), FETCHED).posts
+    web = parse_mymblog(load("web/mymblog_5001000002_p1.json"), FETCHED).posts
+    pictures = {post.post_id: post.extra.get("pictures") for post in mobile}
+    assert pictures == {post.post_id: post.extra.get("pictures") for post in web}
+    cards = load("mobile/timeline_5001000002_p1.json")["data"]["cards"]
+    listed = {card["mblog"]["id"]: [pic["url"] for pic in card["mblog"].get("pics") or []]
+              for card in cards if "mblog" in card}  # fmt: skip
+    for post_id, urls in listed.items():
+        assert pictures[post_id] == (urls or None)
+    assert sum(bool(urls) for urls in listed.values()) >= 2
+    with Store.open(tmp_path / "pictures.db") as store:
+        writer = ItemWriter(store, None)
+        for post in mobile:
+            writer.add(post)
+        writer.flush()
+        shown = store.posts_for_coders([("weibo", post_id) for post_id in listed])
+    assert {key[1]: list(post.pictures) for key, post in shown.items()} == listed

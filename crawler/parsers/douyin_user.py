@@ -123,6 +123,12 @@ def post_from_aweme(aweme: Any, fetched_at: datetime) -> PostItem:
         extra["music"] = music
     if admired := parse_count(stats.get("admire_count")):
         extra["admire_count"] = admired
+    if (
+        is_image
+        and isinstance(images, list)
+        and (urls := [u for i in images if (u := first_url(i))])
+    ):
+        extra["pictures"] = urls  # the review screen shows them when a coder asks
     return PostItem(
         platform=PLATFORM,
         post_id=aweme_id,

@@ -180,8 +180,37 @@ def _post(mblog: Mapping[str, Any], fetched_at: datetime) -> PostItem:
         plays=_plays(page_info, media_info) if media_type == "video" else None,
         topics=list(dict.fromkeys([*topics, *topics_in(text)])),
         mentions=mentions_in(text),
-        extra={"bid": bid, "edit_count": mblog.get("edit_count")} if bid else {},
+        extra=_extra(bid, mblog.get("edit_count"), _picture_urls(mblog)),
     )
+
+
+def _extra(bid: Any, edit_count: Any, pictures: list[str]) -> dict[str, Any]:
+    """A post's fields beyond the columns: its short id and edits, and its pictures' thumbnail
+    addresses (the review screen shows them when a coder asks)."""
+    extra: dict[str, Any] = {"bid": bid, "edit_count": edit_count} if bid else {}
+    if pictures:
+        extra["pictures"] = pictures
+    return extra
+
+
+def _picture_urls(mblog: Mapping[str, Any]) -> list[str]:
+    """The thumbnail addresses of a post's pictures, in order: m.weibo.cn lists them in
+    `pics` ({url, large}), weibo.com in `pic_infos` by the ids `pic_ids` orders. A shape other
+    than these gives none: pictures are a help to coders, not a reason to lose the post."""
+    pics, infos = mblog.get("pics"), mblog.get("pic_infos")
+    if isinstance(pics, list):
+        found = [pic.get("url") for pic in pics if isinstance(pic, Mapping)]
+    elif isinstance(infos, Mapping):
+        order = mblog.get("pic_ids") if isinstance(mblog.get("pic_ids"), list) else list(infos)
+        thumbnails = (infos.get(pid) for pid in order if isinstance(pid, str))
+        found = [
+            inner(info, "thumbnail").get("url") for info in thumbnails if isinstance(info, Mapping)
+        ]
+    else:
+        return []
+    return [
+        url for url in found if isinstance(url, str) and url.startswith(("https://", "http://"))
+    ]
 
 
 def _media_to_the_original(
