@@ -59,6 +59,8 @@ COMMANDS: dict[str, Command] = {
     "code export": Command(("--coder", "ann", "--sample", "5", "--output", "OUT.xlsx"), True),
     "code import": Command((str(FIXTURES / "commerce/orders.csv"), "--coder", "ann"), True),
     "code accuracy": Command((), writes=False),
+    "code train": Command((), writes=True),
+    "code status": Command((), writes=False),
     "code review": Command(("--coder", "ann", "--port", "18765"), writes=True),
     "code reliability": Command((), writes=False),
     "code adjudicate export": Command(("--output", "OUT.xlsx"), writes=False),

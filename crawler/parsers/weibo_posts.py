@@ -201,11 +201,11 @@ def _picture_urls(mblog: Mapping[str, Any]) -> list[str]:
     if isinstance(pics, list):
         found = [pic.get("url") for pic in pics if isinstance(pic, Mapping)]
     elif isinstance(infos, Mapping):
-        order = mblog.get("pic_ids") if isinstance(mblog.get("pic_ids"), list) else list(infos)
-        thumbnails = (infos.get(pid) for pid in order if isinstance(pid, str))
-        found = [
-            inner(info, "thumbnail").get("url") for info in thumbnails if isinstance(info, Mapping)
-        ]
+        ids = mblog.get("pic_ids")
+        order = ids if isinstance(ids, list) else list(infos)
+        sizes = [infos.get(pid) for pid in order if isinstance(pid, str)]
+        thumbnails = [size.get("thumbnail") for size in sizes if isinstance(size, Mapping)]
+        found = [thumb.get("url") for thumb in thumbnails if isinstance(thumb, Mapping)]
     else:
         return []
     return [

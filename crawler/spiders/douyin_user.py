@@ -75,6 +75,13 @@ class DouyinUserSpider(DouyinSpider):
         self.resume_crawl_id = int(resume_crawl_id) if resume_crawl_id else None
         self.marks: dict[str, dict[str, Any]] = decoded(resume_from)
         self.fetched_before = {s: self.marks.get(s, {}).get("fetched", 0) for s in self.sec_uids}
+        # each account's checkpoint as last written (or resumed from), which a stored profile
+        # adds its count to
+        self.progress: dict[str, dict[str, Any]] = {
+            s: {"page": 0, "cursor": 0, "fetched": self.fetched_before[s], "done": False,
+                **self.marks.get(s, {})}
+            for s in self.sec_uids
+        }  # fmt: skip
         # the browser mode: each creator's pages of posts read so far, and whose profile came
         self.pages_browsed = dict.fromkeys(self.sec_uids, 0)
         self.profiled: set[str] = set()
@@ -165,6 +172,9 @@ class DouyinUserSpider(DouyinSpider):
         if account.posts is not None:
             self.listed[sec_uid] = account.posts
             self._compare(sec_uid)
+            # the profile is stored: --resume must not ask for it again (a second snapshot),
+            # whether or not a page of its list was checkpointed before it came
+            yield Checkpoint(sec_uid, {**self.progress[sec_uid], "listed": account.posts})
 
     def parse_posts(self, response: Response) -> Iterator[Any]:
         sec_uid, cursor, number = (response.meta[k] for k in ("sec_uid", "cursor", "page"))
@@ -208,6 +218,7 @@ class DouyinUserSpider(DouyinSpider):
         value = {"page": page, "cursor": cursor, "fetched": self._fetched(sec_uid), "done": done}
         if sec_uid in self.listed:
             value["listed"] = self.listed[sec_uid]
+        self.progress[sec_uid] = value
         yield Checkpoint(sec_uid, value)
 
     def _fetched(self, sec_uid: str) -> int:
