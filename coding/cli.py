@@ -91,6 +91,15 @@ SheetOption = Annotated[
         "--output", "-o", help="The sheet to write: FILE.xlsx or FILE.csv.", dir_okay=False
     ),
 ]
+UserDictOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        help="A user dictionary of brand and product names for the segmenter (jieba's format: a"
+        " word a line, then optionally its frequency and tag); repeat for more. Default:"
+        " user_dicts in smcat.toml.",
+        show_default=False,
+    ),
+]
 
 # fewer shared posts than this leave reliability figures with wide intervals
 SMALL_SHARED = 50
@@ -140,14 +149,7 @@ def auto_command(
             show_default=False,
         ),
     ] = None,
-    user_dict: Annotated[
-        list[Path] | None,
-        typer.Option(
-            help="A user dictionary of brand and product names (jieba's format: word [freq] "
-            "[tag] a line) for the segmenter; repeat for more. Default: user_dicts in smcat.toml.",
-            show_default=False,
-        ),
-    ] = None,
+    user_dict: UserDictOption = None,
     model: Annotated[
         str | None,
         typer.Option(
@@ -413,18 +415,12 @@ def train_command(
         typer.Option("--from", help="Whose codes to learn from: gold, or a coder's name."),
     ] = GOLD,
     seed: Annotated[int, typer.Option(help="Seed of the folds and the learning curve.")] = 0,
-    user_dict: Annotated[
-        list[Path] | None,
-        typer.Option(
-            help="A user dictionary of brand and product names (jieba's format) for the "
-            "segmenter, kept in the model; repeat for more. Default: user_dicts in smcat.toml.",
-            show_default=False,
-        ),
-    ] = None,
+    user_dict: UserDictOption = None,
     codebook_file: CodebookFile = None,
     db: DbOption = None,
 ) -> None:
-    """Train a model on a coder's codes, and measure its validity before it is used.
+    """Train a model on a coder's codes, and measure its validity before it is used; the user
+    dictionaries' entries are kept in the model.
 
     One classifier per content subcategory the coder coded (words, character n-grams and the
     rules' codes; logistic regression), structural ones staying rule-only. Prints the 5-fold
