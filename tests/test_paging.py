@@ -55,18 +55,22 @@ def test_a_douyin_page_of_unreadable_posts_is_paged_past_and_asked_again_on_resu
         assert (counts["pages"], counts["pages_all_rejected"], counts["rejected"]) == (2, 1, 3)
         assert query(db, "SELECT count(*) FROM rejects WHERE kind = 'douyin_aweme'") == [(3,)]
         assert query(db, "SELECT count(*) FROM posts") == [(1,)]
-        # page 1 is not checkpointed, nor the pages after it, nor the account as done
-        assert checkpoint(db) == {}
+        # page 1 is not checkpointed, nor the pages after it, nor the account as done: only
+        # the stored profile is, so that --resume asks for page 1 again but not for it
+        assert checkpoint(db) == {
+            JIUSHI: {"page": 0, "cursor": 0, "fetched": 0, "done": False, "listed": 7}
+        }
 
         resumed = douyin_crawl(smcat, server, db, "douyin-user", JIUSHI, "--resume")
         assert "resuming crawl 1 (finished_with_rejects)" in resumed.stdout
         assert server.hit_count("douyin-posts-jiushi-p1") == 2
+        assert server.hit_count("douyin-profile-jiushi") == 1
         assert resumed.returncode == 1
     status, _, counts = crawl_record(db)
     assert status == "finished_with_rejects"
     # the counts of a resumed crawl add up its runs; how many accounts it has does not
     assert (counts["pages"], counts["pages_all_rejected"], counts["accounts"]) == (4, 2, 1)
-    assert counts["requests"] == 6 and counts["posts_fetched"] == 1
+    assert counts["requests"] == 5 and counts["posts_fetched"] == 1
 
 
 def test_a_weibo_timeline_page_of_unreadable_cards_is_paged_past_and_moves_no_mark(smcat, tmp_path):
