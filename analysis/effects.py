@@ -302,15 +302,8 @@ def fit_nb(
     unconditional fixed-effect NB2 (one intercept per group, Allison & Waterman 2002) by a
     Newton fit that concentrates the intercepts out (`_fit_count_fe`). The dispersion test is the
     LR test of alpha = 0 against the Poisson fit (chi-bar-squared)."""
-    cluster = _cluster_column(se, cluster)
-    design = build_design(
-        data,
-        dv,
-        regressors,
-        fe=fe,
-        cluster=cluster,
-        reference=reference,
-        drop_collinear=drop_collinear,
+    design = _model_design(
+        data, dv, regressors, fe, se, cluster, reference=reference, drop_collinear=drop_collinear
     )
     if fe:
         return _fit_count_fe("nb", design, se, maxiter)
@@ -365,15 +358,8 @@ def fit_poisson(
     fixed-effect Poisson (PPML; Newton with the intercepts concentrated out, `_fit_count_fe`).
     The dispersion test is Cameron & Trivedi's (1990) auxiliary regression for NB2-type
     over-dispersion."""
-    cluster = _cluster_column(se, cluster)
-    design = build_design(
-        data,
-        dv,
-        regressors,
-        fe=fe,
-        cluster=cluster,
-        reference=reference,
-        drop_collinear=drop_collinear,
+    design = _model_design(
+        data, dv, regressors, fe, se, cluster, reference=reference, drop_collinear=drop_collinear
     )
     if fe:
         return _fit_count_fe("poisson", design, se, maxiter)
@@ -408,15 +394,8 @@ def fit_ols(
     `fe`, pyfixest's within estimator (robust: HC1, since HC3 is not defined there). With
     fewer than FEW_CLUSTERS clusters, wild cluster bootstrap p-values come beside the
     analytic ones."""
-    cluster = _cluster_column(se, cluster)
-    design = build_design(
-        data,
-        dv,
-        regressors,
-        fe=fe,
-        cluster=cluster,
-        reference=reference,
-        drop_collinear=drop_collinear,
+    design = _model_design(
+        data, dv, regressors, fe, se, cluster, reference=reference, drop_collinear=drop_collinear
     )
     if fe:
         return _fit_pyfixest_ols(design, se)
@@ -458,11 +437,10 @@ def fit_zinb(
     regressors), as pscl's zeroinfl(dist = "negbin"): statsmodels ZeroInflatedNegativeBinomialP
     (p = 2) by BFGS. `params` holds the count part; the inflation part is prefixed `inflate_`.
     `se` and `cluster` as in the module docstring."""
-    cluster = _cluster_column(se, cluster)
     inflate = list(regressors if inflate is None else inflate)
     wanted = list(dict.fromkeys([*regressors, *inflate]))
-    design = build_design(
-        data, dv, wanted, cluster=cluster, reference=reference, drop_collinear=drop_collinear
+    design = _model_design(
+        data, dv, wanted, None, se, cluster, reference=reference, drop_collinear=drop_collinear
     )
     count_X = _columns_of(design, regressors)
     infl_X = _columns_of(design, inflate)
@@ -1218,6 +1196,30 @@ def _cov_label(se: str, cluster: str | None, model: str, fe: str | None) -> str:
     if se == "robust":
         return "robust (HC3)" if model == "ols" and not fe else "robust (HC1)"
     return "classical (OLS)" if model == "ols" else "model-based (observed information)"
+
+
+def _model_design(
+    data: pd.DataFrame,
+    dv: str,
+    regressors: Sequence[str],
+    fe: str | None,
+    se: str,
+    cluster: str | None,
+    *,
+    reference: Mapping[str, str] | None,
+    drop_collinear: bool,
+) -> Design:
+    """The design a fit_* function fits: `build_design` with the cluster column its `se` asks
+    for (`_cluster_column`)."""
+    return build_design(
+        data,
+        dv,
+        regressors,
+        fe=fe,
+        cluster=_cluster_column(se, cluster),
+        reference=reference,
+        drop_collinear=drop_collinear,
+    )
 
 
 def _cluster_column(se: str, cluster: str | None) -> str | None:
