@@ -13,6 +13,7 @@ from smcat.store.commerce import COMMERCE_COLUMNS, COMMERCE_REQUIRED
 from smcat.store.crawls import FINISHED, FINISHED_WITH_REJECTS, PAGES_ALL_REJECTED, CrawlRecord
 from smcat.store.database import Store, StoreInfo
 from smcat.store.engine import Rows, WriteResult
+from smcat.store.people import DEVICE, EVENT_TYPES, RECORD, PersonLink
 from smcat.store.schema import (
     MIGRATIONS,
     SCHEMA_VERSION,
@@ -25,14 +26,18 @@ from smcat.store.schema import (
 __all__ = [
     "COMMERCE_COLUMNS",
     "COMMERCE_REQUIRED",
+    "DEVICE",
+    "EVENT_TYPES",
     "FINISHED",
     "FINISHED_WITH_REJECTS",
     "MIGRATIONS",
     "PAGES_ALL_REJECTED",
+    "RECORD",
     "SCHEMA_VERSION",
     "TABLES",
     "Answer",
     "CrawlRecord",
+    "PersonLink",
     "PostForCoder",
     "PostToCode",
     "Rows",

@@ -46,6 +46,7 @@ _ORDERS = _table(
         "price": _REAL,
         "list_price": _REAL,
         "imported_at": _TIME,
+        "system": _TEXT,
     },
     required=("customer_id", "ordered_at", "price"),
 )
@@ -84,7 +85,8 @@ class Commerce(Engine):
 
     def upsert_orders(self, rows: Iterable[Mapping[str, Any]]) -> WriteResult:
         """Insert or update order lines: order_id, product_id, customer_id, ordered_at, price
-        (per unit paid), quantity (1 if not given) and list_price (the undiscounted price)."""
+        (per unit paid), quantity (1 if not given), list_price (the undiscounted price) and system
+        (the shop or app whose customer ids these are, for `smcat link`)."""
         quantity = ((_ORDERS.position("quantity"), 1),)
         return self._write(_ORDERS, rows, None, _imported_now(_ORDERS) + quantity)
 

@@ -16,6 +16,7 @@ from smcat.store.commerce import Commerce
 from smcat.store.crawls import CrawlRecord, Crawls
 from smcat.store.export import Export
 from smcat.store.frames import Frames
+from smcat.store.people import People
 from smcat.store.schema import (
     TABLES,
     StoreError,
@@ -39,11 +40,11 @@ class StoreInfo:
     crawls: list[CrawlRecord]
 
 
-class Store(Crawls, Captured, Streamers, Commerce, Coding, Frames, Export):
+class Store(Crawls, Captured, Streamers, Commerce, People, Coding, Frames, Export):
     """A connection to one smcat database, with the named reads and writes the toolkit uses.
 
     Each area's reads and writes are defined in its own module (crawls, captured, streamers,
-    commerce, coding, frames, export), all over the one connection and row engine."""
+    commerce, people, coding, frames, export), all over the one connection and row engine."""
 
     @classmethod
     def open(cls, path: str | Path, *, readonly: bool = False, checked: bool = False) -> Store:

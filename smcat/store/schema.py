@@ -376,6 +376,56 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (platform, post_id, codebook, coder)
     ) WITHOUT ROWID;
     """,
+    # 11: one view of people across a company's systems (seed 001): behaviour events per
+    # system (a member id when signed in, else only a device or cookie id), the system an order
+    # line came from, the people `smcat link people` makes with every record's and device's
+    # link to its person, and the labels computed per person (a series: each run adds its own)
+    """
+    CREATE TABLE events (
+        system TEXT NOT NULL,
+        event_id TEXT NOT NULL,
+        occurred_at TEXT NOT NULL,
+        event_type TEXT NOT NULL CHECK (event_type IN
+            ('view', 'click', 'cart', 'favourite', 'purchase', 'contact', 'response')),
+        record_id TEXT,
+        device_id TEXT,
+        item TEXT,
+        campaign TEXT,
+        amount REAL CHECK (amount >= 0),
+        imported_at TEXT NOT NULL,
+        CHECK (record_id IS NOT NULL OR device_id IS NOT NULL),
+        PRIMARY KEY (system, event_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX events_record ON events (system, record_id, occurred_at);
+    CREATE INDEX events_device ON events (system, device_id, occurred_at);
+    ALTER TABLE orders ADD COLUMN system TEXT;
+    CREATE TABLE people (
+        person_id TEXT PRIMARY KEY,
+        records INTEGER NOT NULL CHECK (records > 0),
+        systems INTEGER NOT NULL CHECK (systems > 0),
+        linked_at TEXT NOT NULL
+    );
+    CREATE TABLE person_links (
+        system TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('record', 'device')),
+        source_id TEXT NOT NULL,
+        person_id TEXT NOT NULL REFERENCES people (person_id),
+        probability REAL NOT NULL CHECK (probability BETWEEN 0 AND 1),
+        rule TEXT NOT NULL,
+        linked_at TEXT NOT NULL,
+        PRIMARY KEY (system, kind, source_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX person_links_person ON person_links (person_id);
+    CREATE TABLE person_labels (
+        person_id TEXT NOT NULL,
+        label TEXT NOT NULL,
+        computed_at TEXT NOT NULL,
+        value TEXT,
+        score REAL,
+        method TEXT,
+        PRIMARY KEY (person_id, label, computed_at)
+    ) WITHOUT ROWID;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 TABLES: tuple[str, ...] = (
@@ -395,6 +445,10 @@ TABLES: tuple[str, ...] = (
     "products",
     "orders",
     "choices",
+    "events",
+    "people",
+    "person_links",
+    "person_labels",
     "codebooks",
     "codes",
     "coded_posts",
