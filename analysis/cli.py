@@ -19,6 +19,7 @@ from smcat.store import Store
 
 if TYPE_CHECKING:
     from analysis.pages import Page
+    from analysis.people import Events
 
 # The models' libraries (statsmodels, pyfixest, scikit-learn, mlxtend, matplotlib) take seconds
 # to import, so each command imports what it uses: other smcat commands start without them.
@@ -311,6 +312,64 @@ def churn_command(
     with naming_options(horizon_days="--horizon"):
         page = churn_page(_lines(db), horizon_days=horizon, seed=seed)
     _finish(page, output, "models")
+
+
+def _events(db: Path | None) -> Events:
+    from analysis.people import person_events
+
+    with Store.open(settings(db=db).db, readonly=True) as store:
+        return person_events(store)
+
+
+@app.command("response")
+def response_command(
+    within: Annotated[float, typer.Option(help="Days after a contact a response counts.")] = 7,
+    period: Annotated[float, typer.Option(help="Days of contacts to train on, and to test.")] = 90,
+    window: Annotated[
+        float, typer.Option(help="Days of browsing before a contact that its features count.")
+    ] = 30,
+    seed: SeedOption = 0,
+    output: OutputOption = Path("report"),
+    db: DbOption = None,
+) -> None:
+    """Who responds to a campaign contact within --within days: logistic regression and
+    gradient boosting on each contact's history (per person when people are linked, else per
+    system record), trained on one period of contacts and tested on the next (AUC with a
+    bootstrap interval, lift at the top decile, Brier score, calibration plot)."""
+    from analysis.pages import event_model_page
+    from analysis.propensity import response_models
+
+    events = _events(db)
+    stdout.print(escape(events.describe()))
+    with naming_options(within_days="--within"):
+        result = response_models(
+            events, within_days=within, period_days=period, window_days=window, seed=seed
+        )
+    _finish(event_model_page(result, "response", "response"), output, "models")
+
+
+@app.command("propensity")
+def propensity_command(
+    within: Annotated[float, typer.Option(help="Days after the cutoff a purchase counts.")] = 14,
+    browsed: Annotated[
+        float, typer.Option(help="Days before the cutoff in which a unit must have browsed.")
+    ] = 14,
+    seed: SeedOption = 0,
+    output: OutputOption = Path("report"),
+    db: DbOption = None,
+) -> None:
+    """Who buys within --within days after browsing: logistic regression and gradient
+    boosting on the browsing and buying history (per person when people are linked, else per
+    system record), trained at one cutoff and tested at the next (AUC with a bootstrap
+    interval, lift at the top decile, Brier score, calibration plot)."""
+    from analysis.pages import event_model_page
+    from analysis.propensity import propensity_models
+
+    events = _events(db)
+    stdout.print(escape(events.describe()))
+    with naming_options(within_days="--within"):
+        result = propensity_models(events, within_days=within, browsed_days=browsed, seed=seed)
+    _finish(event_model_page(result, "propensity", "purchase"), output, "models")
 
 
 @app.command("recommend")
