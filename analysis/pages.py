@@ -50,16 +50,22 @@ def basket_page(
     min_support: float = 0.0,
     min_confidence: float = 0.0,
     max_len: int | None = None,
+    per_customer: bool = False,
 ) -> Page:
-    """Association rules of the items bought together in an order (`lines`: the order lines of
-    `analysis.commerce.order_lines`): pair counts, confidence, frequent itemsets and rules."""
+    """Association rules of the items bought together in an order, or `per_customer` by the
+    same customer (`lines`: the order lines of `analysis.commerce.order_lines`): pair counts,
+    confidence, frequent itemsets and rules."""
     from analysis.basket import association, baskets_of
 
+    basket = "customer_id" if per_customer else "order_id"
     result = association(
-        baskets_of(lines), min_support=min_support, min_confidence=min_confidence, max_len=max_len
+        baskets_of(lines, basket=basket),
+        min_support=min_support,
+        min_confidence=min_confidence,
+        max_len=max_len,
     )
     page = Page("basket", "Items bought together")
-    page.notes.append(f"{result.baskets:,} baskets (orders).")
+    page.notes.append(f"{result.baskets:,} baskets ({'customers' if per_customer else 'orders'}).")
     counts = result.pair_counts.astype(object)
     page.table("pairs", "Baskets holding both items (diagonal: the item)", counts)
     page.table("confidence", "Confidence of row -> column: P(column | row)", result.confidence)

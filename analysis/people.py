@@ -77,17 +77,17 @@ def person_events(store: Store) -> Events:
 @dataclass(frozen=True)
 class PersonLines:
     """Order lines whose `customer_id` is the person (or, for an order whose record is not
-    linked, "system:customer_id"), and how many orders and customers were not linked."""
+    linked, "system:customer_id"), how many orders were not linked and their customers."""
 
     lines: pd.DataFrame
     unlinked_orders: int
-    unlinked_customers: int
+    unlinked_customers: frozenset[str]  # their ids in `lines`
 
     def describe(self) -> str:
         """One sentence: the people counted and the orders that stay their own customer."""
         return (
             f"By person: {self.lines['customer_id'].nunique():,} customers; "
-            f"{self.unlinked_orders:,} orders of {self.unlinked_customers:,} customer records "
+            f"{self.unlinked_orders:,} orders of {len(self.unlinked_customers):,} customer records "
             "not linked to a person stay their own customer."
         )
 
@@ -104,4 +104,4 @@ def lines_by_person(store: Store) -> PersonLines:
     own = owners["system"].fillna("") + ":" + owners["customer_id"]
     owners["unit"] = owners["person_id"].where(~unlinked, own)
     lines = lines.assign(customer_id=lines["order_id"].map(owners["unit"]))
-    return PersonLines(lines, int(unlinked.sum()), int(own[unlinked].nunique()))
+    return PersonLines(lines, int(unlinked.sum()), frozenset(own[unlinked]))

@@ -42,7 +42,7 @@ Period = tuple[pd.Timestamp, pd.Timestamp]
 
 def _count_before(cases: pd.DataFrame, events: pd.DataFrame, at: pd.Series) -> np.ndarray:
     """For each case, the number of `events` of its unit strictly before `at`."""
-    if events.empty:
+    if events.empty or cases.empty:
         return np.zeros(len(cases))
     ordered = events.sort_values("at")[["unit", "at"]].copy()
     ordered["n"] = ordered.groupby("unit").cumcount() + 1
@@ -60,6 +60,8 @@ def features_at(cases: pd.DataFrame, events: pd.DataFrame, window_days: float) -
     log(1 + n) of its views, clicks, cart adds and favourites in the `window_days` before, of
     its purchases, contacts and responses ever, and the days since its last purchase (up to
     CAP_DAYS)."""
+    if cases.empty:
+        return pd.DataFrame(columns=list(FEATURES), index=cases.index, dtype=float)
     window = cases["at"] - pd.Timedelta(days=window_days)
     columns = {}
     for kind in WINDOW_COUNTS:
