@@ -184,12 +184,8 @@ def person_labels(
     return Labels(rows, notes)
 
 
-def label_records(
-    labels: Labels, computed_at: str, people: frozenset[str] | set[str]
-) -> list[dict[str, object]]:
-    """The rows for Store.upsert_person_labels: the labels of `people` only (an unlinked
-    customer record labelled beside them is no person), stamped `computed_at`."""
-    kept = labels.rows[labels.rows["person_id"].isin(people)]
+def label_records(labels: Labels, computed_at: str) -> list[dict[str, object]]:
+    """The rows for Store.upsert_person_labels, stamped `computed_at`."""
     return [
         {
             "person_id": row.person_id,
@@ -199,7 +195,7 @@ def label_records(
             "score": float(row.score) if pd.notna(row.score) else None,
             "method": row.method,
         }
-        for row in kept.itertuples(index=False)
+        for row in labels.rows.itertuples(index=False)
     ]
 
 
@@ -224,9 +220,11 @@ def label_people(
     except SmcatError:  # no events: every label but purchase propensity
         events = None
     labels = person_labels(person_lines.lines, events, settings)
-    people = {row[3] for row in store.person_links().rows} - person_lines.unlinked_customers
+    # an unlinked customer record is counted beside the people, but it is no person
+    people = {row[3] for row in store.person_links().rows}
+    labels.rows = labels.rows[labels.rows["person_id"].isin(people)]
     stamp = computed_at or datetime.now(UTC).isoformat(timespec="seconds")
-    records = label_records(labels, stamp, people)
+    records = label_records(labels, stamp)
     store.upsert_person_labels(records)
     labelled = len({record["person_id"] for record in records})
     return LabelRun(person_lines.describe(), labels, len(records), labelled)

@@ -99,9 +99,13 @@ def lines_by_person(store: Store) -> PersonLines:
         raise SmcatError(NO_PEOPLE)
     lines = order_lines(store)
     rows = store.order_people()
-    owners = pd.DataFrame(rows.rows, columns=list(rows.columns)).set_index("order_id")
+    owners = pd.DataFrame(rows.rows, columns=list(rows.columns))
     unlinked = owners["person_id"].isna()
     own = owners["system"].fillna("") + ":" + owners["customer_id"]
     owners["unit"] = owners["person_id"].where(~unlinked, own)
-    lines = lines.assign(customer_id=lines["order_id"].map(owners["unit"]))
-    return PersonLines(lines, int(unlinked.sum()), frozenset(own[unlinked]))
+    lines = lines.drop(columns="customer_id").merge(
+        owners[["order_id", "product_id", "unit"]], on=["order_id", "product_id"]
+    )
+    lines = lines.rename(columns={"unit": "customer_id"})
+    orders = owners.loc[unlinked, "order_id"].nunique()
+    return PersonLines(lines, orders, frozenset(own[unlinked]))

@@ -149,18 +149,16 @@ class People(Engine):
         return Rows(columns, self.connection.execute(sql).fetchall())
 
     def order_people(self) -> Rows:
-        """Every order's system, customer id and the person its customer record is linked to
-        (None where the record is not linked, or the order names no system): order_id, system,
-        customer_id, person_id."""
+        """Every order line's system, customer id and the person its customer record is linked
+        to (None where the record is not linked, or the line names no system): order_id,
+        product_id, system, customer_id, person_id."""
         sql = (
-            "SELECT DISTINCT o.order_id, o.system, o.customer_id, l.person_id FROM orders o"
+            "SELECT o.order_id, o.product_id, o.system, o.customer_id, l.person_id FROM orders o"
             " LEFT JOIN person_links l ON l.system = o.system AND l.kind = 'record'"
-            " AND l.source_id = o.customer_id ORDER BY o.order_id"
+            " AND l.source_id = o.customer_id ORDER BY o.order_id, o.product_id"
         )
-        return Rows(
-            ("order_id", "system", "customer_id", "person_id"),
-            self.connection.execute(sql).fetchall(),
-        )
+        columns = ("order_id", "product_id", "system", "customer_id", "person_id")
+        return Rows(columns, self.connection.execute(sql).fetchall())
 
     def has_people(self) -> bool:
         """Whether a linkage run has stored people."""
