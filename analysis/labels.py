@@ -90,12 +90,15 @@ def price_types(lines: pd.DataFrame, settings: LabelSettings) -> pd.DataFrame:
 
 
 def _rows(
-    label: str, values: pd.Series | None, scores: pd.Series | None, method: str
+    label: str, method: str, *, values: pd.Series | None = None, scores: pd.Series | None = None
 ) -> pd.DataFrame:
-    index = values.index if values is not None else scores.index  # type: ignore[union-attr]
+    """One label's rows: a value (text), a score or both per person (the series' index)."""
+    given = values if values is not None else scores
+    if given is None:
+        raise ValueError(f"label {label!r} has neither values nor scores")
     return pd.DataFrame(
         {
-            "person_id": index,
+            "person_id": given.index,
             "label": label,
             "value": values.astype(str).to_numpy() if values is not None else None,
             "score": scores.astype(float).to_numpy() if scores is not None else np.nan,
@@ -109,16 +112,20 @@ def person_labels(
 ) -> Labels:
     """Every label of every customer in `lines` (order lines per person) and, for purchase
     propensity, of every unit that browsed recently in `events`."""
-    settings = settings or LabelSettings()
+    s = settings or LabelSettings()  # short: every method below names its settings
     as_of = as_of_default(lines)
-    s = settings
 
     def rfm_labels() -> list[pd.DataFrame]:
         table = rfm(lines, as_of)
         method = "RFM quintiles 1-5 (5: most recent, frequent, spending) and segment rules"
         return [
-            _rows("rfm_score", table["rfm"], table["r"] + table["f"] + table["m"], method),
-            _rows("rfm_segment", table["segment"], None, method),
+            _rows(
+                "rfm_score",
+                method,
+                values=table["rfm"],
+                scores=table["r"] + table["f"] + table["m"],
+            ),
+            _rows("rfm_segment", method, values=table["segment"]),
         ]
 
     def price_labels() -> list[pd.DataFrame]:
@@ -127,7 +134,9 @@ def person_labels(
             f"discount share of units (10%+ below list): A >= {s.type_a_share:g}, "
             f"C <= {s.type_c_share:g}, else B"
         )
-        return [_rows("price_sensitivity", table["type"], table["discount share"], method)]
+        return [
+            _rows("price_sensitivity", method, values=table["type"], scores=table["discount share"])
+        ]
 
     def segment_labels() -> list[pd.DataFrame]:
         found = kmeans_segments(shopper_features(lines), ks=range(2, s.max_k + 1), seed=s.seed)
@@ -135,7 +144,7 @@ def person_labels(
             f"k-means (k = {found.k} by silhouette) on mean price, discount share, items per "
             f"order, orders per month; seed {s.seed}"
         )
-        return [_rows("kmeans_segment", found.labels, None, method)]
+        return [_rows("kmeans_segment", method, values=found.labels)]
 
     def stage_labels() -> list[pd.DataFrame]:
         table = lifecycle_stage(lines, s, as_of)
@@ -143,7 +152,7 @@ def person_labels(
             f"new: first order within {s.new_days:g} days; active: last within "
             f"{s.active_days:g}; silent: within {s.lost_days:g}; else lost"
         )
-        return [_rows("lifecycle_stage", table["stage"], table["days"], method)]
+        return [_rows("lifecycle_stage", method, values=table["stage"], scores=table["days"])]
 
     def churn_labels() -> list[pd.DataFrame]:
         risk = churn_risk(lines, horizon_days=s.churn_horizon_days, as_of=as_of)
@@ -151,7 +160,7 @@ def person_labels(
             f"logistic regression of no order in {s.churn_horizon_days:g} days, trained at "
             f"{as_of - pd.Timedelta(days=s.churn_horizon_days):%Y-%m-%d}"
         )
-        return [_rows("churn_risk", None, risk, method)]
+        return [_rows("churn_risk", method, scores=risk)]
 
     def propensity_labels() -> list[pd.DataFrame]:
         if events is None:
@@ -163,7 +172,7 @@ def person_labels(
             f"logistic regression of a purchase within {s.within_days:g} days of units that "
             f"browsed in the {s.browsed_days:g} days before"
         )
-        return [_rows("purchase_propensity", None, scores, method)]
+        return [_rows("purchase_propensity", method, scores=scores)]
 
     makers: dict[str, Callable[[], list[pd.DataFrame]]] = {
         "RFM": rfm_labels,
