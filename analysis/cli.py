@@ -19,6 +19,7 @@ from smcat.store import Store
 
 if TYPE_CHECKING:
     from analysis.pages import Page
+    from analysis.people import Events
 
 # The models' libraries (statsmodels, pyfixest, scikit-learn, mlxtend, matplotlib) take seconds
 # to import, so each command imports what it uses: other smcat commands start without them.
@@ -201,9 +202,28 @@ def _finish(page: Page, output: Path, *shown: str) -> None:
     stdout.print(f"\nwrote {len(written)} files; open {escape(str(output / f'{page.name}.html'))}")
 
 
-def _lines(db: Path | None) -> pd.DataFrame:
+ByOption = Annotated[
+    str,
+    typer.Option(
+        "--by",
+        help="customer (each system's customer id) or person (the people of `smcat link people`;"
+        " an order whose record is not linked stays its own customer).",
+    ),
+]
+
+
+def _lines(db: Path | None, by: str = "customer") -> pd.DataFrame:
+    """The order lines, per customer id or, `by` person, per linked person (said on stdout)."""
+    from analysis.people import lines_by_person
+
+    if by not in ("customer", "person"):
+        raise typer.BadParameter("choose customer or person", param_hint="--by")
     with Store.open(settings(db=db).db, readonly=True) as store:
-        return order_lines(store)
+        if by == "customer":
+            return order_lines(store)
+        person_lines = lines_by_person(store)
+    stdout.print(escape(person_lines.describe()))
+    return person_lines.lines
 
 
 @app.command("basket")
@@ -212,14 +232,20 @@ def basket_command(
     min_confidence: Annotated[float, typer.Option(help="Smallest confidence of a rule.")] = 0.0,
     max_len: Annotated[int | None, typer.Option(help="Largest itemset size.")] = None,
     output: OutputOption = Path("report"),
+    by: ByOption = "customer",
     db: DbOption = None,
 ) -> None:
-    """Association rules of the items bought together in an order: the pair co-occurrence and
-    confidence tables, frequent itemsets, and rules with support, confidence and lift."""
+    """Association rules of the items bought together in an order (--by person: by the same
+    person, in any system): the pair co-occurrence and confidence tables, frequent itemsets,
+    and rules with support, confidence and lift."""
     from analysis.pages import basket_page
 
     page = basket_page(
-        _lines(db), min_support=min_support, min_confidence=min_confidence, max_len=max_len
+        _lines(db, by),
+        min_support=min_support,
+        min_confidence=min_confidence,
+        max_len=max_len,
+        per_customer=by == "person",
     )
     _finish(page, output, "pairs", "confidence")
 
@@ -270,13 +296,14 @@ def segments_command(
     max_k: Annotated[int, typer.Option(help="Largest number of segments tried.")] = 8,
     seed: SeedOption = 0,
     output: OutputOption = Path("report"),
+    by: ByOption = "customer",
     db: DbOption = None,
 ) -> None:
     """Consumer segments: k-means on scaled shopper features (mean price, discount share,
     items per order, orders per month), k by silhouette, a profile per segment."""
     from analysis.pages import segments_page
 
-    _finish(segments_page(_lines(db), max_k=max_k, seed=seed), output, "profile", "silhouette")
+    _finish(segments_page(_lines(db, by), max_k=max_k, seed=seed), output, "profile", "silhouette")
 
 
 @app.command("rfm")
@@ -285,13 +312,14 @@ def rfm_command(
         float, typer.Option(help="Days without an order before a repeat customer is silent.")
     ] = 90,
     output: OutputOption = Path("report"),
+    by: ByOption = "customer",
     db: DbOption = None,
 ) -> None:
     """RFM scores and segments per customer, price-sensitivity segments, and the silent
     customers to win back."""
     from analysis.pages import rfm_page
 
-    page = rfm_page(_lines(db), silent_days=silent_days)
+    page = rfm_page(_lines(db, by), silent_days=silent_days)
     stdout.print(page.notes[-1])  # how many silent customers
     shown = [key for key in ("segments", "price-segments") if key in page.tables]
     _finish(page, output, *shown)
@@ -302,6 +330,7 @@ def churn_command(
     horizon: Annotated[float, typer.Option(help="Days without an order that count as churn.")] = 90,
     seed: SeedOption = 0,
     output: OutputOption = Path("report"),
+    by: ByOption = "customer",
     db: DbOption = None,
 ) -> None:
     """Churn: logistic regression and gradient boosting, trained on one period and tested on the
@@ -309,21 +338,123 @@ def churn_command(
     from analysis.pages import churn_page
 
     with naming_options(horizon_days="--horizon"):
-        page = churn_page(_lines(db), horizon_days=horizon, seed=seed)
+        page = churn_page(_lines(db, by), horizon_days=horizon, seed=seed)
     _finish(page, output, "models")
+
+
+def _events(db: Path | None) -> Events:
+    from analysis.people import person_events
+
+    with Store.open(settings(db=db).db, readonly=True) as store:
+        return person_events(store)
+
+
+@app.command("response")
+def response_command(
+    within: Annotated[float, typer.Option(help="Days after a contact a response counts.")] = 7,
+    period: Annotated[float, typer.Option(help="Days of contacts to train on, and to test.")] = 90,
+    window: Annotated[
+        float, typer.Option(help="Days of browsing before a contact that its features count.")
+    ] = 30,
+    seed: SeedOption = 0,
+    output: OutputOption = Path("report"),
+    db: DbOption = None,
+) -> None:
+    """Who responds to a campaign contact within --within days: logistic regression and
+    gradient boosting on each contact's history (per person when people are linked, else per
+    system record), trained on one period of contacts and tested on the next (AUC with a
+    bootstrap interval, lift at the top decile, Brier score, calibration plot)."""
+    from analysis.pages import event_model_page
+    from analysis.propensity import response_models
+
+    events = _events(db)
+    stdout.print(escape(events.describe()))
+    with naming_options(within_days="--within"):
+        result = response_models(
+            events, within_days=within, period_days=period, window_days=window, seed=seed
+        )
+    _finish(event_model_page(result, "response", "response"), output, "models")
+
+
+@app.command("propensity")
+def propensity_command(
+    within: Annotated[float, typer.Option(help="Days after the cutoff a purchase counts.")] = 14,
+    browsed: Annotated[
+        float, typer.Option(help="Days before the cutoff in which a unit must have browsed.")
+    ] = 14,
+    seed: SeedOption = 0,
+    output: OutputOption = Path("report"),
+    db: DbOption = None,
+) -> None:
+    """Who buys within --within days after browsing: logistic regression and gradient
+    boosting on the browsing and buying history (per person when people are linked, else per
+    system record), trained at one cutoff and tested at the next (AUC with a bootstrap
+    interval, lift at the top decile, Brier score, calibration plot)."""
+    from analysis.pages import event_model_page
+    from analysis.propensity import propensity_models
+
+    events = _events(db)
+    stdout.print(escape(events.describe()))
+    with naming_options(within_days="--within"):
+        result = propensity_models(events, within_days=within, browsed_days=browsed, seed=seed)
+    _finish(event_model_page(result, "propensity", "purchase"), output, "models")
+
+
+@app.command("labels")
+def labels_command(
+    new_days: Annotated[float, typer.Option(help="A first order this recent: new.")] = 30,
+    active_days: Annotated[float, typer.Option(help="A last order this recent: active.")] = 90,
+    lost_days: Annotated[
+        float, typer.Option(help="A last order older than this: lost (between: silent).")
+    ] = 180,
+    churn_horizon: Annotated[
+        float, typer.Option(help="Days without an order that count as churn.")
+    ] = 90,
+    within: Annotated[
+        float, typer.Option(help="Purchase propensity: a purchase within this many days.")
+    ] = 14,
+    browsed: Annotated[
+        float, typer.Option(help="Purchase propensity: of people who browsed in these days.")
+    ] = 14,
+    seed: SeedOption = 0,
+    db: DbOption = None,
+) -> None:
+    """Label every linked person and store the labels (a new series each run, with the date
+    and method): RFM score and segment, price sensitivity A/B/C, k-means segment, lifecycle
+    stage, churn risk, purchase propensity. Export them with `smcat db export person_labels`."""
+    from analysis.formatting import to_markdown
+    from analysis.labels import LabelSettings, label_people
+
+    label_settings = LabelSettings(
+        new_days=new_days,
+        active_days=active_days,
+        lost_days=lost_days,
+        churn_horizon_days=churn_horizon,
+        within_days=within,
+        browsed_days=browsed,
+        seed=seed,
+    )
+    with Store.open(settings(db=db).db) as store:
+        run = label_people(store, label_settings)
+    stdout.print(escape(run.counted))
+    for note in run.labels.notes:
+        stdout.print(escape(note))
+    stdout.print(escape(to_markdown(run.labels.counts())))
+    stdout.print(f"stored {run.stored:,} labels of {run.people:,} people")
 
 
 @app.command("recommend")
 def recommend_command(
     top: Annotated[int, typer.Option(help="Items recommended per customer.")] = 5,
     output: OutputOption = Path("report"),
+    by: ByOption = "customer",
     db: DbOption = None,
 ) -> None:
     """Item-based collaborative filtering (cosine similarity): top-N items per customer and
     the hit rate on each customer's held-out last new item."""
     from analysis.pages import recommend_page
 
-    _finish(recommend_page(_lines(db), top=top), output, "holdout")
+    _finish(recommend_page(_lines(db, by), top=top), output, "holdout")
 
 
 @app.command("price-bands")

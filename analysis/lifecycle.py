@@ -225,3 +225,25 @@ def churn_models(lines: pd.DataFrame, *, horizon_days: float = 90, seed: int = 0
         active_churn_rate=float(y_test[active].mean()) if active.any() else float("nan"),
         models=tuple(models),
     )
+
+
+def churn_risk(
+    lines: pd.DataFrame, *, horizon_days: float = 90, as_of: pd.Timestamp | None = None
+) -> pd.Series:
+    """Each customer's churn risk as of `as_of` (default: just after the last order): the
+    logistic regression of churn_models trained at the latest cutoff whose outcome is known
+    (`horizon_days` before `as_of`), scoring the features as of `as_of`."""
+    as_of = as_of or as_of_default(lines)
+    train = churn_frame(lines, as_of - pd.Timedelta(days=horizon_days), horizon_days)
+    if train["churned"].nunique() < 2:
+        raise SettingError(
+            f"the {len(train)} customers of the training period are all of one outcome: "
+            "choose another horizon or import a longer order history",
+            horizon_days=None,
+        )
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+    model.fit(train[list(FEATURES)], train["churned"])
+    now = customer_features(lines, as_of)
+    return pd.Series(
+        model.predict_proba(now[list(FEATURES)])[:, 1], index=now.index, name="churn risk"
+    )

@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 from analysis.plots import bar_plot, calibration_plot, heatmap, line_plot, roc_plot
 
 if TYPE_CHECKING:
+    from analysis.propensity import EventModelResult
     from analysis.streamers import StreamerData
 
 
@@ -49,16 +50,22 @@ def basket_page(
     min_support: float = 0.0,
     min_confidence: float = 0.0,
     max_len: int | None = None,
+    per_customer: bool = False,
 ) -> Page:
-    """Association rules of the items bought together in an order (`lines`: the order lines of
-    `analysis.commerce.order_lines`): pair counts, confidence, frequent itemsets and rules."""
+    """Association rules of the items bought together in an order, or `per_customer` by the
+    same customer (`lines`: the order lines of `analysis.commerce.order_lines`): pair counts,
+    confidence, frequent itemsets and rules."""
     from analysis.basket import association, baskets_of
 
+    basket = "customer_id" if per_customer else "order_id"
     result = association(
-        baskets_of(lines), min_support=min_support, min_confidence=min_confidence, max_len=max_len
+        baskets_of(lines, basket=basket),
+        min_support=min_support,
+        min_confidence=min_confidence,
+        max_len=max_len,
     )
     page = Page("basket", "Items bought together")
-    page.notes.append(f"{result.baskets:,} baskets (orders).")
+    page.notes.append(f"{result.baskets:,} baskets ({'customers' if per_customer else 'orders'}).")
     counts = result.pair_counts.astype(object)
     page.table("pairs", "Baskets holding both items (diagonal: the item)", counts)
     page.table("confidence", "Confidence of row -> column: P(column | row)", result.confidence)
@@ -217,6 +224,32 @@ def churn_page(lines: pd.DataFrame, *, horizon_days: float = 90, seed: int = 0) 
         "calibration",
         "Calibration on the test period",
         calibration_plot({m.name: m.calibration for m in result.models}),
+    )
+    return page
+
+
+def event_model_page(result: EventModelResult, name: str, outcome: str) -> Page:
+    """An event model's page (`analysis.propensity`): who counted, the periods, the models'
+    AUC with bootstrap intervals, top-decile lift and Brier score, the scores and the
+    calibration plot; `outcome` names it in the plot."""
+    page = Page(name, f"Event model: {result.outcome}")
+    page.notes.append(result.note)
+    (train_low, train_high), (test_low, test_high) = result.train_period, result.test_period
+    page.notes.append(
+        f"Trained on {result.train_cases:,} cases from {train_low:%Y-%m-%d} to "
+        f"{train_high:%Y-%m-%d}, tested on {result.test_cases:,} cases from "
+        f"{test_low:%Y-%m-%d} to {test_high:%Y-%m-%d} ({result.rate:.1%} with the outcome). "
+        "AUC intervals: 95% percentile bootstrap over the test cases."
+    )
+    page.table("models", "Test-period performance", result.table())
+    scores = pd.concat([m.scores for m in result.models], axis=1)
+    scores.insert(0, "outcome", result.test["outcome"].to_numpy())
+    scores.insert(0, "unit", result.test["unit"].to_numpy())
+    page.table("scores", "Scores per test case", scores)
+    page.plot(
+        "calibration",
+        "Calibration on the test period",
+        calibration_plot({m.name: m.calibration for m in result.models}, outcome),
     )
     return page
 

@@ -140,15 +140,16 @@ def line_plot(values: pd.Series, *, xlabel: str, ylabel: str) -> Figure:
     return figure
 
 
-def calibration_plot(curves: Mapping[str, pd.DataFrame]) -> Figure:
-    """Observed against predicted churn per score bin, one line per model, and the diagonal."""
+def calibration_plot(curves: Mapping[str, pd.DataFrame], outcome: str = "churn") -> Figure:
+    """Observed against predicted `outcome` per score bin, one line per model, and the
+    diagonal."""
     figure = Figure(figsize=(5, 5))
     axes = figure.subplots()
     axes.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfectly calibrated")
     for name, curve in curves.items():
         axes.plot(curve["predicted"], curve["observed"], marker="o", label=name)
-    axes.set_xlabel("predicted churn probability (bin mean)")
-    axes.set_ylabel("observed churn share")
+    axes.set_xlabel(f"predicted {outcome} probability (bin mean)")
+    axes.set_ylabel(f"observed {outcome} share")
     axes.legend()
     return figure
 

@@ -74,6 +74,9 @@ COMMANDS: dict[str, Command] = {
     "analyze recommend": Command((), writes=False),
     "analyze price-bands": Command((), writes=False),
     "analyze streamers": Command((), writes=False),
+    "analyze response": Command((), writes=False),
+    "analyze propensity": Command((), writes=False),
+    "analyze labels": Command((), writes=True),
     "import streamers": Command(
         (str(FIXTURES / "streamers/chanmama.xlsx"), "--source", "chanmama"), writes=True
     ),

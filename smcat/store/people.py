@@ -148,6 +148,22 @@ class People(Engine):
         columns = ("system", "kind", "source_id", "person_id", "probability", "rule")
         return Rows(columns, self.connection.execute(sql).fetchall())
 
+    def order_people(self) -> Rows:
+        """Every order line's system, customer id and the person its customer record is linked
+        to (None where the record is not linked, or the line names no system): order_id,
+        product_id, system, customer_id, person_id."""
+        sql = (
+            "SELECT o.order_id, o.product_id, o.system, o.customer_id, l.person_id FROM orders o"
+            " LEFT JOIN person_links l ON l.system = o.system AND l.kind = 'record'"
+            " AND l.source_id = o.customer_id ORDER BY o.order_id, o.product_id"
+        )
+        columns = ("order_id", "product_id", "system", "customer_id", "person_id")
+        return Rows(columns, self.connection.execute(sql).fetchall())
+
+    def has_people(self) -> bool:
+        """Whether a linkage run has stored people."""
+        return self.connection.execute("SELECT 1 FROM people LIMIT 1").fetchone() is not None
+
     def upsert_person_labels(self, rows: Iterable[Mapping[str, Any]]) -> WriteResult:
         """Insert or update labels: person_id, label (e.g. "rfm_segment", "churn_risk"),
         computed_at, value (text), score (a number, if the label has one), method."""
