@@ -28,7 +28,9 @@ from statsmodels.stats.proportion import proportion_effectsize
 from statsmodels.stats.rates import power_negbin_ratio_2indep
 
 from analysis.effects import ACCOUNT, INTERCEPT, EffectsError, fit_nb
+from smcat.coders import DEFAULT_CODEBOOK, resolve_coder
 from smcat.errors import SmcatError
+from smcat.store import Store
 
 CODE = "code"
 OUTCOME = "y"
@@ -106,6 +108,36 @@ def negbin_ratio_n(
 
 
 @dataclass(frozen=True)
+class CodedShare:
+    """A coder's share of posts coded 1 in a subcategory."""
+
+    coder: str
+    coded: int
+    coded_1: int
+
+    @property
+    def share(self) -> float:
+        """Posts coded 1 over posts coded."""
+        return self.coded_1 / self.coded
+
+
+def coded_share(
+    store: Store, subcategory: str, *, codes: str = "auto", codebook: str = DEFAULT_CODEBOOK
+) -> CodedShare:
+    """How many of the posts a coder (auto, gold or a name) coded have `subcategory` 1."""
+    coder = resolve_coder(store, codes, codebook)
+    coded = store.coded_posts(codebook, coder)
+    values = store.coder_codes(codebook, coder)
+    ones = sum(1 for key in coded if values.get(key, {}).get(subcategory, (0, None))[0] == 1)
+    if not ones or ones == len(coded):
+        raise SmcatError(
+            f"{coder} coded {subcategory} {'1' if ones else '0'} on every post: no prevalence to"
+            " plan with; give the expected prevalence"
+        )
+    return CodedShare(coder, len(coded), ones)
+
+
+@dataclass(frozen=True)
 class World:
     """What a simulated study draws from: each post's account and its account's log mean of the
     outcome, and the NB2 dispersion alpha (variance mu + alpha mu^2) left within accounts."""
@@ -170,6 +202,11 @@ class PowerResult:
     account_sd: float
     se: str
     curve: list[PowerPoint] = field(default_factory=list)
+
+    @property
+    def achieved(self) -> float | None:
+        """The simulated power at n."""
+        return next((point.power for point in self.curve if point.n == self.n), None)
 
     def assumptions(self) -> list[str]:
         """The assumptions in words, for the printed answer."""
