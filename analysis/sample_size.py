@@ -37,6 +37,7 @@ OUTCOME = "y"
 DRAWS = 200
 START_N = 50
 MAX_N = 50_000
+_SE_WORDS = {"cluster": "clustered by account", "robust": "robust (HC1)", "model": "model-based"}
 
 
 def cochran_n(
@@ -211,9 +212,8 @@ class PowerResult:
     def assumptions(self) -> list[str]:
         """The assumptions in words, for the printed answer."""
         return [
-            f"NB2 of engagement on the code, SEs {self.se}"
-            + (" by account" if self.se == "cluster" else "")
-            + f", Wald test two-sided at {self.alpha:g}",
+            f"NB2 of the outcome on the code, SEs {_SE_WORDS.get(self.se, self.se)}, Wald test"
+            f" two-sided at {self.alpha:g}",
             f"planted IRR {self.irr:g}; code prevalence {self.prevalence:.3f}",
             f"dispersion alpha {self.dispersion:.3f} and {self.accounts} account means (SD of"
             f" log means {self.account_sd:.3f}) fitted on the current data; posts drawn from its"

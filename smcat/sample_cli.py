@@ -289,7 +289,13 @@ def power_command(
     import numpy as np
 
     from analysis.frame import model_frame
-    from analysis.sample_size import PowerPoint, fit_world, nb2_sample_size, negbin_ratio_n
+    from analysis.sample_size import (
+        PowerPoint,
+        fit_world,
+        nb2_sample_size,
+        negbin_ratio_n,
+        simulated_power,
+    )
 
     with (
         Store.open(settings(db=db).db, readonly=True) as store,
@@ -316,6 +322,13 @@ def power_command(
             world, irr=irr, prevalence=prevalence, power=power, alpha=alpha, draws=draws,
             seed=seed, on_size=shown,
         )  # fmt: skip
+        level = None
+        if result.n is not None:
+            progress.update(task, description=f"n = {result.n:,}: with no effect")
+            level = simulated_power(
+                world, result.n, irr=1.0, prevalence=prevalence, alpha=alpha, draws=draws,
+                seed=seed,
+            )  # fmt: skip
     if result.n is None:
         stdout.print(f"no sample up to {result.curve[-1].n:,} posts reaches power {power:g}")
     else:
@@ -323,6 +336,12 @@ def power_command(
     for point in result.curve:
         failed = f" ({point.failed} fits failed)" if point.failed else ""
         stdout.print(f"  n = {point.n:>6,}: power {point.power:.2f}{failed}")
+    if level is not None:
+        stdout.print(
+            f"with no effect (IRR 1) the test rejects in {level.power:.2f} of the draws at n ="
+            f" {level.n:,}: its actual level, against {alpha:g} asked (above it, the clustered"
+            " SEs are too small at this n and the power above is flattered)"
+        )
     rate = float(np.exp(world.log_means).mean())
     closed = negbin_ratio_n(rate, irr, prevalence, world.dispersion, alpha=alpha, power=power)
     stdout.print(f"closed form without account structure (Zhu & Lakkis 2014): {closed:,} posts")

@@ -1,0 +1,74 @@
+"""`smcat sample`: the commands over the sampling and sample-size functions."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from pathlib import Path
+
+from smcat.store import Store
+
+
+def _posts(path: Path) -> None:
+    with Store.open(path) as store:
+        start = date(2025, 3, 1)
+        store.upsert_posts(
+            [
+                {
+                    "platform": "weibo",
+                    "post_id": f"{account}{i:03d}",
+                    "account_id": account,
+                    "created_at": f"{start + timedelta(days=i)}T09:30:00+08:00",
+                    "text": "新品",
+                }
+                for account in ("2001", "2002")
+                for i in range(150)
+            ]
+        )
+
+
+def test_sample_posts_records_a_two_stage_sample_that_db_export_shows(smcat, tmp_path) -> None:
+    _posts(tmp_path / "smcat.db")
+    done = smcat("sample", "posts", "--months", "2", "--per-month", "3", "--seed", "4",
+                 "--accounts", "2001,2002", "--since", "2025-04-01")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "12 posts" in done.stdout and "2001: 6 of" in done.stdout
+    exported = smcat("db", "export", "samples", "--format", "jsonl")
+    (row,) = [json.loads(line) for line in exported.stdout.splitlines()]
+    design = json.loads(row["params"])
+    assert row["seed"] == 4 and design["kind"] == "two-stage"
+    assert min(design["frame"]["2001"]) == "2025-04"
+    again = smcat("sample", "posts", "--constructed-week", "1", "--seed", "4", "--name", "cw")
+    assert again.returncode == 0, again.stderr
+    assert "sample cw: 14 posts" in again.stdout  # 7 days, 2 accounts posting daily
+
+
+def test_sample_posts_needs_one_design(smcat, tmp_path) -> None:
+    _posts(tmp_path / "smcat.db")
+    done = smcat("sample", "posts", "--seed", "1")
+    assert done.returncode == 1
+    assert "--months and --per-month, or --constructed-week" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_sample_size_prevalence_and_reliability_print_the_answer_and_assumptions(
+    smcat, tmp_path
+) -> None:
+    done = smcat("sample", "size", "prevalence", "--margin", "0.05")
+    assert done.returncode == 0 and "code 385 posts" in done.stdout
+    assert "assumptions:" in done.stdout and "no finite population correction" in done.stdout
+    _posts(tmp_path / "smcat.db")
+    done = smcat("sample", "size", "reliability", "--smallest-share", "0.25", "--alpha-min",
+                 "0.8")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "Krippendorff's minimum: 139 posts" in done.stdout
+    assert "no bootstrap" in done.stdout  # no two people have coded yet
+
+
+def test_sample_size_power_on_the_analyst_fixture(smcat, analyst_db) -> None:
+    done = smcat("sample", "size", "power", "--irr", "2.5", "--codes", "gold", "--draws", "20",
+                 "--db", str(analyst_db))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "code " in done.stdout and "closed form without account structure" in done.stdout
+    assert "with no effect (IRR 1)" in done.stdout
+    assert "planted IRR 2.5" in done.stdout and "clustered by account" in done.stdout
