@@ -72,3 +72,23 @@ def test_sample_size_power_on_the_analyst_fixture(smcat, analyst_db) -> None:
     assert "code " in done.stdout and "closed form without account structure" in done.stdout
     assert "with no effect (IRR 1)" in done.stdout
     assert "planted IRR 2.5" in done.stdout and "clustered by account" in done.stdout
+
+
+def test_sample_size_reliability_bootstraps_the_codes_so_far(smcat, tmp_path) -> None:
+    from tests.test_code_cli import store_codes
+    from tests.test_reliability import KRIPPENDORFF_BINARY
+
+    store_codes(tmp_path / "smcat.db", "B2", KRIPPENDORFF_BINARY)
+    done = smcat("sample", "size", "reliability", "--subcategory", "B2", "--width", "0.3")
+    assert done.returncode == 0, done.stderr
+    # Krippendorff's (2011) binary example: alpha .095 on 10 units
+    assert "bootstrap of B2: alpha 0.095 on 10 shared units" in done.stdout
+    assert "95% interval width" in done.stdout and "the codes so far" in done.stdout
+
+
+def test_sample_size_prevalence_from_the_codes(smcat, analyst_db) -> None:
+    done = smcat("sample", "size", "prevalence", "--margin", "0.03", "--subcategory", "B3",
+                 "--codes", "gold", "--db", str(analyst_db))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    # p = 711 / 6,000 gold giveaways: n0 = 1.96^2 p (1 - p) / .03^2 = 445.9, with N = 6,000: 416
+    assert "code 416 posts" in done.stdout and "B3 in 711 of the 6,000 posts" in done.stdout
