@@ -22,6 +22,7 @@ from smcat.coders import DEFAULT_CODEBOOK
 from smcat.errors import SmcatError
 from smcat.store import Store
 
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 # The models' libraries take seconds to import: each command imports what it uses.
 app = sub_cli()
 size_app = sub_cli()
@@ -117,7 +118,8 @@ def posts_command(
         stdout.print(f"  - {escape(stage)}")
     if "days" in design:
         for week in design["days"]:
-            stdout.print(f"  days: {', '.join(week)}")
+            named = (f"{name} {day}" for name, day in zip(_WEEKDAYS, week, strict=True))
+            stdout.print(f"  days: {', '.join(named)}")
     for account, drawn in design["drawn"].items():
         frame = design["frame"].get(account, {})
         stdout.print(
