@@ -3,6 +3,7 @@ posts to code (prevalence, reliability subsample, power of the effect model)."""
 
 from __future__ import annotations
 
+import math
 from typing import Annotated
 
 import typer
@@ -189,6 +190,31 @@ def prevalence_command(
     _assumptions(assumed)
 
 
+@size_app.command("compare")
+def compare_command(
+    p1: Annotated[float, typer.Option(help="Expected share of posts with the code in group 1.")],
+    p2: Annotated[float, typer.Option(help="Expected share in group 2.")],
+    ratio: Annotated[float, typer.Option(help="Posts of group 2 per post of group 1.")] = 1.0,
+    power: Annotated[float, typer.Option(help="Power wanted.")] = 0.8,
+    alpha: Annotated[float, typer.Option(help="Significance level (two-sided).")] = 0.05,
+) -> None:
+    """Posts per group to detect a difference in a subcategory's prevalence between two groups
+    (two brands, platforms or periods): the closed form of statsmodels' power module."""
+    from analysis.sample_size import two_proportions_n
+
+    n1 = two_proportions_n(p1, p2, alpha=alpha, power=power, ratio=ratio)
+    first, second = math.ceil(n1), math.ceil(n1 * ratio)
+    stdout.print(f"code {first:,} posts of group 1 and {second:,} of group 2")
+    _assumptions(
+        [
+            f"shares {p1:g} and {p2:g}: Cohen's h = |2 asin sqrt p1 - 2 asin sqrt p2|, normal"
+            " approximation (statsmodels NormalIndPower)",
+            f"two-sided test at {alpha:g}, power {power:g}",
+            "simple random samples of posts in each group",
+        ]
+    )
+
+
 @size_app.command("reliability")
 def reliability_command(
     alpha_min: Annotated[float, typer.Option(help="Smallest acceptable alpha.")] = 0.800,
@@ -215,7 +241,11 @@ def reliability_command(
     """Posts the coders must share: Krippendorff's minimum for alpha_min at a significance level,
     and, from the people's codes so far, the width of alpha's interval by shared posts."""
     from coding.reliability import reliability_data
-    from coding.reliability_size import krippendorff_minimum, width_by_size
+    from coding.reliability_size import (
+        krippendorff_minimum,
+        krippendorff_table,
+        width_by_size,
+    )
 
     assumed = []
     bootstrap = None
@@ -243,6 +273,11 @@ def reliability_command(
         f"Krippendorff's minimum: {minimum:,} posts coded by all {coders} coders, to show alpha"
         f" >= {alpha_min:g} at p = {significance:g}"
     )
+    row = krippendorff_table([min(share, 0.5)], coders).iloc[0]
+    stdout.print(f"  his table at P_c = {min(share, 0.5):.3f} (alpha_min: posts at p):")
+    for level in row.index.get_level_values(0).unique():
+        cells = ", ".join(f"{n:,} at {p:g}" for p, n in row[level].items())
+        stdout.print(f"    {level:.3f}: {cells}")
     assumed.append(
         "Krippendorff (2004, Content Analysis, section 11.4.4; Bloch & Kraemer 1989 eq. 3.7):"
         " one-sided test, the rarest value's share as P_c"

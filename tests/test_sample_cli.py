@@ -57,6 +57,9 @@ def test_sample_size_prevalence_and_reliability_print_the_answer_and_assumptions
     done = smcat("sample", "size", "prevalence", "--margin", "0.05")
     assert done.returncode == 0 and "code 385 posts" in done.stdout
     assert "assumptions:" in done.stdout and "no finite population correction" in done.stdout
+    # Cohen's h = .5 between the groups: 62.8 per group (Cohen 1992: 63)
+    done = smcat("sample", "size", "compare", "--p1", "0.5", "--p2", "0.2605")
+    assert done.returncode == 0 and "code 63 posts of group 1 and 63 of group 2" in done.stdout
     _posts(tmp_path / "smcat.db")
     done = smcat("sample", "size", "reliability", "--smallest-share", "0.25", "--alpha-min",
                  "0.8")  # fmt: skip
