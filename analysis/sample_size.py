@@ -146,7 +146,6 @@ class World:
     accounts: np.ndarray
     log_means: np.ndarray
     dispersion: float
-    dv: str
 
     @property
     def account_sd(self) -> float:
@@ -172,7 +171,7 @@ def fit_world(data: pd.DataFrame, dv: str = "engagement", account: str = ACCOUNT
     }
     intercept = float(result.params[INTERCEPT])
     log_means = intercept + labels.map(lambda a: effects.get(a, 0.0)).to_numpy(dtype=float)
-    return World(labels.to_numpy(), log_means, float(result.alpha), dv)
+    return World(labels.to_numpy(), log_means, float(result.alpha))
 
 
 @dataclass(frozen=True)

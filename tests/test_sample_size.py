@@ -85,7 +85,7 @@ def test_the_simulation_agrees_with_the_closed_form_without_account_structure() 
     # (2014) give in closed form (statsmodels' power_negbin_ratio_2indep)
     rate, irr, prevalence, dispersion = 20.0, 1.5, 0.3, 0.8
     n = negbin_ratio_n(rate, irr, prevalence, dispersion)
-    world = World(np.array(["a"] * 500), np.full(500, math.log(rate)), dispersion, "engagement")
+    world = World(np.array(["a"] * 500), np.full(500, math.log(rate)), dispersion)
     point = simulated_power(world, n, irr=irr, prevalence=prevalence, draws=300, seed=5, se="model")
     assert point.failed == 0
     assert point.power == pytest.approx(0.8, abs=0.07)
