@@ -185,6 +185,57 @@ def effects_command(
     stdout.print(f"wrote {', '.join(escape(str(p)) for p in written)}")
 
 
+@app.command("screen")
+def screen_command(
+    output: OutputOption = Path("report"),
+    threshold: Annotated[
+        float, typer.Option(help="Flag pairs of regressors with |Spearman rho| at least this.")
+    ] = 0.7,
+    dv: Annotated[str, typer.Option(help=f"The outcome: one of {', '.join(DVS)}.")] = "engagement",
+    codes: Annotated[str, typer.Option(help="Whose codes: auto, gold or a coder's name.")] = "auto",
+    at_age: Annotated[
+        str | None,
+        typer.Option(help="Counts at this age of each post (7d, 36h), as `analyze effects`."),
+    ] = None,
+    regressors: Annotated[
+        str | None,
+        typer.Option(help="The regressors, separated by commas; default: those of the models."),
+    ] = None,
+    drop: Annotated[
+        str | None, typer.Option(help="Regressors to leave out, separated by commas.")
+    ] = None,
+    codebook: CodebookOption = DEFAULT_CODEBOOK,
+    platform: Annotated[
+        str, typer.Option(help="The posts of this platform (weibo or douyin).")
+    ] = "weibo",
+    db: DbOption = None,
+) -> None:
+    """Screen the model frame's regressors before choosing them: the Spearman correlation
+    matrix with the pairs above --threshold flagged, VIFs and near-zero-variance columns (caret's
+    rule), over the rows the models use; writes screen.html beside the effects report."""
+    from analysis.frame import default_regressors, model_frame
+    from analysis.screen import screen, screen_page
+
+    if dv not in DVS:
+        raise typer.BadParameter(f"choose one of {', '.join(DVS)}", param_hint="--dv")
+    if not 0 < threshold <= 1:
+        raise typer.BadParameter("give a share in (0, 1]", param_hint="--threshold")
+    age_days = parse_age(at_age) if at_age else None
+    with (
+        Store.open(settings(db=db).db, readonly=True) as store,
+        naming_options(codes="--codes", regressors="--regressors", drop="--drop"),
+    ):
+        frame = model_frame(
+            store, codes=codes, codebook=codebook, at_age_days=age_days, platform=platform
+        )
+        wanted = _names(regressors) or list(default_regressors(age_days))
+        result = screen(
+            frame.data, dv, [r for r in wanted if r not in _names(drop)], threshold=threshold
+        )
+    _finish(screen_page(result, f"Screening the regressors ({frame.coder}'s codes)"), output,
+            "flagged", "columns")  # fmt: skip
+
+
 # -- commerce: the analyses of shoppers -------------------------------------------
 
 SeedOption = Annotated[int, typer.Option(help="Seed of the random draws (splits, k-means).")]

@@ -24,6 +24,7 @@ from analysis.formatting import (
 )
 from analysis.plots import distribution_plot, irr_plot, subcategory_plot
 from analysis.results import Column, Report, tidy
+from analysis.screen import SCREEN_PAGE
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -31,6 +32,12 @@ if TYPE_CHECKING:
     from analysis.pages import Page
 
 IRR_PLOT, DISTRIBUTION_PLOT, SUBCATEGORY_PLOT = "irr.png", "distribution.png", "subcategories.png"
+SCREEN = f"{SCREEN_PAGE}.html"
+# the effects report points at the screen of its regressors, which `analyze screen` writes
+SCREEN_LINE = (
+    "Screening of the regressors (Spearman correlations, VIFs, near-zero variance):"
+    f" `smcat analyze screen` writes {SCREEN} into this folder."
+)
 EFFECTS_TABLES = ("effects.csv", "effects.md", "effects.tex")
 REPORT_DPI, PAGE_DPI = 110, 120
 _TEMPLATES = Environment(
@@ -98,7 +105,7 @@ def write_report(report: Report, folder: Path) -> list[Path]:
         table = side_by_side(report.columns)
         grid = _Grid.of(table, marked=FIT_ROWS[0])
         notes = "\n".join(f"- {line}" for line in statements)
-        write("effects.md", to_markdown(table) + f"\n\n{CELL_NOTE}\n\n{notes}\n")
+        write("effects.md", to_markdown(table) + f"\n\n{CELL_NOTE}\n\n{notes}\n\n{SCREEN_LINE}\n")
         tidy(report.columns).to_csv(folder / "effects.csv", index=False)
         written.append(folder / "effects.csv")
         write("effects.tex", to_latex(table, [CELL_NOTE, *statements]))
@@ -123,6 +130,7 @@ def write_report(report: Report, folder: Path) -> list[Path]:
             cell_note=CELL_NOTE,
             downloads=[name for name in EFFECTS_TABLES if name in files],
             diagnostics=[(c.title, _diagnosis(c)) for c in report.columns],
+            screen=SCREEN,
             irr_plot=IRR_PLOT,
             distribution_plot=DISTRIBUTION_PLOT if DISTRIBUTION_PLOT in files else None,
             subcategory_plot=SUBCATEGORY_PLOT if SUBCATEGORY_PLOT in files else None,

@@ -246,7 +246,7 @@ def export_command(
     ] = False,
     within: Annotated[
         str | None,
-        typer.Option(help="Draw only from this recorded sample (e.g. a --sample-per-month one)."),
+        typer.Option(help="Draw only from this recorded sample (e.g. of `smcat sample posts`)."),
     ] = None,
     codebook_file: CodebookFile = None,
     db: DbOption = None,

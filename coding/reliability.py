@@ -338,18 +338,40 @@ def _alpha(n: np.ndarray, matches: np.ndarray, n_c: np.ndarray) -> np.ndarray:
         return np.where(expected > 0, 1 - (n - 1) * (n - matches) / expected, np.nan)
 
 
-def _bootstrap_interval(
-    pairable: np.ndarray, n_boot: int, seed: int, confidence: float
-) -> tuple[float, float]:
+def alpha_draws(
+    matrix: pd.DataFrame,
+    units: int,
+    *,
+    categories: Sequence[Hashable] | None = None,
+    n_boot: int = 1000,
+    seed: int = 0,
+) -> np.ndarray:
+    """Alpha of `n_boot` samples of `units` pairable units drawn with replacement from the
+    matrix's pairable units (the bootstrap of `reliability`, at another number of units: what
+    the interval would be with that many shared posts); draws with alpha undefined left out."""
+    codes, labels = _encode(matrix, categories)
+    pairable = _pairable(_counts(codes, len(labels)))
+    if not len(pairable):
+        raise ValueError("no unit was coded by two coders: code shared posts first")
+    return _bootstrap_alphas(pairable, n_boot, seed, units)
+
+
+def _bootstrap_alphas(pairable: np.ndarray, n_boot: int, seed: int, units: int) -> np.ndarray:
     # A unit enters alpha only through its count vector, so drawing units with replacement is
     # drawing how often each distinct count vector occurs: a multinomial over a handful of
     # patterns (binary codes, 3 coders: at most 7), whatever the number of units.
     patterns, frequency = np.unique(pairable, axis=0, return_counts=True)
     rng = np.random.default_rng(seed)
-    draws = rng.multinomial(len(pairable), frequency / len(pairable), size=n_boot)
+    draws = rng.multinomial(units, frequency / len(pairable), size=n_boot)
     values, matches = _unit_terms(patterns)
     alphas = _alpha(draws @ values, draws @ matches, draws @ patterns)
-    alphas = alphas[~np.isnan(alphas)]
+    return alphas[~np.isnan(alphas)]
+
+
+def _bootstrap_interval(
+    pairable: np.ndarray, n_boot: int, seed: int, confidence: float
+) -> tuple[float, float]:
+    alphas = _bootstrap_alphas(pairable, n_boot, seed, len(pairable))
     if not alphas.size:
         return float("nan"), float("nan")
     tail = (1 - confidence) / 2 * 100

@@ -46,6 +46,11 @@ SUB_CLIS: dict[str, tuple[str, str]] = {
         "Feigua or any CSV/XLSX described by a mapping file; shop orders, products and brand "
         "choices (CSV or XLSX) for `smcat analyze`.",
     ),
+    "sample": (
+        "smcat.sample_cli:app",
+        "Design a study: two-stage and constructed-week samples of posts, recorded with their "
+        "design, and how many posts to code (prevalence, reliability, power).",
+    ),
     "db": (
         "smcat.db_cli:app",
         "Look into the project database: schema, row counts, crawls; export tables.",

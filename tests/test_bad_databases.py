@@ -83,6 +83,11 @@ COMMANDS: dict[str, Command] = {
     "import orders": Command((str(FIXTURES / "commerce/orders.csv"),), writes=True),
     "import products": Command((str(FIXTURES / "commerce/products.csv"),), writes=True),
     "import choices": Command((str(FIXTURES / "commerce/choices.csv"),), writes=True),
+    "sample posts": Command(("--months", "3", "--per-month", "5", "--seed", "1"), writes=True),
+    "sample size prevalence": Command(("--margin", "0.05", "--subcategory", "B3"), False),
+    "sample size reliability": Command((), writes=False),
+    "sample size power": Command(("--irr", "1.5", "--draws", "20"), writes=False),
+    "analyze screen": Command((), writes=False),
     "db info": Command((), writes=False),
     "db export": Command(("posts",), writes=False),
 }

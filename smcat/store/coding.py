@@ -472,20 +472,51 @@ class Coding(Engine):
     def posts_by_account_month(
         self,
         platform: str,
-        account_ids: Iterable[str],
+        account_ids: Iterable[str] | None,
         *,
         since: str | None = None,
         until: str | None = None,
         include_reposts: bool = False,
     ) -> dict[tuple[str, str], list[str]]:
-        """Post ids of the accounts grouped by (account_id, "YYYY-MM" of created_at, in the
-        post's own offset), each list sorted; `since`/`until` are inclusive days."""
-        accounts = list(account_ids)
-        sql = (
-            "SELECT account_id, substr(created_at, 1, 7), post_id FROM posts"
-            f" WHERE platform = ? AND account_id IN ({', '.join('?' * len(accounts))})"
+        """Post ids of the accounts (None: every account of the platform) grouped by
+        (account_id, "YYYY-MM" of created_at, in the post's own offset), each list sorted;
+        `since`/`until` are inclusive days."""
+        return self._posts_by_account_period(
+            platform, account_ids, 7, since=since, until=until, include_reposts=include_reposts
         )
-        params: list[object] = [platform, *accounts]
+
+    def posts_by_account_day(
+        self,
+        platform: str,
+        account_ids: Iterable[str] | None,
+        *,
+        since: str | None = None,
+        until: str | None = None,
+        include_reposts: bool = False,
+    ) -> dict[tuple[str, str], list[str]]:
+        """As `posts_by_account_month`, grouped by the day ("YYYY-MM-DD") instead."""
+        return self._posts_by_account_period(
+            platform, account_ids, 10, since=since, until=until, include_reposts=include_reposts
+        )
+
+    def _posts_by_account_period(
+        self,
+        platform: str,
+        account_ids: Iterable[str] | None,
+        width: int,
+        *,
+        since: str | None,
+        until: str | None,
+        include_reposts: bool,
+    ) -> dict[tuple[str, str], list[str]]:
+        """Post ids grouped by account and the first `width` characters of created_at."""
+        sql = f"SELECT account_id, substr(created_at, 1, {int(width)}), post_id FROM posts"
+        sql += " WHERE platform = ?"
+        params: list[object] = [platform]
+        if account_ids is not None:
+            accounts = list(account_ids)
+            sql += f" AND account_id IN ({', '.join('?' * len(accounts))})"
+            params += accounts
         if not include_reposts:
             sql += " AND coalesce(is_repost, 0) = 0"
         if since:
@@ -495,8 +526,8 @@ class Coding(Engine):
             sql += " AND substr(created_at, 1, 10) <= ?"
             params.append(until)
         groups: dict[tuple[str, str], list[str]] = {}
-        for account, month, post_id in self.connection.execute(sql + " ORDER BY post_id", params):
-            groups.setdefault((account, month), []).append(post_id)
+        for account, period, post_id in self.connection.execute(sql + " ORDER BY post_id", params):
+            groups.setdefault((account, period), []).append(post_id)
         return groups
 
     def save_sample(
