@@ -1,0 +1,9 @@
+"""The outside tools' outputs `smcat import posts` and `smcat import comments` read: one module
+per tool, each opening its files into records and reading a record into the crawler's items."""
+
+from __future__ import annotations
+
+from smcat.imports.formats import weibo_crawler
+from smcat.imports.formats.base import Format
+
+FORMATS: dict[str, Format] = {f.name: f for f in (weibo_crawler.FORMAT,)}

@@ -1,0 +1,166 @@
+"""What every import format shares: how a format reads a file (`Reader`), the context a record
+is read in (`Context`), and posts and accounts built as the crawler's parsers build them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from crawler.items import AccountItem, CommentItem, Item, PostItem
+from crawler.parsers.common import PostTime, count_of, mentions_in, topics_in
+from crawler.parsers.douyin_common import PLATFORM as DOUYIN
+from crawler.parsers.weibo_posts import PLATFORM as WEIBO
+from smcat.errors import SettingError
+from smcat.imports.sources import Record, observed_time
+
+POSTS, COMMENTS = "posts", "comments"
+# Douyin's hashtags as its text writes them ("#春季新品 #护肤"): the crawler reads them from
+# text_extra, which the tools' exports do not keep; these are the same names
+_DOUYIN_HASHTAG = re.compile(r"#([^\s#@]{1,64})")
+COUNT_FIELDS = ("likes", "comments", "reposts", "shares", "collects", "plays")
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a record is read with: its file, and the crawl time given for records that do not
+    carry their own."""
+
+    path: Path
+    observed_at: datetime | None = None
+
+    def crawl_time(self, own: object = None) -> datetime:
+        """The record's own crawl time if it has one, else the one given; ValueError if
+        neither."""
+        if own not in (None, ""):
+            try:
+                return observed_time(own)
+            except ValueError:
+                raise ValueError(f"crawl time {own!r} is no time") from None
+        if self.observed_at is None:
+            raise ValueError("the record has no crawl time: give the time the file was crawled")
+        return self.observed_at
+
+
+Convert = Callable[[Record, Context], list[Item]]
+
+
+@dataclass
+class Reader:
+    """A file opened for import: its records (numbered as the file counts them), how one is
+    read into items (ValueError for a record that cannot be), and whether records carry their
+    own crawl time."""
+
+    records: Iterator[tuple[int, Record]]
+    convert: Convert
+    own_time: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+Open = Callable[[Path, str, str | None, Path | None], Reader]
+"""path, kind (POSTS or COMMENTS), encoding, mapping file -> Reader; ImportFileError for a
+file that cannot be imported."""
+
+
+@dataclass(frozen=True)
+class Format:
+    """An outside tool's output: its name on the command line, what it writes, how to open it."""
+
+    name: str
+    platform: str
+    kinds: tuple[str, ...]
+    files: str
+    open: Open
+
+
+def require_time(reader: Reader, context: Context) -> None:
+    """SettingError before anything is written, if neither the records nor the caller give
+    the crawl time."""
+    if not reader.own_time and context.observed_at is None:
+        raise SettingError(
+            f"{context.path}: the file does not record when it was crawled: give that time "
+            "(e.g. 2025-11-20T18:00+08:00), from the crawler's log or the file's date",
+            observed_at=None,
+        )
+
+
+def counts(values: Mapping[str, object]) -> dict[str, int | None]:
+    """Counts as the crawler reads them (1.2万, "100万+", "" for unknown), by our names."""
+    return {name: count_of(values.get(name), name) for name in COUNT_FIELDS}
+
+
+def weibo_topics(text: str, listed: Iterable[str] = ()) -> list[str]:
+    """A Weibo post's topics as the crawler gathers them: those the tool listed, then the
+    #topics# of the text."""
+    return list(dict.fromkeys([*listed, *topics_in(text)]))
+
+
+def douyin_topics(text: str) -> list[str]:
+    """A Douyin post's hashtags, from its text."""
+    return list(dict.fromkeys(_DOUYIN_HASHTAG.findall(text)))
+
+
+def weibo_url(account_id: str | None, bid: str | None, post_id: str) -> str | None:
+    """A Weibo post's address, as the crawler writes it."""
+    return f"https://weibo.com/{account_id}/{bid or post_id}" if account_id else None
+
+
+def post(
+    platform: str,
+    post_id: str,
+    created: PostTime,
+    observed_at: datetime,
+    text: str,
+    values: Mapping[str, Any],
+    topics: list[str],
+) -> PostItem:
+    """A post, its counts and topics; its mentions from the text, as the crawler reads them.
+    `values` holds the counts (COUNT_FIELDS) and other PostItem fields by name."""
+    fields: dict[str, Any] = {k: v for k, v in values.items() if k not in COUNT_FIELDS}
+    fields.update(counts(values))
+    item = PostItem(
+        platform=platform,
+        post_id=post_id,
+        created_at=created.at,
+        created_at_precision=created.precision,
+        observed_at=observed_at.isoformat(),
+        text=text,
+        is_pinned=None,  # no tool's export says
+        topics=topics,
+        mentions=mentions_in(text),
+        **fields,
+    )
+    return keeping_stored_extra(item)
+
+
+def account(
+    platform: str, account_id: str | None, name: str | None, observed_at: datetime, **fields: Any
+) -> list[Item]:
+    """The account a record names, if it names one."""
+    if not account_id:
+        return []
+    item = AccountItem(
+        platform=platform,
+        account_id=account_id,
+        observed_at=observed_at.isoformat(),
+        screen_name=name or None,
+        **fields,
+    )
+    return [keeping_stored_extra(item)]
+
+
+Extra = TypeVar("Extra", PostItem, AccountItem, CommentItem)
+
+
+def keeping_stored_extra(item: Extra) -> Extra:
+    """The item with no `extra` where it has none to give: the store writes {} over what a
+    crawl kept there (a post's pictures, a Douyin account's uid), and None keeps it."""
+    if not item.extra:
+        vars(item)["extra"] = None  # as the writer reads the item: the type says a dict
+    return item
+
+
+__all__ = ["DOUYIN", "WEIBO"]
