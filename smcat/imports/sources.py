@@ -161,6 +161,14 @@ def jsonl_records(path: Path, encoding: str | None = None) -> Iterator[tuple[int
             yield number, value if isinstance(value, dict) else {"not an object": value}
 
 
+def chained(
+    first: tuple[int, Record], rest: Iterator[tuple[int, Record]]
+) -> Iterator[tuple[int, Record]]:
+    """A first record read ahead (to check its fields), then the rest."""
+    yield first
+    yield from rest
+
+
 def list_records(path: Path, document: Any, key: str | None = None) -> list[tuple[int, Record]]:
     """The objects of a JSON list (or of the list under `key`), numbered from 1."""
     items = document.get(key) if key and isinstance(document, Mapping) else document
