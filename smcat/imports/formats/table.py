@@ -45,7 +45,6 @@ from smcat.imports.sources import (
     jsonl_records,
     listed,
     post_time,
-    require_columns,
     xlsx_records,
 )
 from smcat.imports.streamers import Layout, load_mapping
@@ -76,7 +75,11 @@ def open_file(path: Path, kind: str, encoding: str | None, mapping: Path | None)
     header, rows = _rows(path, encoding)
     named = [layout.columns.get(h, "") for h in header]
     headers = {field: h for h, field in zip(header, named, strict=True) if field}
-    require_columns(path, list(headers), _REQUIRED[kind], f"a table of {kind}")
+    if missing := [field for field in _REQUIRED[kind] if field not in headers]:
+        raise ImportFileError(
+            f"{path}: no column holds {missing[0]!r} (the file's columns: {', '.join(header)}): "
+            "name the columns by smcat's fields, or map them with a mapping file"
+        )
     if "platform" not in headers and layout.platform not in PLATFORMS:
         raise SettingError(
             f"{path}: say which platform the rows are from: a platform column, or platform = "
