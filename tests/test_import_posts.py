@@ -349,7 +349,7 @@ def test_truncated_json_files_store_nothing_even_after_good_records(store, tmp_p
     whole = (MEDIACRAWLER / "search_contents_2025-11-21.json").read_text("utf-8")
     cut = tmp_path / "search_contents_cut.json"
     cut.write_text(whole[: len(whole) // 2], "utf-8")
-    with pytest.raises(SmcatError, match="not whole JSON .*export it again"):
+    with pytest.raises(SmcatError, match=r"not whole JSON .*export it again"):
         import_posts(store, [cut], "mediacrawler-weibo")
     lines = (MEDIACRAWLER / "search_comments_2025-11-21.jsonl").read_text("utf-8")
     cut_lines = tmp_path / "search_comments_cut.jsonl"
@@ -363,7 +363,7 @@ def test_ids_damaged_halfway_down_a_file_store_nothing(store, tmp_path):
     text = WEIBO_CRAWLER.read_text("utf-8-sig").replace("5210003412800003\t", "5210003412800003.0")
     damaged = tmp_path / "5001000001.csv"
     damaged.write_text(text, "utf-8-sig")
-    with pytest.raises(SmcatError, match="'5210003412800003.0' was turned into a number"):
+    with pytest.raises(SmcatError, match=r"'5210003412800003\.0' was turned into a number"):
         import_posts(store, [damaged], "weibo-crawler", observed_at=CRAWLED_AT)
     _nothing_stored(store)
 
