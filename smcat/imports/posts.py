@@ -16,8 +16,10 @@ be read goes to `rejects` with its row number and why; every other record is sto
 
 from __future__ import annotations
 
+import gc
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -145,7 +147,7 @@ def _import_file(
     spider = f"import {kind}"
     args = {"format": chosen.name, "file": path.name, "sha256": _digest(path)}
     result = FileImport(path, chosen.name, kind, notes=list(reader.notes))
-    with store.transaction():
+    with store.transaction(), _collector_paused():
         earlier = store.crawl_with(spider, args)
         crawl_id = earlier.crawl_id if earlier else store.start_crawl(spider, args)
         kept = store.stored_rejects(crawl_id, spider)
@@ -165,13 +167,15 @@ def _import_file(
                 result.rejected.append((number, f"{error}"))
                 continue
             for item in items:
-                writer.add(item)
                 if isinstance(item, PostItem):
                     result.stored.add(item.post_id)
                 elif isinstance(item, CommentItem):
                     result.stored.add(item.comment_id)
                 elif isinstance(item, AccountItem):
+                    if item.account_id in result.accounts:
+                        continue  # a file names its accounts again on every row: once is all
                     result.accounts.add(item.account_id)
+                writer.add(item)
         writer.flush()
         result.refused = writer.written.reasons
         counts = {
@@ -191,3 +195,18 @@ def _digest(path: Path) -> str:
         while chunk := handle.read(1 << 20):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector during an import, as the store does during a
+    batch: the writer's record of the posts it has seen grows by a tuple per post, and full
+    collections walked all of them again and again (bench/bench_import_posts.py). The items
+    made hold no cycles; whether the collector was on is restored."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import json
 import re
 import sqlite3
@@ -31,6 +32,7 @@ _EXCEL_ID = re.compile(r"^\d(?:\.\d+)?E\+\d+$", re.IGNORECASE)
 _FLOAT_ID = re.compile(r"^\d+\.0+$")
 _FULL_TIME = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}[ T]\d{1,2}:\d{2}:\d{2}")
 _EPOCH = re.compile(r"^\d{9,13}$")
+_CHINA_SECONDS = re.compile(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d")
 
 
 class ImportFileError(SmcatError):
@@ -224,6 +226,8 @@ def id_text(value: object, what: str, path: Path) -> str:
     """An id as its text. ImportFileError for an id a spreadsheet damaged (1.23457E+15 loses
     digits; 4512413447368168.0 says the column was read as numbers): the file is re-exported,
     not guessed at."""
+    if type(value) is str and value.isascii() and value.isdigit():
+        return value  # the common case, which no spreadsheet damaged
     if isinstance(value, bool) or value is None:
         raise ValueError(f"{what} is missing")
     if isinstance(value, float):
@@ -243,7 +247,12 @@ def id_text(value: object, what: str, path: Path) -> str:
 def observed_time(value: object) -> datetime:
     """A crawl time as another tool records it: epoch seconds or milliseconds, or an ISO time
     (China time where it names no offset)."""
-    text = str(value).strip()
+    return _observed_time(str(value).strip())
+
+
+@functools.lru_cache(maxsize=1024)
+def _observed_time(text: str) -> datetime:
+    """observed_time of a text: a file's rows share a few crawl times, read once each."""
     if _EPOCH.match(text):
         at = epoch_time(text)
         if at is not None:
@@ -263,6 +272,10 @@ def post_time(value: object, observed_at: datetime) -> PostTime:
         at = epoch_time(text)
         if at is not None:
             return PostTime(at, SECOND)
+    if _CHINA_SECONDS.fullmatch(text):  # the common spelling, read without datetime's help
+        at = f"{text[:10]}T{text[11:]}+08:00"
+        datetime.fromisoformat(at)  # a real date?
+        return PostTime(at, SECOND)
     if _FULL_TIME.match(text):
         moment = datetime.fromisoformat(text)
         moment = moment if moment.tzinfo else moment.replace(tzinfo=CHINA)

@@ -121,9 +121,10 @@ def _post(record: Record, platform: str, context: Context) -> list[Item]:
         else list(dict.fromkeys([*listed_topics, *douyin_topics(text)]))
     )
     owner = str(record.get("account_id") or "") or None
-    values: dict[str, Any] = {k: record.get(k) for k in ("likes", "comments", "reposts", "shares",
-                                                          "collects", "plays")}  # fmt: skip
-    values.update({k: record.get(k) or None for k in _POST_TEXTS}, account_id=owner)
+    values: dict[str, Any] = {**record, "account_id": owner}
+    for name in _POST_TEXTS:
+        if values.get(name) == "":
+            values[name] = None
     posted = post(platform, post_id, post_time(record.get("created_at"), at), at, text, values,
                   topics)  # fmt: skip
     return [*account(platform, owner, record.get("screen_name"), at), posted]
