@@ -103,7 +103,7 @@ def csv_records(
         with handle:
             try:
                 for cells in reader:
-                    cells = [cell.strip() for cell in cells]
+                    cells = list(map(str.strip, cells))
                     if not any(cells) or cells == header:
                         continue
                     yield reader.line_num, dict(zip(header, cells, strict=False))

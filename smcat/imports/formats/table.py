@@ -73,8 +73,8 @@ def open_file(path: Path, kind: str, encoding: str | None, mapping: Path | None)
     fields = _FIELDS[kind]
     layout = load_mapping(mapping, fields) if mapping else Layout(NAME, {f: f for f in fields})
     header, rows = _rows(path, encoding)
-    named = [layout.columns.get(h, "") for h in header]
-    headers = {field: h for h, field in zip(header, named, strict=True) if field}
+    fields_of = [layout.columns.get(h, "") for h in header]
+    headers = {field: h for h, field in zip(header, fields_of, strict=True) if field}
     if missing := [field for field in _REQUIRED[kind] if field not in headers]:
         raise ImportFileError(
             f"{path}: no column holds {missing[0]!r} (the file's columns: {', '.join(header)}): "
@@ -86,10 +86,18 @@ def open_file(path: Path, kind: str, encoding: str | None, mapping: Path | None)
             f"{' or '.join(map(repr, PLATFORMS))} in a mapping file",
             mapping=None,
         )
-    convert = _post if kind == POSTS else _comment
+    if any(field != h for field, h in headers.items()):
+        rows = ((n, {f: row.get(h, "") for f, h in headers.items()}) for n, row in rows)
+    if kind == COMMENTS:
+        return Reader(
+            rows,
+            lambda record, context: _comment(record, layout.platform, context),
+            own_time="observed_at" in headers,
+        )
+    named: set[str] = set()  # the accounts the file has named so far
     return Reader(
-        ((n, {f: row.get(h, "") for f, h in headers.items()}) for n, row in rows),
-        lambda record, context: convert(record, layout.platform, context),
+        rows,
+        lambda record, context: _post(record, layout.platform, context, named),
         own_time="observed_at" in headers,
     )
 
@@ -109,7 +117,7 @@ def _rows(path: Path, encoding: str | None) -> tuple[list[str], Iterator[tuple[i
     raise ImportFileError(f"{path}: a table is .csv, .xlsx or .jsonl: name the file so")
 
 
-def _post(record: Record, platform: str, context: Context) -> list[Item]:
+def _post(record: Record, platform: str, context: Context, named: set[str]) -> list[Item]:
     at = context.crawl_time(record.get("observed_at"))
     platform = _platform(record, platform)
     post_id = _post_id(record.get("post_id"), platform, context)
@@ -127,6 +135,9 @@ def _post(record: Record, platform: str, context: Context) -> list[Item]:
             values[name] = None
     posted = post(platform, post_id, post_time(record.get("created_at"), at), at, text, values,
                   topics)  # fmt: skip
+    if owner is None or owner in named:
+        return [posted]
+    named.add(owner)
     return [*account(platform, owner, record.get("screen_name"), at), posted]
 
 
