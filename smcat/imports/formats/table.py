@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from crawler.items import CommentItem, Item
 from crawler.parsers.common import numeric_id
@@ -63,8 +62,6 @@ COMMENT_FIELDS = (
 _FIELDS = {POSTS: POST_FIELDS, COMMENTS: COMMENT_FIELDS}
 _REQUIRED = {POSTS: ("post_id", "created_at"), COMMENTS: ("comment_id", "post_id")}
 PLATFORMS = (WEIBO, DOUYIN)
-# what a post row keeps beside its counts, as PostItem names it
-_POST_TEXTS = ("region", "url", "media_type", "source")
 
 
 def open_file(path: Path, kind: str, encoding: str | None, mapping: Path | None) -> Reader:
@@ -129,11 +126,8 @@ def _post(record: Record, platform: str, context: Context, named: set[str]) -> l
         else list(dict.fromkeys([*listed_topics, *douyin_topics(text)]))
     )
     owner = str(record.get("account_id") or "") or None
-    values: dict[str, Any] = {**record, "account_id": owner}
-    for name in _POST_TEXTS:
-        if values.get(name) == "":
-            values[name] = None
-    posted = post(platform, post_id, post_time(record.get("created_at"), at), at, text, values,
+    record["account_id"] = owner  # the record is this call's own
+    posted = post(platform, post_id, post_time(record.get("created_at"), at), at, text, record,
                   topics)  # fmt: skip
     if owner is None or owner in named:
         return [posted]
