@@ -1,7 +1,8 @@
 """`smcat import posts --format table` benchmark: a plain CSV of N posts (smcat's own column
 names, counts and times as a spreadsheet holds them), imported end to end into a new database:
 the file read and checked, each row read into a post as a crawl reads one, written through the
-crawl's writer in one transaction. Prints posts per second, by the clock and by the process's CPU time.
+crawl's writer in one transaction. Prints posts per second, by the clock and by the process's
+CPU time.
 Run: `python bench/bench_import_posts.py [--posts 1000000]`.
 """
 
