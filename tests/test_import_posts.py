@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from crawler.parsers.douyin_user import parse_post_list
+from crawler.pseudonyms import Pseudonymizer
 from crawler.writer import ItemWriter
 from smcat.errors import SmcatError
 from smcat.imports.posts import import_comments, import_posts
@@ -392,3 +393,20 @@ def test_the_command_prints_what_it_stored_and_the_rejected_rows(smcat, tmp_path
                     "--db", str(db))  # fmt: skip
     assert missing.returncode == 1
     assert missing.stderr.strip().endswith("(--observed-at)")
+
+
+def test_comments_imported_pseudonymised_keep_no_names_and_do_not_mix(store, tmp_path):
+    salt = Pseudonymizer("a project salt of some length")
+    path = MEDIACRAWLER / "search_comments_2025-11-21.jsonl"
+    import_comments(store, [path], "mediacrawler-weibo", pseudonymizer=salt)
+    assert rows(store, "SELECT author_id, author_name, text FROM comments ORDER BY comment_id") == [
+        (salt.pseudonym("6000000001"), None, "敏感肌可以用吗"),
+        (salt.pseudonym("5001000001"), None, f"回复@{salt.pseudonym('name:小鹿')}:可以的"),
+    ]
+    with pytest.raises(SmcatError, match="comments under pseudonyms: import these pseudonymised"):
+        import_comments(store, [path], "mediacrawler-weibo")
+    real = Store.open(tmp_path / "real.db")
+    import_comments(real, [path], "mediacrawler-weibo")
+    with pytest.raises(SmcatError, match="under their authors' real ids"):
+        import_comments(real, [path], "mediacrawler-weibo", pseudonymizer=salt)
+    real.close()

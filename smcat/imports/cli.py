@@ -10,7 +10,9 @@ import typer
 from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
+from crawler.pseudonyms import Pseudonymizer
 from smcat.cli_common import DbOption, naming_options, settings, stderr, stdout, sub_cli
+from smcat.config import Settings
 from smcat.errors import SmcatError
 from smcat.imports.commerce import import_commerce
 from smcat.imports.formats import FORMATS
@@ -139,12 +141,28 @@ def _posts_command(kind: str) -> None:
                 dir_okay=False,
             ),
         ] = None,
+        pseudonymize: Annotated[
+            bool,
+            typer.Option(
+                help="import comments: store commenters as keyed hashes, without names (needs "
+                "the project's pseudonym_salt), as `crawl weibo-comments --pseudonymize` does.",
+            ),
+        ] = False,
         db: DbOption = None,
     ) -> None:
+        configured = settings(db=db)
+        if pseudonymize and kind == "posts":
+            raise SmcatError(
+                "posts are stored under their accounts: --pseudonymize is for comments"
+            )
+        options = (
+            {"pseudonymizer": _pseudonymizer(configured, pseudonymize)} if pseudonymize else {}
+        )
         with (
-            Store.open(settings(db=db).db) as store,
+            Store.open(configured.db) as store,
             naming_options(
-                format="--format", observed_at="--observed-at", mapping="--mapping"
+                format="--format", observed_at="--observed-at", mapping="--mapping",
+                pseudonymize="--pseudonymize",
             ),
             Progress(
                 SpinnerColumn(), TextColumn("{task.completed:,} records read"),
@@ -160,6 +178,7 @@ def _posts_command(kind: str) -> None:
                 encoding=encoding,
                 mapping=mapping,
                 on_progress=lambda n: progress.advance(task, n),
+                **options,
             )
         for result in results:
             _print_import(result)
@@ -170,6 +189,11 @@ def _posts_command(kind: str) -> None:
         "observations. Rows that cannot be read are listed by row number and kept in rejects."
     )
     import_app.command(kind)(command)
+
+
+def _pseudonymizer(configured: Settings, pseudonymize: bool) -> Pseudonymizer | None:
+    """The pseudonymizer of the project's salt, if asked for (a missing salt fails here)."""
+    return Pseudonymizer(configured.pseudonym_salt) if pseudonymize else None
 
 
 def _print_import(result: FileImport) -> None:

@@ -24,7 +24,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from crawler.items import AccountItem, CommentItem, PostItem
+from crawler.items import AccountItem, CommentItem, Item, PostItem
+from crawler.pseudonyms import PREFIX as PSEUDONYM_PREFIX
+from crawler.pseudonyms import Pseudonymizer
 from crawler.writer import ItemWriter
 from smcat.errors import SettingError
 from smcat.imports.formats import FORMATS
@@ -79,9 +81,17 @@ def import_comments(
     encoding: str | None = None,
     mapping: Path | None = None,
     on_progress: Callable[[int], None] | None = None,
+    pseudonymizer: Pseudonymizer | None = None,
 ) -> list[FileImport]:
-    """Import files of comments written by another tool; as `import_posts`."""
-    return _import(store, paths, format, COMMENTS, observed_at, encoding, mapping, on_progress)
+    """Import files of comments written by another tool; as `import_posts`. With a
+    `pseudonymizer`, commenters are stored as a pseudonymised crawl stores them (keyed hashes,
+    no names) and a rejected row keeps only its file and row number. A database holds one kind
+    of commenter ids: real ones and pseudonyms are not mixed."""
+    if format in FORMATS:
+        _check_one_mode(store, FORMATS[format].platform, pseudonymizer is not None)
+    return _import(
+        store, paths, format, COMMENTS, observed_at, encoding, mapping, on_progress, pseudonymizer
+    )
 
 
 def _import(
@@ -93,6 +103,7 @@ def _import(
     encoding: str | None,
     mapping: Path | None,
     on_progress: Callable[[int], None] | None,
+    pseudonymizer: Pseudonymizer | None = None,
 ) -> list[FileImport]:
     chosen = _format(name, kind)
     at = _observed_at(observed_at)
@@ -105,7 +116,9 @@ def _import(
         require_time(reader, Context(path, at))
         opened.append((path, reader))
     return [
-        _import_file(store, path, reader, chosen, kind, Context(path, at), on_progress)
+        _import_file(
+            store, path, reader, chosen, kind, Context(path, at), on_progress, pseudonymizer
+        )
         for path, reader in opened
     ]
 
@@ -143,6 +156,7 @@ def _import_file(
     kind: str,
     context: Context,
     on_progress: Callable[[int], None] | None,
+    pseudonymizer: Pseudonymizer | None,
 ) -> FileImport:
     spider = f"import {kind}"
     args = {"format": chosen.name, "file": path.name, "sha256": _digest(path)}
@@ -151,7 +165,7 @@ def _import_file(
         earlier = store.crawl_with(spider, args)
         crawl_id = earlier.crawl_id if earlier else store.start_crawl(spider, args)
         kept = store.stored_rejects(crawl_id, spider)
-        writer = ItemWriter(store, crawl_id)
+        writer = ItemWriter(store, crawl_id, pseudonymizer)
         for count, (number, record) in enumerate(reader.records, start=1):
             if on_progress is not None and count % PROGRESS_EVERY == 0:
                 on_progress(PROGRESS_EVERY)
@@ -161,7 +175,9 @@ def _import_file(
                 raise
             except Exception as error:  # one record that breaks its reader costs itself only
                 reason = f"row {number}: {type(error).__name__}: {error}"
-                payload = {"file": path.name, "row": number, "record": record}
+                payload: dict[str, object] = {"file": path.name, "row": number}
+                if pseudonymizer is None:  # a pseudonymised import keeps no names or ids
+                    payload["record"] = record
                 if store.reject_key(f"{kind}_import", reason, payload) not in kept:
                     store.reject(f"{kind}_import", reason, payload, crawl_id=crawl_id)
                 result.rejected.append((number, f"{error}"))
@@ -175,7 +191,7 @@ def _import_file(
                     if item.account_id in result.accounts:
                         continue  # a file names its accounts again on every row: once is all
                     result.accounts.add(item.account_id)
-                writer.add(item)
+                writer.add(_extra_unknown(item, pseudonymizer is not None))
         writer.flush()
         result.refused = writer.written.reasons
         counts = {
@@ -210,3 +226,35 @@ def _collector_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def _extra_unknown(item: Item, pseudonymised: bool) -> Item:
+    """The item with no `extra` where it has nothing to say there: the store writes {} over
+    what a crawl kept (a post's pictures, a Douyin account's uid) and keeps it for None. The
+    writer reads an item's fields as they stand; a comment it pseudonymises needs a dict."""
+    if pseudonymised and isinstance(item, CommentItem):
+        return item
+    if isinstance(item, PostItem | AccountItem | CommentItem) and not item.extra:
+        vars(item)["extra"] = None
+    return item
+
+
+def _check_one_mode(store: Store, platform: str, pseudonymize: bool) -> None:
+    """Refuse comments that would mix commenters under real ids and under pseudonyms in one
+    database, as a comment crawl refuses them (a comment stored both ways ties a pseudonym to
+    its person)."""
+    for each in (platform,) if platform else ("weibo", "douyin"):
+        pseudonymous, real = store.comment_authors(each, PSEUDONYM_PREFIX)
+        if pseudonymize and real:
+            raise SettingError(
+                f"the database holds {real:,} {each} comments under their authors' real ids: "
+                "pseudonymised comments go into a database of their own",
+                db=None,
+            )
+        if not pseudonymize and pseudonymous:
+            raise SettingError(
+                f"the database holds {pseudonymous:,} {each} comments under pseudonyms: import "
+                "these pseudonymised too, or into another database",
+                pseudonymize=True,
+                db=None,
+            )

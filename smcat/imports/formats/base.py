@@ -9,9 +9,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-from crawler.items import AccountItem, CommentItem, Item, PostItem
+from crawler.items import AccountItem, Item, PostItem
 from crawler.parsers.common import PostTime, count_of, mentions_in, topics_in
 from crawler.parsers.douyin_common import PLATFORM as DOUYIN
 from crawler.parsers.weibo_posts import PLATFORM as WEIBO
@@ -159,7 +159,7 @@ def post(
         mentions=mentions_in(text),
         extra=get("extra") or {},
     )
-    return keeping_stored_extra(item)
+    return item
 
 
 def account(
@@ -175,18 +175,7 @@ def account(
         screen_name=name or None,
         **fields,
     )
-    return [keeping_stored_extra(item)]
-
-
-Extra = TypeVar("Extra", PostItem, AccountItem, CommentItem)
-
-
-def keeping_stored_extra(item: Extra) -> Extra:
-    """The item with no `extra` where it has none to give: the store writes {} over what a
-    crawl kept there (a post's pictures, a Douyin account's uid), and None keeps it."""
-    if not item.extra:
-        vars(item)["extra"] = None  # as the writer reads the item: the type says a dict
-    return item
+    return [item]
 
 
 __all__ = ["DOUYIN", "WEIBO"]

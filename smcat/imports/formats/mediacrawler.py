@@ -33,7 +33,6 @@ from smcat.imports.formats.base import (
     Reader,
     account,
     douyin_topics,
-    keeping_stored_extra,
     post,
     weibo_topics,
     weibo_url,
@@ -127,24 +126,20 @@ def _weibo_comment(record: Record, context: Context) -> list[Item]:
     )
     root = str(record.get("parent_comment_id") or comment_id)
     return [
-        keeping_stored_extra(
-            CommentItem(
-                platform=WEIBO,
-                comment_id=comment_id,
-                post_id=numeric_id(
-                    id_text(record.get("note_id"), "note_id", context.path), "note_id"
-                ),
-                observed_at=at.isoformat(),
-                parent_id=root if root != comment_id else None,
-                root_id=root,
-                author_id=_uid(record.get("user_id"), context),
-                author_name=record.get("nickname") or None,
-                created_at=post_time(record.get("create_date_time"), at).at,
-                text=html_to_text(record.get("content")),
-                likes=parse_count(record.get("comment_like_count")),
-                replies=parse_count(record.get("sub_comment_count")),
-                region=record.get("ip_location") or None,
-            )
+        CommentItem(
+            platform=WEIBO,
+            comment_id=comment_id,
+            post_id=numeric_id(id_text(record.get("note_id"), "note_id", context.path), "note_id"),
+            observed_at=at.isoformat(),
+            parent_id=root if root != comment_id else None,
+            root_id=root,
+            author_id=_uid(record.get("user_id"), context),
+            author_name=record.get("nickname") or None,
+            created_at=post_time(record.get("create_date_time"), at).at,
+            text=html_to_text(record.get("content")),
+            likes=parse_count(record.get("comment_like_count")),
+            replies=parse_count(record.get("sub_comment_count")),
+            region=record.get("ip_location") or None,
         )
     ]
 
@@ -190,22 +185,20 @@ def _douyin_comment(record: Record, context: Context) -> list[Item]:
     parent = record.get("parent_comment_id")
     root = None if parent in _TOP_LEVEL else str(parent)
     return [
-        keeping_stored_extra(
-            CommentItem(
-                platform=DOUYIN,
-                comment_id=comment_id,
-                post_id=id_text(record.get("aweme_id"), "aweme_id", context.path),
-                observed_at=at.isoformat(),
-                parent_id=root,
-                root_id=root or comment_id,
-                author_id=record.get("sec_uid") or _text(record.get("user_id")),
-                author_name=record.get("nickname") or None,
-                created_at=epoch_time(record.get("create_time")),
-                text=str(record.get("content") or ""),
-                likes=parse_count(record.get("like_count")),
-                replies=parse_count(record.get("sub_comment_count")),
-                region=record.get("ip_location") or None,
-            )
+        CommentItem(
+            platform=DOUYIN,
+            comment_id=comment_id,
+            post_id=id_text(record.get("aweme_id"), "aweme_id", context.path),
+            observed_at=at.isoformat(),
+            parent_id=root,
+            root_id=root or comment_id,
+            author_id=record.get("sec_uid") or _text(record.get("user_id")),
+            author_name=record.get("nickname") or None,
+            created_at=epoch_time(record.get("create_time")),
+            text=str(record.get("content") or ""),
+            likes=parse_count(record.get("like_count")),
+            replies=parse_count(record.get("sub_comment_count")),
+            region=record.get("ip_location") or None,
         )
     ]
 

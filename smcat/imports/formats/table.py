@@ -31,7 +31,6 @@ from smcat.imports.formats.base import (
     Reader,
     account,
     douyin_topics,
-    keeping_stored_extra,
     post,
     weibo_topics,
 )
@@ -142,22 +141,20 @@ def _comment(record: Record, platform: str, context: Context) -> list[Item]:
     parent = str(record.get("parent_id") or "") or None
     created = record.get("created_at")
     return [
-        keeping_stored_extra(
-            CommentItem(
-                platform=platform,
-                comment_id=comment_id,
-                post_id=_post_id(record.get("post_id"), platform, context),
-                observed_at=at.isoformat(),
-                parent_id=parent,
-                root_id=parent or comment_id,
-                author_id=str(record.get("author_id") or "") or None,
-                author_name=str(record.get("author_name") or "") or None,
-                created_at=post_time(created, at).at if created else None,
-                text=str(record.get("text") or ""),
-                likes=parse_count(record.get("likes")),
-                replies=parse_count(record.get("replies")),
-                region=str(record.get("region") or "") or None,
-            )
+        CommentItem(
+            platform=platform,
+            comment_id=comment_id,
+            post_id=_post_id(record.get("post_id"), platform, context),
+            observed_at=at.isoformat(),
+            parent_id=parent,
+            root_id=parent or comment_id,
+            author_id=str(record.get("author_id") or "") or None,
+            author_name=str(record.get("author_name") or "") or None,
+            created_at=post_time(created, at).at if created else None,
+            text=str(record.get("text") or ""),
+            likes=parse_count(record.get("likes")),
+            replies=parse_count(record.get("replies")),
+            region=str(record.get("region") or "") or None,
         )
     ]
 
