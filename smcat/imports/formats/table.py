@@ -14,6 +14,7 @@ counts as it reads them (1.2万, "10万+").
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -160,7 +161,13 @@ def _comment(record: Record, platform: str, context: Context) -> list[Item]:
 
 
 def _platform(record: Record, default: str) -> str:
-    platform = str(record.get("platform") or default).strip().lower()
+    return _platform_named(str(record.get("platform") or default))
+
+
+@functools.lru_cache(maxsize=64)
+def _platform_named(name: str) -> str:
+    """A platform as a table names it ("Weibo "), checked; a file names a few, read once."""
+    platform = name.strip().lower()
     if platform not in PLATFORMS:
         raise ValueError(f"platform {platform!r} is none of {', '.join(PLATFORMS)}")
     return platform
