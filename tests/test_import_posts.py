@@ -410,3 +410,15 @@ def test_comments_imported_pseudonymised_keep_no_names_and_do_not_mix(store, tmp
     with pytest.raises(SmcatError, match="under their authors' real ids"):
         import_comments(real, [path], "mediacrawler-weibo", pseudonymizer=salt)
     real.close()
+
+
+def test_mediacrawler_writes_none_for_a_count_douyin_did_not_give(store, tmp_path):
+    awemes = json.loads((MEDIACRAWLER / "creator_contents_2025-11-22.json").read_text("utf-8"))
+    awemes[0]["collected_count"] = "None"  # str(statistics.get("collect_count")) of no count
+    path = tmp_path / "creator_contents_2025-11-23.json"
+    path.write_text(json.dumps(awemes, ensure_ascii=False), "utf-8")
+    [result] = import_posts(store, [path], "mediacrawler-douyin")
+    assert result.rejected == []
+    assert observations(store, "7430000000000000102") == [
+        ("2025-11-22T10:00:00+08:00", 24000, 1901, None, 910, None)
+    ]

@@ -67,12 +67,12 @@ file that cannot be imported."""
 
 @dataclass(frozen=True)
 class Format:
-    """An outside tool's output: its name on the command line, what it writes, how to open it."""
+    """An outside tool's output: its name on the command line, the platform it holds ("" for
+    either), whether it holds posts or comments or both, and how to open a file of it."""
 
     name: str
     platform: str
     kinds: tuple[str, ...]
-    files: str
     open: Open
 
 

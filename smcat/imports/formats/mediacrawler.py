@@ -110,8 +110,8 @@ def _weibo_note(record: Record, context: Context) -> list[Item]:
     posted = post(
         WEIBO, post_id, post_time(record.get("create_date_time"), at), at, text,
         {
-            "likes": record.get("liked_count"), "comments": record.get("comments_count"),
-            "reposts": record.get("shared_count"), "account_id": owner,
+            "likes": _count(record, "liked_count"), "comments": _count(record, "comments_count"),
+            "reposts": _count(record, "shared_count"), "account_id": owner,
             "region": record.get("ip_location") or None, "url": weibo_url(owner, None, post_id),
         },
         weibo_topics(text),
@@ -137,8 +137,8 @@ def _weibo_comment(record: Record, context: Context) -> list[Item]:
             author_name=record.get("nickname") or None,
             created_at=post_time(record.get("create_date_time"), at).at,
             text=html_to_text(record.get("content")),
-            likes=parse_count(record.get("comment_like_count")),
-            replies=parse_count(record.get("sub_comment_count")),
+            likes=parse_count(_count(record, "comment_like_count")),
+            replies=parse_count(_count(record, "sub_comment_count")),
             region=record.get("ip_location") or None,
         )
     ]
@@ -165,8 +165,8 @@ def _douyin_aweme(record: Record, context: Context) -> list[Item]:
     posted = post(
         DOUYIN, aweme_id, post_time(record.get("create_time"), at), at, text,
         {
-            "likes": record.get("liked_count"), "comments": record.get("comment_count"),
-            "shares": record.get("share_count"), "collects": record.get("collected_count"),
+            "likes": _count(record, "liked_count"), "comments": _count(record, "comment_count"),
+            "shares": _count(record, "share_count"), "collects": _count(record, "collected_count"),
             "account_id": owner, "media_type": "image" if is_image else "video",
             "pic_count": len(images) if is_image else None,
             "region": record.get("ip_location") or None,
@@ -196,11 +196,18 @@ def _douyin_comment(record: Record, context: Context) -> list[Item]:
             author_name=record.get("nickname") or None,
             created_at=epoch_time(record.get("create_time")),
             text=str(record.get("content") or ""),
-            likes=parse_count(record.get("like_count")),
-            replies=parse_count(record.get("sub_comment_count")),
+            likes=parse_count(_count(record, "like_count")),
+            replies=parse_count(_count(record, "sub_comment_count")),
             region=record.get("ip_location") or None,
         )
     ]
+
+
+def _count(record: Record, key: str) -> object:
+    """A count as MediaCrawler wrote it; "None" where the platform gave none (it writes
+    str(statistics.get(...)))."""
+    value = record.get(key)
+    return None if value == "None" else value
 
 
 def _uid(value: object, context: Context) -> str | None:
@@ -219,6 +226,5 @@ _CONVERT = {
     (DOUYIN, POSTS): _douyin_aweme,
     (DOUYIN, COMMENTS): _douyin_comment,
 }
-_FILES = "*_contents_*.json|jsonl|csv, *_comments_*, sqlite_tables.db"
-WEIBO_FORMAT = Format("mediacrawler-weibo", WEIBO, (POSTS, COMMENTS), _FILES, _opener(WEIBO))
-DOUYIN_FORMAT = Format("mediacrawler-douyin", DOUYIN, (POSTS, COMMENTS), _FILES, _opener(DOUYIN))
+WEIBO_FORMAT = Format("mediacrawler-weibo", WEIBO, (POSTS, COMMENTS), _opener(WEIBO))
+DOUYIN_FORMAT = Format("mediacrawler-douyin", DOUYIN, (POSTS, COMMENTS), _opener(DOUYIN))

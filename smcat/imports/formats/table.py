@@ -181,4 +181,4 @@ def _post_id(value: object, platform: str, context: Context) -> str:
     return numeric_id(text, "post_id")
 
 
-FORMAT = Format(NAME, "", (POSTS, COMMENTS), ".csv, .xlsx, .jsonl (+ --mapping)", open_file)
+FORMAT = Format(NAME, "", (POSTS, COMMENTS), open_file)

@@ -173,4 +173,4 @@ def _account_url(uid: str | None) -> str | None:
     return f"https://weibo.com/u/{uid}" if uid else None
 
 
-FORMAT = Format(NAME, WEIBO, (POSTS,), "<uid>.csv, <uid>.json", open_file)
+FORMAT = Format(NAME, WEIBO, (POSTS,), open_file)

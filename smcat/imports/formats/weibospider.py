@@ -127,4 +127,4 @@ def _items(
     return [*items, posted]
 
 
-FORMAT = Format(NAME, WEIBO, (POSTS,), "<uid>.csv, <uid>.json", open_file)
+FORMAT = Format(NAME, WEIBO, (POSTS,), open_file)
