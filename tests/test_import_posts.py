@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from crawler.parsers.douyin_user import parse_post_list
@@ -422,3 +423,45 @@ def test_mediacrawler_writes_none_for_a_count_douyin_did_not_give(store, tmp_pat
     assert observations(store, "7430000000000000102") == [
         ("2025-11-22T10:00:00+08:00", 24000, 1901, None, 910, None)
     ]
+
+
+def test_a_table_reads_from_xlsx_and_json_lines_alike(store, tmp_path):
+    sheet = openpyxl.Workbook()
+    sheet.active.append(["platform", "post_id", "account_id", "created_at", "text", "likes"])
+    sheet.active.append(["douyin", "7430000000000000199", "MS4w_x", "2025-11-01 16:00:00",
+                         "新品 #澜蔻小蓝瓶 #双十一", 1200])  # fmt: skip
+    sheet.save(tmp_path / "posts.xlsx")
+    lines = tmp_path / "posts.jsonl"
+    record = {"platform": "weibo", "post_id": 5210003412800011, "created_at": "2025-11-02",
+              "likes": "3万", "text": "#双十一# 来了"}  # fmt: skip
+    lines.write_text(json.dumps(record, ensure_ascii=False) + "\n", "utf-8")
+    import_posts(store, [tmp_path / "posts.xlsx", lines], "table", observed_at=CRAWLED_AT)
+    assert topics(store, "7430000000000000199") == {"澜蔻小蓝瓶", "双十一"}
+    assert observations(store, "7430000000000000199") == [
+        (CRAWLED_AT, 1200, None, None, None, None)
+    ]
+    dated = post_row(store, "5210003412800011")
+    assert (dated["created_at_precision"], topics(store, "5210003412800011")) == ("day", {"双十一"})
+    assert observations(store, "5210003412800011") == [(CRAWLED_AT, 30000, None, None, None, None)]
+
+
+def test_a_table_of_comments(store, tmp_path):
+    path = tmp_path / "comments.csv"
+    path.write_text(
+        "platform,comment_id,post_id,parent_id,author_id,created_at,text,likes\n"
+        "weibo,5210100000000001,Q1aBcDeFg,,6000000001,2025-10-10 06:46:40,好用,1.1万\n",
+        "utf-8",
+    )
+    import_comments(store, [path], "table", observed_at=CRAWLED_AT)
+    assert rows(store, "SELECT comment_id, post_id, root_id, created_at, likes FROM comments") == [
+        ("5210100000000001", "5202790749351166", "5210100000000001",
+         "2025-10-10T06:46:40+08:00", 11000),
+    ]  # fmt: skip
+
+
+def test_a_weibo_crawler_csv_renamed_stores_its_posts_without_an_account(store, tmp_path):
+    renamed = tmp_path / "澜蔻护肤.csv"
+    renamed.write_bytes(WEIBO_CRAWLER.read_bytes())
+    [result] = import_posts(store, [renamed], "weibo-crawler", observed_at=CRAWLED_AT)
+    assert result.notes == ["澜蔻护肤.csv names no account (weibo-crawler calls it <uid>.csv)"]
+    assert post_row(store, "5210003412800001")["account_id"] is None
