@@ -434,7 +434,10 @@ def test_a_table_reads_from_xlsx_and_json_lines_alike(store, tmp_path):
     lines = tmp_path / "posts.jsonl"
     record = {"platform": "weibo", "post_id": 5210003412800011, "created_at": "2025-11-02",
               "likes": "3万", "text": "#双十一# 来了"}  # fmt: skip
-    lines.write_text(json.dumps(record, ensure_ascii=False) + "\n", "utf-8")
+    relative = {"platform": "weibo", "post_id": "5210003412800012", "created_at": "3小时前"}
+    lines.write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in (record, relative)), "utf-8"
+    )
     import_posts(store, [tmp_path / "posts.xlsx", lines], "table", observed_at=CRAWLED_AT)
     assert topics(store, "7430000000000000199") == {"澜蔻小蓝瓶", "双十一"}
     assert observations(store, "7430000000000000199") == [
@@ -443,6 +446,12 @@ def test_a_table_reads_from_xlsx_and_json_lines_alike(store, tmp_path):
     dated = post_row(store, "5210003412800011")
     assert (dated["created_at_precision"], topics(store, "5210003412800011")) == ("day", {"双十一"})
     assert observations(store, "5210003412800011") == [(CRAWLED_AT, 30000, None, None, None, None)]
+    # a relative time is read against the crawl time, as the crawler reads it
+    hours_ago = post_row(store, "5210003412800012")
+    assert (hours_ago["created_at"], hours_ago["created_at_precision"]) == (
+        "2025-11-20T15:00:00+08:00",
+        "hour",
+    )
 
 
 def test_a_table_of_comments(store, tmp_path):

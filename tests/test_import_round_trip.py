@@ -120,6 +120,13 @@ def test_crawled_posts_exported_as_weibo_crawler_csv_import_as_the_same_rows(
     assert _values(imported, "post_topics") == _values(crawled, "post_topics")
     assert _values(imported, "post_mentions") == _values(crawled, "post_mentions")
 
+    # imported into the database that crawled them, they are the same rows, observed again
+    with Store.open(crawled) as store:
+        posts, seen = store.count("posts"), store.count("post_observations")
+        import_posts(store, files, "weibo-crawler", observed_at="2025-11-30T12:00")
+        assert (store.count("posts"), store.count("post_observations")) == (posts, seen + posts)
+    assert _posts(crawled) == before
+
     # the machine coder codes them alike, and the model frame holds them alike
     codebook = load_codebook(default_codebook_path())
     frames = []
