@@ -74,7 +74,10 @@ def _not_utf8(path: Path, head: bytes) -> str:
     try:
         head.decode("gb18030")
     except UnicodeDecodeError:
-        return f"{path}: not UTF-8 text: save it as 'CSV UTF-8' (or name its encoding) and import it again"  # noqa: E501
+        return (
+            f"{path}: not UTF-8 text: save it as 'CSV UTF-8' (or name its encoding) and import "
+            "it again"
+        )
     return (
         f"{path}: GBK-encoded (a Chinese-Windows save): import it with encoding gbk, or save "
         "it as 'CSV UTF-8'"
