@@ -42,6 +42,7 @@ class Command:
     writes: bool
 
 
+MEDIACRAWLER = FIXTURES / "imports/mediacrawler"
 # arguments that get each command as far as opening the database; OUT is a file to write
 COMMANDS: dict[str, Command] = {
     "demo": Command((), writes=True),
@@ -79,6 +80,14 @@ COMMANDS: dict[str, Command] = {
     "analyze labels": Command((), writes=True),
     "import streamers": Command(
         (str(FIXTURES / "streamers/chanmama.xlsx"), "--source", "chanmama"), writes=True
+    ),
+    "import posts": Command(
+        (str(MEDIACRAWLER / "search_contents_2025-11-21.json"), "--format", "mediacrawler-weibo"),
+        writes=True,
+    ),
+    "import comments": Command(
+        (str(MEDIACRAWLER / "search_comments_2025-11-21.jsonl"), "--format", "mediacrawler-weibo"),
+        writes=True,
     ),
     "import orders": Command((str(FIXTURES / "commerce/orders.csv"),), writes=True),
     "import products": Command((str(FIXTURES / "commerce/products.csv"),), writes=True),

@@ -8,10 +8,15 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
+from rich.progress import Progress, SpinnerColumn, TextColumn
 
-from smcat.cli_common import DbOption, naming_options, settings, stdout, sub_cli
+from crawler.pseudonyms import Pseudonymizer
+from smcat.cli_common import DbOption, naming_options, settings, stderr, stdout, sub_cli
+from smcat.config import Settings
 from smcat.errors import SmcatError
 from smcat.imports.commerce import import_commerce
+from smcat.imports.formats import FORMATS
+from smcat.imports.posts import FileImport, import_comments, import_posts
 from smcat.imports.streamers import LAYOUTS, import_streamers, load_mapping
 from smcat.store import Store
 
@@ -101,3 +106,109 @@ def _import_command(kind: str, what: str) -> None:
 _import_command("orders", "order lines (order_id, customer_id, product_id, ordered_at, price)")
 _import_command("products", "products (product_id; name, brand, category, list_price, attributes)")
 _import_command("choices", "brand choices (choice_id, alternative, chosen; attributes)")
+
+
+PostFormat = StrEnum("PostFormat", {name: name for name in FORMATS})  # type: ignore[misc]
+
+
+def _posts_command(kind: str) -> None:
+    run = import_posts if kind == "posts" else import_comments
+
+    def command(
+        files: Annotated[
+            list[Path],
+            typer.Argument(help="The tool's output files.", show_default=False, dir_okay=False),
+        ],
+        format: Annotated[
+            PostFormat,
+            typer.Option(help="Which tool wrote the files (see the README's table of formats)."),
+        ],
+        observed_at: Annotated[
+            str | None,
+            typer.Option(
+                help="When the files were crawled, for formats that do not record it, e.g. "
+                "2025-11-20T18:00+08:00 (China time if no offset is given)."
+            ),
+        ] = None,
+        encoding: Annotated[
+            str | None, typer.Option(help="The files' text encoding if not UTF-8, e.g. gbk.")
+        ] = None,
+        mapping: Annotated[
+            Path | None,
+            typer.Option(
+                help="For --format table: a TOML file mapping the table's headers to smcat's "
+                "fields (see the README).",
+                dir_okay=False,
+            ),
+        ] = None,
+        pseudonymize: Annotated[
+            bool,
+            typer.Option(
+                help="import comments: store commenters as keyed hashes, without names (needs "
+                "the project's pseudonym_salt), as `crawl weibo-comments --pseudonymize` does.",
+            ),
+        ] = False,
+        db: DbOption = None,
+    ) -> None:
+        configured = settings(db=db)
+        if pseudonymize and kind == "posts":
+            raise SmcatError(
+                "posts are stored under their accounts: --pseudonymize is for comments"
+            )
+        options = (
+            {"pseudonymizer": _pseudonymizer(configured, pseudonymize)} if pseudonymize else {}
+        )
+        with (
+            Store.open(configured.db) as store,
+            naming_options(
+                format="--format", observed_at="--observed-at", mapping="--mapping",
+                pseudonymize="--pseudonymize",
+            ),
+            Progress(
+                SpinnerColumn(), TextColumn("{task.completed:,} records read"),
+                console=stderr, transient=True, disable=not stderr.is_terminal,
+            ) as progress,
+        ):  # fmt: skip
+            task = progress.add_task("import", total=None)
+            results = run(
+                store,
+                files,
+                str(format),
+                observed_at=observed_at,
+                encoding=encoding,
+                mapping=mapping,
+                on_progress=lambda n: progress.advance(task, n),
+                **options,
+            )
+        for result in results:
+            _print_import(result)
+
+    command.__doc__ = (
+        f"Import {kind} from other crawlers' output (weibo-crawler, weiboSpider, MediaCrawler) "
+        "or a plain table, as if crawled: the same posts are the same rows, a newer file adds "
+        "observations. Rows that cannot be read are listed by row number and kept in rejects."
+    )
+    import_app.command(kind)(command)
+
+
+def _pseudonymizer(configured: Settings, pseudonymize: bool) -> Pseudonymizer | None:
+    """The pseudonymizer of the project's salt, if asked for (a missing salt fails here)."""
+    return Pseudonymizer(configured.pseudonym_salt) if pseudonymize else None
+
+
+def _print_import(result: FileImport) -> None:
+    accounts = f" of {len(result.accounts)} account(s)" if result.accounts else ""
+    stdout.print(
+        f"{escape(result.path.name)}: {len(result.stored):,} {result.kind}{accounts} stored "
+        f"from {result.format} (import {result.crawl_id}); {len(result.rejected)} rejected"
+    )
+    for note in result.notes:
+        stdout.print(f"  note: {escape(note)}")
+    for number, reason in result.rejected:
+        stdout.print(f"  row {number}: {escape(reason)}")
+    for reason in result.refused:
+        stdout.print(f"  refused by the store: {escape(reason)}")
+
+
+_posts_command("posts")
+_posts_command("comments")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import tomllib
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -51,6 +51,7 @@ class Layout:
     columns: dict[str, str]
     window: str = ""
     period: str = ""
+    platform: str = ""
 
 
 # Chanmama's 达人 list, as the Chanmama-exporter extension writes it (reference notes, section 6)
@@ -89,8 +90,9 @@ class StreamerImport:
     rejected: list[tuple[int, str]] = field(default_factory=list)
 
 
-def load_mapping(path: Path) -> Layout:
-    """A layout from a mapping file: `[columns]` maps headers to fields, `period` optional."""
+def load_mapping(path: Path, fields: Collection[str] = FIELDS) -> Layout:
+    """A layout from a mapping file: `[columns]` maps headers to `fields`; `period` and
+    `platform` optional."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
@@ -98,13 +100,18 @@ def load_mapping(path: Path) -> Layout:
     columns = data.get("columns")
     if not isinstance(columns, dict) or not columns:
         raise SmcatError(f"mapping file {path} has no [columns] table: map headers to fields")
-    unknown = sorted({str(v) for v in columns.values()} - set(FIELDS))
+    unknown = sorted({str(v) for v in columns.values()} - set(fields))
     if unknown:
         raise SmcatError(
-            f"mapping file {path} maps to unknown field {unknown[0]!r}: use {', '.join(FIELDS)}"
+            f"mapping file {path} maps to unknown field {unknown[0]!r}: use {', '.join(fields)}"
         )
     mapped = {str(k): str(v) for k, v in columns.items()}
-    return Layout(path.stem, mapped, period=str(data.get("period", "")))
+    return Layout(
+        path.stem,
+        mapped,
+        period=str(data.get("period", "")),
+        platform=str(data.get("platform", "")),
+    )
 
 
 def import_streamers(

@@ -101,6 +101,16 @@ class Crawls(Engine):
                 return None if record.status == FINISHED else record
         return None
 
+    def crawl_with(self, spider: str, args: Mapping[str, Any]) -> CrawlRecord | None:
+        """The latest crawl of this spider with exactly these arguments, however it ended (an
+        import of the same file is recorded once)."""
+        row = self.connection.execute(
+            f"SELECT {_CRAWL_COLUMNS} FROM crawls WHERE spider = ? AND args = ?"
+            " ORDER BY crawl_id DESC LIMIT 1",
+            (spider, _json(dict(args))),
+        ).fetchone()
+        return _crawl_record(row) if row else None
+
     def stored_rejects(self, crawl_id: int | None, rerun: str) -> set[RejectKey]:
         """The rejects stored for a crawl, and by the runs of spider `rerun` over it (or over
         every crawl), as `reject_key` gives them: so that reading a crawl's payloads again does
