@@ -46,6 +46,16 @@ SUB_CLIS: dict[str, tuple[str, str]] = {
         "Feigua or any CSV/XLSX described by a mapping file; shop orders, products and brand "
         "choices (CSV or XLSX) for `smcat analyze`.",
     ),
+    "worker": (
+        "crawler.cluster.cli:worker_app",
+        "Crawl from a cluster's shared frontier in Redis (crawls submitted with `smcat crawl "
+        "... --cluster`), on as many machines as wanted.",
+    ),
+    "cluster": (
+        "crawler.cluster.cli:cluster_app",
+        "Run a crawl cluster: write what the workers crawled (ingest), see its state (status), "
+        "add signed-in cookies to its pool (add-cookie).",
+    ),
     "db": (
         "smcat.db_cli:app",
         "Look into the project database: schema, row counts, crawls; export tables.",

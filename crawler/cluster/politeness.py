@@ -1,0 +1,133 @@
+"""Politeness for the whole cluster: the per-site delay and the per-cookie rate, kept in Redis
+so that four workers with one cookie fetch no faster than one.
+
+Each request reserves its moment in one Lua script run on Redis' own clock: the site's next
+free moment and, where the platform's cookie pool has cookies, the least busy cookie's that is
+not benched. The request waits until the later of the two; each then moves on by its interval
+(a token bucket of one token per interval, shared by all workers). A cookie that Weibo answers
+418/432 or sends to a login page is benched for a cool-off, and the request is sent again with
+another. With every cookie benched, requests wait for the first to come back, and `cluster
+status` says why. Cookies are never logged, nor written anywhere but to Redis and the request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any, cast
+
+import redis
+from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Response
+from scrapy.utils.httpobj import urlparse_cached
+
+from crawler.cluster.keys import PREFIX, benched_key, cookies_key, crawl_key
+from crawler.spiders.base import LOGIN_MARKERS
+
+COOKIE_ID = "smcat_cookie_id"
+"""Request meta: the pool cookie the request went out with (its id, not the cookie)."""
+BENCH_STATUSES = frozenset({418, 432})
+_WAIT_STEP = 5.0  # seconds: how long a request waits before it asks again for a cookie
+
+# KEYS: the site's next moment, the pool, the benched set. ARGV: the site's and a cookie's
+# intervals (ms), the prefix of the cookies' next moments. Returns {wait ms, cookie id} or,
+# with every cookie benched, {-1, ms until the first comes back}.
+_RESERVE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local start = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0'))
+local chosen = false
+local ids = redis.call('HKEYS', KEYS[2])
+if #ids > 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
+  local best = nil
+  for _, id in ipairs(ids) do
+    if not redis.call('ZSCORE', KEYS[3], id) then
+      local at = tonumber(redis.call('GET', ARGV[3] .. id) or '0')
+      if best == nil or at < best then best = at; chosen = id end
+    end
+  end
+  if not chosen then
+    local first = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
+    return {-1, tonumber(first[2]) - now}
+  end
+  start = math.max(start, best)
+  redis.call('SET', ARGV[3] .. chosen, start + tonumber(ARGV[2]), 'PX', tonumber(ARGV[2]) + 60000)
+end
+redis.call('SET', KEYS[1], start + tonumber(ARGV[1]), 'PX', tonumber(ARGV[1]) + 60000)
+return {start - now, chosen}
+"""
+_BENCH = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+return now
+"""
+
+
+class ClusterPoliteness:
+    """Downloader middleware of the cluster's workers: waits for the request's turn at its site
+    and, where the platform has a cookie pool, sends it with the cookie whose turn it is."""
+
+    def __init__(self, crawler: Crawler, client: redis.Redis) -> None:
+        settings = crawler.settings
+        self.crawler = crawler
+        self.client = client
+        self.site_ms = int(settings.getfloat("SMCAT_CLUSTER_SITE_DELAY") * 1000)
+        self.cookie_ms = int(settings.getfloat("SMCAT_COOKIE_INTERVAL") * 1000)
+        self.cooloff_ms = int(settings.getfloat("SMCAT_COOKIE_COOLOFF") * 1000)
+        self.crawl_id = settings.getint("SMCAT_CLUSTER_CRAWL")
+        self._reserve = client.register_script(_RESERVE)
+        self._bench = client.register_script(_BENCH)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ClusterPoliteness:
+        url = crawler.settings.get("REDIS_URL")
+        if not url:
+            raise NotConfigured  # a local crawl
+        return cls(crawler, redis.Redis.from_url(url))
+
+    def _platform(self) -> str:
+        return str(getattr(self.crawler.spider, "platform", ""))
+
+    async def process_request(self, request: Request) -> None:
+        platform = self._platform()
+        site = f"{PREFIX}site:{urlparse_cached(request).hostname}"
+        keys = [site, cookies_key(platform), benched_key(platform)]
+        args = [self.site_ms, self.cookie_ms, f"{PREFIX}cookie:{platform}:"]
+        while True:
+            wait, cookie_id = cast(list[Any], self._reserve(keys=keys, args=args))
+            if int(wait) >= 0:
+                break
+            self._note_waiting(platform, int(wait))
+            await asyncio.sleep(min(int(cookie_id) / 1000, _WAIT_STEP))
+        if int(wait) > 0:
+            await asyncio.sleep(int(wait) / 1000)
+        if cookie_id is not None:
+            cookie = self.client.hget(cookies_key(platform), cookie_id)
+            if cookie is not None:
+                request.headers["Cookie"] = cast(bytes, cookie)
+                request.meta[COOKIE_ID] = cookie_id.decode()
+
+    def process_response(self, request: Request, response: Response) -> Request | Response:
+        cookie_id = request.meta.get(COOKIE_ID)
+        if cookie_id is None:
+            return response
+        login = bool(request.meta.get("redirect_urls")) and any(
+            marker in response.url for marker in LOGIN_MARKERS
+        )
+        if response.status not in BENCH_STATUSES and not login:
+            return response
+        self._bench(keys=[benched_key(self._platform())], args=[cookie_id, self.cooloff_ms])
+        if login:  # the same request again, with another cookie
+            meta = {k: v for k, v in request.meta.items() if not k.startswith("redirect_")}
+            return request.replace(url=request.meta["redirect_urls"][0], meta=meta, dont_filter=True)
+        return response  # 418/432: the retry middleware sends it again, with another cookie
+
+    def _note_waiting(self, platform: str, _: int) -> None:
+        """Say why the crawl waits, for `cluster status` (for a minute)."""
+        count = self.client.hlen(cookies_key(platform))
+        why = f"waiting: all {count} {platform} cookie(s) benched after 418/432 or a login page"
+        self.client.set(crawl_key(self.crawl_id, "waiting"), json.dumps(why), ex=60)
