@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from crawler.cluster.ingest import IngestRun, ingest
+from crawler.cluster.ingest import BATCH_SIZE, IngestRun, ingest
 from crawler.cluster.status import add_cookie, cluster_status
 from crawler.cluster.worker import run_worker
 from smcat.cli_common import DbOption, settings, stderr, stdout, sub_cli
@@ -67,6 +67,9 @@ def ingest_command(
         bool,
         typer.Option("--until-done", help="Stop once no crawl is open and nothing is queued."),
     ] = False,
+    batch: Annotated[
+        int, typer.Option(help="Messages written per SQLite transaction.", min=1)
+    ] = BATCH_SIZE,
 ) -> None:
     """Write what the workers crawled into the project database (run one, beside the
     database), and close each crawl once its frontier is empty and no worker holds a request
@@ -77,7 +80,7 @@ def ingest_command(
         if stderr.is_terminal:
             stderr.print(f"{run.messages:,} messages written in {run.batches:,} batches", end="\r")
 
-    run = ingest(resolved, _url(resolved), until_done=until_done, on_batch=progress)
+    run = ingest(resolved, _url(resolved), until_done=until_done, batch=batch, on_batch=progress)
     stdout.print(f"{run.messages:,} messages written; {run.requeued} requests put back")
     for crawl_id, status in sorted(run.closed.items()):
         stdout.print(f"crawl {crawl_id}: {status}")

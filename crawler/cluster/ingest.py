@@ -226,11 +226,13 @@ def ingest(
     url: str,
     *,
     until_done: bool = False,
+    batch: int = BATCH_SIZE,
     poll: float = 0.5,
     on_batch: Callable[[IngestRun], None] | None = None,
 ) -> IngestRun:
     """Write the cluster's messages into settings.db and close the crawls that are done, until
-    stopped (Ctrl-C), or with `until_done` until no crawl is open and nothing is queued."""
+    stopped (Ctrl-C), or with `until_done` until no crawl is open and nothing is queued;
+    `batch` messages a transaction."""
     client = connect(url)
     with Store.open(settings.db) as store:
         ingester = Ingester(client, store, settings)
@@ -238,8 +240,8 @@ def ingest(
             ingester.requeue_dead()
             done = ingester.done()
             written = 0
-            while batch := ingester.step():
-                written += batch
+            while taken := ingester.step(batch):
+                written += taken
                 if on_batch is not None:
                     on_batch(ingester.run)
             for crawl in done:

@@ -1,0 +1,117 @@
+"""What the cluster tests share: a real Redis server of their own (Debian's redis-server on a
+free loopback port, persistence off), `smcat` processes of a cluster, and a comparison of two
+databases table by table."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from smcat.store import TABLES
+from tests.conftest import clean_env
+
+REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
+
+# columns that differ between two runs of the same crawl, whatever runs it: the moments
+# (fetched, observed, stored, started), the ids SQLite hands out, and the checkpoints (a
+# cluster crawl goes on from its frontier and keeps none)
+RUN_SPECIFIC = frozenset({
+    "id", "crawl_id", "fetched_at", "observed_at", "first_seen_at", "updated_at", "started_at",
+    "ended_at", "rejected_at", "crawled_up_to", "crawled_up_to_crawl", "checkpoint", "version",
+})  # fmt: skip
+COMPARED = tuple(table for table in TABLES if table != "cluster_batches")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """A Redis server of the test's own, on 127.0.0.1; its URL."""
+    port = free_port()
+    server = subprocess.Popen(
+        [REDIS_SERVER, "--save", "", "--appendonly", "no", "--port", str(port),
+         "--bind", "127.0.0.1", "--protected-mode", "yes"],
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            if time.monotonic() > deadline:
+                server.kill()
+                raise
+            time.sleep(0.05)
+    try:
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def smcat_env(**settings: object) -> dict[str, str]:
+    return clean_env(**{f"SMCAT_{k.upper()}": str(v) for k, v in settings.items()})
+
+
+def start(cwd: Path, *args: str, **settings: object) -> subprocess.Popen[str]:
+    """`python -m smcat ARGS` in the background."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "smcat", *args], cwd=cwd, env=smcat_env(**settings),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+def finish(process: subprocess.Popen[str], timeout: float = 120) -> str:
+    """Wait for a process; its stdout, or AssertionError with its stderr if it failed."""
+    out, err = process.communicate(timeout=timeout)
+    assert process.returncode == 0, err
+    return out
+
+
+def rows(db: Path, table: str, ignored: set[str] | None = None) -> Counter[tuple[object, ...]]:
+    """A table's rows without their run-specific columns, bodies unzipped, as a multiset."""
+    with sqlite3.connect(db) as connection:
+        cursor = connection.execute(f"SELECT * FROM {table}")  # noqa: S608 - a table of TABLES
+        names = [column[0] for column in cursor.description]
+        dropped = RUN_SPECIFIC | (ignored or set())
+        kept = [i for i, name in enumerate(names) if name not in dropped]
+        found: Counter[tuple[object, ...]] = Counter()
+        for row in cursor:
+            found[tuple(_plain(row[i]) for i in kept)] += 1
+    return found
+
+
+def _plain(value: object) -> object:
+    """Bodies unzipped; JSON objects (counts, extra) with their keys in order."""
+    if isinstance(value, bytes) and value[:2] == b"\x1f\x8b":
+        return gzip.decompress(value)
+    if isinstance(value, str) and value.startswith("{"):
+        return json.dumps(json.loads(value), sort_keys=True)
+    return value
+
+
+def assert_same_tables(local: Path, cluster: Path, *, except_counts: bool = False) -> None:
+    """Every table holds the same rows in both databases (RUN_SPECIFIC columns aside; and
+    the crawl's counts with `except_counts`: a page fetched again after a kill counts twice)."""
+    for table in COMPARED:
+        ignored = {"counts"} if except_counts and table == "crawls" else set()
+        assert rows(cluster, table, ignored) == rows(local, table, ignored), table

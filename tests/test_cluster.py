@@ -1,0 +1,118 @@
+"""Crawling from several machines, for real: Debian's redis-server on a loopback port, worker
+and writer processes (`smcat worker`, `smcat cluster ingest`) running the Scrapy spiders
+against the replay server. What they store must be what a local crawl of the same fixtures
+stores, table by table, also when a worker and the writer are killed mid-way."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sqlite3
+import time
+from pathlib import Path
+
+import redis
+
+from crawler.cluster.keys import INGESTING, crawl_key
+from smcat.demo.replay import ReplayServer
+from tests.cluster_support import (
+    assert_same_tables,
+    finish,
+    redis_url,  # noqa: F401 - a fixture
+    rows,
+    smcat_env,
+    start,
+)
+
+BRANDS = ("5001000001", "5001000002")  # 50 posts over 6 timeline pages, 2 long texts
+
+
+def crawl_settings(server: ReplayServer, **more: object) -> dict[str, object]:
+    return {"weibo_mobile_url": server.url, "download_delay": 0, "retry_times": 3,
+            "retry_backoff": 0.01, **more}  # fmt: skip
+
+
+def local_crawl(smcat, server: ReplayServer, db: Path) -> None:
+    result = smcat("crawl", "weibo-user", *BRANDS, "--db", str(db), **crawl_settings(server))
+    assert result.returncode == 0, result.stderr
+
+
+def submit(smcat, server: ReplayServer, db: Path, url: str, **more: object) -> int:
+    result = smcat(
+        "crawl", "weibo-user", *BRANDS, "--db", str(db), "--cluster", url,
+        **crawl_settings(server, **more),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "submitted to the cluster" in result.stdout
+    with sqlite3.connect(db) as connection:
+        ((crawl_id, status),) = connection.execute("SELECT crawl_id, status FROM crawls")
+    assert status == "running"
+    return int(crawl_id)
+
+
+def test_three_workers_and_one_writer_store_what_a_local_crawl_stores(
+    smcat, demo_server, redis_url, tmp_path  # noqa: F811
+):
+    local, cluster = tmp_path / "local.db", tmp_path / "cluster.db"
+    local_crawl(smcat, demo_server, local)
+    hits_local = len(demo_server.hits)
+    demo_server.reset_hits()
+    crawl_id = submit(smcat, demo_server, cluster, redis_url)
+    assert not demo_server.hits  # submitting fetches nothing
+    settings = crawl_settings(demo_server, cluster_redis=redis_url)
+    workers = [start(tmp_path, "worker", "--until-done", "--name", f"w{n}", **settings)
+               for n in range(3)]  # fmt: skip
+    writer = start(tmp_path, "cluster", "ingest", "--db", str(cluster), "--until-done", **settings)
+    assert f"crawl {crawl_id}: finished" in finish(writer)
+    for worker in workers:
+        finish(worker)
+    # every page fetched once, by one worker or another
+    assert len(demo_server.hits) == hits_local
+    assert_same_tables(local, cluster)
+    client = redis.Redis.from_url(redis_url)
+    assert not client.exists(crawl_key(crawl_id, "requests"), crawl_key(crawl_id, "held"))
+    status = smcat("cluster", "status", cluster_redis=redis_url)
+    assert status.returncode == 0, status.stderr
+    assert "no open crawl" in status.stdout and "items waiting for the writer: 0" in status.stdout
+
+
+def test_a_worker_and_the_writer_killed_midway_lose_nothing_and_double_nothing(
+    smcat, demo_server, redis_url, tmp_path  # noqa: F811
+):
+    local, cluster = tmp_path / "local.db", tmp_path / "cluster.db"
+    local_crawl(smcat, demo_server, local)
+    # a site delay that makes the crawl last a few seconds, so that the kills land in it
+    settings = crawl_settings(demo_server, cluster_redis=redis_url, download_delay=0.25)
+    crawl_id = submit(smcat, demo_server, cluster, redis_url, download_delay=0.25)
+    client = redis.Redis.from_url(redis_url)
+    doomed = start(tmp_path, "worker", "--until-done", "--name", "doomed", **settings)
+    other = start(tmp_path, "worker", "--until-done", "--name", "other", **settings)
+    writer = start(tmp_path, "cluster", "ingest", "--db", str(cluster), "--batch", "3", **settings)
+    # the worker is killed while it holds a request, the writer while a batch is in progress
+    wait_for(lambda: any(token.startswith(b"doomed:")
+                         for token in client.hkeys(crawl_key(crawl_id, "held"))))  # fmt: skip
+    doomed.send_signal(signal.SIGKILL)
+    wait_for(lambda: client.llen(INGESTING) > 0)
+    writer.send_signal(signal.SIGKILL)
+    doomed.wait(), writer.wait()
+    held = [t for t in client.hkeys(crawl_key(crawl_id, "held")) if t.startswith(b"doomed:")]
+    assert held  # the killed worker's requests are still held: the writer puts them back
+    writer = start(tmp_path, "cluster", "ingest", "--db", str(cluster), "--until-done", **settings)
+    out = finish(writer)
+    assert f"crawl {crawl_id}: finished" in out
+    finish(other)
+    assert_same_tables(local, cluster, except_counts=True)
+    with sqlite3.connect(cluster) as connection:
+        (counts,) = connection.execute("SELECT counts FROM crawls").fetchone()
+    with sqlite3.connect(local) as connection:
+        (local_counts,) = connection.execute("SELECT counts FROM crawls").fetchone()
+    assert json.loads(counts)["stored"] == json.loads(local_counts)["stored"]
+    # observations once per crawl: as many as posts
+    assert sum(rows(cluster, "post_observations").values()) == sum(rows(cluster, "posts").values())
+
+
+def wait_for(condition, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.002)
