@@ -1,10 +1,11 @@
 """Politeness for the whole cluster: the per-site delay and the per-cookie rate, kept in Redis
 so that four workers with one cookie fetch no faster than one.
 
-Each request reserves its moment in one Lua script run on Redis' own clock: the site's next
-free moment and, where the platform's cookie pool has cookies, the least busy cookie's that is
-not benched. The request waits until the later of the two; each then moves on by its interval
-(a token bucket of one token per interval, shared by all workers). A cookie that Weibo answers
+Before it goes, each request claims its turn in one Lua script run on Redis' own clock: the
+site's turn and, where the platform's cookie pool has cookies, that of the least busy cookie
+not benched. Each turn comes back an interval after it was claimed (a token bucket of one
+token, refilled once per interval, shared by all workers); a request whose turn has not come
+waits until it should have and asks again. A cookie that Weibo answers
 418/432 or sends to a login page is benched for a cool-off, and the request is sent again with
 another. With every cookie benched, requests wait for the first to come back, and `cluster
 status` says why. Cookies are never logged, nor written anywhere but to Redis and the request.
@@ -29,15 +30,18 @@ from crawler.spiders.base import LOGIN_MARKERS
 COOKIE_ID = "smcat_cookie_id"
 """Request meta: the pool cookie the request went out with (its id, not the cookie)."""
 BENCH_STATUSES = frozenset({418, 432})
-_WAIT_STEP = 5.0  # seconds: how long a request waits before it asks again for a cookie
+_WAIT_STEP_MS = 5000  # how long a request waits at most before it asks again for a cookie
 
-# KEYS: the site's next moment, the pool, the benched set. ARGV: the site's and a cookie's
-# intervals (ms), the prefix of the cookies' next moments. Returns {wait ms, cookie id} or,
-# with every cookie benched, {-1, ms until the first comes back}.
-_RESERVE = """
+# KEYS: the site's next free moment, the pool, the benched set. ARGV: the site's and a
+# cookie's intervals (ms), the prefix of the cookies' next free moments. Claims the site (and
+# the least busy cookie not benched) if free now: {0, cookie id or nil}; else {ms to wait, nil};
+# with every cookie benched {-1, ms until the first comes back}. A turn is claimed when the
+# request goes, not booked ahead, so a request that is late (a busy machine) pushes the next
+# one back instead of going out right before it.
+_CLAIM = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local start = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0'))
+local wait = tonumber(redis.call('GET', KEYS[1]) or '0') - now
 local chosen = false
 local ids = redis.call('HKEYS', KEYS[2])
 if #ids > 0 then
@@ -53,11 +57,14 @@ if #ids > 0 then
     local first = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
     return {-1, tonumber(first[2]) - now}
   end
-  start = math.max(start, best)
-  redis.call('SET', ARGV[3] .. chosen, start + tonumber(ARGV[2]), 'PX', tonumber(ARGV[2]) + 60000)
+  wait = math.max(wait, best - now)
 end
-redis.call('SET', KEYS[1], start + tonumber(ARGV[1]), 'PX', tonumber(ARGV[1]) + 60000)
-return {start - now, chosen}
+if wait > 0 then return {wait, false} end
+redis.call('SET', KEYS[1], now + tonumber(ARGV[1]), 'PX', tonumber(ARGV[1]) + 60000)
+if chosen then
+  redis.call('SET', ARGV[3] .. chosen, now + tonumber(ARGV[2]), 'PX', tonumber(ARGV[2]) + 60000)
+end
+return {0, chosen}
 """
 _BENCH = """
 local t = redis.call('TIME')
@@ -79,7 +86,7 @@ class ClusterPoliteness:
         self.cookie_ms = int(settings.getfloat("SMCAT_COOKIE_INTERVAL") * 1000)
         self.cooloff_ms = int(settings.getfloat("SMCAT_COOKIE_COOLOFF") * 1000)
         self.crawl_id = settings.getint("SMCAT_CLUSTER_CRAWL")
-        self._reserve = client.register_script(_RESERVE)
+        self._claim = client.register_script(_CLAIM)
         self._bench = client.register_script(_BENCH)
 
     @classmethod
@@ -98,12 +105,12 @@ class ClusterPoliteness:
         keys = [site, cookies_key(platform), benched_key(platform)]
         args = [self.site_ms, self.cookie_ms, f"{PREFIX}cookie:{platform}:"]
         while True:
-            wait, cookie_id = cast(list[Any], self._reserve(keys=keys, args=args))
-            if int(wait) >= 0:
+            wait, cookie_id = cast(list[Any], self._claim(keys=keys, args=args))
+            if int(wait) == 0:
                 break
-            self._note_waiting(platform, int(wait))
-            await asyncio.sleep(min(int(cookie_id) / 1000, _WAIT_STEP))
-        if int(wait) > 0:
+            if int(wait) < 0:  # every cookie benched: wait for the first to come back
+                self._note_waiting(platform)
+                wait = min(int(cookie_id), _WAIT_STEP_MS)
             await asyncio.sleep(int(wait) / 1000)
         if cookie_id is not None:
             cookie = self.client.hget(cookies_key(platform), cookie_id)
@@ -126,7 +133,7 @@ class ClusterPoliteness:
             return request.replace(url=request.meta["redirect_urls"][0], meta=meta, dont_filter=True)
         return response  # 418/432: the retry middleware sends it again, with another cookie
 
-    def _note_waiting(self, platform: str, _: int) -> None:
+    def _note_waiting(self, platform: str) -> None:
         """Say why the crawl waits, for `cluster status` (for a minute)."""
         count = self.client.hlen(cookies_key(platform))
         why = f"waiting: all {count} {platform} cookie(s) benched after 418/432 or a login page"

@@ -136,8 +136,10 @@ def worker_settings(settings: Settings, url: str, worker: str, crawl: Registered
         "SCHEDULER_PERSIST": True,
         "ITEM_PIPELINES": {},
         "SPIDER_MIDDLEWARES": {"crawler.cluster.worker.Shipper": 1},
-        # politeness is the cluster's (Redis), not this process's
+        # politeness is the cluster's (Redis), not this process's; a request goes out the
+        # moment its turn comes, not after a wait in this process's own download queue
         "DOWNLOAD_DELAY": 0,
+        "CONCURRENT_REQUESTS": settings.concurrent_requests,
         "AUTOTHROTTLE_ENABLED": False,
         "SMCAT_CLUSTER_SITE_DELAY": settings.download_delay,
         "SMCAT_COOKIE_INTERVAL": settings.cookie_interval,
@@ -233,7 +235,9 @@ def _wake(client: redis.Redis, crawl_id: int, crawler: Crawler) -> None:
         return
     request = engine.scheduler.next_request() if engine.scheduler is not None else None
     if request is not None:
-        engine.crawl(request)  # back through the scheduler, which also wakes the engine
+        # back through the scheduler, which also wakes the engine; its duplicate filter has
+        # seen the request already
+        engine.crawl(request.replace(dont_filter=True))
 
 
 def _report_counts(client: redis.Redis, crawl_id: int, worker: str, crawler: Crawler) -> None:
