@@ -7,6 +7,7 @@ body, so the crawl can be audited and rows rebuilt from what was fetched.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from contextlib import suppress
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
@@ -128,10 +129,10 @@ class StorePipeline:
             self.writer.flush()
         except StoreFull:
             spider.stop_reason = DISK_FULL
-        try:
-            record_end(self.store, self.crawl_id, spider, reason, spider.stop_reason, self._counts())
-        except StoreFull:
-            pass  # the crawl stays "running", which --resume takes up as it does "stopped"
+        # on a full disk the crawl stays "running", which --resume takes up as it does "stopped"
+        with suppress(StoreFull):
+            counts = self._counts()
+            record_end(self.store, self.crawl_id, spider, reason, spider.stop_reason, counts)
         self.store.close()
         self.store = None
 

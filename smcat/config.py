@@ -118,7 +118,8 @@ _AT_LEAST: dict[str, float] = {
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
-# the settings whose values are never shown: cookies and the salt (repr=False)
+# the settings whose values are never shown: cookies, the salt, the cluster URL with its
+# password (repr=False)
 _SECRETS = frozenset(f.name for f in dataclasses.fields(Settings) if not f.repr)
 
 

@@ -90,7 +90,7 @@ def finish(process: subprocess.Popen[str], timeout: float = 120) -> str:
 def rows(db: Path, table: str, ignored: set[str] | None = None) -> Counter[tuple[object, ...]]:
     """A table's rows without their run-specific columns, bodies unzipped, as a multiset."""
     with sqlite3.connect(db) as connection:
-        cursor = connection.execute(f"SELECT * FROM {table}")  # noqa: S608 - a table of TABLES
+        cursor = connection.execute(f"SELECT * FROM {table}")  # a table of TABLES
         names = [column[0] for column in cursor.description]
         dropped = RUN_SPECIFIC | (ignored or set())
         kept = [i for i, name in enumerate(names) if name not in dropped]

@@ -80,6 +80,7 @@ COMMANDS: dict[str, Command] = {
     "import orders": Command((str(FIXTURES / "commerce/orders.csv"),), writes=True),
     "import products": Command((str(FIXTURES / "commerce/products.csv"),), writes=True),
     "import choices": Command((str(FIXTURES / "commerce/choices.csv"),), writes=True),
+    "cluster ingest": Command(("--cluster", "redis://127.0.0.1:9/0"), writes=True),
     "db info": Command((), writes=False),
     "db export": Command(("posts",), writes=False),
 }

@@ -15,16 +15,17 @@ import redis
 
 from crawler.cluster.keys import INGESTING, crawl_key
 from smcat.demo.replay import ReplayServer
+from tests import cluster_support
 from tests.cluster_support import (
     assert_same_tables,
     finish,
-    redis_url,  # noqa: F401 - a fixture
     rows,
-    smcat_env,
     start,
 )
 
 BRANDS = ("5001000001", "5001000002")  # 50 posts over 6 timeline pages, 2 long texts
+
+redis_url = cluster_support.redis_url  # the fixture: a Redis server of the test's own
 
 
 def crawl_settings(server: ReplayServer, **more: object) -> dict[str, object]:
@@ -51,7 +52,10 @@ def submit(smcat, server: ReplayServer, db: Path, url: str, **more: object) -> i
 
 
 def test_three_workers_and_one_writer_store_what_a_local_crawl_stores(
-    smcat, demo_server, redis_url, tmp_path  # noqa: F811
+    smcat,
+    demo_server,
+    redis_url,
+    tmp_path,
 ):
     local, cluster = tmp_path / "local.db", tmp_path / "cluster.db"
     local_crawl(smcat, demo_server, local)
@@ -77,7 +81,10 @@ def test_three_workers_and_one_writer_store_what_a_local_crawl_stores(
 
 
 def test_a_worker_and_the_writer_killed_midway_lose_nothing_and_double_nothing(
-    smcat, demo_server, redis_url, tmp_path  # noqa: F811
+    smcat,
+    demo_server,
+    redis_url,
+    tmp_path,
 ):
     local, cluster = tmp_path / "local.db", tmp_path / "cluster.db"
     local_crawl(smcat, demo_server, local)

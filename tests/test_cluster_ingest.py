@@ -15,10 +15,12 @@ from crawler.cluster.keys import INGESTING, ITEMS, Registered, item_message, raw
 from crawler.items import PostItem, RejectItem
 from smcat.config import Settings
 from smcat.store import Store
-from tests.cluster_support import redis_url  # noqa: F401 - a fixture
+from tests import cluster_support
 
 FETCHED = "2025-12-01T12:00:00+08:00"
 REFETCHED = "2025-12-01T12:05:00+08:00"
+
+redis_url = cluster_support.redis_url  # the fixture: a Redis server of the test's own
 
 
 class Crash(BaseException):
@@ -26,12 +28,14 @@ class Crash(BaseException):
 
 
 def post(post_id: str, observed_at: str = FETCHED) -> PostItem:
-    return PostItem(platform="weibo", post_id=post_id, created_at="2025-11-01T10:00:00+08:00",
-                    observed_at=observed_at, account_id="5001000001", text="正文", likes=3)  # fmt: skip
+    return PostItem(
+        platform="weibo", post_id=post_id, created_at="2025-11-01T10:00:00+08:00",
+        observed_at=observed_at, account_id="5001000001", text="正文", likes=3,
+    )  # fmt: skip
 
 
 @pytest.fixture
-def cluster(redis_url: str, tmp_path: Path) -> Iterator[tuple[redis.Redis, Settings, int]]:  # noqa: F811
+def cluster(redis_url: str, tmp_path: Path) -> Iterator[tuple[redis.Redis, Settings, int]]:
     """A Redis with one open crawl recorded in a fresh database, and the writer's settings."""
     settings = Settings(db=tmp_path / "c.db")
     with Store.open(settings.db) as store:

@@ -4,14 +4,18 @@ Weibo answers 418 is benched and its request goes out with another."""
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 
 from smcat.demo.replay import ReplayServer
-from tests.cluster_support import finish, redis_url, start  # noqa: F401 - a fixture
+from tests import cluster_support
+from tests.cluster_support import finish, start
 from tests.test_cluster import BRANDS, crawl_settings
 
 JITTER = 0.02  # seconds: from a claimed turn to the server's clock, on a quiet machine
 LATE = 0.35  # seconds a request may be late on this shared 2-core machine (measured: 0.28)
+
+redis_url = cluster_support.redis_url  # the fixture: a Redis server of the test's own
 
 
 def run_cluster(smcat, server: ReplayServer, tmp_path: Path, url: str, uids: tuple[str, ...],
@@ -35,13 +39,13 @@ def assert_spaced(times: list[float], interval: float) -> None:
     (a busy machine: the process did not run at its turn) pushes the next one back, so that
     no run of four requests, late ones included, comes faster than three intervals allow."""
     ordered = sorted(times)
-    gaps = sorted(b - a for a, b in zip(ordered, ordered[1:], strict=False))
+    gaps = sorted(b - a for a, b in pairwise(ordered))
     assert gaps[len(gaps) // 2] >= interval - JITTER, gaps
     spans = [ordered[i + 3] - ordered[i] for i in range(len(ordered) - 3)]
     assert min(spans) >= 3 * interval - LATE, spans
 
 
-def test_three_workers_keep_the_site_delay_between_them(smcat, demo_server, redis_url, tmp_path):  # noqa: F811
+def test_three_workers_keep_the_site_delay_between_them(smcat, demo_server, redis_url, tmp_path):
     run_cluster(smcat, demo_server, tmp_path, redis_url, BRANDS, 3, download_delay=0.3)
     times = [hit.time for hit in demo_server.hits]
     assert len(times) == 14
@@ -49,7 +53,10 @@ def test_three_workers_keep_the_site_delay_between_them(smcat, demo_server, redi
 
 
 def test_three_workers_with_one_cookie_fetch_at_the_cookie_rate(
-    smcat, demo_server, redis_url, tmp_path  # noqa: F811
+    smcat,
+    demo_server,
+    redis_url,
+    tmp_path,
 ):
     cookie = tmp_path / "cookie.txt"
     cookie.write_text("SUB=stand-in-cookie-a\n", encoding="utf-8")
@@ -65,12 +72,18 @@ def test_three_workers_with_one_cookie_fetch_at_the_cookie_rate(
 
 
 def test_a_cookie_answered_418_is_benched_and_its_request_goes_out_with_another(
-    smcat, faults_server, redis_url, tmp_path  # noqa: F811
+    smcat,
+    faults_server,
+    redis_url,
+    tmp_path,
 ):
     for name in ("a", "b"):
         path = tmp_path / f"{name}.txt"
         path.write_text(f"SUB=stand-in-cookie-{name}", encoding="utf-8")
-        assert smcat("cluster", "add-cookie", "weibo", str(path), cluster_redis=redis_url).returncode == 0
+        assert (
+            smcat("cluster", "add-cookie", "weibo", str(path), cluster_redis=redis_url).returncode
+            == 0
+        )
     # timeline page 1 answers 418 twice: each time the cookie is benched and the next try
     # goes out with the other; with both benched the request waits for the first to return
     out = run_cluster(smcat, faults_server, tmp_path, redis_url, ("5001000003",), 2,

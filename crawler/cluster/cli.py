@@ -95,8 +95,10 @@ def status_command(cluster: ClusterOption = None) -> None:
     if not state.crawls:
         stdout.print("no open crawl")
     for crawl in state.crawls:
-        line = f"crawl {crawl.crawl_id} ({crawl.spider}): {crawl.frontier:,} requests in the " \
+        line = (
+            f"crawl {crawl.crawl_id} ({crawl.spider}): {crawl.frontier:,} requests in the "
             f"frontier, {crawl.held:,} held by workers"
+        )
         stdout.print(line)
         for note in (crawl.stopped and f"stopped: {crawl.stopped}", crawl.waiting):
             if note:

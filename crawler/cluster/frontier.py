@@ -41,7 +41,7 @@ return taken[1]
 """
 
 
-class HeldQueue(PriorityQueue):  # type: ignore[misc]
+class HeldQueue(PriorityQueue):
     """scrapy-redis' priority queue whose pop records what it took as held."""
 
     def __init__(self, server: redis.Redis, spider: Any, key: str, serializer: Any = None) -> None:
@@ -61,7 +61,7 @@ class HeldQueue(PriorityQueue):  # type: ignore[misc]
         return request
 
 
-class ClusterScheduler(Scheduler):  # type: ignore[misc]
+class ClusterScheduler(Scheduler):
     """scrapy-redis' scheduler over a HeldQueue for one crawl of the cluster."""
 
     crawler: Crawler

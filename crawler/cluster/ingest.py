@@ -41,7 +41,7 @@ from crawler.cluster.keys import (
     read_message,
     worker_key,
 )
-from crawler.pipelines import added_up, record_end
+from crawler.pipelines import record_end
 from crawler.pseudonyms import Pseudonymizer
 from crawler.runner import scrapy_settings
 from crawler.spiders.base import SmcatSpider
@@ -90,16 +90,17 @@ class Ingester:
 
     def step(self, size: int = BATCH_SIZE) -> int:
         """Write one batch (the one in progress first); returns how many messages it held."""
-        token = self.client.get(BATCH)
+        stored = self.client.get(BATCH)
+        token = stored.decode() if isinstance(stored, bytes) else stored
         if token is None or not self.client.llen(INGESTING):
-            token = uuid.uuid4().hex.encode()
+            token = uuid.uuid4().hex
             self.client.set(BATCH, token)
             self._take(keys=[ITEMS, INGESTING], args=[size])
         batch = cast(list[bytes], self.client.lrange(INGESTING, 0, -1))
         if not batch:
             return 0
-        if not self.store.batch_ingested(token.decode()):
-            self._write(list(reversed(batch)), token.decode())  # LMOVE reversed them
+        if not self.store.batch_ingested(token):
+            self._write(list(reversed(batch)), token)  # LMOVE reversed them
         pipe = self.client.pipeline(transaction=True)
         pipe.delete(INGESTING, BATCH)
         pipe.execute()
@@ -170,11 +171,9 @@ class Ingester:
         """The open crawls that are done: an empty frontier, no request held; or stopped."""
         found = []
         for crawl in open_crawls(self.client).values():
-            stopped = self.client.exists(crawl_key(crawl.crawl_id, "stop"))
-            pending = self.client.zcard(crawl_key(crawl.crawl_id, "requests")) or self.client.hlen(
-                crawl_key(crawl.crawl_id, "held")
-            )
-            if stopped or not pending:
+            key = crawl_key(crawl.crawl_id, "{}").format
+            stopped = self.client.exists(key("stop"))
+            if stopped or not (self.client.zcard(key("requests")) or self.client.hlen(key("held"))):
                 found.append(crawl)
         return found
 
@@ -183,18 +182,20 @@ class Ingester:
         from Redis; returns its status."""
         crawl_id = crawl.crawl_id
         stop = self.client.get(crawl_key(crawl_id, "stop"))
-        reports = [json.loads(v) for v in cast(dict[bytes, bytes],
-                   self.client.hgetall(crawl_key(crawl_id, "counts"))).values()]  # fmt: skip
+        sent = cast(dict[bytes, bytes], self.client.hgetall(crawl_key(crawl_id, "counts")))
+        reports = [json.loads(report) for report in sent.values()]
         spider_class = self._spiders.load(crawl.spider)
         spider = spider_class(**crawl.arguments)
-        counts = _summed([report["counts"] for report in reports], spider)
+        if not isinstance(spider, SmcatSpider):
+            raise TypeError(f"the cluster runs smcat's spiders, not {crawl.spider}")
+        counts = _summed([report["counts"] for report in reports], spider.totals)
         self._writer(crawl_id)
         counts.update(self._written(crawl_id))
         problems = sum(report["problem_count"] for report in reports)
         firsts = [first for report in reports for first in report["problems"]]
         stop_reason = f"{problems} problem(s); first: {firsts[0]}" if firsts else None
         if stop is not None:
-            stop_reason = stop.decode()
+            stop_reason = stop.decode() if isinstance(stop, bytes) else stop
         with self.store.transaction():
             status = record_end(
                 self.store, crawl_id, spider, "stopped" if stop else "finished", stop_reason,
@@ -209,15 +210,14 @@ class Ingester:
         return status
 
 
-def _summed(reports: list[dict[str, int]], spider: SmcatSpider) -> dict[str, int]:
-    """The workers' counts of a crawl added up; those the spider holds as totals (accounts,
-    raw_kept) are the same in every worker, so the largest is taken."""
+def _summed(reports: list[dict[str, int]], totals: frozenset[str]) -> dict[str, int]:
+    """The workers' counts of a crawl added up; those that hold the crawl's whole figure
+    (`totals`: accounts, raw_kept) are the same in every worker, so the largest is taken."""
     counts: dict[str, int] = {}
     for report in reports:
-        merged = added_up(counts, {k: v for k, v in report.items() if k not in spider.totals}, ())
-        for key in spider.totals & report.keys():
-            merged[key] = max(counts.get(key, 0), report[key])
-        counts = {**counts, **merged}
+        for key, value in report.items():
+            before = counts.get(key, 0)
+            counts[key] = max(before, value) if key in totals else before + value
     return counts
 
 
@@ -233,8 +233,8 @@ def ingest(
     """Write the cluster's messages into settings.db and close the crawls that are done, until
     stopped (Ctrl-C), or with `until_done` until no crawl is open and nothing is queued;
     `batch` messages a transaction."""
-    client = connect(url)
-    with Store.open(settings.db) as store:
+    with Store.open(settings.db) as store:  # a database it cannot write fails first
+        client = connect(url)
         ingester = Ingester(client, store, settings)
         while True:
             ingester.requeue_dead()

@@ -103,7 +103,7 @@ class ClusterPoliteness:
         platform = self._platform()
         site = f"{PREFIX}site:{urlparse_cached(request).hostname}"
         keys = [site, cookies_key(platform), benched_key(platform)]
-        args = [self.site_ms, self.cookie_ms, f"{PREFIX}cookie:{platform}:"]
+        args: list[int | str] = [self.site_ms, self.cookie_ms, f"{PREFIX}cookie:{platform}:"]
         while True:
             wait, cookie_id = cast(list[Any], self._claim(keys=keys, args=args))
             if int(wait) == 0:
@@ -130,7 +130,9 @@ class ClusterPoliteness:
         self._bench(keys=[benched_key(self._platform())], args=[cookie_id, self.cooloff_ms])
         if login:  # the same request again, with another cookie
             meta = {k: v for k, v in request.meta.items() if not k.startswith("redirect_")}
-            return request.replace(url=request.meta["redirect_urls"][0], meta=meta, dont_filter=True)
+            return request.replace(
+                url=request.meta["redirect_urls"][0], meta=meta, dont_filter=True
+            )
         return response  # 418/432: the retry middleware sends it again, with another cookie
 
     def _note_waiting(self, platform: str) -> None:

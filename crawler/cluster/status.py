@@ -65,8 +65,8 @@ def cluster_status(url: str) -> ClusterStatus:
             crawl.crawl_id, crawl.spider,
             int(client.zcard(crawl_key(crawl.crawl_id, "requests"))),
             int(client.hlen(crawl_key(crawl.crawl_id, "held"))),
-            stop.decode() if stop else None,
-            json.loads(waiting) if waiting else None,
+            _text(stop),
+            json.loads(waiting) if waiting is not None else None,
         ))  # fmt: skip
     seen = cast(dict[bytes, bytes], client.hgetall(WORKERS))
     now = time.time()
@@ -74,8 +74,8 @@ def cluster_status(url: str) -> ClusterStatus:
     server_now = _server_time(client)
     cookies = []
     for platform in PLATFORMS:
-        benched = dict(cast(list[tuple[bytes, float]],
-                            client.zrange(benched_key(platform), 0, -1, withscores=True)))  # fmt: skip
+        scored = client.zrange(benched_key(platform), 0, -1, withscores=True)
+        benched = dict(cast(list[tuple[bytes, float]], scored))
         for cookie_id in sorted(cast(list[bytes], client.hkeys(cookies_key(platform)))):
             left = max(0.0, (benched.get(cookie_id, 0) - server_now) / 1000)
             cookies.append(CookieState(platform, cookie_id.decode(), left))
@@ -92,7 +92,9 @@ def add_cookie(url: str, platform: str, path: Path) -> str:
     except OSError as error:
         raise SmcatError(f"cannot read {path} ({error.strerror}): name the cookie file") from None
     if not cookie or "=" not in cookie:
-        raise SmcatError(f"{path} holds no Cookie header (name=value; ...): copy it from the browser")
+        raise SmcatError(
+            f"{path} holds no Cookie header (name=value; ...): copy it from the browser"
+        )
     client = connect(url)
     cookie_id = hashlib.sha256(cookie.encode()).hexdigest()[:10]
     client.hset(cookies_key(platform), cookie_id, cookie)
@@ -102,5 +104,9 @@ def add_cookie(url: str, platform: str, path: Path) -> str:
 
 def _server_time(client: redis.Redis) -> float:
     """Redis' clock in ms: the bench's times are on it."""
-    seconds, micros = cast(tuple[int, int], client.time())
+    seconds, micros = client.time()
     return seconds * 1000 + micros / 1000
+
+
+def _text(value: bytes | str | None) -> str | None:
+    return value.decode() if isinstance(value, bytes) else value

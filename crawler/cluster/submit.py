@@ -58,15 +58,20 @@ class Seeder:
 
 
 def submit(
-    settings: Settings, url: str, runs: Sequence[tuple[type[SmcatSpider], dict[str, Any], dict[str, Any]]]
+    settings: Settings,
+    url: str,
+    runs: Sequence[tuple[type[SmcatSpider], dict[str, Any], dict[str, Any]]],
 ) -> list[CrawlRecord]:
     """Submit crawls (spider, arguments, Scrapy overrides) to the cluster at `url`; returns
     their records (status running: the workers crawl them, the writer closes them)."""
     _CLIENTS[url] = connect(url)
     Store.open(settings.db).close()  # a database that cannot be written fails before Redis
     base = scrapy_settings(settings)
-    base.setdict({"ITEM_PIPELINES": {}, "REDIS_URL": url, "EXTENSIONS": {},
-                  "SPIDER_MIDDLEWARES": {"crawler.cluster.submit.Seeder": 1}}, "cmdline")  # fmt: skip
+    seeding = {"crawler.cluster.submit.Seeder": 1}
+    base.setdict(
+        {"ITEM_PIPELINES": {}, "REDIS_URL": url, "EXTENSIONS": {}, "SPIDER_MIDDLEWARES": seeding},
+        "cmdline",
+    )
     process = CrawlerProcess(base)
     crawlers = []
     for spider_class, arguments, overrides in runs:
@@ -79,7 +84,9 @@ def submit(
     process.start()
     crawl_ids = [getattr(crawler.spider, "crawl_id", None) for crawler in crawlers]
     if not all(isinstance(crawl_id, int) for crawl_id in crawl_ids):
-        raise SmcatError("a crawl was not submitted: run again with SMCAT_LOG_LEVEL=INFO to see why")
+        raise SmcatError(
+            "a crawl was not submitted: run again with SMCAT_LOG_LEVEL=INFO to see why"
+        )
     with Store.open(settings.db, readonly=True) as store:
         records = [store.crawl(crawl_id) for crawl_id in crawl_ids if isinstance(crawl_id, int)]
     return [record for record in records if record is not None]

@@ -18,7 +18,7 @@ import socket
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import redis
 from scrapy import Request, Spider, signals
@@ -29,7 +29,7 @@ from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.reactor import install_reactor
 from twisted.python.failure import Failure
 
-from crawler.cluster.frontier import HELD, requeue_held
+from crawler.cluster.frontier import HELD
 from crawler.cluster.keys import (
     WORKER_TTL,
     WORKERS,
@@ -198,7 +198,7 @@ def run_worker(
         if until_done and not crawls and not running:
             from twisted.internet import reactor
 
-            reactor.stop()  # type: ignore[attr-defined]
+            cast(Any, reactor).stop()  # twisted's module-level reactor is typed loosely
 
     # the ticker needs the reactor before the first crawler would install it
     install_reactor(base["TWISTED_REACTOR"])
@@ -253,7 +253,11 @@ def _report_counts(client: redis.Redis, crawl_id: int, worker: str, crawler: Cra
         "errors": stats.get("log_count/ERROR", 0),
         **spider.extra_counts,
     }
-    report = {"counts": counts, "problems": spider.problems[:1], "problem_count": len(spider.problems)}
+    report = {
+        "counts": counts,
+        "problems": spider.problems[:1],
+        "problem_count": len(spider.problems),
+    }
     client.hset(crawl_key(crawl_id, "counts"), worker, json.dumps(report))
 
 
