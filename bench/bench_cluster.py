@@ -24,9 +24,9 @@ from pathlib import Path
 import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_crawl import write_timelines  # noqa: E402 - the same generated timelines
+from bench_crawl import write_timelines  # the same generated timelines
 
-from smcat.demo.replay import ReplayServer  # noqa: E402
+from smcat.demo.replay import ReplayServer
 
 
 def free_port() -> int:
@@ -76,7 +76,7 @@ def run(folder: Path, uids: list[str], workers: int) -> tuple[float, int, float,
             ended = time.perf_counter()
             closed_at = time.time()
             for process in (*crew, writer):
-                out, err = process.communicate()
+                _, err = process.communicate()
                 if process.returncode != 0:
                     sys.exit(f"a cluster process failed: {err.strip()[-500:]}")
             last_fetch = max(hit.time for hit in replay.hits)
