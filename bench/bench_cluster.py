@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import shutil
 import socket
 import sqlite3
@@ -42,8 +43,9 @@ def smcat(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
     )  # fmt: skip
 
 
-def run(folder: Path, uids: list[str], workers: int) -> tuple[float, int, float, int]:
-    """One cluster crawl; (seconds, most queued, writer lag in seconds, posts stored)."""
+def run(folder: Path, uids: list[str], workers: int) -> tuple[float, int, float, int, float]:
+    """One cluster crawl; (seconds, most queued, writer lag in seconds, posts stored, cores
+    busy: the CPU seconds of every process, this one's replay server included, per second)."""
     port = free_port()
     server = subprocess.Popen(
         [shutil.which("redis-server") or "redis-server", "--save", "", "--appendonly", "no",
@@ -67,6 +69,7 @@ def run(folder: Path, uids: list[str], workers: int) -> tuple[float, int, float,
             if submitted.wait() != 0:
                 sys.exit(f"submit failed: {submitted.communicate()[1]}")
             started = time.perf_counter()
+            cpu_before = _cpu()
             crew = [smcat(env, "worker", "--until-done") for _ in range(workers)]
             writer = smcat(env, "cluster", "ingest", "--db", str(db), "--until-done")
             most = 0
@@ -80,12 +83,21 @@ def run(folder: Path, uids: list[str], workers: int) -> tuple[float, int, float,
                 if process.returncode != 0:
                     sys.exit(f"a cluster process failed: {err.strip()[-500:]}")
             last_fetch = max(hit.time for hit in replay.hits)
+            busy = (_cpu() - cpu_before) / (ended - started)
     finally:
         server.terminate()
         server.wait()
     with sqlite3.connect(db) as connection:
         stored = connection.execute("SELECT count(*) FROM posts").fetchone()[0]
-    return ended - started, most, closed_at - last_fetch, stored
+    return ended - started, most, closed_at - last_fetch, stored, busy
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and of its children that ended (Redis is still running:
+    its share is not counted)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def main() -> None:
@@ -103,11 +115,12 @@ def main() -> None:
         uids, posts = write_timelines(folder, args.accounts, args.pages)
         print(f"{args.accounts} accounts x {args.pages} pages x 20 posts = {posts:,} posts")
         for workers in args.workers:
-            seconds, most, lag, stored = run(folder, uids, workers)
+            seconds, most, lag, stored, busy = run(folder, uids, workers)
             assert stored == posts, (stored, posts)
             print(
                 f"{workers} worker(s): {seconds:.1f} s, {posts / seconds:,.0f} posts/s; "
-                f"at most {most:,} messages queued; writer lag {lag:.2f} s"
+                f"at most {most:,} messages queued; writer lag {lag:.2f} s; "
+                f"{busy:.2f} cores busy"
             )
 
 
