@@ -4,7 +4,8 @@ timelines on the loopback replay server, with a Redis server of its own; politen
 Prints, per number of workers: posts per second (from the workers' start to the writer's
 last commit, Python and Scrapy start-up included), the most messages queued for the writer at
 once, and the writer's lag (from the last response the replay server sent to the crawl's
-close in SQLite). Run: `python bench/bench_cluster.py [--accounts 8 --pages 25]`.
+close in SQLite); then the posts per second the writer stores from a full queue.
+Run: `python bench/bench_cluster.py [--accounts 16 --pages 25]`.
 """
 
 from __future__ import annotations
@@ -27,13 +28,35 @@ import redis
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_crawl import write_timelines  # the same generated timelines
 
+from crawler.cluster.ingest import Ingester
+from crawler.cluster.keys import ITEMS, Registered, item_message, register
+from crawler.items import PostItem
+from smcat.config import Settings
 from smcat.demo.replay import ReplayServer
+from smcat.store import Store
 
 
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def start_redis() -> tuple[str, subprocess.Popen[bytes]]:
+    """A Redis server of the bench's own on loopback, persistence off; its URL and process."""
+    port = free_port()
+    server = subprocess.Popen(
+        [shutil.which("redis-server") or "redis-server", "--save", "", "--appendonly", "no",
+         "--port", str(port), "--bind", "127.0.0.1"], stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url)
+    while True:
+        try:
+            client.ping()
+            return url, server
+        except redis.ConnectionError:
+            time.sleep(0.05)
 
 
 def smcat(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
@@ -46,19 +69,8 @@ def smcat(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
 def run(folder: Path, uids: list[str], workers: int) -> tuple[float, int, float, int, float]:
     """One cluster crawl; (seconds, most queued, writer lag in seconds, posts stored, cores
     busy: the CPU seconds of every process, this one's replay server included, per second)."""
-    port = free_port()
-    server = subprocess.Popen(
-        [shutil.which("redis-server") or "redis-server", "--save", "", "--appendonly", "no",
-         "--port", str(port), "--bind", "127.0.0.1"], stdout=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"redis://127.0.0.1:{port}/0"
+    url, server = start_redis()
     client = redis.Redis.from_url(url)
-    while True:
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            time.sleep(0.05)
     db = folder / f"cluster{workers}.db"
     try:
         with ReplayServer(folder / "bench.toml") as replay:
@@ -92,6 +104,41 @@ def run(folder: Path, uids: list[str], workers: int) -> tuple[float, int, float,
     return ended - started, most, closed_at - last_fetch, stored, busy
 
 
+def writer_alone(folder: Path, posts: int) -> float:
+    """Posts per second that the writer stores from a full queue (no workers running)."""
+    url, server = start_redis()
+    try:
+        client = redis.Redis.from_url(url)
+        settings = Settings(db=folder / "writer.db")
+        with Store.open(settings.db) as store:
+            crawl_id = store.start_crawl("weibo_user", {"uids": ["6000000000"]})
+        register(client, Registered(crawl_id, "weibo_user", {"uids": ["6000000000"]}, {}))
+        for start in range(0, posts, 1000):
+            client.lpush(
+                ITEMS, *(item_message(crawl_id, _post(n)) for n in range(start, start + 1000))
+            )
+        with Store.open(settings.db) as store:
+            ingester = Ingester(client, store, settings)
+            started = time.perf_counter()
+            while ingester.step():
+                pass
+            elapsed = time.perf_counter() - started
+            assert store.count("posts") == posts
+    finally:
+        server.terminate()
+        server.wait()
+    return posts / elapsed
+
+
+def _post(number: int) -> PostItem:
+    return PostItem(
+        platform="weibo", post_id=str(5_300_000_000_000_000 + number),
+        created_at="2025-11-30T20:00:00+08:00", observed_at="2025-12-01T08:00:00+08:00",
+        account_id="6000000000", text="澜蔻新品上市 #护肤# 限时抢购" * 4, likes=number % 5000,
+        comments=number % 300, reposts=number % 70, topics=["护肤"],
+    )  # fmt: skip
+
+
 def _cpu() -> float:
     """CPU seconds of this process and of its children that ended (Redis is still running:
     its share is not counted)."""
@@ -102,9 +149,10 @@ def _cpu() -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--accounts", type=int, default=8)
+    parser.add_argument("--accounts", type=int, default=16)
     parser.add_argument("--pages", type=int, default=25)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--writer-posts", type=int, default=50_000)
     args = parser.parse_args()
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, python "
@@ -122,6 +170,8 @@ def main() -> None:
                 f"at most {most:,} messages queued; writer lag {lag:.2f} s; "
                 f"{busy:.2f} cores busy"
             )
+        rate = writer_alone(folder, args.writer_posts)
+        print(f"the writer alone, {args.writer_posts:,} queued posts: {rate:,.0f} posts/s")
 
 
 if __name__ == "__main__":
