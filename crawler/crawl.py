@@ -306,7 +306,7 @@ def run(settings: Settings, plans: Sequence[CrawlPlan]) -> list[CrawlResult]:
     return results
 
 
-CLUSTER_SPIDERS = frozenset({WeiboUserSpider.name})
+CLUSTER_SPIDERS = frozenset({WeiboUserSpider.name, WeiboCommentsSpider.name})
 """The crawls a cluster runs: those whose spiders keep no state that one worker would need
 from another (checked with several workers in tests/test_cluster.py)."""
 

@@ -22,8 +22,10 @@ from tests.cluster_support import (
     rows,
     start,
 )
+from tests.conftest import FIXTURES
 
 BRANDS = ("5001000001", "5001000002")  # 50 posts over 6 timeline pages, 2 long texts
+GIVEAWAY, LAUNCH = "5210008539200130", "5210009743400165"  # posts with comments, replies
 
 redis_url = cluster_support.redis_url  # the fixture: a Redis server of the test's own
 
@@ -123,3 +125,26 @@ def wait_for(condition, timeout: float = 60) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.002)
+
+
+def test_a_comment_crawl_with_replies_on_two_workers_stores_what_a_local_one_does(
+    smcat, redis_url, tmp_path
+):
+    local, cluster = tmp_path / "local.db", tmp_path / "cluster.db"
+    with ReplayServer(FIXTURES / "weibo" / "comments.toml") as server:
+        settings = crawl_settings(server)
+        args = ("crawl", "weibo-comments", GIVEAWAY, LAUNCH, "--replies")
+        assert smcat(*args, "--db", str(local), **settings).returncode == 0
+        hits_local = len(server.hits)
+        server.reset_hits()
+        submitted = smcat(*args, "--db", str(cluster), "--cluster", redis_url, **settings)
+        assert submitted.returncode == 0, submitted.stderr
+        settings["cluster_redis"] = redis_url
+        workers = [start(tmp_path, "worker", "--until-done", **settings) for _ in range(2)]
+        writer = start(tmp_path, "cluster", "ingest", "--db", str(cluster), "--until-done",
+                       **settings)  # fmt: skip
+        assert "finished" in finish(writer)
+        for worker in workers:
+            finish(worker)
+        assert len(server.hits) == hits_local
+    assert_same_tables(local, cluster)

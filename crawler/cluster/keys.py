@@ -3,10 +3,12 @@
 Every key starts with `smcat:`. Per crawl (`crawl:<id>:`): `requests` (the frontier, a
 sorted set of scrapy-redis), `dupefilter`, `held` (requests a worker took and has not
 finished: token -> request), `counts` (worker -> its counts as JSON), `stop` (why a worker
-stopped the crawl). Shared: `crawls` (open crawls: id -> spider and arguments), `items`
-(what workers send), `items:ingesting` (the writer's batch in progress, with `ingest:batch`
-its token), `workers` (worker -> last seen), `worker:<id>` (alive while it exists),
-`cookies:<platform>` (cookie id -> cookie), `cookies:<platform>:benched` (id -> until).
+stopped the crawl), `waiting` (why its requests wait, for a minute). Shared: `crawls` (open
+crawls: id -> spider and arguments), `items` (what workers send), `items:ingesting` (the
+writer's batch in progress, with `ingest:batch` its token), `workers` (worker -> last seen),
+`worker:<id>` (alive while it exists), `cookies:<platform>` (cookie id -> cookie),
+`cookies:<platform>:benched` (id -> until, ms on Redis' clock), `cookie:<platform>:<id>` and
+`site:<host>` (their next free moment).
 """
 
 from __future__ import annotations

@@ -20,8 +20,6 @@ from smcat.config import Settings
 from smcat.errors import SmcatError
 from smcat.store import CrawlRecord, Store
 
-_CLIENTS: dict[str, redis.Redis] = {}
-
 
 class Seeder:
     """Spider middleware of a submitting run: records the crawl, and sends the start requests
@@ -39,7 +37,7 @@ class Seeder:
         if not isinstance(spider, SmcatSpider):
             raise TypeError(f"the cluster runs smcat's spiders, not {spider!r}")
         settings = self.crawler.settings
-        client = _CLIENTS[settings.get("REDIS_URL")]
+        client = redis.Redis.from_url(settings.get("REDIS_URL"))  # submit() checked it
         with Store.open(settings.get("SMCAT_DB")) as store:
             crawl_id = store.start_crawl(spider.name, spider.crawl_args)
         spider.crawl_id = crawl_id
@@ -64,7 +62,7 @@ def submit(
 ) -> list[CrawlRecord]:
     """Submit crawls (spider, arguments, Scrapy overrides) to the cluster at `url`; returns
     their records (status running: the workers crawl them, the writer closes them)."""
-    _CLIENTS[url] = connect(url)
+    connect(url)  # an unreachable cluster or a wrong password fails here, in one line
     Store.open(settings.db).close()  # a database that cannot be written fails before Redis
     base = scrapy_settings(settings)
     seeding = {"crawler.cluster.submit.Seeder": 1}
