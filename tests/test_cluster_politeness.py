@@ -4,9 +4,12 @@ Weibo answers 418 is benched and its request goes out with another."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from itertools import pairwise
 from pathlib import Path
 
+from crawler.cluster.status import cluster_status
 from smcat.demo.replay import ReplayServer
 from tests import cluster_support
 from tests.cluster_support import finish, start
@@ -19,18 +22,25 @@ redis_url = cluster_support.redis_url  # the fixture: a Redis server of the test
 
 
 def run_cluster(smcat, server: ReplayServer, tmp_path: Path, url: str, uids: tuple[str, ...],
-                workers: int, **more: object) -> str:  # fmt: skip
-    """Submit a weibo-user crawl, run it with `workers` workers and a writer; the writer's
-    output."""
+                workers: int, watch: Callable[[], None] | None = None,
+                **more: object) -> str:  # fmt: skip
+    """Submit a weibo-user crawl, run it with `workers` workers and a writer (calling `watch`
+    while it runs); the writer's output. No process shows a stand-in cookie."""
     db = tmp_path / "cluster.db"
     settings = crawl_settings(server, cluster_redis=url, **more)
     submitted = smcat("crawl", "weibo-user", *uids, "--db", str(db), **settings)
     assert submitted.returncode == 0, submitted.stderr
     running = [start(tmp_path, "worker", "--until-done", "--name", f"w{n}", **settings)
                for n in range(workers)]  # fmt: skip
-    out = finish(start(tmp_path, "cluster", "ingest", "--db", str(db), "--until-done", **settings))
+    writer = start(tmp_path, "cluster", "ingest", "--db", str(db), "--until-done", **settings)
+    while watch is not None and writer.poll() is None:
+        watch()
+        time.sleep(0.05)
+    out = finish(writer)
     for worker in running:
-        assert "Cookie" not in finish(worker)
+        shown = worker.communicate(timeout=60)
+        assert worker.returncode == 0, shown[1]
+        assert "stand-in" not in "".join(shown)
     return out
 
 
@@ -85,10 +95,17 @@ def test_a_cookie_answered_418_is_benched_and_its_request_goes_out_with_another(
             == 0
         )
     # timeline page 1 answers 418 twice: each time the cookie is benched and the next try
-    # goes out with the other; with both benched the request waits for the first to return
-    out = run_cluster(smcat, faults_server, tmp_path, redis_url, ("5001000003",), 2,
+    # goes out with the other; with both benched the request waits for the first to return,
+    # and `cluster status` says why
+    waiting: set[str] = set()
+
+    def watch() -> None:
+        waiting.update(crawl.waiting for crawl in cluster_status(redis_url).crawls if crawl.waiting)
+
+    out = run_cluster(smcat, faults_server, tmp_path, redis_url, ("5001000003",), 2, watch,
                       cookie_cooloff=1)  # fmt: skip
     assert "finished" in out
+    assert waiting == {"waiting: all 2 weibo cookie(s) benched after 418/432 or a login page"}
     tries = [hit for hit in faults_server.hits if hit.route == "timeline-5001000003-p1"]
     assert [hit.status for hit in tries] == [418, 418, 200]
     first, second, third = (hit.cookie for hit in tries)
