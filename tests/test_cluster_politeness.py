@@ -4,6 +4,7 @@ Weibo answers 418 is benched and its request goes out with another."""
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Callable
 from itertools import pairwise
@@ -111,3 +112,27 @@ def test_a_cookie_answered_418_is_benched_and_its_request_goes_out_with_another(
     first, second, third = (hit.cookie for hit in tries)
     assert first != second and third == first
     assert third is not None and tries[2].time - tries[0].time >= 1 - JITTER  # its cool-off
+
+
+def test_a_page_that_wants_a_login_with_every_cookie_is_recorded_as_a_local_crawl_does(
+    smcat, faults_server, redis_url, tmp_path
+):
+    for name in ("a", "b"):
+        path = tmp_path / f"{name}.txt"
+        path.write_text(f"SUB=stand-in-cookie-{name}", encoding="utf-8")
+        assert (
+            smcat("cluster", "add-cookie", "weibo", str(path), cluster_redis=redis_url).returncode
+            == 0
+        )
+    # timeline page 1 always redirects to the login page: each cookie is benched in turn and
+    # the page asked again with the other, as often as a request is retried (2), then the
+    # spider records the login page and the crawl stops, naming it
+    out = run_cluster(smcat, faults_server, tmp_path, redis_url, ("5001000007",), 2,
+                      cookie_cooloff=0.3, retry_times=2)  # fmt: skip
+    assert "stopped" in out
+    tries = [hit.cookie for hit in faults_server.hits if hit.route == "timeline-5001000007-p1"]
+    assert len(tries) == 3 and tries[0] != tries[1] and tries[2] == tries[0]
+    with sqlite3.connect(tmp_path / "cluster.db") as connection:
+        (reason,) = connection.execute("SELECT reason FROM crawls").fetchone()
+        rejects = [r for (r,) in connection.execute("SELECT reason FROM rejects")]
+    assert "login page" in reason and any("login page" in r for r in rejects)

@@ -7,8 +7,10 @@ not benched. Each turn comes back an interval after it was claimed (a token buck
 token, refilled once per interval, shared by all workers); a request whose turn has not come
 waits until it should have and asks again. A cookie that Weibo answers
 418/432 or sends to a login page is benched for a cool-off, and the request is sent again with
-another. With every cookie benched, requests wait for the first to come back, and `cluster
-status` says why. Cookies are never logged, nor written anywhere but to Redis and the request.
+another (after a login page, as many times as a request is retried: then the page goes to the
+spider, which records it as a local crawl does). With every cookie benched, requests wait for
+the first to come back, and `cluster status` says why. Cookies are never logged, nor written
+anywhere but to Redis and the request.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from crawler.spiders.base import LOGIN_MARKERS
 COOKIE_ID = "smcat_cookie_id"
 """Request meta: the pool cookie the request went out with (its id, not the cookie)."""
 BENCH_STATUSES = frozenset({418, 432})
+_LOGIN_TRIES = "smcat_login_tries"  # request meta: cookies that got a login page for it
 _WAIT_STEP_MS = 5000  # how long a request waits at most before it asks again for a cookie
 
 # KEYS: the site's next free moment, the pool, the benched set. ARGV: the site's and a
@@ -85,6 +88,7 @@ class ClusterPoliteness:
         self.site_ms = int(settings.getfloat("SMCAT_CLUSTER_SITE_DELAY") * 1000)
         self.cookie_ms = int(settings.getfloat("SMCAT_COOKIE_INTERVAL") * 1000)
         self.cooloff_ms = int(settings.getfloat("SMCAT_COOKIE_COOLOFF") * 1000)
+        self.login_tries = settings.getint("RETRY_TIMES")
         self.crawl_id = settings.getint("SMCAT_CLUSTER_CRAWL")
         self._claim = client.register_script(_CLAIM)
         self._bench = client.register_script(_BENCH)
@@ -102,7 +106,11 @@ class ClusterPoliteness:
     async def process_request(self, request: Request) -> None:
         platform = self._platform()
         site = f"{PREFIX}site:{urlparse_cached(request).hostname}"
-        keys = [site, cookies_key(platform), benched_key(platform)]
+        # a redirect is followed with the cookie that was redirected, so that it is the one
+        # benched if the redirect ends on a login page
+        followed = bool(request.meta.get("redirect_urls")) and COOKIE_ID in request.meta
+        pool = f"{PREFIX}no-cookies" if followed else cookies_key(platform)
+        keys = [site, pool, benched_key(platform)]
         args: list[int | str] = [self.site_ms, self.cookie_ms, f"{PREFIX}cookie:{platform}:"]
         while True:
             wait, cookie_id = cast(list[Any], self._claim(keys=keys, args=args))
@@ -128,11 +136,15 @@ class ClusterPoliteness:
         if response.status not in BENCH_STATUSES and not login:
             return response
         self._bench(keys=[benched_key(self._platform())], args=[cookie_id, self.cooloff_ms])
-        if login:  # the same request again, with another cookie
+        tries = request.meta.get(_LOGIN_TRIES, 0)
+        if login and tries < self.login_tries:  # the same request again, with another cookie
             meta = {k: v for k, v in request.meta.items() if not k.startswith("redirect_")}
+            meta[_LOGIN_TRIES] = tries + 1
             return request.replace(
                 url=request.meta["redirect_urls"][0], meta=meta, dont_filter=True
             )
+        # a page that wants a login whatever the cookie goes to the spider, which records
+        # it as a local crawl does
         return response  # 418/432: the retry middleware sends it again, with another cookie
 
     def _note_waiting(self, platform: str) -> None:

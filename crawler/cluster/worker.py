@@ -99,7 +99,9 @@ class Shipper:
                     if not isinstance(output, Checkpoint):
                         messages.append(item_message(self.crawl_id, output))
         finally:
-            outbox.send(token, messages)
+            # the counts go with the results: the writer may close the crawl the moment the
+            # hold is released
+            outbox.send(token, messages, counts_report(self.crawler))
         return
         yield  # an async generator that yields nothing
 
@@ -186,11 +188,11 @@ def run_worker(
         _beat(client, run.worker)
         crawls = open_crawls(client)
         for crawl_id, crawler in list(running.items()):
-            _report_counts(client, crawl_id, run.worker, crawler)
             if crawl_id not in crawls or client.exists(crawl_key(crawl_id, "stop")):
                 if crawler.engine is not None and crawler.crawling:
                     deferred_from_coro(crawler.engine.close_spider_async(reason=CLUSTER_DONE))
             else:
+                _report_counts(crawler)  # for the requests still under way
                 _wake(client, crawl_id, crawler)
         for crawl_id, crawl in crawls.items():
             if crawl_id not in run.crawls and not client.exists(crawl_key(crawl_id, "stop")):
@@ -240,11 +242,12 @@ def _wake(client: redis.Redis, crawl_id: int, crawler: Crawler) -> None:
         engine.crawl(request.replace(dont_filter=True))
 
 
-def _report_counts(client: redis.Redis, crawl_id: int, worker: str, crawler: Crawler) -> None:
-    """This worker's counts of the crawl, for the writer to add up when it closes it."""
+def counts_report(crawler: Crawler) -> bytes | None:
+    """This worker's counts of the crawl and its problems, for the writer to add up when it
+    closes the crawl (None before the spider is made)."""
     spider = crawler.spider
     if not isinstance(spider, SmcatSpider):
-        return
+        return None
     stats = crawler.stats.get_stats() if crawler.stats else {}
     counts = {
         "requests": stats.get("downloader/request_count", 0),
@@ -253,20 +256,23 @@ def _report_counts(client: redis.Redis, crawl_id: int, worker: str, crawler: Cra
         "errors": stats.get("log_count/ERROR", 0),
         **spider.extra_counts,
     }
-    report = {
-        "counts": counts,
-        "problems": spider.problems[:1],
-        "problem_count": len(spider.problems),
-    }
-    client.hset(crawl_key(crawl_id, "counts"), worker, json.dumps(report))
+    report = {"counts": counts, "problems": spider.problems[:1],
+              "problem_count": len(spider.problems)}  # fmt: skip
+    return json.dumps(report).encode()
+
+
+def _report_counts(crawler: Crawler) -> None:
+    if (report := counts_report(crawler)) is not None:
+        outbox_of(crawler).send(None, [], report)
 
 
 def _closed(
     client: redis.Redis, crawler: Crawler, crawl_id: int, reason: str, run: WorkerRun
 ) -> None:
-    """A spider closed: its last counts; a problem that closed it stops the crawl for all."""
+    """A spider closed. A problem that closed it stops the crawl for all (with this worker's
+    last counts); otherwise the crawl goes on, or was closed already."""
     run.crawls[crawl_id] = reason
-    _report_counts(client, crawl_id, run.worker, crawler)
     spider = crawler.spider
     if reason not in (CLUSTER_DONE, "shutdown", "finished") and isinstance(spider, SmcatSpider):
+        _report_counts(crawler)
         client.set(crawl_key(crawl_id, "stop"), spider.stop_reason or reason)
