@@ -15,6 +15,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -44,21 +45,23 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture
-def redis_url() -> Iterator[str]:
-    """A Redis server of the test's own, on 127.0.0.1; its URL. Skipped where Debian's
-    redis-server is not installed, except in CI (.ci/run installs it)."""
+@contextmanager
+def redis_server(password: str | None = None) -> Iterator[str]:
+    """A Redis server of our own on 127.0.0.1 (with `password` required, if given), persistence
+    off; its URL. Skipped where Debian's redis-server is not installed, except in CI (.ci/run
+    installs it)."""
     if REDIS_SERVER is None:
         if os.environ.get("CI"):
             pytest.fail("redis-server is not installed: apt-get install redis-server")
         pytest.skip("redis-server is not installed (apt-get install redis-server)")
     port = free_port()
+    auth = ["--requirepass", password] if password else []
     server = subprocess.Popen(
         [REDIS_SERVER, "--save", "", "--appendonly", "no", "--port", str(port),
-         "--bind", "127.0.0.1", "--protected-mode", "yes"],
+         "--bind", "127.0.0.1", "--protected-mode", "yes", *auth],
         stdout=subprocess.DEVNULL,
     )  # fmt: skip
-    url = f"redis://127.0.0.1:{port}/0"
+    url = f"redis://{f':{password}@' if password else ''}127.0.0.1:{port}/0"
     client = redis.Redis.from_url(url)
     deadline = time.monotonic() + 10
     while True:
@@ -75,6 +78,13 @@ def redis_url() -> Iterator[str]:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """A Redis server of the test's own; its URL."""
+    with redis_server() as url:
+        yield url
 
 
 def smcat_env(**settings: object) -> dict[str, str]:

@@ -11,11 +11,21 @@ import pytest
 import redis
 
 from crawler.cluster.ingest import Ingester
-from crawler.cluster.keys import INGESTING, ITEMS, Registered, item_message, raw_message, register
+from crawler.cluster.keys import (
+    INGESTING,
+    ITEMS,
+    Registered,
+    connect,
+    item_message,
+    raw_message,
+    register,
+)
 from crawler.items import PostItem, RejectItem
 from smcat.config import Settings
+from smcat.errors import SmcatError
 from smcat.store import Store
 from tests import cluster_support
+from tests.cluster_support import redis_server
 
 FETCHED = "2025-12-01T12:00:00+08:00"
 REFETCHED = "2025-12-01T12:05:00+08:00"
@@ -113,3 +123,18 @@ def test_a_post_fetched_again_after_a_restart_is_observed_once_a_crawl(cluster):
 
 def _crash(*_: object, **__: object) -> None:
     raise Crash
+
+
+def test_the_cluster_url_takes_a_password_and_its_faults_are_one_line() -> None:
+    with redis_server(password="a-long-test-password") as url:
+        assert connect(url).ping()
+        wrong = url.replace("a-long-test-password", "not-it")
+        with pytest.raises(SmcatError, match="refused the password") as refused:
+            connect(wrong)
+        assert "not-it" not in str(refused.value)
+        with pytest.raises(SmcatError, match="refused the password"):
+            connect(url.replace(":a-long-test-password@", ""))  # no password given
+    with pytest.raises(SmcatError, match="cannot reach"):
+        connect(url)  # the server is gone
+    with pytest.raises(SmcatError, match="must start with redis://"):
+        connect("http://127.0.0.1:6379")
