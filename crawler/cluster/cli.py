@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from crawler.cluster.ingest import BATCH_SIZE, IngestRun, ingest
 from crawler.cluster.status import add_cookie, cluster_status
@@ -102,10 +103,10 @@ def status_command(cluster: ClusterOption = None) -> None:
         stdout.print(line)
         for note in (crawl.stopped and f"stopped: {crawl.stopped}", crawl.waiting):
             if note:
-                stdout.print(f"  {note}")
+                stdout.print(f"  {escape(note)}")
     stdout.print(f"items waiting for the writer: {state.items_waiting:,}")
     stdout.print(f"workers seen in the last minute: {len(state.workers)}"
-                 + (f" ({', '.join(state.workers)})" if state.workers else ""))  # fmt: skip
+                 + (f" ({escape(', '.join(state.workers))})" if state.workers else ""))  # fmt: skip
     for cookie in state.cookies:
         rest = f"benched for {cookie.benched_for:.0f} s" if cookie.benched_for else "in use"
         stdout.print(f"cookie {cookie.platform} {cookie.cookie_id}: {rest}")

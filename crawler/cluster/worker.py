@@ -179,8 +179,13 @@ def run_worker(
             signal=signals.spider_closed,
             weak=False,
         )
-        deferred = process.crawl(crawler, **crawl.arguments)
-        deferred.addBoth(lambda result: _ended(result, running.pop(crawl.crawl_id, None)))
+
+        def ended(result: Any) -> None:
+            running.pop(crawl.crawl_id, None)
+            if isinstance(result, Failure):  # Scrapy logs the failures of a running crawl
+                logger.error("crawl %s could not run: %s", crawl.crawl_id, result.getTraceback())
+
+        process.crawl(crawler, **crawl.arguments).addBoth(ended)
         if on_start is not None:
             on_start(crawl.crawl_id, crawl.spider)
 
@@ -213,13 +218,6 @@ def run_worker(
     finally:
         client.delete(worker_key(run.worker))
     return run
-
-
-def _ended(result: Any, _: object) -> Any:
-    """A crawler's end: a failure to start is logged (Scrapy logs those of a running one)."""
-    if isinstance(result, Failure):
-        logger.error("a crawl could not run: %s", result.getTraceback())
-    return None
 
 
 def _beat(client: redis.Redis, worker: str) -> None:
