@@ -94,18 +94,16 @@ def test_a_worker_and_the_writer_killed_midway_lose_nothing_and_double_nothing(
     settings = crawl_settings(demo_server, cluster_redis=redis_url, download_delay=0.25)
     crawl_id = submit(smcat, demo_server, cluster, redis_url, download_delay=0.25)
     client = redis.Redis.from_url(redis_url)
+    held_key = crawl_key(crawl_id, "held")
     doomed = start(tmp_path, "worker", "--until-done", "--name", "doomed", **settings)
     other = start(tmp_path, "worker", "--until-done", "--name", "other", **settings)
     writer = start(tmp_path, "cluster", "ingest", "--db", str(cluster), "--batch", "3", **settings)
     # the worker is killed while it holds a request, the writer while a batch is in progress
-    wait_for(lambda: any(token.startswith(b"doomed:")
-                         for token in client.hkeys(crawl_key(crawl_id, "held"))))  # fmt: skip
-    doomed.send_signal(signal.SIGKILL)
-    wait_for(lambda: client.llen(INGESTING) > 0)
-    writer.send_signal(signal.SIGKILL)
-    doomed.wait(), writer.wait()
-    held = [t for t in client.hkeys(crawl_key(crawl_id, "held")) if t.startswith(b"doomed:")]
+    kill_while(doomed, lambda: any(t.startswith(b"doomed:") for t in client.hkeys(held_key)))
+    kill_while(writer, lambda: client.llen(INGESTING) > 0)
+    held = [t for t in client.hkeys(held_key) if t.startswith(b"doomed:")]
     assert held  # the killed worker's requests are still held: the writer puts them back
+    assert client.llen(INGESTING)  # a batch in progress: the restarted writer takes it first
     writer = start(tmp_path, "cluster", "ingest", "--db", str(cluster), "--until-done", **settings)
     out = finish(writer)
     assert f"crawl {crawl_id}: finished" in out
@@ -120,10 +118,19 @@ def test_a_worker_and_the_writer_killed_midway_lose_nothing_and_double_nothing(
     assert sum(rows(cluster, "post_observations").values()) == sum(rows(cluster, "posts").values())
 
 
-def wait_for(condition, timeout: float = 60) -> None:
+def kill_while(process, condition, timeout: float = 60) -> None:
+    """SIGKILL the process at a moment the condition holds: once it is seen to hold, the
+    process is frozen (SIGSTOP) and killed if it still holds, else let go and watched again."""
     deadline = time.monotonic() + timeout
-    while not condition():
+    while True:
         assert time.monotonic() < deadline, "timed out"
+        if condition():
+            process.send_signal(signal.SIGSTOP)
+            if condition():
+                process.send_signal(signal.SIGKILL)
+                process.wait()
+                return
+            process.send_signal(signal.SIGCONT)
         time.sleep(0.002)
 
 
