@@ -31,7 +31,7 @@ REDIS_SERVER = shutil.which("redis-server")
 # cluster crawl goes on from its frontier and keeps none)
 RUN_SPECIFIC = frozenset({
     "id", "crawl_id", "fetched_at", "observed_at", "first_seen_at", "updated_at", "started_at",
-    "ended_at", "rejected_at", "crawled_up_to", "crawled_up_to_crawl", "checkpoint", "version",
+    "ended_at", "rejected_at", "crawled_up_to", "crawled_up_to_crawl", "checkpoint",
 })  # fmt: skip
 COMPARED = tuple(table for table in TABLES if table != "cluster_batches")
 # the crawl's count of items takes in its checkpoints (Scrapy counts them as items), and each
