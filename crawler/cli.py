@@ -32,6 +32,17 @@ PseudonymizeOption = Annotated[
     ),
 ]
 CommentPagesOption = Annotated[int, typer.Option(help="Stop each post after N pages (0 = all).")]
+# the option of the crawls that can run in a cluster (crawl.CLUSTER_SPIDERS)
+ClusterOption = Annotated[
+    str | None,
+    typer.Option(
+        "--cluster",
+        help="Do not crawl here: put the crawl into this cluster's shared frontier "
+        "(redis://:PASSWORD@HOST:6379/0) for `smcat worker`s (default: cluster_redis "
+        "in smcat.toml, if set).",
+        show_default=False,
+    ),
+]
 # the option of the Douyin crawls that can read the site's own pages
 BrowserOption = Annotated[
     bool,
@@ -110,10 +121,11 @@ def weibo_user(
         ),
     ] = False,
     db: DbOption = None,
+    cluster: ClusterOption = None,
 ) -> None:
     """Profiles and timelines of Weibo accounts, with long texts in full: through m.weibo.cn,
     or weibo.com's API when a Weibo cookie is configured (SMCAT_WEIBO_COOKIE)."""
-    resolved = settings(db=db)
+    resolved = settings(db=db, cluster_redis=cluster)
     with _usage():
         plan = crawl.plan_weibo_user(
             resolved, uids, since=since, until=until, max_pages=max_pages, resume=resume,
@@ -180,10 +192,11 @@ def weibo_comments(
         ),
     ] = "auto",
     db: DbOption = None,
+    cluster: ClusterOption = None,
 ) -> None:
     """Comments of Weibo posts, every page, replies on request: through m.weibo.cn, or
     weibo.com's API when a Weibo cookie is configured (SMCAT_WEIBO_COOKIE)."""
-    resolved = settings(db=db)
+    resolved = settings(db=db, cluster_redis=cluster)
     with _usage(), naming_options(**_COMMENT_OPTIONS):
         plan = crawl.plan_weibo_comments(
             resolved, post_ids, replies=replies, pseudonymize=pseudonymize, max_pages=max_pages,
@@ -336,6 +349,14 @@ def _run(
 ) -> CrawlResult:
     """Say what the plan resumes (if asked to resume), run it, and report how it ended;
     `resumable`: the command takes --resume."""
+    if resolved.cluster_redis:
+        with _usage():
+            (record,) = crawl.submit(resolved, [plan])
+        stdout.print(
+            f"crawl {record.crawl_id} ({record.spider}): submitted to the cluster; "
+            "`smcat worker` crawls it, `smcat cluster ingest` writes and closes it"
+        )
+        return CrawlResult(record)
     if resume and (resumed := plan.resumes) is not None:
         stdout.print(f"resuming crawl {resumed.crawl_id} ({resumed.status})")
     elif resume:

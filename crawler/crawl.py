@@ -52,7 +52,7 @@ __all__ = [
     "WeiboCommentsApi", "WeiboUserApi",
     "douyin_comments", "douyin_live", "douyin_user", "plan_douyin_comments", "plan_douyin_live",
     "plan_douyin_user", "plan_weibo_comments", "plan_weibo_hot", "plan_weibo_search",
-    "plan_weibo_user", "reparse", "run", "weibo_comments", "weibo_hot", "weibo_search",
+    "plan_weibo_user", "reparse", "run", "submit", "weibo_comments", "weibo_hot", "weibo_search",
     "weibo_user",
 ]  # fmt: skip
 
@@ -304,6 +304,33 @@ def run(settings: Settings, plans: Sequence[CrawlPlan]) -> list[CrawlResult]:
                 sample = _draw(store, plan.sampling)
         results.append(CrawlResult(record, sample))
     return results
+
+
+CLUSTER_SPIDERS = frozenset({WeiboUserSpider.name, WeiboCommentsSpider.name})
+"""The crawls a cluster runs: those whose spiders keep no state that one worker would need
+from another (checked with several workers in tests/test_cluster.py)."""
+
+
+def submit(settings: Settings, plans: Sequence[CrawlPlan]) -> list[CrawlRecord]:
+    """Put the planned crawls into the shared frontier of the cluster in
+    settings.cluster_redis, for `smcat worker`s to crawl and `smcat cluster ingest` to write
+    and close; records them in the store (status running). Fetches nothing."""
+    from crawler.cluster.submit import submit as submit_to_cluster  # scrapy-redis, when used
+
+    for plan in plans:
+        if plan.spider.name not in CLUSTER_SPIDERS:
+            raise SmcatError(
+                f"{plan.spider.name} crawls do not run in a cluster yet: run it without --cluster"
+                " (and without cluster_redis in smcat.toml)"
+            )
+        if plan.resumes is not None or plan.sampling is not None:
+            raise CrawlArgumentError(
+                "a cluster crawl goes on from its frontier and draws no sample: leave out "
+                "resume and sample_per_month",
+                "resume", "sample_per_month",
+            )  # fmt: skip
+    runs = [(plan.spider, dict(plan.arguments), dict(plan.overrides)) for plan in plans]
+    return submit_to_cluster(settings, settings.cluster_redis, runs)
 
 
 def _now(

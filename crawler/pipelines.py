@@ -7,8 +7,9 @@ body, so the crawl can be audited and rows rebuilt from what was fetched.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from contextlib import suppress
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
@@ -102,21 +103,13 @@ class StorePipeline:
         return added_up(self.counts_before, counts, spider.totals)
 
     def response_received(self, response: Response, request: Request, spider: Spider) -> None:
-        if not (self.keep_raw and _smcat_spider(spider).keep_raw) or self.store is None:
+        if self.store is None or self.full:
             return
-        if request.meta.get(NO_RAW) or self.full:
+        fields = raw_response_fields(response, request, spider, keep_raw=self.keep_raw)
+        if fields is None:
             return
         try:
-            self.store.add_raw_response(
-                url=response.url,
-                status=response.status,
-                fetched_at=fetched_at(response).isoformat(),
-                body=response.body,
-                content_type=(response.headers.get("Content-Type") or b"").decode("latin-1")
-                or None,
-                parser_version=_parser_version(response.url),
-                crawl_id=self.crawl_id,
-            )
+            self.store.add_raw_response(**fields, crawl_id=self.crawl_id)
         except StoreFull:
             self._stop_when_full()
 
@@ -128,15 +121,6 @@ class StorePipeline:
             if self.crawler.engine is not None:
                 deferred_from_coro(self.crawler.engine.close_spider_async(reason="disk_full"))
 
-    def _advance_marks(self, store: Store, crawl_id: int, spider: SmcatSpider) -> None:
-        """Accounts' crawled-up-to marks, after a crawl that finished with nothing rejected."""
-        record = store.crawl(crawl_id)
-        if record is None or not isinstance(spider, _MarksAccounts):
-            return
-        known = store.crawled_up_to(spider.platform, spider.uids)
-        marks = spider.completed_marks(datetime.fromisoformat(record.started_at), known)
-        store.advance_crawled_up_to(spider.platform, marks, crawl_id)
-
     def spider_closed(self, spider: Spider, reason: str) -> None:
         if self.store is None or self.writer is None or self.crawl_id is None:
             return
@@ -145,23 +129,67 @@ class StorePipeline:
             self.writer.flush()
         except StoreFull:
             spider.stop_reason = DISK_FULL
-        counts = self._counts()
-        stop_reason = spider.stop_reason
-        status = _STATUS_BY_REASON.get(reason, "stopped")
-        if status == FINISHED and stop_reason:
-            status = "stopped"
-        elif status == FINISHED and counts["rejected"]:
-            # what was rejected, in this run or those it resumes, is missing: this must not read
-            # as a clean crawl (the counts say how many; `db info` shows them beside the status)
-            status = FINISHED_WITH_REJECTS
-        try:
-            self.store.finish_crawl(self.crawl_id, status, stop_reason or reason, counts)
-            if status == FINISHED:
-                self._advance_marks(self.store, self.crawl_id, spider)
-        except StoreFull:
-            pass  # the crawl stays "running", which --resume takes up as it does "stopped"
+        # on a full disk the crawl stays "running", which --resume takes up as it does "stopped"
+        with suppress(StoreFull):
+            counts = self._counts()
+            record_end(self.store, self.crawl_id, spider, reason, spider.stop_reason, counts)
         self.store.close()
         self.store = None
+
+
+def raw_response_fields(
+    response: Response, request: Request, spider: Spider, *, keep_raw: bool
+) -> dict[str, Any] | None:
+    """What raw_responses keeps of a response, as `Store.add_raw_response`'s arguments (less
+    the crawl id); None where nothing is kept: raw bodies switched off (`keep_raw`, the
+    SMCAT_KEEP_RAW setting), a pseudonymised crawl, a request whose meta says NO_RAW. The
+    local pipeline and the cluster's workers both keep what this gives."""
+    if not (keep_raw and _smcat_spider(spider).keep_raw) or request.meta.get(NO_RAW):
+        return None
+    content_type = (response.headers.get("Content-Type") or b"").decode("latin-1") or None
+    return {
+        "url": response.url,
+        "status": response.status,
+        "fetched_at": fetched_at(response).isoformat(),
+        "body": response.body,
+        "content_type": content_type,
+        "parser_version": _parser_version(response.url),
+    }
+
+
+def record_end(
+    store: Store,
+    crawl_id: int,
+    spider: SmcatSpider,
+    reason: str,
+    stop_reason: str | None,
+    counts: Mapping[str, int],
+) -> str:
+    """Record how a crawl ended and return its status: `reason` is Scrapy's close reason
+    ("finished", "shutdown", ...), `stop_reason` the first problem, if any. A crawl that
+    finished with nothing rejected moves its accounts' crawled-up-to marks. The local pipeline
+    and the cluster's ingester both end crawls through this."""
+    status = _STATUS_BY_REASON.get(reason, "stopped")
+    if status == FINISHED and stop_reason:
+        status = "stopped"
+    elif status == FINISHED and counts.get("rejected"):
+        # what was rejected, in this run or those it resumes, is missing: this must not read
+        # as a clean crawl (the counts say how many; `db info` shows them beside the status)
+        status = FINISHED_WITH_REJECTS
+    store.finish_crawl(crawl_id, status, stop_reason or reason, counts)
+    if status == FINISHED:
+        _advance_marks(store, crawl_id, spider)
+    return status
+
+
+def _advance_marks(store: Store, crawl_id: int, spider: SmcatSpider) -> None:
+    """Accounts' crawled-up-to marks, after a crawl that finished with nothing rejected."""
+    record = store.crawl(crawl_id)
+    if record is None or not isinstance(spider, _MarksAccounts):
+        return
+    known = store.crawled_up_to(spider.platform, spider.uids)
+    marks = spider.completed_marks(datetime.fromisoformat(record.started_at), known)
+    store.advance_crawled_up_to(spider.platform, marks, crawl_id)
 
 
 def added_up(

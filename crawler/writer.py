@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -88,6 +88,13 @@ class ItemWriter:
         if len(self._posts) + len(self._accounts) + len(self._comments) >= self.batch:
             self.flush()
         return item
+
+    def observed_already(self, keys: Iterable[tuple[str, str, str]]) -> None:
+        """Take these posts ("post", platform, id) and comments ("comment", platform, id) as
+        observed in this run already: for a writer that takes over a crawl midway (the
+        cluster's ingester after a restart), so each is still observed once a crawl."""
+        for key in keys:
+            self._seen.setdefault(key, False)
 
     def _as_stored(self, item: Item) -> Item:
         if self.pseudonymizer is None:

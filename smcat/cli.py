@@ -51,6 +51,16 @@ SUB_CLIS: dict[str, tuple[str, str]] = {
         "Design a study: two-stage and constructed-week samples of posts, recorded with their "
         "design, and how many posts to code (prevalence, reliability, power).",
     ),
+    "worker": (
+        "crawler.cluster.cli:worker_app",
+        "Crawl from a cluster's shared frontier in Redis (crawls submitted with `smcat crawl "
+        "... --cluster`), on as many machines as wanted.",
+    ),
+    "cluster": (
+        "crawler.cluster.cli:cluster_app",
+        "Run a crawl cluster: write what the workers crawled (ingest), see its state (status), "
+        "add signed-in cookies to its pool (add-cookie).",
+    ),
     "db": (
         "smcat.db_cli:app",
         "Look into the project database: schema, row counts, crawls; export tables.",

@@ -86,6 +86,15 @@ class Settings:
     the same for a whole project, so one commenter keeps one pseudonym."""
     log_level: str = "WARNING"
     """Scrapy's log level for crawls: DEBUG, INFO, WARNING or ERROR."""
+    cluster_redis: str = dataclasses.field(default="", repr=False)
+    """The Redis of a crawl cluster (redis://:PASSWORD@HOST:6379/0, or rediss:// for TLS): set,
+    `smcat crawl` puts its crawls into the shared frontier for `smcat worker`s instead of
+    crawling. It may hold a password: never logged or printed."""
+    cookie_interval: float = 1.0
+    """In a cluster: seconds between two requests with one signed-in cookie, whatever worker
+    sends them (the cookie pool's rate)."""
+    cookie_cooloff: float = 900.0
+    """In a cluster: seconds a cookie rests after Weibo answered it 418/432 or a login page."""
     keep_raw: bool = True
     """Keep every response body (gzipped) in raw_responses, so rows can be rebuilt later."""
     user_dicts: tuple[str, ...] = ()
@@ -109,7 +118,8 @@ _AT_LEAST: dict[str, float] = {
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
-# the settings whose values are never shown: cookies and the salt (repr=False)
+# the settings whose values are never shown: cookies, the salt, the cluster URL with its
+# password (repr=False)
 _SECRETS = frozenset(f.name for f in dataclasses.fields(Settings) if not f.repr)
 
 

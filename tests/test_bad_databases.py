@@ -97,6 +97,7 @@ COMMANDS: dict[str, Command] = {
     "sample size reliability": Command((), writes=False),
     "sample size power": Command(("--irr", "1.5", "--draws", "20"), writes=False),
     "analyze screen": Command((), writes=False),
+    "cluster ingest": Command(("--cluster", "redis://127.0.0.1:9/0"), writes=True),
     "db info": Command((), writes=False),
     "db export": Command(("posts",), writes=False),
 }

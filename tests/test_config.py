@@ -189,6 +189,9 @@ def test_every_field_is_read_from_its_env_variable(tmp_path: Path) -> None:
         "browser_wait": 4.5,
         "pseudonym_salt": "a-project-secret-salt",
         "log_level": "ERROR",
+        "cluster_redis": "redis://:a-password@127.0.0.1:6379/0",
+        "cookie_interval": 2.5,
+        "cookie_cooloff": 60.0,
         "keep_raw": False,
         "user_dicts": ("brands.txt", "products.txt"),
     }
@@ -339,7 +342,9 @@ def test_the_log_level_is_read_in_any_case(tmp_path: Path) -> None:
     assert load_settings({}, environ={"SMCAT_LOG_LEVEL": "info"}, cwd=tmp_path).log_level == "INFO"
 
 
-@pytest.mark.parametrize("name", ["weibo_cookie", "douyin_cookie", "pseudonym_salt"])
+@pytest.mark.parametrize(
+    "name", ["weibo_cookie", "douyin_cookie", "pseudonym_salt", "cluster_redis"]
+)
 def test_a_secret_of_the_wrong_type_is_named_but_never_shown(tmp_path: Path, name: str) -> None:
     write_toml(tmp_path, f"{name} = 1234567890123456\n")  # a number where text is wanted
     message = config_error(tmp_path)

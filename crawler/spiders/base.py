@@ -24,7 +24,7 @@ from crawler.parsers.common import HasComments, Paging, PayloadError
 from crawler.parsers.weibo_visitor import is_visitor_page
 from smcat.store import PAGES_ALL_REJECTED
 
-_LOGIN_MARKERS = ("/signin", "passport.weibo", "login.sina")
+LOGIN_MARKERS = ("/signin", "passport.weibo", "login.sina")
 Page = TypeVar("Page", bound=HasComments)
 
 # Spider arguments come typed from crawler.crawl, or as strings from `scrapy crawl -a name=value`:
@@ -271,7 +271,7 @@ class WeiboSpider(SmcatSpider):
 def checked_text(response: Response) -> str:
     """The text of a response; PayloadError if it is a login page Weibo redirected to."""
     if response.meta.get("redirect_urls") and (
-        any(marker in response.url for marker in _LOGIN_MARKERS) or is_visitor_page(response.url)
+        any(marker in response.url for marker in LOGIN_MARKERS) or is_visitor_page(response.url)
     ):
         raise PayloadError(
             f"redirected to a login page ({response.url}): Weibo wants a signed-in cookie here"

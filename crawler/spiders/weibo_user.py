@@ -279,6 +279,10 @@ class WeiboUserSpider(WeiboSpider):
 
     def _long_text_settled(self, meta: dict[str, Any]) -> Iterator[Checkpoint]:
         key = (meta["uid"], meta["page"])
+        if key not in self.long_texts_due:
+            # a cluster worker fetched a long text of a page another worker read: it
+            # checkpoints nothing (a cluster crawl goes on from its frontier instead)
+            return
         self.long_texts_due[key] -= 1
         if not self.long_texts_due[key]:
             del self.long_texts_due[key]

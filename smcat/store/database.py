@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from smcat.store.captured import Captured
+from smcat.store.cluster import ClusterBatches
 from smcat.store.coding import Coding
 from smcat.store.commerce import Commerce
 from smcat.store.crawls import CrawlRecord, Crawls
@@ -40,11 +41,12 @@ class StoreInfo:
     crawls: list[CrawlRecord]
 
 
-class Store(Crawls, Captured, Streamers, Commerce, People, Coding, Frames, Export):
+class Store(Crawls, Captured, Streamers, Commerce, People, Coding, Frames, Export, ClusterBatches):
     """A connection to one smcat database, with the named reads and writes the toolkit uses.
 
     Each area's reads and writes are defined in its own module (crawls, captured, streamers,
-    commerce, people, coding, frames, export), all over the one connection and row engine."""
+    commerce, people, coding, frames, export, cluster), all over the one connection and row
+    engine."""
 
     @classmethod
     def open(cls, path: str | Path, *, readonly: bool = False, checked: bool = False) -> Store:

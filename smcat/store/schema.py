@@ -426,6 +426,14 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (person_id, label, computed_at)
     ) WITHOUT ROWID;
     """,
+    # 12: the batches of items that `smcat cluster ingest` took from Redis, each written in the
+    # same transaction as its rows: a batch seen here after a crash is not written twice
+    """
+    CREATE TABLE cluster_batches (
+        token TEXT PRIMARY KEY,
+        ingested_at TEXT NOT NULL
+    ) WITHOUT ROWID;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 TABLES: tuple[str, ...] = (
@@ -458,6 +466,7 @@ TABLES: tuple[str, ...] = (
     "rejects",
     "models",
     "model_validity",
+    "cluster_batches",
 )
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
