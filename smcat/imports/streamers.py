@@ -91,6 +91,13 @@ class StreamerImport:
 
 def load_mapping(path: Path) -> Layout:
     """A layout from a mapping file: `[columns]` maps headers to fields, `period` optional."""
+    columns, data = read_mapping(path, FIELDS)
+    return Layout(path.stem, columns, period=str(data.get("period", "")))
+
+
+def read_mapping(path: Path, fields: tuple[str, ...]) -> tuple[dict[str, str], dict[str, Any]]:
+    """A mapping file's `[columns]` table (a file's headers to `fields`), checked, and the
+    whole file; an SmcatError naming the fix if it cannot be used."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
@@ -98,13 +105,12 @@ def load_mapping(path: Path) -> Layout:
     columns = data.get("columns")
     if not isinstance(columns, dict) or not columns:
         raise SmcatError(f"mapping file {path} has no [columns] table: map headers to fields")
-    unknown = sorted({str(v) for v in columns.values()} - set(FIELDS))
+    unknown = sorted({str(v) for v in columns.values()} - set(fields))
     if unknown:
         raise SmcatError(
-            f"mapping file {path} maps to unknown field {unknown[0]!r}: use {', '.join(FIELDS)}"
+            f"mapping file {path} maps to unknown field {unknown[0]!r}: use {', '.join(fields)}"
         )
-    mapped = {str(k): str(v) for k, v in columns.items()}
-    return Layout(path.stem, mapped, period=str(data.get("period", "")))
+    return {str(k): str(v) for k, v in columns.items()}, data
 
 
 def import_streamers(

@@ -16,6 +16,7 @@ from smcat.store.commerce import Commerce
 from smcat.store.crawls import CrawlRecord, Crawls
 from smcat.store.export import Export
 from smcat.store.frames import Frames
+from smcat.store.linkage import Linkage
 from smcat.store.people import People
 from smcat.store.schema import (
     TABLES,
@@ -40,11 +41,12 @@ class StoreInfo:
     crawls: list[CrawlRecord]
 
 
-class Store(Crawls, Captured, Streamers, Commerce, People, Coding, Frames, Export):
+class Store(Crawls, Captured, Streamers, Commerce, People, Linkage, Coding, Frames, Export):
     """A connection to one smcat database, with the named reads and writes the toolkit uses.
 
     Each area's reads and writes are defined in its own module (crawls, captured, streamers,
-    commerce, people, coding, frames, export), all over the one connection and row engine."""
+    commerce, people, linkage, coding, frames, export), all over the one connection and row
+    engine."""
 
     @classmethod
     def open(cls, path: str | Path, *, readonly: bool = False, checked: bool = False) -> Store:
