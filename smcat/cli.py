@@ -46,6 +46,11 @@ SUB_CLIS: dict[str, tuple[str, str]] = {
         "Feigua or any CSV/XLSX described by a mapping file; shop orders, products and brand "
         "choices (CSV or XLSX) for `smcat analyze`.",
     ),
+    "link": (
+        "smcat.linkage.cli:link_app",
+        "One view of people across systems: link imported customer records into people "
+        "(rules, then splink), review uncertain pairs in the browser, report on the result.",
+    ),
     "db": (
         "smcat.db_cli:app",
         "Look into the project database: schema, row counts, crawls; export tables.",

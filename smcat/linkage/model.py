@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -52,10 +53,11 @@ class Predictions:
 
 @contextmanager
 def _splink_quiet() -> Iterator[None]:
-    """splink logs every training step at INFO: the CLI shows its own progress instead."""
+    """splink logs every training step, and warns of levels EM did not see (expected of the
+    levels a training block holds equal): the CLI shows its own progress instead."""
     logger = logging.getLogger("splink")
     level = logger.level
-    logger.setLevel(logging.WARNING)
+    logger.setLevel(logging.ERROR)
     try:
         yield
     finally:
@@ -137,7 +139,7 @@ def predict(records: pd.DataFrame, low: float, seed: int = 1) -> Predictions:
     frame[UNIQUE_ID] = range(len(frame))
     frame["birth_year"] = pd.to_numeric(frame["birth_year"], errors="coerce").astype("Int64")
     with _splink_quiet():
-        linker = Linker(frame, _settings(), db_api=DuckDBAPI())
+        linker = Linker(frame, _settings(), db_api=DuckDBAPI(), set_up_basic_logging=False)
         linker.training.estimate_probability_two_random_records_match(
             [block_on(*rule) for rule in PRIOR_RULES], recall=PRIOR_RECALL
         )
@@ -161,6 +163,8 @@ def match_weights_chart(model: str) -> Any:
 
     settings = json.loads(model)
     frame = pd.DataFrame({UNIQUE_ID: [0], **{c: [None] for c in COMPARED}})
-    with _splink_quiet():
-        linker = Linker(frame, settings, db_api=DuckDBAPI())
+    with _splink_quiet(), warnings.catch_warnings():
+        # Altair's note that it merged two selections of splink's chart: nothing to act on
+        warnings.simplefilter("ignore", UserWarning)
+        linker = Linker(frame, settings, db_api=DuckDBAPI(), set_up_basic_logging=False)
         return linker.visualisations.match_weights_chart()

@@ -101,6 +101,15 @@ class Linkage(Engine):
         )
         return Rows(CUSTOMER_FIELDS, self.connection.execute(sql).fetchall())
 
+    def customer_record(self, system: str, record_id: str) -> dict[str, Any] | None:
+        """One customer record's hashes, features and clear values (None unless kept)."""
+        columns = ", ".join(CUSTOMER_FIELDS)
+        row = self.connection.execute(
+            f"SELECT {columns} FROM customer_records WHERE system = ? AND record_id = ?",
+            (system, record_id),
+        ).fetchone()
+        return dict(zip(CUSTOMER_FIELDS, row, strict=True)) if row else None
+
     def signed_in_devices(self) -> Rows:
         """How often each device was seen signed in as each record: system, device_id,
         record_id, events."""
