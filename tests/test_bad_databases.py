@@ -80,6 +80,15 @@ COMMANDS: dict[str, Command] = {
     "import orders": Command((str(FIXTURES / "commerce/orders.csv"),), writes=True),
     "import products": Command((str(FIXTURES / "commerce/products.csv"),), writes=True),
     "import choices": Command((str(FIXTURES / "commerce/choices.csv"),), writes=True),
+    "import customers": Command(
+        (str(FIXTURES / "people/small/tmall_customers.csv"), "--system", "tmall"), writes=True
+    ),
+    "import events": Command(
+        (str(FIXTURES / "people/small/app_events.jsonl"), "--system", "app"), writes=True
+    ),
+    "link people": Command((), writes=True),
+    "link review": Command(("--reviewer", "ann", "--port", "18766"), writes=True),
+    "link report": Command(("--chart", "OUT.html"), writes=False),
     "db info": Command((), writes=False),
     "db export": Command(("posts",), writes=False),
 }
