@@ -6,6 +6,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
+
+Record = TypeVar("Record", bound=Hashable)
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,7 @@ def _pairs(sizes: Counter) -> int:
 
 
 def pairwise_quality(
-    linked: Mapping[Hashable, Hashable], truth: Mapping[Hashable, Hashable]
+    linked: Mapping[Record, Hashable], truth: Mapping[Record, Hashable]
 ) -> PairwiseQuality:
     """The quality of `linked` (record -> person) against `truth` (record -> true person),
     over the records both know."""
