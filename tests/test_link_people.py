@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import shutil
 import socket
 import sys
@@ -201,3 +202,46 @@ def test_the_review_screen_shows_pairs_and_keeps_decisions(linked, tmp_path) -> 
             assert 'decided: <strong id="decision">non-match' in _request(f"{address}/pair/1")[1]
         assert store.link_decisions() == [(RecordPair(first.left, first.right), NON_MATCH)]
         assert first not in store.review_queue()
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+DOCS = Path(__file__).parent.parent / "docs"  # the README shows the screenshot kept here
+
+
+@pytest.fixture
+def browser():
+    if CHROMIUM is None:
+        if os.environ.get("SMCAT_REQUIRE_BROWSER"):
+            pytest.fail("chromium is not installed: apt-get install chromium")
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield chromium
+        chromium.close()
+
+
+def test_a_reviewer_decides_pairs_by_keyboard(linked, tmp_path, browser) -> None:
+    db = tmp_path / "keys.db"
+    shutil.copy(linked[0], db)
+    with Store.open(db) as store:
+        review = LinkReview(store, store.review_queue(), "ann")
+        with _serving(create_app(review)) as address:
+            page = browser.new_page(viewport={"width": 900, "height": 560})
+            page.goto(address)
+            page.wait_for_url("**/pair/1")
+            page.screenshot(path=str(DOCS / "link-review.png"))
+            page.keyboard.press("m")
+            page.wait_for_url("**/pair/2")
+            page.keyboard.press("n")
+            page.wait_for_url("**/pair/3")
+            page.keyboard.press("ArrowLeft")
+            page.wait_for_url("**/pair/2")
+            assert page.locator("#decision").inner_text() == NON_MATCH
+        decided = dict(store.link_decisions())
+    first, second = review.pairs[:2]
+    assert decided == {
+        RecordPair(first.left, first.right): MATCH,
+        RecordPair(second.left, second.right): NON_MATCH,
+    }

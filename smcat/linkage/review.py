@@ -72,7 +72,9 @@ def side_by_side(left: dict[str, Any], right: dict[str, Any]) -> list[Row]:
     for label, fields in _SHOWN:
         key = _HASHED.get(fields[0], fields[0])
         a, b = left.get(key), right.get(key)
-        same = None if a in (None, "") or b in (None, "") else a == b
+        # registration times differ between one person's accounts: not compared
+        unknown = label == "registered" or a in (None, "") or b in (None, "")
+        same = None if unknown else a == b
         rows.append(Row(label, _shown(left, fields), _shown(right, fields), same))
     return rows
 
