@@ -86,6 +86,11 @@ def test_the_database_holds_no_phone_or_email_unless_kept(tmp_path: Path) -> Non
     with Store.open(kept) as store:
         import_customers(store, SMALL / "app_customers.jsonl", "app", SALT, keep_pii=True)
     assert _grep(kept, needles) == needles
+    with Store.open(kept) as store:  # imported again without --keep-pii: the clear values go
+        import_customers(store, SMALL / "app_customers.jsonl", "app", SALT)
+        found = store.customer_records()
+        clear = [found.columns.index(c) for c in ("name", "phone", "email", "address")]
+        assert all(row[i] is None for row in found.rows for i in clear)
 
 
 def test_each_systems_export_reads_through_its_headers(tmp_path: Path) -> None:

@@ -54,7 +54,8 @@ def import_customers(
 
     Names, phones, emails and addresses are normalised and stored as keyed hashes under
     `salt` (the project's pseudonym_salt; an SmcatError naming the setting if it is missing),
-    with the features `smcat link people` compares; the clear values only with `keep_pii`.
+    with the features `smcat link people` compares; the clear values only with `keep_pii`
+    (without it, clear values an earlier import kept of these records are dropped).
     Registration times without an offset are taken as at `utc_offset`."""
     pseudonyms = Pseudonymizer(salt)
     rows = read_mapped(path, FIELDS, ("record_id",), ALIASES, mapping, "a customers file")
@@ -65,4 +66,6 @@ def import_customers(
             record["registered_at"] = with_offset(str(record["registered_at"]), utc_offset)
         records.append({**record, "system": system})
     result = store.upsert_customer_records(records)
+    if not keep_pii:  # an upsert keeps what a row lacks: clear values of an earlier import
+        store.forget_clear_values(system, (str(r["record_id"]) for r in records))
     return CustomerImport(path, system, result.stored, rejects_by_row(result), keep_pii)

@@ -93,6 +93,21 @@ class Linkage(Engine):
         purpose, the clear name, phone, email and address."""
         return self._write(_CUSTOMER_RECORDS, rows, None, _imported_now(_CUSTOMER_RECORDS))
 
+    def forget_clear_values(self, system: str, record_ids: Iterable[str]) -> None:
+        """Drop the clear name, phone, email and address of these records (an import without
+        --keep-pii after one with it); SQLite overwrites the freed bytes (secure_delete)."""
+        self.connection.execute("PRAGMA secure_delete = ON")
+        try:
+            with self.transaction():
+                self.connection.executemany(
+                    "UPDATE customer_records SET name = NULL, phone = NULL, email = NULL,"
+                    " address = NULL WHERE system = ? AND record_id = ?"
+                    " AND coalesce(name, phone, email, address) IS NOT NULL",
+                    ((system, record_id) for record_id in record_ids),
+                )
+        finally:
+            self.connection.execute("PRAGMA secure_delete = OFF")
+
     def customer_records(self) -> Rows:
         """Every customer record with its hashes, features and clear values (None unless
         kept), by system and record id."""
