@@ -24,6 +24,7 @@ from starlette.applications import Starlette
 from typer.testing import CliRunner
 
 from smcat.cli import app
+from smcat.errors import SmcatError
 from smcat.imports.customers import import_customers
 from smcat.imports.events import import_events
 from smcat.linkage.clusters import Edge, cluster
@@ -245,3 +246,36 @@ def test_a_reviewer_decides_pairs_by_keyboard(linked, tmp_path, browser) -> None
         RecordPair(first.left, first.right): MATCH,
         RecordPair(second.left, second.right): NON_MATCH,
     }
+
+
+def _records(*rows: tuple[str, str, str, str | None]) -> list[dict[str, object]]:
+    """Customer records of (system, record_id, name pinyin, city)."""
+    return [
+        {"system": s, "record_id": r, "name_pinyin": n, "surname": n[:4], "city": c}
+        for s, r, n, c in rows
+    ]
+
+
+def test_systems_that_share_member_ids_link_by_id(tmp_path: Path) -> None:
+    rows = _records(
+        ("app", "m1", "zhangwei", "北京"), ("mini", "m1", "lisi", None),
+        ("crm", "m1", "wangfang", "上海"), ("app", "m2", "chenjing", "成都"),
+    )  # fmt: skip
+    with Store.open(tmp_path / "ids.db") as store:
+        store.upsert_customer_records(rows)
+        result = link_people(store, shared_ids=["app", "mini"])
+        persons = _persons(store)
+    # no email or phone to train on: the model keeps its defaults and links nothing more
+    assert result.rule_pairs == {"same member id": 1} and result.people == 3
+    assert persons[("app", "m1")] == persons[("mini", "m1")] != persons[("crm", "m1")]
+
+
+def test_link_errors_name_the_fix(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "empty.db") as store:
+        with pytest.raises(SmcatError, match="import customers"):
+            link_people(store)
+        store.upsert_customer_records(_records(*[("a", str(n), "x", None) for n in range(3)]))
+        with pytest.raises(SmcatError, match="--review-low below --threshold"):
+            link_people(store, threshold=0.5, review_low=0.8)
+        with pytest.raises(SmcatError, match="smcat link people"):
+            link_report(store)

@@ -11,6 +11,7 @@ was mistyped elsewhere; same hashed phone or email catch the rest.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import warnings
@@ -127,6 +128,7 @@ def predict(records: pd.DataFrame, low: float, seed: int = 1) -> Predictions:
     keep the pairs of match probability `low` or more. `seed` fixes the random sample of
     pairs that u is estimated from."""
     from splink import DuckDBAPI, Linker, block_on
+    from splink.internals.exceptions import EMTrainingException  # not exported elsewhere in 4.x
 
     frame = records.copy()
     given = [
@@ -145,9 +147,11 @@ def predict(records: pd.DataFrame, low: float, seed: int = 1) -> Predictions:
         )
         linker.training.estimate_u_using_random_sampling(max_pairs=U_SAMPLE_PAIRS, seed=seed)
         for block in TRAINING_BLOCKS:
-            linker.training.estimate_parameters_using_expectation_maximisation(
-                block_on(*block), estimate_without_term_frequencies=True
-            )
+            # a block without pairs (no emails): its m values stay splink's defaults
+            with contextlib.suppress(EMTrainingException):
+                linker.training.estimate_parameters_using_expectation_maximisation(
+                    block_on(*block), estimate_without_term_frequencies=True
+                )
         scored = linker.inference.predict(threshold_match_probability=low)
         pairs = scored.as_pandas_dataframe()
         model = json.dumps(linker.misc.save_model_to_json(), ensure_ascii=False)
