@@ -112,8 +112,10 @@ def link_people(
     links = _record_links(keys, members)
     persons = {key: link.person_id for key, link in zip(keys, links, strict=True)}
     devices = _device_links(store, persons)
-    people = store.replace_people([*links, *devices])
-    store.record_link_run(threshold, review_low, predictions.model, candidates)
+    progress(f"storing {len(links):,} record and {len(devices):,} device links")
+    with store.transaction():  # the people and the run's review queue, together or not at all
+        people = store.replace_people([*links, *devices])
+        store.record_link_run(threshold, review_low, predictions.model, candidates)
     queue = len(store.review_queue())
     return LinkResult(len(keys), people, len(devices), dict(rule_pairs), queue)
 
