@@ -357,7 +357,7 @@ def create_app(
 
     async def save(request: Request) -> Response:
         try:
-            n, payload = request.path_params["n"] - 1, await _payload(request, token)
+            n, payload = request.path_params["n"] - 1, await read_answer(request, token)
             coded_at = review.save(n, payload)
         except AnswerError as error:
             return JSONResponse({"error": str(error)}, error.status)
@@ -369,7 +369,7 @@ def create_app(
 
     async def note(request: Request) -> Response:
         try:
-            n, payload = request.path_params["n"] - 1, await _payload(request, token)
+            n, payload = request.path_params["n"] - 1, await read_answer(request, token)
             review.save_note(n, payload)
         except AnswerError as error:
             return JSONResponse({"error": str(error)}, error.status)
@@ -393,7 +393,7 @@ def create_app(
     return app
 
 
-async def _payload(request: Request, token: str) -> Any:
+async def read_answer(request: Request, token: str) -> Any:
     """The JSON a page sends, once it carries the session's token, as JSON in UTF-8 of at
     most MAX_BODY bytes; else AnswerError."""
     if not secrets.compare_digest(request.headers.get(TOKEN_HEADER, ""), token):

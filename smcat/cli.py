@@ -44,7 +44,13 @@ SUB_CLIS: dict[str, tuple[str, str]] = {
         "smcat.imports.cli:import_app",
         "Import exports into the project database: streamer sales figures from Chanmama, "
         "Feigua or any CSV/XLSX described by a mapping file; shop orders, products and brand "
-        "choices (CSV or XLSX) for `smcat analyze`.",
+        "choices (CSV or XLSX) for `smcat analyze`; customer records (personal data hashed) and "
+        "behaviour events of any system (CSV, XLSX or JSONL) for `smcat link`.",
+    ),
+    "link": (
+        "smcat.linkage.cli:link_app",
+        "One view of people across systems: link imported customer records into people "
+        "(rules, then splink), review uncertain pairs in the browser, report on the result.",
     ),
     "sample": (
         "smcat.sample_cli:app",

@@ -7,6 +7,7 @@ it, so that every problem can be reported by row.
 from __future__ import annotations
 
 import csv
+import json
 import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -60,6 +61,35 @@ def read_table(path: Path, sheet: str | None = None) -> Table:
     header = [cell.strip() for cell in numbered[0][1]]
     width = len(header)
     rows = [(n, (cells + [""] * width)[:width]) for n, cells in numbered[1:]]
+    return Table(path, header, rows)
+
+
+def read_records(path: Path) -> Table:
+    """A CSV, XLSX or JSONL file as a Table. Of JSONL (one JSON object a line, as apps log),
+    the header is every key in the order first met and each row's number is its line's;
+    values are the text of what the line holds (None as ""). A TableError names what to do
+    if the file cannot be read."""
+    if path.suffix.lower() != ".jsonl":
+        return read_table(path)
+    objects: list[tuple[int, dict[str, object]]] = []
+    try:
+        with open(path, encoding="utf-8-sig") as handle:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    found = json.loads(line)
+                except ValueError:
+                    found = None
+                if not isinstance(found, dict):
+                    raise TableError(f"{path}: line {number} is not a JSON object: fix it")
+                objects.append((number, found))
+    except FileNotFoundError:
+        raise TableError(f"{path}: no such file") from None
+    except UnicodeDecodeError:
+        raise TableError(f"{path}: not UTF-8 text: save it as UTF-8 and import again") from None
+    header = list(dict.fromkeys(key for _, found in objects for key in found))
+    rows = [(n, [_cell_text(found.get(key)) for key in header]) for n, found in objects]
     return Table(path, header, rows)
 
 

@@ -98,6 +98,15 @@ COMMANDS: dict[str, Command] = {
     "sample size power": Command(("--irr", "1.5", "--draws", "20"), writes=False),
     "analyze screen": Command((), writes=False),
     "cluster ingest": Command(("--cluster", "redis://127.0.0.1:9/0"), writes=True),
+    "import customers": Command(
+        (str(FIXTURES / "people/small/tmall_customers.csv"), "--system", "tmall"), writes=True
+    ),
+    "import events": Command(
+        (str(FIXTURES / "people/small/app_events.jsonl"), "--system", "app"), writes=True
+    ),
+    "link people": Command((), writes=True),
+    "link review": Command(("--reviewer", "ann", "--port", "18766"), writes=True),
+    "link report": Command(("--chart", "OUT.html"), writes=False),
     "db info": Command((), writes=False),
     "db export": Command(("posts",), writes=False),
 }

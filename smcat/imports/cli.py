@@ -15,6 +15,8 @@ from smcat.cli_common import DbOption, naming_options, settings, stderr, stdout,
 from smcat.config import Settings
 from smcat.errors import SmcatError
 from smcat.imports.commerce import import_commerce
+from smcat.imports.customers import import_customers
+from smcat.imports.events import import_events
 from smcat.imports.formats import FORMATS
 from smcat.imports.posts import FileImport, import_comments, import_posts
 from smcat.imports.streamers import LAYOUTS, import_streamers, load_mapping
@@ -91,19 +93,115 @@ def _import_command(kind: str, what: str) -> None:
         stdout.print(f"stored {report.stored:,} {kind} rows from {escape(str(file))}")
         if report.attributes:
             stdout.print(f"attributes: {escape(', '.join(report.attributes))}")
-        for row, reason in report.rejects:
-            stdout.print(f"  row {row} rejected: {escape(reason)}")
-        if report.rejects:
-            raise SmcatError(
-                f"{len(report.rejects)} rows of {file} were rejected (listed above; kept in the "
-                "rejects table): correct them and import the file again"
-            )
+        _fail_on_rejects(file, report.rejects)
 
     command.__doc__ = f"Import {what} from a CSV or XLSX file; rejected rows are named by row."
     import_app.command(kind)(command)
 
 
-_import_command("orders", "order lines (order_id, customer_id, product_id, ordered_at, price)")
+def _fail_on_rejects(file: Path, rejects: list[tuple[int, str]]) -> None:
+    """List the rejected rows, and fail naming the fix if there are any."""
+    for row, reason in rejects:
+        stdout.print(f"  row {row} rejected: {escape(reason)}")
+    if rejects:
+        raise SmcatError(
+            f"{len(rejects)} rows of {file} were rejected (listed above; kept in the "
+            "rejects table): correct them and import the file again"
+        )
+
+
+@import_app.command("orders")
+def import_orders_command(
+    file: Annotated[Path, typer.Argument(help="A .csv (UTF-8) or .xlsx file.", dir_okay=False)],
+    system: Annotated[
+        str | None,
+        typer.Option(help="The shop or app whose customer ids the orders hold (for `smcat link`)."),
+    ] = None,
+    utc_offset: Annotated[
+        str, typer.Option(help="The offset of times written without one (China: +08:00).")
+    ] = "+08:00",
+    db: DbOption = None,
+) -> None:
+    """Import order lines (order_id, customer_id, product_id, ordered_at, price) from a CSV or
+    XLSX file; rejected rows are named by row."""
+    with Store.open(settings(db=db).db) as store:
+        report = import_commerce(store, "orders", file, utc_offset=utc_offset, system=system)
+    stdout.print(f"stored {report.stored:,} orders rows from {escape(str(file))}")
+    _fail_on_rejects(file, report.rejects)
+
+
+SystemOption = Annotated[
+    str, typer.Option(help="The system the file comes from (a shop, an app, the CRM): any name.")
+]
+MapOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--map",
+        "--mapping",
+        help="A TOML file whose [columns] table maps the file's headers to smcat's fields "
+        "(other columns are then left out; see the README).",
+        dir_okay=False,
+    ),
+]
+RecordFile = Annotated[
+    Path, typer.Argument(help="A .csv (UTF-8), .xlsx or .jsonl file.", dir_okay=False)
+]
+
+
+@import_app.command("customers")
+def import_customers_command(
+    file: RecordFile,
+    system: SystemOption,
+    mapping: MapOption = None,
+    keep_pii: Annotated[
+        bool,
+        typer.Option(
+            "--keep-pii",
+            help="Also store the clear name, phone, email and address (by default only keyed "
+            "hashes and the features linkage compares).",
+        ),
+    ] = False,
+    utc_offset: Annotated[
+        str, typer.Option(help="The offset of times written without one (China: +08:00).")
+    ] = "+08:00",
+    db: DbOption = None,
+) -> None:
+    """Import a system's customer records (record_id; name, phone, email, address, city,
+    district, birth_year, registered_at) for `smcat link people`. Personal data is stored as
+    keyed hashes under the project's pseudonym_salt (SMCAT_PSEUDONYM_SALT)."""
+    chosen = settings(db=db)
+    with Store.open(chosen.db) as store:
+        report = import_customers(
+            store, file, system, chosen.pseudonym_salt, mapping=mapping, keep_pii=keep_pii,
+            utc_offset=utc_offset,
+        )  # fmt: skip
+    kept = "clear personal data kept (--keep-pii)" if keep_pii else "personal data hashed"
+    stdout.print(
+        f"stored {report.stored:,} customer records of {escape(system)} from "
+        f"{escape(str(file))}; {kept}"
+    )
+    _fail_on_rejects(file, report.rejects)
+
+
+@import_app.command("events")
+def import_events_command(
+    file: RecordFile,
+    system: SystemOption,
+    mapping: MapOption = None,
+    utc_offset: Annotated[
+        str, typer.Option(help="The offset of times written without one (China: +08:00).")
+    ] = "+08:00",
+    db: DbOption = None,
+) -> None:
+    """Import a system's behaviour events (event_id, occurred_at, event_type; record_id when
+    signed in, device_id, item, campaign, amount). Event types: view, click, cart, favourite,
+    purchase, contact, response (or pv, add_to_cart, 收藏 ...)."""
+    with Store.open(settings(db=db).db) as store:
+        report = import_events(store, file, system, mapping=mapping, utc_offset=utc_offset)
+    stdout.print(f"stored {report.stored:,} events of {escape(system)} from {escape(str(file))}")
+    _fail_on_rejects(file, report.rejects)
+
+
 _import_command("products", "products (product_id; name, brand, category, list_price, attributes)")
 _import_command("choices", "brand choices (choice_id, alternative, chosen; attributes)")
 

@@ -14,13 +14,13 @@ from datetime import datetime
 from pathlib import Path
 
 from smcat.errors import SmcatError
-from smcat.store import COMMERCE_COLUMNS, COMMERCE_REQUIRED, Store
+from smcat.store import COMMERCE_COLUMNS, COMMERCE_REQUIRED, Store, WriteResult
 from smcat.tables import read_table
 
 KINDS = ("orders", "products", "choices")
 # Kinds whose columns beyond the known ones are the user's attributes (brand promises, etc.)
 _WITH_ATTRIBUTES = ("products", "choices")
-_ROW = "row"  # carried in each row so that a reject names its row; the store ignores it
+ROW = "row"  # carried in each row so that a reject names its row; the store ignores it
 
 
 class CommerceImportError(SmcatError):
@@ -41,30 +41,58 @@ class ImportReport:
 
 def _check_header(kind: str, path: Path, header: list[str]) -> tuple[str, ...]:
     """The attribute columns of a header; a CommerceImportError for a header not to import."""
-    known = COMMERCE_COLUMNS[kind]
+    return check_header(
+        path, header, COMMERCE_COLUMNS[kind], COMMERCE_REQUIRED[kind], f"a {kind} file",
+        attributes=kind in _WITH_ATTRIBUTES,
+    )  # fmt: skip
+
+
+def check_header(
+    path: Path,
+    header: list[str],
+    known: tuple[str, ...],
+    required: tuple[str, ...],
+    what: str,
+    *,
+    attributes: bool = False,
+) -> tuple[str, ...]:
+    """The columns of a header beyond the `known` ones (allowed only as `attributes`); a
+    CommerceImportError naming the fix for a blank or repeated column, a missing `required`
+    one, one that looks like a misspelt known one, or an unknown one. `what` names the file
+    in messages ("an orders file")."""
     if blank := [i + 1 for i, name in enumerate(header) if not name]:
         raise CommerceImportError(f"{path}: column {blank[0]} has no name: name it or delete it")
     if repeated := sorted({name for name in header if header.count(name) > 1}):
         raise CommerceImportError(f"{path}: column {repeated[0]!r} appears twice: keep one")
-    if missing := [name for name in COMMERCE_REQUIRED[kind] if name not in header]:
+    if missing := [name for name in required if name not in header]:
         raise CommerceImportError(
-            f"{path}: no column {missing[0]!r}: a {kind} file needs "
-            f"{', '.join(COMMERCE_REQUIRED[kind])} (found {', '.join(header)})"
+            f"{path}: no column {missing[0]!r}: {what} needs "
+            f"{', '.join(required)} (found {', '.join(header)})"
         )
     extra = [name for name in header if name not in known]
     for name in extra:
         # a misspelt optional column would otherwise pass silently as an attribute
         if close := difflib.get_close_matches(name, known, n=1, cutoff=0.8):
             raise CommerceImportError(f"{path}: column {name!r} looks like {close[0]!r}: rename it")
-    if extra and kind not in _WITH_ATTRIBUTES:
+    if extra and not attributes:
         raise CommerceImportError(
-            f"{path}: unknown column {extra[0]!r}: an orders file has only "
+            f"{path}: unknown column {extra[0]!r}: {what} has only "
             f"{', '.join(known)}; delete the others"
         )
     return tuple(extra)
 
 
-def _with_offset(text: str, utc_offset: str) -> str:
+def rejects_by_row(result: WriteResult) -> list[tuple[int, str]]:
+    """The rows a write refused, as (row number, reason), by row number: rows refused by
+    SQLite's checks come after those refused by the converters. Each row carries its number
+    under ROW."""
+    return sorted(
+        (int(row[ROW]), reason)
+        for row, reason in zip(result.rejected_rows, result.reasons, strict=True)
+    )
+
+
+def with_offset(text: str, utc_offset: str) -> str:
     """A time as written, with `utc_offset` added where it has none (shop exports give local
     times without one)."""
     try:
@@ -75,12 +103,13 @@ def _with_offset(text: str, utc_offset: str) -> str:
 
 
 def import_commerce(
-    store: Store, kind: str, path: Path, *, utc_offset: str = "+08:00"
+    store: Store, kind: str, path: Path, *, utc_offset: str = "+08:00", system: str | None = None
 ) -> ImportReport:
     """Import a CSV or XLSX file of `kind` (orders, products or choices) into the store.
 
     Times without an offset are taken as at `utc_offset` (China time by default). Columns of a
-    products or choices file other than the known ones are kept as the row's attributes.
+    products or choices file other than the known ones are kept as the row's attributes. Order
+    lines name `system` (the shop or app whose customer ids they hold) unless a row names its own.
     """
     if kind not in KINDS:
         raise CommerceImportError(f"unknown import {kind!r}: choose one of {', '.join(KINDS)}")
@@ -95,10 +124,12 @@ def import_commerce(
             name: cells[at[name]] or None for name in COMMERCE_COLUMNS[kind] if name in at
         }
         if kind == "orders" and row["ordered_at"]:
-            row["ordered_at"] = _with_offset(str(row["ordered_at"]), utc_offset)
+            row["ordered_at"] = with_offset(str(row["ordered_at"]), utc_offset)
+        if kind == "orders" and system and not row.get("system"):
+            row["system"] = system
         if kind in _WITH_ATTRIBUTES:
             row["attributes"] = {name: cells[at[name]] for name in attributes if cells[at[name]]}
-        row[_ROW] = number
+        row[ROW] = number
         rows.append(row)
     write = {
         "orders": store.upsert_orders,
@@ -106,9 +137,4 @@ def import_commerce(
         "choices": store.upsert_choices,
     }[kind]
     result = write(rows)
-    # rows refused by SQLite's checks come after those refused by the converters: list by row
-    rejects = sorted(
-        (int(row[_ROW]), reason)
-        for row, reason in zip(result.rejected_rows, result.reasons, strict=True)
-    )
-    return ImportReport(kind, path, result.stored, rejects, attributes)
+    return ImportReport(kind, path, result.stored, rejects_by_row(result), attributes)

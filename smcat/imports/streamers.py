@@ -93,6 +93,18 @@ class StreamerImport:
 def load_mapping(path: Path, fields: Collection[str] = FIELDS) -> Layout:
     """A layout from a mapping file: `[columns]` maps headers to `fields`; `period` and
     `platform` optional."""
+    columns, data = read_mapping(path, fields)
+    return Layout(
+        path.stem,
+        columns,
+        period=str(data.get("period", "")),
+        platform=str(data.get("platform", "")),
+    )
+
+
+def read_mapping(path: Path, fields: Collection[str]) -> tuple[dict[str, str], dict[str, Any]]:
+    """A mapping file's `[columns]` table (a file's headers to `fields`), checked, and the
+    whole file; an SmcatError naming the fix if it cannot be used."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
@@ -105,13 +117,7 @@ def load_mapping(path: Path, fields: Collection[str] = FIELDS) -> Layout:
         raise SmcatError(
             f"mapping file {path} maps to unknown field {unknown[0]!r}: use {', '.join(fields)}"
         )
-    mapped = {str(k): str(v) for k, v in columns.items()}
-    return Layout(
-        path.stem,
-        mapped,
-        period=str(data.get("period", "")),
-        platform=str(data.get("platform", "")),
-    )
+    return {str(k): str(v) for k, v in columns.items()}, data
 
 
 def import_streamers(

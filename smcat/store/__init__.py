@@ -13,6 +13,7 @@ from smcat.store.commerce import COMMERCE_COLUMNS, COMMERCE_REQUIRED
 from smcat.store.crawls import FINISHED, FINISHED_WITH_REJECTS, PAGES_ALL_REJECTED, CrawlRecord
 from smcat.store.database import Store, StoreInfo
 from smcat.store.engine import Rows, WriteResult
+from smcat.store.linkage import CUSTOMER_FIELDS, MATCH, NON_MATCH, LinkRun, RecordPair
 from smcat.store.people import DEVICE, EVENT_TYPES, RECORD, PersonLink
 from smcat.store.schema import (
     MIGRATIONS,
@@ -26,20 +27,25 @@ from smcat.store.schema import (
 __all__ = [
     "COMMERCE_COLUMNS",
     "COMMERCE_REQUIRED",
+    "CUSTOMER_FIELDS",
     "DEVICE",
     "EVENT_TYPES",
     "FINISHED",
     "FINISHED_WITH_REJECTS",
+    "MATCH",
     "MIGRATIONS",
+    "NON_MATCH",
     "PAGES_ALL_REJECTED",
     "RECORD",
     "SCHEMA_VERSION",
     "TABLES",
     "Answer",
     "CrawlRecord",
+    "LinkRun",
     "PersonLink",
     "PostForCoder",
     "PostToCode",
+    "RecordPair",
     "Rows",
     "Store",
     "StoreError",

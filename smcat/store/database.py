@@ -17,6 +17,7 @@ from smcat.store.commerce import Commerce
 from smcat.store.crawls import CrawlRecord, Crawls
 from smcat.store.export import Export
 from smcat.store.frames import Frames
+from smcat.store.linkage import Linkage
 from smcat.store.people import People
 from smcat.store.schema import (
     TABLES,
@@ -41,11 +42,13 @@ class StoreInfo:
     crawls: list[CrawlRecord]
 
 
-class Store(Crawls, Captured, Streamers, Commerce, People, Coding, Frames, Export, ClusterBatches):
+class Store(
+    Crawls, Captured, Streamers, Commerce, People, Coding, Frames, Export, ClusterBatches, Linkage
+):
     """A connection to one smcat database, with the named reads and writes the toolkit uses.
 
     Each area's reads and writes are defined in its own module (crawls, captured, streamers,
-    commerce, people, coding, frames, export, cluster), all over the one connection and row
+    commerce, people, coding, frames, export, cluster, linkage), all over the one connection and row
     engine."""
 
     @classmethod

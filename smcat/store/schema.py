@@ -434,6 +434,59 @@ MIGRATIONS: tuple[str, ...] = (
         ingested_at TEXT NOT NULL
     ) WITHOUT ROWID;
     """,
+    # 13: record linkage (`smcat link`): customer records of each system, their personal data as
+    # keyed hashes beside the comparison features linkage needs (clear values only if imported
+    # with --keep-pii); the last run's model and its pairs for clerical review; the reviewers'
+    # decisions on pairs, which every later run respects
+    """
+    CREATE TABLE customer_records (
+        system TEXT NOT NULL,
+        record_id TEXT NOT NULL,
+        name_hash TEXT,
+        phone_hash TEXT,
+        email_hash TEXT,
+        address_hash TEXT,
+        name_pinyin TEXT,
+        surname TEXT,
+        phone_tail TEXT,
+        city TEXT,
+        district TEXT,
+        birth_year INTEGER,
+        registered_at TEXT,
+        name TEXT,
+        phone TEXT,
+        email TEXT,
+        address TEXT,
+        imported_at TEXT NOT NULL,
+        PRIMARY KEY (system, record_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE link_runs (
+        run_id INTEGER PRIMARY KEY,
+        linked_at TEXT NOT NULL,
+        threshold REAL NOT NULL,
+        review_low REAL NOT NULL,
+        model TEXT NOT NULL
+    );
+    CREATE TABLE link_candidates (
+        left_system TEXT NOT NULL,
+        left_id TEXT NOT NULL,
+        right_system TEXT NOT NULL,
+        right_id TEXT NOT NULL,
+        probability REAL NOT NULL CHECK (probability BETWEEN 0 AND 1),
+        match_weight REAL,
+        PRIMARY KEY (left_system, left_id, right_system, right_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE link_decisions (
+        left_system TEXT NOT NULL,
+        left_id TEXT NOT NULL,
+        right_system TEXT NOT NULL,
+        right_id TEXT NOT NULL,
+        decision TEXT NOT NULL CHECK (decision IN ('match', 'non-match')),
+        reviewer TEXT NOT NULL,
+        decided_at TEXT NOT NULL,
+        PRIMARY KEY (left_system, left_id, right_system, right_id)
+    ) WITHOUT ROWID;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 TABLES: tuple[str, ...] = (
@@ -457,6 +510,10 @@ TABLES: tuple[str, ...] = (
     "people",
     "person_links",
     "person_labels",
+    "customer_records",
+    "link_runs",
+    "link_candidates",
+    "link_decisions",
     "codebooks",
     "codes",
     "coded_posts",
