@@ -112,7 +112,8 @@ def _count(value: object, name: str) -> int | None:
 def weibo_topics(text: str, listed: Iterable[str] = ()) -> list[str]:
     """A Weibo post's topics as the crawler gathers them: those the tool listed, then the
     #topics# of the text."""
-    return list(dict.fromkeys([*listed, *topics_in(text)]))
+    found = topics_in(text)
+    return list(dict.fromkeys([*listed, *found])) if listed else found
 
 
 def douyin_topics(text: str) -> list[str]:

@@ -176,6 +176,8 @@ def _platform_named(name: str) -> str:
 
 def _post_id(value: object, platform: str, context: Context) -> str:
     """A post's id as the crawler keys it: a Weibo bid becomes its numeric mid."""
+    if type(value) is str and value.isascii() and value.isdigit():
+        return value  # the common case: an id as the crawler keys it already
     text = id_text(value, "post_id", context.path)
     if platform == WEIBO and not text.isdigit():
         return mid_from_bid(text)
