@@ -1,7 +1,8 @@
 """`smcat import posts` and `smcat import comments`: other crawlers' output into the store.
 
 Each file is read by its format (`smcat.imports.formats`) record by record into the crawler's
-own items, and written by the crawl's own writer (`crawler.writer.ItemWriter`), so upserts,
+own items (a plain table's posts into store rows of the same fields, `formats.base.post_row`:
+no item a row), and written by the crawl's own writer (`crawler.writer.ItemWriter`), so upserts,
 observations and rejects behave as after a crawl: the same post crawled and imported is one
 row, importing a file again adds nothing, and a newer file of the same posts adds an
 observation. Each import is recorded as a crawl named "import posts" or "import comments"
