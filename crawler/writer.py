@@ -118,17 +118,28 @@ class ItemWriter:
         return self._subject_names[platform]
 
     def _add_post(self, item: PostItem) -> None:
-        """A post is observed once a run; its own card beats a copy embedded in a repost."""
-        key = ("post", item.platform, item.post_id)
         row = _row(item)
         del row["via_repost"]
+        self.add_post_row(row, item.via_repost)
+
+    def add_post_row(self, row: dict[str, Any], via_repost: bool = False) -> None:
+        """Take a post as a store row (a PostItem's fields but `via_repost`), as `add` takes
+        its item: a bulk import builds no item per row (bench/bench_import_posts.py). A post is
+        observed once a run; its own card beats a copy embedded in a repost. The row is the
+        writer's own from here on."""
+        key = ("post", row["platform"], row["post_id"])
         if key not in self._seen:
-            self._seen[key] = item.via_repost
+            self._seen[key] = via_repost
             self._buffered_posts[key] = len(self._posts)
             self._posts.append(row)
-            return
+        else:
+            self._add_again(key, row, via_repost)
+        if len(self._posts) + len(self._accounts) + len(self._comments) >= self.batch:
+            self.flush()
+
+    def _add_again(self, key: tuple[str, ...], row: dict[str, Any], via_repost: bool) -> None:
         self.duplicates += 1
-        if not self._seen[key] or item.via_repost:
+        if not self._seen[key] or via_repost:
             return
         self._seen[key] = False
         if key in self._buffered_posts:

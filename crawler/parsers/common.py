@@ -345,9 +345,13 @@ def optional_count(value: object) -> int | None:
 
 def topics_in(text: str) -> list[str]:
     """#micro-topics# in plain text, in order, without repeats and without the # marks."""
-    return list(dict.fromkeys(t.strip() for t in _TOPIC.findall(text) if t.strip()))
+    if "#" not in text:  # most posts: no search needed
+        return []
+    return list(dict.fromkeys(filter(None, map(str.strip, _TOPIC.findall(text)))))
 
 
 def mentions_in(text: str) -> list[str]:
     """@mentioned account names in plain text, in order, without repeats."""
+    if "@" not in text:  # most posts: no search needed
+        return []
     return list(dict.fromkeys(MENTION.findall(text)))

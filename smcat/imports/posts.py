@@ -1,7 +1,8 @@
 """`smcat import posts` and `smcat import comments`: other crawlers' output into the store.
 
 Each file is read by its format (`smcat.imports.formats`) record by record into the crawler's
-own items, and written by the crawl's own writer (`crawler.writer.ItemWriter`), so upserts,
+own items (a plain table's posts into store rows of the same fields, `formats.base.post_row`:
+no item a row), and written by the crawl's own writer (`crawler.writer.ItemWriter`), so upserts,
 observations and rejects behave as after a crawl: the same post crawled and imported is one
 row, importing a file again adds nothing, and a newer file of the same posts adds an
 observation. Each import is recorded as a crawl named "import posts" or "import comments"
@@ -35,6 +36,10 @@ from smcat.imports.sources import ImportFileError, observed_time
 from smcat.store import FINISHED, FINISHED_WITH_REJECTS, Store
 
 PROGRESS_EVERY = 10_000  # records between calls of on_progress
+# rows the writer buffers between store writes: an import is one transaction anyway, and each
+# batch costs a savepoint and a scan of its columns (a tenth of the store's time at the
+# crawl's 500, bench/bench_import_posts.py)
+WRITE_BATCH = 10_000
 
 
 @dataclass
@@ -165,7 +170,7 @@ def _import_file(
         earlier = store.crawl_with(spider, args)
         crawl_id = earlier.crawl_id if earlier else store.start_crawl(spider, args)
         kept = store.stored_rejects(crawl_id, spider)
-        writer = ItemWriter(store, crawl_id, pseudonymizer)
+        writer = ItemWriter(store, crawl_id, pseudonymizer, WRITE_BATCH)
         for count, (number, record) in enumerate(reader.records, start=1):
             if on_progress is not None and count % PROGRESS_EVERY == 0:
                 on_progress(PROGRESS_EVERY)
@@ -183,6 +188,10 @@ def _import_file(
                 result.rejected.append((number, f"{error}"))
                 continue
             for item in items:
+                if isinstance(item, dict):  # a post as a store row (formats.base.post_row)
+                    result.stored.add(item["post_id"])
+                    writer.add_post_row(item)
+                    continue
                 if isinstance(item, PostItem):
                     result.stored.add(item.post_id)
                 elif isinstance(item, CommentItem):

@@ -268,17 +268,15 @@ def post_time(value: object, observed_at: datetime) -> PostTime:
     """A post's time as another tool wrote it: epoch seconds (SECOND), a full time with
     seconds (SECOND; China time where it names no offset), else as the crawler reads Weibo's
     times (relative ones against the crawl time; a date alone is its midnight, DAY)."""
-    text = str(value).strip() if value is not None else ""
-    if not text:
-        raise ValueError("the post's time is missing")
-    if _EPOCH.match(text):
-        at = epoch_time(text)
-        if at is not None:
-            return PostTime(at, SECOND)
+    text = value.strip() if type(value) is str else str(value).strip() if value is not None else ""
     if _CHINA_SECONDS.fullmatch(text):  # the common spelling, read without datetime's help
         at = f"{text[:10]}T{text[11:]}+08:00"
         datetime.fromisoformat(at)  # a real date?
         return PostTime(at, SECOND)
+    if not text:
+        raise ValueError("the post's time is missing")
+    if _EPOCH.match(text) and (epoch := epoch_time(text)) is not None:
+        return PostTime(epoch, SECOND)
     if _FULL_TIME.match(text):
         moment = datetime.fromisoformat(text)
         moment = moment if moment.tzinfo else moment.replace(tzinfo=CHINA)

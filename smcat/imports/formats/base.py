@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -45,7 +45,11 @@ class Context:
         return self.observed_at
 
 
-Convert = Callable[[Record, Context], list[Item]]
+PostRow = dict[str, Any]
+"""A post as the store takes it: a PostItem's fields by name, but `via_repost`."""
+
+
+Convert = Callable[[Record, Context], Sequence[Item | PostRow]]
 
 
 @dataclass
@@ -108,7 +112,8 @@ def _count(value: object, name: str) -> int | None:
 def weibo_topics(text: str, listed: Iterable[str] = ()) -> list[str]:
     """A Weibo post's topics as the crawler gathers them: those the tool listed, then the
     #topics# of the text."""
-    return list(dict.fromkeys([*listed, *topics_in(text)]))
+    found = topics_in(text)
+    return list(dict.fromkeys([*listed, *found])) if listed else found
 
 
 def douyin_topics(text: str) -> list[str]:
@@ -121,6 +126,52 @@ def weibo_url(account_id: str | None, bid: str | None, post_id: str) -> str | No
     return f"https://weibo.com/{account_id}/{bid or post_id}" if account_id else None
 
 
+def post_row(
+    platform: str,
+    post_id: str,
+    created: PostTime,
+    observed_at: datetime,
+    text: str,
+    values: Mapping[str, Any],
+    topics: list[str],
+) -> PostRow:
+    """A post, its counts and topics; its mentions from the text, as the crawler reads them.
+    `values` holds the counts (likes, comments, reposts, shares, collects, plays) and the
+    other PostItem fields by name. `extra` is None where the record has nothing to say there:
+    the store writes {} over what a crawl kept (a post's pictures) and keeps it for None.
+    (Each field named, not merged dicts, and no item: this runs once a row,
+    bench/bench_import_posts.py.)"""
+    get = values.get
+    return {
+        "platform": platform,
+        "post_id": post_id,
+        "created_at": created.at,
+        "created_at_precision": created.precision,
+        "observed_at": iso(observed_at),
+        "account_id": get("account_id"),
+        "text": text,
+        "is_repost": get("is_repost", False),
+        "origin_post_id": get("origin_post_id"),
+        "media_type": get("media_type") or None,
+        "pic_count": get("pic_count"),
+        "video_seconds": None,
+        "source": get("source") or None,
+        "region": get("region") or None,
+        "url": get("url") or None,
+        "is_long_text": False,
+        "is_pinned": None,  # no tool's export says
+        "likes": None if (n := get("likes")) in _EMPTY else _count(n, "likes"),
+        "comments": None if (n := get("comments")) in _EMPTY else _count(n, "comments"),
+        "reposts": None if (n := get("reposts")) in _EMPTY else _count(n, "reposts"),
+        "shares": None if (n := get("shares")) in _EMPTY else _count(n, "shares"),
+        "collects": None if (n := get("collects")) in _EMPTY else _count(n, "collects"),
+        "plays": None if (n := get("plays")) in _EMPTY else _count(n, "plays"),
+        "topics": topics,
+        "mentions": mentions_in(text),
+        "extra": get("extra") or None,
+    }
+
+
 def post(
     platform: str,
     post_id: str,
@@ -130,38 +181,10 @@ def post(
     values: Mapping[str, Any],
     topics: list[str],
 ) -> PostItem:
-    """A post, its counts and topics; its mentions from the text, as the crawler reads them.
-    `values` holds the counts (likes, comments, reposts, shares, collects, plays) and the
-    other PostItem fields by name. (Each field named, not merged dicts: this runs once a row,
-    bench/bench_import_posts.py.)"""
-    get = values.get
-    item = PostItem(
-        platform=platform,
-        post_id=post_id,
-        created_at=created.at,
-        created_at_precision=created.precision,
-        observed_at=iso(observed_at),
-        account_id=get("account_id"),
-        text=text,
-        is_repost=get("is_repost", False),
-        origin_post_id=get("origin_post_id"),
-        media_type=get("media_type") or None,
-        pic_count=get("pic_count"),
-        source=get("source") or None,
-        region=get("region") or None,
-        url=get("url") or None,
-        is_pinned=None,  # no tool's export says
-        likes=None if (n := get("likes")) in _EMPTY else _count(n, "likes"),
-        comments=None if (n := get("comments")) in _EMPTY else _count(n, "comments"),
-        reposts=None if (n := get("reposts")) in _EMPTY else _count(n, "reposts"),
-        shares=None if (n := get("shares")) in _EMPTY else _count(n, "shares"),
-        collects=None if (n := get("collects")) in _EMPTY else _count(n, "collects"),
-        plays=None if (n := get("plays")) in _EMPTY else _count(n, "plays"),
-        topics=topics,
-        mentions=mentions_in(text),
-        extra=get("extra") or {},
-    )
-    return item
+    """`post_row` as an item, for formats that mark it further (a repost's original)."""
+    row = post_row(platform, post_id, created, observed_at, text, values, topics)
+    row["extra"] = row["extra"] or {}
+    return PostItem(**row)
 
 
 def account(

@@ -29,10 +29,11 @@ from smcat.imports.formats.base import (
     WEIBO,
     Context,
     Format,
+    PostRow,
     Reader,
     account,
     douyin_topics,
-    post,
+    post_row,
     weibo_topics,
 )
 from smcat.imports.sources import (
@@ -114,7 +115,7 @@ def _rows(path: Path, encoding: str | None) -> tuple[list[str], Iterator[tuple[i
     raise ImportFileError(f"{path}: a table is .csv, .xlsx or .jsonl: name the file so")
 
 
-def _post(record: Record, platform: str, context: Context, named: set[str]) -> list[Item]:
+def _post(record: Record, platform: str, context: Context, named: set[str]) -> list[Item | PostRow]:
     at = context.crawl_time(record.get("observed_at"))
     platform = _platform(record, platform)
     post_id = _post_id(record.get("post_id"), platform, context)
@@ -127,7 +128,7 @@ def _post(record: Record, platform: str, context: Context, named: set[str]) -> l
     )
     owner = str(record.get("account_id") or "") or None
     record["account_id"] = owner  # the record is this call's own
-    posted = post(platform, post_id, post_time(record.get("created_at"), at), at, text, record,
+    posted = post_row(platform, post_id, post_time(record.get("created_at"), at), at, text, record,
                   topics)  # fmt: skip
     if owner is None or owner in named:
         return [posted]
@@ -175,6 +176,8 @@ def _platform_named(name: str) -> str:
 
 def _post_id(value: object, platform: str, context: Context) -> str:
     """A post's id as the crawler keys it: a Weibo bid becomes its numeric mid."""
+    if type(value) is str and value.isascii() and value.isdigit():
+        return value  # the common case: an id as the crawler keys it already
     text = id_text(value, "post_id", context.path)
     if platform == WEIBO and not text.isdigit():
         return mid_from_bid(text)
