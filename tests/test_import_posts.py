@@ -319,7 +319,7 @@ def _nothing_stored(store: Store) -> None:
         ("mediacrawler/search_contents_2025-11-21.csv", "weibo-crawler",
          {"observed_at": CRAWLED_AT}, "no column 'id', which a weibo-crawler CSV has"),
         ("weibo-crawler/gbk/5001000001.csv", "weibo-crawler", {"observed_at": CRAWLED_AT},
-         "GBK-encoded (a Chinese-Windows save): import it with encoding gbk"),
+         "GBK-encoded (a Chinese-Windows save): import it as gbk"),
         ("weibo-crawler/excel/5001000001.csv", "weibo-crawler", {"observed_at": CRAWLED_AT},
          "'5.21E+15' was turned into a number by a spreadsheet"),
         ("weibo-crawler/5001000001.csv", "weibo-crawler", {},
@@ -394,6 +394,11 @@ def test_the_command_prints_what_it_stored_and_the_rejected_rows(smcat, tmp_path
                     "--db", str(db))  # fmt: skip
     assert missing.returncode == 1
     assert missing.stderr.strip().endswith("(--observed-at)")
+    gbk_file = str(IMPORTS / "weibo-crawler/gbk/5001000001.csv")
+    gbk = smcat("import", "posts", gbk_file, "--format", "weibo-crawler",
+                "--observed-at", CRAWLED_AT, "--db", str(db))  # fmt: skip
+    assert gbk.returncode == 1
+    assert gbk.stderr.strip().endswith("(--encoding gbk)")
 
 
 def test_comments_imported_pseudonymised_keep_no_names_and_do_not_mix(store, tmp_path):

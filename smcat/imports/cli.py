@@ -260,7 +260,7 @@ def _posts_command(kind: str) -> None:
             Store.open(configured.db) as store,
             naming_options(
                 format="--format", observed_at="--observed-at", mapping="--mapping",
-                pseudonymize="--pseudonymize",
+                pseudonymize="--pseudonymize", encoding="--encoding",
             ),
             Progress(
                 SpinnerColumn(), TextColumn("{task.completed:,} records read"),

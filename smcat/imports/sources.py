@@ -21,7 +21,7 @@ from typing import Any
 
 from crawler.parsers.common import CHINA, PostTime, weibo_time
 from crawler.parsers.douyin_common import epoch_time
-from smcat.errors import SmcatError
+from smcat.errors import SettingError
 from smcat.tables import read_table
 from smcat.units import SECOND
 
@@ -35,9 +35,9 @@ _EPOCH = re.compile(r"^\d{9,13}$")
 _CHINA_SECONDS = re.compile(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d")
 
 
-class ImportFileError(SmcatError):
+class ImportFileError(SettingError):
     """A file that cannot be imported as it is: nothing of it is stored; the message names
-    the fix."""
+    the fix (and `settings` the parameter that gives it, where one does)."""
 
 
 def text_encoding(path: Path, encoding: str | None = None) -> str:
@@ -66,21 +66,23 @@ def text_encoding(path: Path, encoding: str | None = None) -> str:
         head.decode("utf-8")
     except UnicodeDecodeError as error:
         if error.start < len(head) - 3:  # not just a character cut by the sniff's end
-            raise ImportFileError(_not_utf8(path, head)) from None
+            raise _not_utf8(path, head) from None
     return "utf-8-sig"
 
 
-def _not_utf8(path: Path, head: bytes) -> str:
+def _not_utf8(path: Path, head: bytes) -> ImportFileError:
     try:
         head.decode("gb18030")
     except UnicodeDecodeError:
-        return (
+        return ImportFileError(
             f"{path}: not UTF-8 text: save it as 'CSV UTF-8' (or name its encoding) and import "
-            "it again"
+            "it again",
+            encoding=None,
         )
-    return (
-        f"{path}: GBK-encoded (a Chinese-Windows save): import it with encoding gbk, or save "
-        "it as 'CSV UTF-8'"
+    return ImportFileError(
+        f"{path}: GBK-encoded (a Chinese-Windows save): import it as gbk, or save it as "
+        "'CSV UTF-8'",
+        encoding="gbk",
     )
 
 
@@ -137,7 +139,7 @@ def json_document(path: Path, encoding: str | None = None) -> Any:
     try:
         return json.loads(path.read_text(encoding=chosen))
     except UnicodeDecodeError:
-        raise ImportFileError(_not_utf8(path, path.read_bytes()[:_SNIFF])) from None
+        raise _not_utf8(path, path.read_bytes()[:_SNIFF]) from None
     except json.JSONDecodeError as error:
         raise ImportFileError(
             f"{path}: not whole JSON ({error.msg} at line {error.lineno}): the crawler may have "
