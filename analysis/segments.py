@@ -57,7 +57,9 @@ def shopper_features(lines: pd.DataFrame) -> pd.DataFrame:
     first and the last order (taken as at least 90 days, so that a few orders close together
     do not read as a habit)."""
     by = lines.groupby("customer_id")
-    below = (lines["price"] < lines["list_price"]).astype(float) * lines["quantity"]
+    # orders of products never imported have no list price (None): such a unit is not below it
+    list_price = pd.to_numeric(lines["list_price"])
+    below = (lines["price"] < list_price).astype(float) * lines["quantity"]
     orders = by["order_id"].nunique()
     span = (by["ordered_at"].max() - by["ordered_at"].min()) / pd.Timedelta(days=30)
     return pd.DataFrame(

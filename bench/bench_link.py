@@ -58,7 +58,7 @@ def main() -> None:
         folder = Path(temp)
         started = time.perf_counter()
         people = round(arguments.records / RECORDS_PER_PERSON)
-        _generator().write_people(folder, people)  # type: ignore[attr-defined]
+        _generator().write_people(folder, people, events=False)  # type: ignore[attr-defined]
         print(f"generate {people:,} people: {time.perf_counter() - started:.1f} s")
         db = folder / "bench.db"
         with Store.open(db) as store:

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
+import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
 
+import numpy as np
 import pandas as pd
+from sklearn.calibration import calibration_curve
 
 from smcat.store import DEVICE, RECORD, PersonLink, Store
 from tests.conftest import FIXTURES
@@ -26,6 +29,17 @@ def simulator() -> ModuleType:
     spec = importlib.util.spec_from_file_location("make_events", path)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def people_maker() -> ModuleType:
+    """fixtures/people/make_people.py (the three-system fixture) as a module."""
+    path = FIXTURES / "people" / "make_people.py"
+    spec = importlib.util.spec_from_file_location("make_people", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
     spec.loader.exec_module(module)
     return module
 
@@ -55,3 +69,10 @@ def simulated_stores(folder: Path, people: int, *, seed: int = 20261205):
 
 def end() -> pd.Timestamp:
     return pd.Timestamp(END)
+
+
+def reliability_gap(y: np.ndarray, scores: np.ndarray) -> float:
+    """How far the reliability curve (10 quantile bins, as the models draw it) strays from
+    the diagonal: the mean absolute gap of observed and predicted rates."""
+    observed, predicted = calibration_curve(y, scores, n_bins=10, strategy="quantile")
+    return float(np.abs(observed - predicted).mean())

@@ -141,6 +141,25 @@ def test_lifecycle_stage_by_hand() -> None:
         lifecycle_stage(lines, LabelSettings(active_days=200, lost_days=100), day)
 
 
+def test_shoppers_without_list_prices_bought_nothing_below_them() -> None:
+    # orders imported without their products: no list price (None) on any line
+    day = pd.Timestamp("2025-01-01", tz="UTC")
+    lines = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "b"],
+            "order_id": ["o1", "o2", "o3"],
+            "ordered_at": [day, day + pd.Timedelta(days=40), day],
+            "quantity": [1, 2, 1],
+            "price": [10.0, 20.0, 5.0],
+            "list_price": [None, None, None],
+            "amount": [10.0, 40.0, 5.0],
+        }
+    )
+    features = shopper_features(lines)
+    assert features["discount share"].to_dict() == {"a": 0.0, "b": 0.0}
+    assert features.loc["a", "mean price"] == 50 / 3
+
+
 def test_labels_are_stored_per_person_with_their_method(db: Path, truth) -> None:
     with Store.open(db) as store:
         run = label_people(store, computed_at="2025-06-01T00:00:00+00:00")

@@ -4,12 +4,10 @@ events; the report and the review screen work over the CLI and HTTP."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
 import socket
-import sys
 import threading
 import time
 import urllib.error
@@ -33,7 +31,7 @@ from smcat.linkage.quality import pairwise_quality
 from smcat.linkage.report import link_report, read_truth
 from smcat.linkage.review import LinkReview, create_app
 from smcat.store import MATCH, NON_MATCH, RECORD, RecordPair, Store
-from tests.conftest import FIXTURES
+from tests.people_events import people_maker
 
 SALT = "a-project-salt-of-some-length"
 TOKEN = "link-review-test-token"
@@ -41,21 +39,11 @@ CUSTOMERS = (("tmall", "tmall_customers.csv"), ("app", "app_customers.jsonl"),
              ("crm", "crm_customers.xlsx"))  # fmt: skip
 
 
-def _make_people() -> object:
-    path = FIXTURES / "people" / "make_people.py"
-    spec = importlib.util.spec_from_file_location("make_people", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def linked(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """The fixture's three systems (3,000 people) imported and linked: (database, folder)."""
     folder = tmp_path_factory.mktemp("people")
-    _make_people().write_people(folder)  # type: ignore[attr-defined]
+    people_maker().write_people(folder)
     db = folder / "linked.db"
     with Store.open(db) as store:
         for system, name in CUSTOMERS:

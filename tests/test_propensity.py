@@ -10,14 +10,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.calibration import calibration_curve
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
 from analysis.people import PERSON, RECORD, person_events
 from analysis.propensity import EventModelResult, propensity_models, response_models
 from smcat.errors import SmcatError
 from smcat.store import Store
-from tests.people_events import end, simulated_stores
+from tests.people_events import end, reliability_gap, simulated_stores
 
 
 @pytest.fixture(scope="module")
@@ -45,17 +44,8 @@ def _check_against_oracle(result: EventModelResult, oracle: np.ndarray) -> None:
         assert model.lift_top_decile > 1.5, model.name
     assert logit.brier < oracle_brier + 0.02
     # the reliability curve strays from the diagonal by bin noise; no more than the oracle's
-    assert _reliability_gap(logit.calibration) < _reliability_gap(_curve(y, oracle)) + 0.03
+    assert reliability_gap(y, logit.scores.to_numpy()) < reliability_gap(y, oracle) + 0.03
     assert abs(logit.scores.mean() - oracle.mean()) < 0.04  # calibration in the large
-
-
-def _curve(y: np.ndarray, scores: np.ndarray) -> pd.DataFrame:
-    observed, predicted = calibration_curve(y, scores, n_bins=10, strategy="quantile")
-    return pd.DataFrame({"predicted": predicted, "observed": observed})
-
-
-def _reliability_gap(curve: pd.DataFrame) -> float:
-    return float((curve["observed"] - curve["predicted"]).abs().mean())
 
 
 def test_purchase_propensity_comes_near_the_planted_oracle(stores) -> None:
