@@ -257,12 +257,13 @@ def douyin_user(
     ] = False,
     browser: BrowserOption = False,
     db: DbOption = None,
+    cluster: ClusterOption = None,
 ) -> None:
     """Profiles and posts of Douyin creators through douyin.com's web API, with the counts of
     each post; a creator whose list falls short of the posts their profile counts is counted
     under `shortfall`. Douyin wants signed requests: see douyin_signer in the README, or use
     --browser."""
-    resolved = settings(db=db)
+    resolved = settings(db=db, cluster_redis=cluster)
     with _usage():
         plan = crawl.plan_douyin_user(
             resolved, sec_uids, max_pages=max_pages, resume=resume, browser=browser

@@ -306,7 +306,7 @@ def run(settings: Settings, plans: Sequence[CrawlPlan]) -> list[CrawlResult]:
     return results
 
 
-CLUSTER_SPIDERS = frozenset({WeiboUserSpider.name, WeiboCommentsSpider.name})
+CLUSTER_SPIDERS = frozenset({WeiboUserSpider.name, WeiboCommentsSpider.name, DouyinUserSpider.name})
 """The crawls a cluster runs: those whose spiders keep no state that one worker would need
 from another (checked with several workers in tests/test_cluster.py)."""
 
@@ -322,6 +322,13 @@ def submit(settings: Settings, plans: Sequence[CrawlPlan]) -> list[CrawlRecord]:
             raise SmcatError(
                 f"{plan.spider.name} crawls do not run in a cluster yet: run it without --cluster"
                 " (and without cluster_redis in smcat.toml)"
+            )
+        if plan.arguments.get("browser"):
+            # a page held open in one worker's Chromium cannot be shared through the frontier
+            raise CrawlArgumentError(
+                "a cluster crawl asks Douyin's API itself: leave out browser (or run it "
+                "without --cluster)",
+                "browser",
             )
         if plan.resumes is not None or plan.sampling is not None:
             raise CrawlArgumentError(

@@ -26,7 +26,7 @@ class DouyinCommentsSpider(DouyinSpider, CommentPaging):
     """Comments of Douyin posts (aweme ids), every page, and their replies with `replies=1`."""
 
     name = "douyin_comments"
-    totals = frozenset({"raw_kept", "posts"})
+    totals = alike = frozenset({"raw_kept", "posts"})
 
     def __init__(
         self, aweme_ids: str | Sequence[str] = "", replies: str | bool = False,
