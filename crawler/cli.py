@@ -225,11 +225,12 @@ def weibo_search(
         ),
     ] = False,
     db: DbOption = None,
+    cluster: ClusterOption = None,
 ) -> None:
     """Every post Weibo's search (s.weibo.com) finds for each keyword within the days given.
     Weibo shows at most about 50 pages of a query, so windows that reach it are searched day by
     day, then hour by hour; posts found twice are kept once. Needs a Weibo cookie."""
-    resolved = settings(db=db)
+    resolved = settings(db=db, cluster_redis=cluster)
     with _usage():
         plan = crawl.plan_weibo_search(resolved, keywords, since=since, until=until, resume=resume)
     _run(resolved, plan, resume, resumable=True)

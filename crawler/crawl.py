@@ -306,9 +306,12 @@ def run(settings: Settings, plans: Sequence[CrawlPlan]) -> list[CrawlResult]:
     return results
 
 
-CLUSTER_SPIDERS = frozenset({WeiboUserSpider.name, WeiboCommentsSpider.name, DouyinUserSpider.name})
+CLUSTER_SPIDERS = frozenset({
+    WeiboUserSpider.name, WeiboCommentsSpider.name, WeiboSearchSpider.name, DouyinUserSpider.name,
+})  # fmt: skip
 """The crawls a cluster runs: those whose spiders keep no state that one worker would need
-from another (checked with several workers in tests/test_cluster.py)."""
+from another (checked with several workers in tests/test_cluster.py and
+tests/test_cluster_spiders.py)."""
 
 
 def submit(settings: Settings, plans: Sequence[CrawlPlan]) -> list[CrawlRecord]:

@@ -5,51 +5,72 @@ Redis, one set of workers and one writer, as a cluster's would."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
+from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from crawler.crawl import CrawlArgumentError, CrawlPlan, submit
+from crawler.parsers.common import CHINA
 from crawler.spiders.douyin_user import DouyinUserSpider
 from smcat.config import Settings
 from smcat.demo.replay import ReplayServer
 from tests import cluster_support
 from tests.cluster_support import assert_same_tables, finish, start
 from tests.conftest import FIXTURES
+from tests.search_pages import write_search_fixture
 
 LANKOU = "MS4wLjABAAAAfictional_LANKOU_beauty_0001"  # 7 posts over 3 pages, profile counts 7
 XIAOYU = "MS4wLjABAAAAfictional_XIAOYU_fashion_002"  # 3 posts, profile counts 40
+COOKIE = "SUB=cluster-test-cookie-7c1d"  # a stand-in, sent to 127.0.0.1 only
 WORKERS = 3
 
 redis_url = cluster_support.redis_url  # the fixture: a Redis server of the test's own
 
-# each crawl: its command and the replay manifests it reads
-CRAWLS = {
-    "douyin_user": (
-        ("crawl", "douyin-user", LANKOU, XIAOYU),
-        (FIXTURES / "douyin" / "user.toml",),
-    ),
-}
+# a day of searches for KEYWORD: four busy hours of 12 posts (two pages each), each hour's
+# first post also at the end of the hour before (a post found in two windows, by two workers)
+KEYWORD = "速行跑鞋"
+DAY = datetime(2025, 4, 2, tzinfo=CHINA)
+BUSY_HOURS = {DAY + timedelta(hours=h): 12 for h in range(8, 12)}
+
+
+def crawls(search_routes: Path) -> dict[str, tuple[tuple[str, ...], Path]]:
+    """Each crawl: its command and the replay manifest it reads."""
+    return {
+        "douyin_user": (
+            ("crawl", "douyin-user", LANKOU, XIAOYU),
+            FIXTURES / "douyin" / "user.toml",
+        ),
+        # with windows of 2 listed pages split, the day is searched hour by hour
+        "weibo_search": (
+            ("crawl", "weibo-search", KEYWORD, "--since", "2025-04-02", "--until", "2025-04-02"),
+            search_routes,
+        ),
+    }
 
 
 def crawl_settings(server: ReplayServer, **more: object) -> dict[str, object]:
     return {"douyin_url": server.url, "douyin_live_url": server.url, "weibo_url": server.url,
-            "weibo_mobile_url": server.url, "download_delay": 0, "retry_times": 3,
-            "retry_backoff": 0.01, **more}  # fmt: skip
+            "weibo_mobile_url": server.url, "weibo_search_url": server.url,
+            "weibo_cookie": COOKIE, "weibo_search_split_at": 2, "download_delay": 0,
+            "retry_times": 3, "retry_backoff": 0.01, **more}  # fmt: skip
 
 
 def test_each_crawl_in_a_cluster_stores_what_it_stores_locally(smcat, redis_url, tmp_path):
-    manifests = sorted({m for _, routes in CRAWLS.values() for m in routes})
+    search = write_search_fixture(tmp_path, KEYWORD, BUSY_HOURS, days=2)
+    planned = crawls(search.manifest)
     local, cluster = tmp_path / "local.db", tmp_path / "cluster.db"
-    with ReplayServer(*manifests) as server:
+    with ReplayServer(*(routes for _, routes in planned.values())) as server:
         settings = crawl_settings(server)
-        for command, _ in CRAWLS.values():
+        for command, _ in planned.values():
             result = smcat(*command, "--db", str(local), **settings)
             assert result.returncode == 0, result.stderr
         hits_local = len(server.hits)
         server.reset_hits()
         # one database, the crawls in the same order: one writer writes them all
-        for command, _ in CRAWLS.values():
+        for command, _ in planned.values():
             submitted = smcat(*command, "--db", str(cluster), "--cluster", redis_url, **settings)
             assert submitted.returncode == 0, submitted.stderr
             assert "submitted to the cluster" in submitted.stdout
@@ -63,11 +84,14 @@ def test_each_crawl_in_a_cluster_stores_what_it_stores_locally(smcat, redis_url,
         for worker in workers:
             finish(worker)
         assert len(server.hits) == hits_local  # every page fetched once
-    assert out.count(": finished") == len(CRAWLS), out
+    assert out.count(": finished") == len(planned), out
     assert_same_tables(local, cluster)
     with sqlite3.connect(cluster) as connection:
-        spiders = sorted(spider for (spider,) in connection.execute("SELECT spider FROM crawls"))
-    assert spiders == sorted(CRAWLS)
+        found = dict(connection.execute("SELECT spider, counts FROM crawls").fetchall())
+    assert sorted(found) == sorted(planned)
+    counts = json.loads(found["weibo_search"])  # the day split once, each edge post kept once
+    assert (counts["split"], counts["capped_hours"], counts["duplicates"]) == (1, 4, 4)
+    assert json.loads(found["douyin_user"])["shortfall"] == 37
 
 
 def test_a_browser_crawl_is_refused_by_the_cluster_naming_why(tmp_path):
