@@ -24,6 +24,8 @@ from tests.search_pages import write_search_fixture
 
 LANKOU = "MS4wLjABAAAAfictional_LANKOU_beauty_0001"  # 7 posts over 3 pages, profile counts 7
 XIAOYU = "MS4wLjABAAAAfictional_XIAOYU_fashion_002"  # 3 posts, profile counts 40
+VIDEO, NOTE = "7430000000000000102", "7430000000000000103"  # 7 comments + 4 replies; 3
+ON_AIR = "802400000001"  # a live room on the air
 COOKIE = "SUB=cluster-test-cookie-7c1d"  # a stand-in, sent to 127.0.0.1 only
 WORKERS = 3
 
@@ -43,6 +45,13 @@ def crawls(search_routes: Path) -> dict[str, tuple[tuple[str, ...], Path]]:
             ("crawl", "douyin-user", LANKOU, XIAOYU),
             FIXTURES / "douyin" / "user.toml",
         ),
+        # two pages of comments, reply threads of one and two pages
+        "douyin_comments": (
+            ("crawl", "douyin-comments", VIDEO, NOTE, "--replies"),
+            FIXTURES / "douyin" / "comments.toml",
+        ),
+        "weibo_hot": (("crawl", "weibo-hot"), FIXTURES / "weibo" / "hot.toml"),
+        "douyin_live": (("crawl", "douyin-live", ON_AIR), FIXTURES / "douyin" / "live.toml"),
         # with windows of 2 listed pages split, the day is searched hour by hour
         "weibo_search": (
             ("crawl", "weibo-search", KEYWORD, "--since", "2025-04-02", "--until", "2025-04-02"),
@@ -92,6 +101,15 @@ def test_each_crawl_in_a_cluster_stores_what_it_stores_locally(smcat, redis_url,
     counts = json.loads(found["weibo_search"])  # the day split once, each edge post kept once
     assert (counts["split"], counts["capped_hours"], counts["duplicates"]) == (1, 4, 4)
     assert json.loads(found["douyin_user"])["shortfall"] == 37
+
+
+def test_a_schedule_is_refused_by_the_cluster_naming_why(smcat, tmp_path):
+    for command in (("weibo-hot",), ("douyin-live", ON_AIR)):
+        result = smcat("crawl", *command, "--every", "10m", "--for", "1h",
+                       "--cluster", "redis://127.0.0.1:1/0")  # fmt: skip
+        assert result.returncode == 2, result.stderr
+        said = " ".join(result.stderr.replace("│", " ").split())  # the message, unwrapped
+        assert "a schedule (--every, --for) without --cluster" in said, result.stderr
 
 
 def test_a_browser_crawl_is_refused_by_the_cluster_naming_why(tmp_path):
