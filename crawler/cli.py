@@ -166,9 +166,10 @@ def weibo_hot(
         str | None, typer.Option("--for", help="Keep taking snapshots this long (2h, 1d).")
     ] = None,
     db: DbOption = None,
+    cluster: ClusterOption = None,
 ) -> None:
     """Weibo's hot-search list into hot_search: one snapshot, or --every N --for T."""
-    resolved = settings(db=db)
+    resolved = settings(db=db, cluster_redis=cluster)
     with _usage():
         plan = crawl.plan_weibo_hot(
             resolved, every=_duration(every, "--every"), duration=_duration(for_, "--for")
@@ -225,11 +226,12 @@ def weibo_search(
         ),
     ] = False,
     db: DbOption = None,
+    cluster: ClusterOption = None,
 ) -> None:
     """Every post Weibo's search (s.weibo.com) finds for each keyword within the days given.
     Weibo shows at most about 50 pages of a query, so windows that reach it are searched day by
     day, then hour by hour; posts found twice are kept once. Needs a Weibo cookie."""
-    resolved = settings(db=db)
+    resolved = settings(db=db, cluster_redis=cluster)
     with _usage():
         plan = crawl.plan_weibo_search(resolved, keywords, since=since, until=until, resume=resume)
     _run(resolved, plan, resume, resumable=True)
@@ -257,12 +259,13 @@ def douyin_user(
     ] = False,
     browser: BrowserOption = False,
     db: DbOption = None,
+    cluster: ClusterOption = None,
 ) -> None:
     """Profiles and posts of Douyin creators through douyin.com's web API, with the counts of
     each post; a creator whose list falls short of the posts their profile counts is counted
     under `shortfall`. Douyin wants signed requests: see douyin_signer in the README, or use
     --browser."""
-    resolved = settings(db=db)
+    resolved = settings(db=db, cluster_redis=cluster)
     with _usage():
         plan = crawl.plan_douyin_user(
             resolved, sec_uids, max_pages=max_pages, resume=resume, browser=browser
@@ -291,10 +294,11 @@ def douyin_comments(
         ),
     ] = False,
     db: DbOption = None,
+    cluster: ClusterOption = None,
 ) -> None:
     """Comments of Douyin posts through douyin.com's web API, every page (cursor by cursor),
     replies on request. Douyin wants signed requests: see douyin_signer in the README."""
-    resolved = settings(db=db)
+    resolved = settings(db=db, cluster_redis=cluster)
     with _usage(), naming_options(**_COMMENT_OPTIONS):
         plan = crawl.plan_douyin_comments(
             resolved, aweme_ids, replies=replies, pseudonymize=pseudonymize, max_pages=max_pages,
@@ -321,10 +325,11 @@ def douyin_live(
     ] = None,
     browser: BrowserOption = False,
     db: DbOption = None,
+    cluster: ClusterOption = None,
 ) -> None:
     """A Douyin live room's state (status, title, viewers now and in total, likes) into
     live_rooms and live_observations: once, or --every N until the room goes off air."""
-    resolved = settings(db=db)
+    resolved = settings(db=db, cluster_redis=cluster)
     with _usage():
         plan = crawl.plan_douyin_live(
             resolved, web_rid, every=_duration(every, "--every"),

@@ -306,9 +306,13 @@ def run(settings: Settings, plans: Sequence[CrawlPlan]) -> list[CrawlResult]:
     return results
 
 
-CLUSTER_SPIDERS = frozenset({WeiboUserSpider.name, WeiboCommentsSpider.name})
+CLUSTER_SPIDERS = frozenset({
+    WeiboUserSpider.name, WeiboCommentsSpider.name, WeiboSearchSpider.name, WeiboHotSpider.name,
+    DouyinUserSpider.name, DouyinCommentsSpider.name, DouyinLiveSpider.name,
+})  # fmt: skip
 """The crawls a cluster runs: those whose spiders keep no state that one worker would need
-from another (checked with several workers in tests/test_cluster.py)."""
+from another (checked with several workers in tests/test_cluster.py and
+tests/test_cluster_spiders.py); weibo_hot and douyin_live as one round, not a schedule."""
 
 
 def submit(settings: Settings, plans: Sequence[CrawlPlan]) -> list[CrawlRecord]:
@@ -322,6 +326,20 @@ def submit(settings: Settings, plans: Sequence[CrawlPlan]) -> list[CrawlRecord]:
             raise SmcatError(
                 f"{plan.spider.name} crawls do not run in a cluster yet: run it without --cluster"
                 " (and without cluster_redis in smcat.toml)"
+            )
+        if plan.arguments.get("every"):
+            # a schedule is kept by the process that makes the requests: a submitter would wait
+            # out the whole schedule, and every worker would keep it again
+            raise CrawlArgumentError(
+                "a cluster crawl is one round: run a schedule (every, duration) without --cluster",
+                "every", "duration",
+            )  # fmt: skip
+        if plan.arguments.get("browser"):
+            # a page held open in one worker's Chromium cannot be shared through the frontier
+            raise CrawlArgumentError(
+                "a cluster crawl asks Douyin's API itself: leave out browser (or run it "
+                "without --cluster)",
+                "browser",
             )
         if plan.resumes is not None or plan.sampling is not None:
             raise CrawlArgumentError(

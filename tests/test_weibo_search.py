@@ -129,8 +129,9 @@ def test_the_demo_search_stores_each_post_once_and_rejects_the_broken_card(
     status, counts = query(db, "SELECT status, counts FROM crawls")[0]
     counts = json.loads(counts)
     assert status == "finished_with_rejects"  # the broken card is missing
-    # repeats: post 5 on both pages, and post 1 again inside the card that reposts it
-    assert (counts["pages"], counts["repeats"], counts["outside_window"]) == (2, 2, 1)
+    # kept once by the writer: post 5 on both pages, and post 1 again inside the card that
+    # reposts it
+    assert (counts["pages"], counts["duplicates"], counts["outside_window"]) == (2, 2, 1)
     # the post seen on both pages has one observation; its counts are those seen first
     assert query(
         db, "SELECT comments FROM post_observations WHERE post_id = '5140100000000005'"
@@ -189,7 +190,7 @@ def test_a_search_past_fifty_pages_comes_back_complete(smcat, big_search, tmp_pa
     counts = json.loads(query(db, "SELECT counts FROM crawls")[0][0])
     assert counts["split"] == 2  # the three days, then the busy day
     assert counts["pages"] > PAGE_CAP and counts["capped_hours"] == 0
-    assert counts["repeats"] > 0  # posts on an hour's edge show in both hours
+    assert counts["duplicates"] > 0  # posts on an hour's edge show in both hours
     assert query(db, "SELECT count(*) FROM post_observations") == [(len(fixture.posts),)]
     # the capped windows were never read past their first page
     assert server.hit_count("custom_2025-04-02-0_2025-04-03-0_p2.html") == 0

@@ -188,7 +188,7 @@ class Ingester:
         spider = spider_class(**crawl.arguments)
         if not isinstance(spider, SmcatSpider):
             raise TypeError(f"the cluster runs smcat's spiders, not {crawl.spider}")
-        counts = _summed([report["counts"] for report in reports], spider.totals)
+        counts = _summed([report["counts"] for report in reports], spider.alike)
         self._writer(crawl_id)
         counts.update(self._written(crawl_id))
         problems = sum(report["problem_count"] for report in reports)
@@ -210,14 +210,14 @@ class Ingester:
         return status
 
 
-def _summed(reports: list[dict[str, int]], totals: frozenset[str]) -> dict[str, int]:
-    """The workers' counts of a crawl added up; those that hold the crawl's whole figure
-    (`totals`: accounts, raw_kept) are the same in every worker, so the largest is taken."""
+def _summed(reports: list[dict[str, int]], alike: frozenset[str]) -> dict[str, int]:
+    """The workers' counts of a crawl added up; those every worker holds alike (`alike`:
+    accounts, raw_kept) are taken once (the largest)."""
     counts: dict[str, int] = {}
     for report in reports:
         for key, value in report.items():
             before = counts.get(key, 0)
-            counts[key] = max(before, value) if key in totals else before + value
+            counts[key] = max(before, value) if key in alike else before + value
     return counts
 
 

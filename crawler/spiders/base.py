@@ -65,6 +65,9 @@ class SmcatSpider(Spider):
     totals: frozenset[str] = frozenset({"raw_kept"})
     """The extra counts that hold the crawl's whole figure, not this run's: a resumed crawl's
     counts take these as they are and add the rest to the earlier runs'."""
+    alike: frozenset[str] = frozenset({"raw_kept"})
+    """The extra counts every worker of a cluster crawl holds alike (set from the arguments):
+    the writer takes one of them, and adds up the rest."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -145,11 +148,15 @@ class SmcatSpider(Spider):
         list early without a word); else None, and the cursor is noted."""
         self.cursors.add((*part, asked))
         if (*part, cursor) in self.cursors:
-            return self._problem(
-                response, f"{response.url}: the cursor came round again ({name} {cursor})"
-            )
+            return self.cursor_came_round(response, cursor, name)
         self.cursors.add((*part, cursor))
         return None
+
+    def cursor_came_round(self, response: Response, cursor: object, name: str) -> RejectItem:
+        """The problem of a list whose next cursor was asked for already."""
+        return self._problem(
+            response, f"{response.url}: the cursor came round again ({name} {cursor})"
+        )
 
     def _problem(self, response: Response, reason: str) -> RejectItem:
         self._note(reason)

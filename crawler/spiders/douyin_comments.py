@@ -3,7 +3,10 @@ with the cursor each page returns, and with `replies=1` every reply under each c
 (/aweme/v1/web/comment/list/reply/), into comments.
 
 A post's page is checkpointed once its comments and all the replies it led to are stored, and
-only after the pages before it, so --resume goes on from the first page not wholly stored."""
+only after the pages before it, so --resume goes on from the first page not wholly stored. In a
+cluster, which keeps no checkpoints, a worker reads only some pages and replies: a thread's
+cursors asked so far travel with its requests, and a reply thread whose page another worker
+read settles no checkpoint here."""
 
 from __future__ import annotations
 
@@ -26,7 +29,7 @@ class DouyinCommentsSpider(DouyinSpider, CommentPaging):
     """Comments of Douyin posts (aweme ids), every page, and their replies with `replies=1`."""
 
     name = "douyin_comments"
-    totals = frozenset({"raw_kept", "posts"})
+    totals = alike = frozenset({"raw_kept", "posts"})
 
     def __init__(
         self, aweme_ids: str | Sequence[str] = "", replies: str | bool = False,
@@ -61,20 +64,27 @@ class DouyinCommentsSpider(DouyinSpider, CommentPaging):
             mark = self.marks.get(aweme_id, {})
             if not mark.get("done"):
                 first = self.pages.through[aweme_id] + 1
-                yield self._page(aweme_id, int(mark.get("cursor", 0)), first)
+                yield self._page(aweme_id, int(mark.get("cursor", 0)), first, ())
 
-    def _page(self, aweme_id: str, cursor: int, number: int) -> Request:
+    def _page(self, aweme_id: str, cursor: int, number: int, asked: Sequence[int]) -> Request:
+        """A page of a post's comments; `asked`: the cursors its list was asked with before."""
         query = {**WEBAPP_QUERY, "aweme_id": aweme_id, "cursor": cursor, "count": PAGE_SIZE,
                  "item_type": 0}  # fmt: skip
-        meta = {"post_id": aweme_id, "page": number, "cursor": cursor}
+        meta = {"post_id": aweme_id, "page": number, "cursor": cursor,
+                "cursors": [*asked, cursor]}  # fmt: skip
         referer = self._referer(aweme_id)
         return self.douyin_request(DOUYIN_COMMENTS, query, self.parse, meta, referer)
 
-    def _replies(self, aweme_id: str, root: str, cursor: int, number: int, origin: int) -> Request:
+    def _replies(
+        self, aweme_id: str, root: str, cursor: int, number: int, origin: int,
+        asked: Sequence[int],
+    ) -> Request:  # fmt: skip
+        """A page of a comment's replies (`origin`: the page of the comment; `asked` as for
+        _page)."""
         query = {**WEBAPP_QUERY, "item_id": aweme_id, "comment_id": root, "cursor": cursor,
                  "count": PAGE_SIZE, "item_type": 0}  # fmt: skip
         meta = {"post_id": aweme_id, "root": root, "page": number, "cursor": cursor,
-                "origin": origin}  # fmt: skip
+                "origin": origin, "cursors": [*asked, cursor]}  # fmt: skip
         referer = self._referer(aweme_id)
         # replies complete a page already fetched: before the next page, so that it is
         # checkpointed soon after it came
@@ -95,9 +105,9 @@ class DouyinCommentsSpider(DouyinSpider, CommentPaging):
             self.unread.add((aweme_id, number))
         threads = page.more_replies if self.replies else []
         for root in threads:
-            yield self._replies(aweme_id, root, 0, 1, number)
+            yield self._replies(aweme_id, root, 0, 1, number, ())
         if (yield from self._goes_on(page, response, number)):
-            yield self._page(aweme_id, page.cursor, number + 1)
+            yield self._page(aweme_id, page.cursor, number + 1, response.meta["cursors"])
         else:
             self.pages.last_page(aweme_id, number)
         if threads:
@@ -114,8 +124,11 @@ class DouyinCommentsSpider(DouyinSpider, CommentPaging):
         if nothing_read(page.comments, page.rejects):
             self.unread.add(origin)  # the page vouches for its replies: it is not stored whole
         if (yield from self._goes_on(page, response, number)):
-            yield self._replies(aweme_id, root, page.cursor, number + 1, response.meta["origin"])
+            yield self._replies(aweme_id, root, page.cursor, number + 1, response.meta["origin"],
+                                response.meta["cursors"])  # fmt: skip
             return
+        if origin not in self.threads_due:
+            return  # its page was read by another worker of a cluster: no checkpoint to settle
         # the thread is read to its end: the page it hangs from may now be wholly stored
         self.threads_due[origin] -= 1
         if not self.threads_due[origin]:
@@ -134,9 +147,8 @@ class DouyinCommentsSpider(DouyinSpider, CommentPaging):
         read = page.comments or page.rejects
         if not page.has_more or not read or (self.max_pages and number >= self.max_pages):
             return False
-        thread, asked = self._thread(response), response.meta["cursor"]
-        if problem := self.came_round(response, thread, page.cursor, asked, "cursor"):
-            yield problem
+        if page.cursor in response.meta["cursors"]:
+            yield self.cursor_came_round(response, page.cursor, "cursor")
             return False
         return True
 

@@ -21,16 +21,19 @@ from urllib.parse import parse_qsl, urlsplit
 
 from scrapy import Request
 from scrapy.http import Response
+from twisted.python.failure import Failure
 
 from crawler.browser import Answer
 from crawler.endpoints import DOUYIN_POSTS, DOUYIN_PROFILE
-from crawler.items import Checkpoint
+from crawler.items import Checkpoint, PostItem
 from crawler.parsers.douyin_user import parse_post_list, parse_profile
-from crawler.spiders.base import decoded, listed
+from crawler.spiders.base import decoded, failed_request, listed
 from crawler.spiders.douyin_base import WEBAPP_QUERY, DouyinSpider
 
 MAX_COUNT = 30  # more per page makes Douyin cut lists short (maintainers of the reference tools)
 _SEC_UID = re.compile(r"^[A-Za-z0-9_-]{8,}$")
+LIST = "douyin_list"
+"""Request meta: the state of an account's list (see DouyinUserSpider)."""
 
 
 def is_sec_uid(value: str) -> bool:
@@ -39,11 +42,17 @@ def is_sec_uid(value: str) -> bool:
 
 
 class DouyinUserSpider(DouyinSpider):
-    """Profiles and posts of Douyin creators, named by sec_uid."""
+    """Profiles and posts of Douyin creators, named by sec_uid.
+
+    What an account's list needs from the requests before (the posts its profile counts, the
+    posts and cursors its pages gave so far, whether a page of it was all rejected) travels
+    with its requests (meta LIST), not on the spider: a cluster's workers each see some of
+    them. So the profile is asked first, and its answer (or its failure) asks for the list."""
 
     name = "douyin_user"
     # an account's listed and fetched posts are counted anew, with the earlier runs', by each run
     totals = frozenset({"raw_kept", "accounts", "posts_listed", "posts_fetched", "shortfall"})
+    alike = frozenset({"raw_kept", "accounts"})
 
     def __init__(
         self, sec_uids: str | Sequence[str] = "", count: str | int = 20, max_pages: str | int = 0,
@@ -66,24 +75,14 @@ class DouyinUserSpider(DouyinSpider):
             "accounts": len(self.sec_uids), "pages": 0,
             "posts_listed": 0, "posts_fetched": 0, "shortfall": 0,
         }  # fmt: skip
-        self.listed: dict[str, int] = {}  # sec_uid -> posts its profile counts
-        self.fetched: dict[str, set[str]] = {s: set() for s in self.sec_uids}
-        self.complete: set[str] = set()  # accounts whose list was read to its end
-        self.unread: set[str] = set()  # accounts with a page whose posts were all rejected
         # --resume: the crawl to continue, and each account's checkpoint: the last page
         # stored, the cursor after it, the posts fetched and listed so far, and whether done
         self.resume_crawl_id = int(resume_crawl_id) if resume_crawl_id else None
         self.marks: dict[str, dict[str, Any]] = decoded(resume_from)
-        self.fetched_before = {s: self.marks.get(s, {}).get("fetched", 0) for s in self.sec_uids}
-        # each account's checkpoint as last written (or resumed from), which a stored profile
-        # adds its count to
-        self.progress: dict[str, dict[str, Any]] = {
-            s: {"page": 0, "cursor": 0, "fetched": self.fetched_before[s], "done": False,
-                **self.marks.get(s, {})}
-            for s in self.sec_uids
-        }  # fmt: skip
-        # the browser mode: each creator's pages of posts read so far, and whose profile came
+        # the browser mode: each creator's pages of posts read so far, its list as the last
+        # page left it, and whose profile came and whose list ended
         self.pages_browsed = dict.fromkeys(self.sec_uids, 0)
+        self.browsed_lists = {s: self._list_start(s) for s in self.sec_uids}
         self.profiled: set[str] = set()
         self.lists_ended: set[str] = set()
 
@@ -100,17 +99,26 @@ class DouyinUserSpider(DouyinSpider):
                 yield self.page_request(self._referer(sec_uid), self.read_creator, meta, paths)
             return
         for sec_uid in self.sec_uids:
-            self.cursors.add((sec_uid, 0))  # where a list starts: a page pointing back came round
             mark = self.marks.get(sec_uid, {})
-            if mark.get("listed") is not None:
-                self.listed[sec_uid] = mark["listed"]  # the profile is stored already
+            if mark.get("listed") is None:
+                yield self._profile_request(sec_uid)  # its answer asks for the list
+            elif mark.get("done"):
+                self._compare(sec_uid, mark["listed"], [])
             else:
-                yield self._profile_request(sec_uid)
-            if mark.get("done"):
-                self.complete.add(sec_uid)
-                self._compare(sec_uid)
-            else:
-                yield self._posts_request(sec_uid, mark.get("cursor", 0), mark.get("page", 0) + 1)
+                yield self._posts_request(sec_uid, self._list_start(sec_uid))
+
+    def _mark(self, sec_uid: str) -> dict[str, Any]:
+        """An account's checkpoint as resumed from (a fresh one when not resuming)."""
+        return {"page": 0, "cursor": 0, "fetched": 0, "done": False, **self.marks.get(sec_uid, {})}
+
+    def _list_start(self, sec_uid: str, listed: int | None = None) -> dict[str, Any]:
+        """The state an account's list starts from (meta LIST): where it resumes, the posts
+        its profile counts, no post fetched yet, the cursors asked (where a list starts too:
+        a page pointing back came round), no page all rejected."""
+        mark = self._mark(sec_uid)
+        listed = mark.get("listed") if listed is None else listed
+        return {"cursor": mark["cursor"], "page": mark["page"] + 1, "listed": listed,
+                "fetched": [], "cursors": sorted({0, mark["cursor"]}), "unread": False}  # fmt: skip
 
     def _referer(self, sec_uid: str) -> str:
         return self.site_url(f"/user/{sec_uid}")
@@ -119,14 +127,17 @@ class DouyinUserSpider(DouyinSpider):
         query = {**WEBAPP_QUERY, "sec_user_id": sec_uid, "publish_video_strategy_type": 2}
         meta = {"sec_uid": sec_uid}
         referer = self._referer(sec_uid)
-        return self.douyin_request(DOUYIN_PROFILE, query, self.parse_profile, meta, referer)
+        return self.douyin_request(
+            DOUYIN_PROFILE, query, self.parse_profile, meta, referer, self.profile_failed
+        )
 
-    def _posts_request(self, sec_uid: str, cursor: int, page: int) -> Request:
+    def _posts_request(self, sec_uid: str, state: dict[str, Any]) -> Request:
+        cursor = state["cursor"]
         query = {
             **WEBAPP_QUERY, "sec_user_id": sec_uid, "max_cursor": cursor, "count": self.count,
             "locate_query": "false", "publish_video_strategy_type": 2,
         }  # fmt: skip
-        meta = {"sec_uid": sec_uid, "cursor": cursor, "page": page}
+        meta = {"sec_uid": sec_uid, "cursor": cursor, "page": state["page"], LIST: state}
         referer = self._referer(sec_uid)
         return self.douyin_request(DOUYIN_POSTS, query, self.parse_posts, meta, referer)
 
@@ -151,91 +162,117 @@ class DouyinUserSpider(DouyinSpider):
             return
         self.pages_browsed[sec_uid] += 1
         cursor = query.get("max_cursor", "0")
+        state = self.browsed_lists[sec_uid]
         meta = {"sec_uid": sec_uid, "page": self.pages_browsed[sec_uid],
-                "cursor": int(cursor) if cursor.isdigit() else 0}  # fmt: skip
-        more = False
+                "cursor": int(cursor) if cursor.isdigit() else 0, LIST: state}  # fmt: skip
+        more, posts = False, []
         for item in self.parse_posts(self.answer_response(answer, meta)):
             # parse_posts asks for the next page with a request: here, scrolling asks for it
             if isinstance(item, Request):
                 more = True
-            else:
-                yield item
+                self.browsed_lists[sec_uid] = item.meta[LIST]
+                continue
+            if isinstance(item, PostItem):
+                posts.append(item.post_id)
+            yield item
         if not more:
+            # the list as it ended, for a profile that comes after it
+            fetched = list(dict.fromkeys([*state["fetched"], *posts]))
+            self.browsed_lists[sec_uid] = {**state, "fetched": fetched}
             self.lists_ended.add(sec_uid)
 
     def parse_profile(self, response: Response) -> Iterator[Any]:
         sec_uid = response.meta["sec_uid"]
         account = yield from self._parsed(response, parse_profile, f"profile of {sec_uid}")
-        if account is None:
+        listed = account.posts if account is not None else None
+        if account is not None:
+            yield account
+        if listed is not None:
+            # the profile is stored: --resume must not ask for it again (a second snapshot)
+            yield Checkpoint(sec_uid, {**self._mark(sec_uid), "listed": listed})
+        if self.browser:  # the page lists the posts itself, before the profile or after it
+            state = self.browsed_lists[sec_uid]
+            state["listed"] = listed
+            if sec_uid in self.lists_ended:
+                self._compare(sec_uid, listed, state["fetched"])
             return
-        yield account
-        if account.posts is not None:
-            self.listed[sec_uid] = account.posts
-            self._compare(sec_uid)
-            # the profile is stored: --resume must not ask for it again (a second snapshot),
-            # whether or not a page of its list was checkpointed before it came
-            yield Checkpoint(sec_uid, {**self.progress[sec_uid], "listed": account.posts})
+        yield from self._list_after_profile(sec_uid, listed)
+
+    def profile_failed(self, failure: Failure) -> Iterator[Any]:
+        """A profile that could not be fetched: recorded, and the list asked for all the same
+        (unless the failure stops the crawl)."""
+        yield from self.request_failed(failure)
+        yield from self._list_after_profile(failed_request(failure).meta["sec_uid"], None)
+
+    def _list_after_profile(self, sec_uid: str, listed: int | None) -> Iterator[Any]:
+        """The list's first request, once the profile is in (`listed`: the posts it counts, if
+        it could be read); an account whose list --resume found done is compared instead."""
+        if self._mark(sec_uid)["done"]:
+            self._compare(sec_uid, listed, [])
+        else:
+            yield self._posts_request(sec_uid, self._list_start(sec_uid, listed))
 
     def parse_posts(self, response: Response) -> Iterator[Any]:
         sec_uid, cursor, number = (response.meta[k] for k in ("sec_uid", "cursor", "page"))
+        state: dict[str, Any] = response.meta[LIST]
         what = f"posts of {sec_uid}, page {number}"
         page = yield from self._parsed(response, parse_post_list, what)
         if page is None:
             return
         self.extra_counts["pages"] += 1
-        if self.all_rejected(page.posts, page.rejects):
-            self.unread.add(sec_uid)  # this page and those after it are not checkpointed
+        # this page and those after it are not checkpointed
+        unread = self.all_rejected(page.posts, page.rejects) or state["unread"]
         yield from page.rejects
-        for post in page.posts:
-            self.fetched[sec_uid].add(post.post_id)
-            yield post
+        fetched = list(dict.fromkeys([*state["fetched"], *(post.post_id for post in page.posts)]))
+        yield from page.posts
+        after = {**state, "fetched": fetched, "unread": unread}
         # the page's cursor is followed whatever its rows gave; an empty page that claims more
         # would page for ever, and a cursor that comes round is recorded as a problem
         goes_on = page.has_more and bool(page.posts or page.rejects)
         if goes_on and not (self.max_pages and number >= self.max_pages):
-            came_round = self.came_round(
-                response, (sec_uid,), page.max_cursor, cursor, "max_cursor"
-            )
-            if came_round is not None:
-                yield came_round
+            if page.max_cursor in state["cursors"] or page.max_cursor == cursor:
+                yield self.cursor_came_round(response, page.max_cursor, "max_cursor")
                 return  # not done: the list was cut short
-            yield self._posts_request(sec_uid, page.max_cursor, number + 1)
-            yield from self._checkpoint(sec_uid, number, page.max_cursor, done=False)
+            after.update(cursor=page.max_cursor, page=number + 1,
+                         cursors=[*state["cursors"], page.max_cursor])  # fmt: skip
+            yield self._posts_request(sec_uid, after)
+            yield from self._checkpoint(sec_uid, number, page.max_cursor, after, done=False)
             return
         if not self.max_pages or not goes_on:
-            self.complete.add(sec_uid)
-            self._compare(sec_uid)
-        yield from self._checkpoint(sec_uid, number, page.max_cursor, done=True)
+            self._compare(sec_uid, state["listed"], fetched)
+        yield from self._checkpoint(sec_uid, number, page.max_cursor, after, done=True)
 
     def _checkpoint(
-        self, sec_uid: str, page: int, cursor: int, *, done: bool
+        self, sec_uid: str, page: int, cursor: int, state: dict[str, Any], *, done: bool
     ) -> Iterator[Checkpoint]:
         """Where an account's list got to, once the page's posts are stored (the writer stores
         what came before a checkpoint first); none from a page all rejected on, so that
         --resume asks for that page again."""
-        if sec_uid in self.unread:
+        if state["unread"]:
             return
-        value = {"page": page, "cursor": cursor, "fetched": self._fetched(sec_uid), "done": done}
-        if sec_uid in self.listed:
-            value["listed"] = self.listed[sec_uid]
-        self.progress[sec_uid] = value
+        fetched = self._fetched(sec_uid, state["fetched"])
+        value = {"page": page, "cursor": cursor, "fetched": fetched, "done": done}
+        if state["listed"] is not None:
+            value["listed"] = state["listed"]
         yield Checkpoint(sec_uid, value)
 
-    def _fetched(self, sec_uid: str) -> int:
-        """The posts of an account listed so far, by this crawl and the one it resumes."""
-        return self.fetched_before[sec_uid] + len(self.fetched[sec_uid])
+    def _fetched(self, sec_uid: str, fetched: Sequence[str]) -> int:
+        """The posts of an account listed so far, by this crawl (`fetched`) and the one it
+        resumes."""
+        return int(self._mark(sec_uid)["fetched"]) + len(fetched)
 
-    def _compare(self, sec_uid: str) -> None:
-        """Once an account's profile and its whole list are in: how many posts the list lacked."""
-        if sec_uid not in self.listed or sec_uid not in self.complete:
+    def _compare(self, sec_uid: str, listed: int | None, fetched: Sequence[str]) -> None:
+        """Once an account's whole list is in: how many posts the list lacked of those its
+        profile counts (`listed`; nothing to compare without)."""
+        if listed is None:
             return
-        listed, fetched = self.listed[sec_uid], self._fetched(sec_uid)
+        fetched_count = self._fetched(sec_uid, fetched)
         self.extra_counts["posts_listed"] += listed
-        self.extra_counts["posts_fetched"] += fetched
-        if fetched < listed:
-            self.extra_counts["shortfall"] += listed - fetched
+        self.extra_counts["posts_fetched"] += fetched_count
+        if fetched_count < listed:
+            self.extra_counts["shortfall"] += listed - fetched_count
             self.logger.warning(
                 "%s: Douyin listed %d of the %d posts its profile counts (private or deleted "
                 "posts, or a cut-short list: refresh the cookie and run again)",
-                sec_uid, fetched, listed,
+                sec_uid, fetched_count, listed,
             )  # fmt: skip

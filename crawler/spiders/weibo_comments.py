@@ -33,7 +33,7 @@ class WeiboCommentsSpider(WeiboSpider, CommentPaging):
     """Comments of posts (numeric mids), every page, and their replies with `replies=1`."""
 
     name = "weibo_comments"
-    totals = frozenset({"raw_kept", "posts"})
+    totals = alike = frozenset({"raw_kept", "posts"})
 
     def __init__(
         self, post_ids: str | Sequence[str] = "", replies: str | bool = False,

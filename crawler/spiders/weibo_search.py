@@ -3,8 +3,11 @@
 Weibo shows at most about 50 result pages of a query and drops the rest without saying so.
 So a window whose page list reaches the cap (SMCAT_WEIBO_SEARCH_SPLIT_AT pages) is not read but
 split, into days and then into hours, and each part is searched on its own; posts found in two
-windows (or twice as pages shift) are kept once. An hour that still reaches the cap cannot be
-split further: it is read as far as Weibo goes and counted under "capped_hours".
+windows (or twice as pages shift) are kept once, by the writer (counted under "duplicates"). An
+hour that still reaches the cap cannot be split further: it is read as far as Weibo goes and
+counted under "capped_hours". What a page needs from those before it (the pages its window
+lists) travels with its request, so the spider runs in a cluster too: each window is split
+once, by whichever worker reads its first page.
 
 A window's checkpoint ("split"; the pages it lists and those of them stored so far; "done" once
 all its pages are stored) lets --resume skip what an earlier run finished, down to the page.
@@ -92,14 +95,12 @@ class WeiboSearchSpider(WeiboSpider):
         self.checkpoints: dict[str, Any] = decoded(resume_from)
         self.page_counts: dict[str, int] = {}  # window -> the pages it lists
         self.stored_pages: dict[str, set[int]] = {}  # window -> its pages stored
-        self.seen: set[str] = set()
         self.split_at = PAGE_CAP
         self.cookie = ""
         self.extra_counts = {
             "windows": 0,
             "split": 0,
             "pages": 0,
-            "repeats": 0,
             "outside_window": 0,
             "capped_hours": 0,
         }
@@ -154,11 +155,15 @@ class WeiboSearchSpider(WeiboSpider):
         """The pages of a window after its first that are not stored yet."""
         part = _part(keyword, window)
         stored = self.stored_pages.setdefault(part, set())
-        for following in range(2, self.page_counts[part] + 1):
+        listed = self.page_counts[part]
+        for following in range(2, listed + 1):
             if following not in stored:
-                yield self._page_request(keyword, window, following)
+                yield self._page_request(keyword, window, following, listed)
 
-    def _page_request(self, keyword: str, window: Window, page: int) -> Request:
+    def _page_request(
+        self, keyword: str, window: Window, page: int, listed: int | None = None
+    ) -> Request:
+        """A result page of a window; after the first, with the pages the window lists."""
         query: dict[str, object] = {
             "q": keyword, "typeall": 1, "suball": 1, "timescope": window.timescope,
         }  # fmt: skip
@@ -169,7 +174,7 @@ class WeiboSearchSpider(WeiboSpider):
             self.endpoint_url(WEIBO_SEARCH, **query),
             callback=self.parse_page,
             errback=self.request_failed,
-            meta={"keyword": keyword, "window": window, "page": page},
+            meta={"keyword": keyword, "window": window, "page": page, "listed": listed},
             headers={"Cookie": self.cookie, "Referer": referer},
         )
 
@@ -202,24 +207,22 @@ class WeiboSearchSpider(WeiboSpider):
         unread = self.all_rejected(page.posts, page.rejects)
         yield from page.rejects
         for post, side in window_sides(page.posts, self.since, self.until):
-            # a reposted original comes with its repost; its own card (more complete) may
-            # still come, so only posts found in their own right count as seen
-            if post.post_id in self.seen:
-                self.extra_counts["repeats"] += 1
-            elif side:
+            # a post found again (on two pages, in two windows, inside a repost) is kept once
+            # by the writer, which prefers the post's own card: the spider cannot tell, as
+            # its pages may be read by several workers
+            if side:
                 self.extra_counts["outside_window"] += not post.via_repost
             else:
-                if not post.via_repost:
-                    self.seen.add(post.post_id)
                 yield post
         if not unread:  # else the window is never "done": --resume searches it again
-            yield from self._page_done(part, number)
+            listed = self.page_counts[part] if number == 1 else response.meta["listed"]
+            yield from self._page_done(part, number, listed)
 
-    def _page_done(self, part: str, number: int) -> Iterator[Checkpoint]:
-        """The window's checkpoint once a page of it is stored: "done" with its last page."""
+    def _page_done(self, part: str, number: int, listed: int) -> Iterator[Checkpoint]:
+        """The window's checkpoint once a page of it is stored: "done" with its last page
+        (of the `listed`)."""
         stored = self.stored_pages.setdefault(part, set())
         stored.add(number)
-        listed = self.page_counts.get(part, 1)
         if len(stored) >= listed:
             yield Checkpoint(part, "done")
         else:

@@ -46,7 +46,7 @@ class WeiboUserSpider(WeiboSpider):
     """Profiles and posts of Weibo accounts, optionally limited to a date range."""
 
     name = "weibo_user"
-    totals = frozenset({"raw_kept", "accounts"})
+    totals = alike = frozenset({"raw_kept", "accounts"})
 
     def __init__(
         self,
