@@ -50,12 +50,11 @@ def write(path: Path, rows: Iterator[list[str]]) -> Path:
 
 
 def read_apart(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
-    """From here on every table is read apart, in chunks of 7 records, written 50 rows a
-    batch (so chunks, batches and the places of rejects and accounts fall anywhere); the list
-    of the files read apart."""
+    """From here on every table is read apart, in chunks of 7 records (so that chunks and the
+    places of rejects and accounts among their rows fall anywhere); the list of the files
+    read apart."""
     monkeypatch.setattr(posts_module, "READ_APART_BYTES", 0)
     monkeypatch.setattr(posts_module, "PROGRESS_EVERY", 7)
-    monkeypatch.setattr(posts_module, "WRITE_BATCH", 50)
     read: list[Path] = []
     real = posts_module.read_apart
 
@@ -82,6 +81,7 @@ def test_reading_apart_stores_exactly_what_one_process_stores(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     table = write(tmp_path / "posts.csv", copies(COPIES))
+    monkeypatch.setattr(posts_module, "WRITE_BATCH", 50)  # batches end anywhere in chunks too
     with Store.open(tmp_path / "one.db") as store:
         [here] = import_posts(store, [table], "table")
         one_process = stored(store)
@@ -156,14 +156,18 @@ def test_a_reader_that_dies_midway_gives_one_line_and_stores_nothing(
 def test_an_interrupt_while_writing_ends_the_reader_and_stores_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    table = write(tmp_path / "posts.csv", copies(COPIES))
+    # more rows than the pipe holds: the reader is still at work when Ctrl-C comes
+    table = write(tmp_path / "posts.csv", copies(5 * COPIES))
     read_apart(monkeypatch)
+    reading: list[int] = []
 
     def interrupted(count: int) -> None:
+        reading.append(len(multiprocessing.active_children()))
         raise KeyboardInterrupt  # Ctrl-C after the first chunk was written
 
     with Store.open(tmp_path / "smcat.db") as store:
         with pytest.raises(KeyboardInterrupt):
             import_posts(store, [table], "table", on_progress=interrupted)
         nothing_stored(store)
+    assert reading == [1]
     assert not multiprocessing.active_children()
