@@ -9,9 +9,10 @@ observation. Each import is recorded as a crawl named "import posts" or "import 
 whose arguments name the format and file, and its rows carry that crawl's id: that is where a
 row's source is kept (`posts.source` is the client a post was sent from).
 
-A file is checked before anything of it is written (its encoding, the columns its format
-needs, the crawl time) and written in one transaction, so that a file found broken halfway
-(a truncated JSON Lines file, ids a spreadsheet damaged) stores nothing. A record that cannot
+A big plain table is read in a second process while this one writes (`reader_process`); what
+is stored is the same. A file is checked before anything of it is written (its encoding, the
+columns its format needs, the crawl time) and written in one transaction, so that a file found
+broken halfway (a truncated JSON Lines file, ids a spreadsheet damaged) stores nothing. A record that cannot
 be read goes to `rejects` with its row number and why; every other record is stored.
 """
 
@@ -51,7 +52,8 @@ PROGRESS_EVERY = 10_000  # records between calls of on_progress
 # crawl's 500, bench/bench_import_posts.py)
 WRITE_BATCH = 10_000
 # a file this big (about 20,000 rows of a plain table) is read in a second process while this
-# one writes: the process's start costs less than the overlap gains (bench/bench_import_posts.py)
+# one writes; near it both ways take the same (25,000 rows: 0.6 to 0.8 s either way), far above
+# it the second process pays (bench/bench_import_posts.py), below it a fork is not worth it
 READ_APART_BYTES = 4_000_000
 
 
