@@ -12,8 +12,9 @@ row's source is kept (`posts.source` is the client a post was sent from).
 A big plain table is read in a second process while this one writes (`reader_process`); what
 is stored is the same. A file is checked before anything of it is written (its encoding, the
 columns its format needs, the crawl time) and written in one transaction, so that a file found
-broken halfway (a truncated JSON Lines file, ids a spreadsheet damaged) stores nothing. A record that cannot
-be read goes to `rejects` with its row number and why; every other record is stored.
+broken halfway (a truncated JSON Lines file, ids a spreadsheet damaged) stores nothing. A record
+that cannot be read goes to `rejects` with its row number and why; every other record is
+stored.
 """
 
 from __future__ import annotations
