@@ -21,6 +21,7 @@ from smcat.errors import SmcatError
 from smcat.imports.formats.base import Context, Reader, post_row
 from smcat.imports.posts import import_posts
 from smcat.imports.reader_process import POST_ROW_FIELDS, Chunk
+from smcat.imports.sources import ImportFileError
 from smcat.store import Store
 from smcat.units import SECOND
 from tests.test_import_fast_path import HEADER, ROWS, stored
@@ -130,6 +131,30 @@ def test_a_file_found_broken_midway_apart_stores_nothing_and_leaves_no_process(
     assert read == [table]
     assert "was turned into a number by a spreadsheet" in str(raised.value)
     assert "\n" not in str(raised.value)
+    assert not multiprocessing.active_children()
+
+
+def test_the_readers_error_reaches_the_importing_process_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    table = write(tmp_path / "posts.csv", copies(COPIES))
+    read_apart(monkeypatch)
+    real = table_format._post_id
+
+    def refusing(value: object, platform: str, context: Context) -> str:
+        if value == "5210003412802001":
+            error = ImportFileError(f"{context.path}: line 241 is not utf-8 text: import it as gbk")
+            vars(error)["settings"] = {"encoding": "gbk"}  # what the CLI names the fix by
+            raise error
+        return real(value, platform, context)
+
+    monkeypatch.setattr(table_format, "_post_id", refusing)
+    with Store.open(tmp_path / "smcat.db") as store:
+        with pytest.raises(ImportFileError) as raised:
+            import_posts(store, [table], "table")
+        nothing_stored(store)
+    assert str(raised.value).endswith("line 241 is not utf-8 text: import it as gbk")
+    assert vars(raised.value)["settings"] == {"encoding": "gbk"}
     assert not multiprocessing.active_children()
 
 

@@ -89,7 +89,7 @@ def _chunks(
         elif kind == _DONE:
             return
         elif kind == _FILE_ERROR:
-            raise ImportFileError(value)
+            raise value from None  # the reader's own error, what it says the fix is included
         else:
             raise SmcatError(f"{context.path}: reading it failed ({value}): report this as a bug")
 
@@ -124,7 +124,7 @@ def _read(reader: Reader, context: Context, sending: Connection, size: int) -> N
         sending.send((_DONE, None))
     except ImportFileError as error:
         with suppress(OSError):  # the importing process may have gone already
-            sending.send((_FILE_ERROR, str(error)))
+            sending.send((_FILE_ERROR, error))
     except Exception as error:
         with suppress(OSError):
             sending.send((_FAILED, f"{type(error).__name__}: {error}"))
