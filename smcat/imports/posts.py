@@ -9,30 +9,42 @@ observation. Each import is recorded as a crawl named "import posts" or "import 
 whose arguments name the format and file, and its rows carry that crawl's id: that is where a
 row's source is kept (`posts.source` is the client a post was sent from).
 
-A file is checked before anything of it is written (its encoding, the columns its format
-needs, the crawl time) and written in one transaction, so that a file found broken halfway
-(a truncated JSON Lines file, ids a spreadsheet damaged) stores nothing. A record that cannot
-be read goes to `rejects` with its row number and why; every other record is stored.
+A big plain table is read in a second process while this one writes (`reader_process`); what
+is stored is the same. A file is checked before anything of it is written (its encoding, the
+columns its format needs, the crawl time) and written in one transaction, so that a file found
+broken halfway (a truncated JSON Lines file, ids a spreadsheet damaged) stores nothing. A record
+that cannot be read goes to `rejects` with its row number and why; every other record is
+stored.
 """
 
 from __future__ import annotations
 
 import gc
 import hashlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from crawler.items import AccountItem, CommentItem, Item, PostItem
 from crawler.pseudonyms import PREFIX as PSEUDONYM_PREFIX
 from crawler.pseudonyms import Pseudonymizer
 from crawler.writer import ItemWriter
 from smcat.errors import SettingError
-from smcat.imports.formats import FORMATS
-from smcat.imports.formats.base import COMMENTS, POSTS, Context, Format, Reader, require_time
-from smcat.imports.sources import ImportFileError, observed_time
+from smcat.imports.formats import FORMATS, table
+from smcat.imports.formats.base import (
+    COMMENTS,
+    POSTS,
+    Context,
+    Format,
+    PostRow,
+    Reader,
+    require_time,
+)
+from smcat.imports.reader_process import POST_ROW_FIELDS, can_read_apart, read_apart
+from smcat.imports.sources import ImportFileError, Record, observed_time
 from smcat.store import FINISHED, FINISHED_WITH_REJECTS, Store
 
 PROGRESS_EVERY = 10_000  # records between calls of on_progress
@@ -40,6 +52,10 @@ PROGRESS_EVERY = 10_000  # records between calls of on_progress
 # batch costs a savepoint and a scan of its columns (a tenth of the store's time at the
 # crawl's 500, bench/bench_import_posts.py)
 WRITE_BATCH = 10_000
+# a file this big (about 20,000 rows of a plain table) is read in a second process while this
+# one writes; near it both ways take the same (25,000 rows: 0.6 to 0.8 s either way), far above
+# it the second process pays (bench/bench_import_posts.py), below it a fork is not worth it
+READ_APART_BYTES = 4_000_000
 
 
 @dataclass
@@ -169,40 +185,13 @@ def _import_file(
     with store.transaction(), _collector_paused():
         earlier = store.crawl_with(spider, args)
         crawl_id = earlier.crawl_id if earlier else store.start_crawl(spider, args)
-        kept = store.stored_rejects(crawl_id, spider)
-        writer = ItemWriter(store, crawl_id, pseudonymizer, WRITE_BATCH)
-        for count, (number, record) in enumerate(reader.records, start=1):
-            if on_progress is not None and count % PROGRESS_EVERY == 0:
-                on_progress(PROGRESS_EVERY)
-            try:
-                items = reader.convert(record, context)
-            except ImportFileError:
-                raise
-            except Exception as error:  # one record that breaks its reader costs itself only
-                reason = f"row {number}: {type(error).__name__}: {error}"
-                payload: dict[str, object] = {"file": path.name, "row": number}
-                if pseudonymizer is None:  # a pseudonymised import keeps no names or ids
-                    payload["record"] = record
-                if store.reject_key(f"{kind}_import", reason, payload) not in kept:
-                    store.reject(f"{kind}_import", reason, payload, crawl_id=crawl_id)
-                result.rejected.append((number, f"{error}"))
-                continue
-            for item in items:
-                if isinstance(item, dict):  # a post as a store row (formats.base.post_row)
-                    result.stored.add(item["post_id"])
-                    writer.add_post_row(item)
-                    continue
-                if isinstance(item, PostItem):
-                    result.stored.add(item.post_id)
-                elif isinstance(item, CommentItem):
-                    result.stored.add(item.comment_id)
-                elif isinstance(item, AccountItem):
-                    if item.account_id in result.accounts:
-                        continue  # a file names its accounts again on every row: once is all
-                    result.accounts.add(item.account_id)
-                writer.add(_extra_unknown(item, pseudonymizer is not None))
-        writer.flush()
-        result.refused = writer.written.reasons
+        intake = _Intake(store, crawl_id, path, kind, pseudonymizer, result)
+        if _read_apart(path, chosen, kind, pseudonymizer):
+            _import_read_apart(reader, context, intake, on_progress)
+        else:
+            _import_here(reader, context, intake, on_progress)
+        intake.writer.flush()
+        result.refused = intake.writer.written.reasons
         counts = {
             "items": len(result.stored),
             "rejected": len(result.rejected) + len(result.refused),
@@ -211,6 +200,118 @@ def _import_file(
         store.finish_crawl(crawl_id, status, f"imported {path.name}", counts)
     result.crawl_id = crawl_id
     return result
+
+
+def _read_apart(path: Path, chosen: Format, kind: str, pseudonymizer: Pseudonymizer | None) -> bool:
+    """Whether to read the file in a second process: a plain table's posts (rows, not items,
+    cross cheaply) in a file big enough to pay for the process (bench/bench_import_posts.py)."""
+    return (
+        chosen.name == table.NAME
+        and kind == POSTS
+        and pseudonymizer is None
+        and path.stat().st_size >= READ_APART_BYTES
+        and can_read_apart()
+    )
+
+
+def _import_here(
+    reader: Reader,
+    context: Context,
+    intake: _Intake,
+    on_progress: Callable[[int], None] | None,
+) -> None:
+    """Read and write the records in this process."""
+    for count, (number, record) in enumerate(reader.records, start=1):
+        if on_progress is not None and count % PROGRESS_EVERY == 0:
+            on_progress(PROGRESS_EVERY)
+        try:
+            items = reader.convert(record, context)
+        except ImportFileError:
+            raise
+        except Exception as error:  # one record that breaks its reader costs itself only
+            intake.unread(number, record, f"{type(error).__name__}: {error}", f"{error}")
+            continue
+        intake.take(items)
+
+
+def _import_read_apart(
+    reader: Reader,
+    context: Context,
+    intake: _Intake,
+    on_progress: Callable[[int], None] | None,
+) -> None:
+    """Read the records in a second process (`reader_process`) and write them here, in the
+    file's order."""
+    with read_apart(reader, context, PROGRESS_EVERY) as chunks:
+        for rows, others, records in chunks:
+            done = 0
+            for place, other in others:
+                intake.take_rows(rows[done:place])
+                done = place
+                if isinstance(other, tuple):
+                    intake.unread(*other)
+                else:
+                    intake.take([other])
+            intake.take_rows(rows[done:])
+            if on_progress is not None:
+                on_progress(records)
+
+
+class _Intake:
+    """Where an import's converted records go: items and post rows to the writer, records
+    that could not be read to `rejects`, and what was done to the import's result."""
+
+    def __init__(
+        self,
+        store: Store,
+        crawl_id: int,
+        path: Path,
+        kind: str,
+        pseudonymizer: Pseudonymizer | None,
+        result: FileImport,
+    ) -> None:
+        self.store = store
+        self.crawl_id = crawl_id
+        self.path = path
+        self.kind = kind
+        self.pseudonymised = pseudonymizer is not None
+        self.result = result
+        self.kept = store.stored_rejects(crawl_id, f"import {kind}")
+        self.writer = ItemWriter(store, crawl_id, pseudonymizer, WRITE_BATCH)
+
+    def unread(self, number: int, record: Record, described: str, error: str) -> None:
+        """A record that could not be read (`described`: the error with its type)."""
+        reason = f"row {number}: {described}"
+        payload: dict[str, object] = {"file": self.path.name, "row": number}
+        if not self.pseudonymised:  # a pseudonymised import keeps no names or ids
+            payload["record"] = record
+        if self.store.reject_key(f"{self.kind}_import", reason, payload) not in self.kept:
+            self.store.reject(f"{self.kind}_import", reason, payload, crawl_id=self.crawl_id)
+        self.result.rejected.append((number, error))
+
+    def take(self, items: Iterable[Item | PostRow]) -> None:
+        """A record's items (and post rows)."""
+        for item in items:
+            if isinstance(item, dict):  # a post as a store row (formats.base.post_row)
+                self.result.stored.add(item["post_id"])
+                self.writer.add_post_row(item)
+                continue
+            if isinstance(item, PostItem):
+                self.result.stored.add(item.post_id)
+            elif isinstance(item, CommentItem):
+                self.result.stored.add(item.comment_id)
+            elif isinstance(item, AccountItem):
+                if item.account_id in self.result.accounts:
+                    continue  # a file names its accounts again on every row: once is all
+                self.result.accounts.add(item.account_id)
+            self.writer.add(_extra_unknown(item, self.pseudonymised))
+
+    def take_rows(self, rows: Iterable[tuple[Any, ...]]) -> None:
+        """Post rows as tuples of `POST_ROW_FIELDS`, as `take` takes them as dicts."""
+        stored, add = self.result.stored.add, self.writer.add_post_row
+        for row in rows:
+            stored(row[1])
+            add(dict(zip(POST_ROW_FIELDS, row, strict=True)))
 
 
 def _digest(path: Path) -> str:
