@@ -268,6 +268,16 @@ def build_design(
         raise EffectsError(f"{term} {why}: drop it")
     notes = tuple(f"Left out: {term} {why}." for term, why in unidentified.items())
     X = X.drop(columns=[t for t in unidentified if t in X.columns])
+    # + 1: NB2's alpha, OLS's residual variance (Poisson is held to the same floor)
+    _check_size(len(rows), X.shape[1] + (rows[fe].nunique() - 1 if fe else 0) + 1)
+    if cluster and (groups := rows[cluster].nunique()) < 2:
+        # the sandwich's small-sample factor G / (G - 1) has no value for one cluster
+        raise EffectsError(
+            f"standard errors clustered by {cluster!r} need two or more clusters and the rows"
+            f" used have {groups}: add posts of other {cluster}s, or ask for robust standard"
+            " errors",
+            se="robust",
+        )
     return Design(
         dv,
         y,
@@ -281,6 +291,18 @@ def build_design(
         tuple(unidentified),
         notes,
     )
+
+
+def _check_size(rows: int, parameters: int) -> None:
+    """An EffectsError unless there are more rows than parameters to estimate (intercept,
+    terms, fixed-effect levels and dispersion): with no residual degree of freedom nothing can
+    be tested."""
+    if rows <= parameters:
+        raise EffectsError(
+            f"{rows:,} rows for {parameters:,} parameters (intercept, terms, fixed effects,"
+            " dispersion): too few posts to fit; crawl or import more posts, or use fewer"
+            " regressors"
+        )
 
 
 def fit_nb(

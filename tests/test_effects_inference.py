@@ -145,6 +145,23 @@ def test_a_missing_cluster_column_names_the_fix(biochemists: pd.DataFrame) -> No
         fit_nb(biochemists, "art", ["kid5"], se="hc3")
 
 
+@pytest.mark.parametrize("model", ["nb", "poisson", "ols", "zinb"])
+def test_one_account_cannot_be_clustered_and_says_so(model: str) -> None:
+    # an import of one account's posts: statsmodels' sandwich divided by G - 1 = 0
+    data = posts(1, 40, seed=3)
+    with pytest.raises(EffectsError, match="need two or more clusters and the rows used have 1"):
+        fit(model, data, "engagement", ["giveaway"])
+    assert fit(model, data, "engagement", ["giveaway"], se="robust").n_clusters is None
+
+
+@pytest.mark.parametrize("se", ["robust", "model"])
+def test_as_many_posts_as_parameters_is_refused_by_name(se: str) -> None:
+    # two posts, intercept + giveaway + NB2's alpha: n - k was 0, a division by zero
+    data = posts(2, 1, seed=4).assign(giveaway=[0.0, 1.0], engagement=[3, 9])
+    with pytest.raises(EffectsError, match=r"2 rows for 3 parameters .*too few posts to fit"):
+        fit_nb(data, "engagement", ["giveaway"], se=se)
+
+
 # -- identification --------------------------------------------------------------------------
 
 
