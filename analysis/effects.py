@@ -220,7 +220,7 @@ def build_design(
     rows = data[wanted].dropna()
     dropped = len(data) - len(rows)
     if rows.empty:
-        raise EffectsError(f"no rows left once rows with missing values in {wanted} are dropped")
+        raise _nothing_complete(data, wanted, [dv, fe, cluster])
     y = rows[dv]
     if not pd.api.types.is_numeric_dtype(y):
         raise EffectsError(f"the DV {dv!r} is not numeric")
@@ -291,6 +291,22 @@ def build_design(
         tuple(unidentified),
         notes,
     )
+
+
+def _nothing_complete(
+    data: pd.DataFrame, wanted: list[str], kept: list[str | None]
+) -> EffectsError:
+    """The error for data in which no row has every wanted value: the regressors missing in
+    every row are named, and leaving them out is the fix (`drop`)."""
+    empty = [name for name in wanted if data[name].isna().all()]
+    if empty and not set(empty) & set(kept):
+        return EffectsError(
+            f"no row has every value the model needs: all {len(data):,} rows lack"
+            f" {', '.join(empty)} (e.g. followers that imported data did not give): leave"
+            f" {'them' if len(empty) > 1 else 'it'} out",
+            drop=",".join(empty),
+        )
+    return EffectsError(f"no rows left once rows with missing values in {wanted} are dropped")
 
 
 def _check_size(rows: int, parameters: int) -> None:

@@ -162,6 +162,15 @@ def test_as_many_posts_as_parameters_is_refused_by_name(se: str) -> None:
         fit_nb(data, "engagement", ["giveaway"], se=se)
 
 
+def test_a_regressor_missing_everywhere_is_named_with_the_fix() -> None:
+    # posts imported from a crawler that keeps no follower counts
+    data = posts(4, 10, seed=6).assign(log_followers=np.nan)
+    with pytest.raises(EffectsError, match="all 40 rows lack log_followers") as error:
+        fit_nb(data, "engagement", ["log_followers", "giveaway"])
+    assert error.value.settings == {"drop": "log_followers"}  # the CLI names --drop
+    assert fit_nb(data, "engagement", ["giveaway"]).nobs == 40
+
+
 # -- identification --------------------------------------------------------------------------
 
 
