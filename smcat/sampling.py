@@ -176,7 +176,7 @@ def constructed_weeks(first: date, last: date, weeks: int, seed: int) -> list[li
     calendar_weeks = {day - timedelta(days=day.weekday()) for day in days}
     if any(len(by_weekday[d]) < weeks for d in range(7)) or len(calendar_weeks) < 7:
         raise SmcatError(
-            f"{first} to {last} holds {len(calendar_weeks)} calendar weeks, too few for"
+            f"{first} to {last} touches {len(calendar_weeks)} calendar week(s), too few for"
             f" {weeks} constructed week(s) of days from 7 different weeks: widen the window"
             " or draw fewer weeks"
         )
