@@ -56,6 +56,30 @@ def read_sample(platform: str, name: str) -> Any:
     return json.loads((samples_of(platform) / name).read_text(encoding="utf-8"))
 
 
+# Debian's Chromium, which the review screens' tests and Douyin's --browser mode drive
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def require_chromium() -> None:
+    """Skip the test where Chromium is not installed; in CI (SMCAT_REQUIRE_BROWSER) fail it."""
+    if CHROMIUM is None:
+        if os.environ.get("SMCAT_REQUIRE_BROWSER"):
+            pytest.fail("chromium is not installed: apt-get install chromium")
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    """Headless Chromium, driven by Playwright."""
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield chromium
+        chromium.close()
+
+
 @pytest.fixture
 def demo_server() -> Iterator[ReplayServer]:
     with ReplayServer(DEMO_MANIFEST) as server:

@@ -4,8 +4,6 @@ stored must be those of the crawl that asks the API itself."""
 
 from __future__ import annotations
 
-import os
-import shutil
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,10 +11,9 @@ from pathlib import Path
 import pytest
 
 from smcat.demo.replay import ReplayServer
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, require_chromium
 from tests.test_douyin_crawl import FIX, LANKOU, OFF_AIR, ON_AIR, XIAOYU, crawl, crawl_record, query
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 # what differs from one crawl to the next: when, and by which crawl
 _WHEN = {"observed_at", "first_seen_at", "updated_at", "crawl_id"}
 _TABLES = ("accounts", "account_snapshots", "posts", "post_observations", "post_topics",
@@ -25,10 +22,7 @@ _TABLES = ("accounts", "account_snapshots", "posts", "post_observations", "post_
 
 @pytest.fixture(autouse=True)
 def chromium() -> None:
-    if CHROMIUM is None:
-        if os.environ.get("SMCAT_REQUIRE_BROWSER"):
-            pytest.fail("chromium is not installed: apt-get install chromium")
-        pytest.skip("chromium is not installed (apt-get install chromium)")
+    require_chromium()
 
 
 @pytest.fixture

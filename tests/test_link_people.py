@@ -5,7 +5,6 @@ events; the report and the review screen work over the CLI and HTTP."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import socket
 import threading
@@ -193,22 +192,7 @@ def test_the_review_screen_shows_pairs_and_keeps_decisions(linked, tmp_path) -> 
         assert first not in store.review_queue()
 
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DOCS = Path(__file__).parent.parent / "docs"  # the README shows the screenshot kept here
-
-
-@pytest.fixture
-def browser():
-    if CHROMIUM is None:
-        if os.environ.get("SMCAT_REQUIRE_BROWSER"):
-            pytest.fail("chromium is not installed: apt-get install chromium")
-        pytest.skip("chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield chromium
-        chromium.close()
 
 
 def test_a_reviewer_decides_pairs_by_keyboard(linked, tmp_path, browser) -> None:

@@ -5,9 +5,7 @@ from __future__ import annotations
 import base64
 import http.client
 import json
-import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -41,7 +39,6 @@ from tests.test_exchange import CODEBOOK, SUBS, make_posts
 KEYS = subcategory_keys(CODEBOOK.coded())
 TOKEN = "test-session-token"
 DOCS = Path(__file__).parent.parent / "docs"  # the README shows the screenshots kept here
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 def test_each_level_gets_a_keyboard_row() -> None:
@@ -137,20 +134,6 @@ def serving(review: Review, url_token: bool = False) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(5)
-
-
-@pytest.fixture
-def browser():
-    if CHROMIUM is None:
-        if os.environ.get("SMCAT_REQUIRE_BROWSER"):
-            pytest.fail("chromium is not installed: apt-get install chromium")
-        pytest.skip("chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield chromium
-        chromium.close()
 
 
 def checked(page) -> set[str]:
