@@ -375,15 +375,24 @@ def create_app(
             return JSONResponse({"error": str(error)}, error.status)
         return JSONResponse({"saved": True})
 
+    routes = [
+        Route("/", home),
+        Route("/batch", batch),
+        Route("/post/{n:int}", show),
+        Route("/post/{n:int}", save, methods=["POST"]),
+        Route("/post/{n:int}/note", note, methods=["POST"]),
+    ]
+    return guarded_app(routes, _STATIC, token, hosts, url_token=url_token)
+
+
+def guarded_app(
+    routes: list[Route], static: Path, token: str, hosts: Sequence[str], *, url_token: bool
+) -> Starlette:
+    """A review screen's app: its routes and its static files under /static, answering only
+    requests addressed to this machine (or to `hosts`), every write (with `url_token`, every
+    request) carrying the session's `token`."""
     app = Starlette(
-        routes=[
-            Route("/", home),
-            Route("/batch", batch),
-            Route("/post/{n:int}", show),
-            Route("/post/{n:int}", save, methods=["POST"]),
-            Route("/post/{n:int}/note", note, methods=["POST"]),
-            Mount("/static", StaticFiles(directory=_STATIC), name="static"),
-        ],
+        routes=[*routes, Mount("/static", StaticFiles(directory=static), name="static")],
         middleware=[
             Middleware(Guard, token=token, url_token=url_token),
             Middleware(TrustedHostMiddleware, allowed_hosts=[*LOCAL_HOSTS, *hosts]),

@@ -16,14 +16,11 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
+from starlette.routing import Route
 
-from coding.review import LOCAL_HOSTS, AnswerError, Guard, read_answer
+from coding.review import AnswerError, guarded_app, read_answer
 from smcat.store import MATCH, NON_MATCH, RecordPair, Store
 
 _STATIC = Path(__file__).parent / "review_static"
@@ -138,17 +135,9 @@ def create_app(
             return JSONResponse({"error": str(error)}, error.status)
         return JSONResponse({"decided_at": decided_at, "decided": len(review.decided())})
 
-    app = Starlette(
-        routes=[
-            Route("/", home),
-            Route("/pair/{n:int}", show),
-            Route("/pair/{n:int}", decide, methods=["POST"]),
-            Mount("/static", StaticFiles(directory=_STATIC), name="static"),
-        ],
-        middleware=[
-            Middleware(Guard, token=token, url_token=False),
-            Middleware(TrustedHostMiddleware, allowed_hosts=[*LOCAL_HOSTS, *hosts]),
-        ],
-    )
-    app.state.token = token
-    return app
+    routes = [
+        Route("/", home),
+        Route("/pair/{n:int}", show),
+        Route("/pair/{n:int}", decide, methods=["POST"]),
+    ]
+    return guarded_app(routes, _STATIC, token, hosts, url_token=False)
