@@ -29,7 +29,7 @@ from smcat.cli import app
 from smcat.errors import SmcatError
 from smcat.store import Store
 from tests.gold_posts import CODES, generate, read_gold, store_gold
-from tests.test_review import browser, serving  # noqa: F401  (browser: its fixture)
+from tests.test_review import serving
 
 CODEBOOK = load_codebook(default_codebook_path())
 KEYS = subcategory_keys(CODEBOOK.coded())
@@ -218,7 +218,7 @@ def test_the_uncertain_queue_serves_the_posts_the_model_is_least_sure_of_first(g
 
 def test_decisions_in_the_uncertain_queue_on_screen_are_what_the_next_model_learns(
     gold_db,
-    browser,  # noqa: F811  (the fixture of tests/test_review.py)
+    browser,
 ) -> None:
     new = generate(30, seed=7)
     for post in new:
