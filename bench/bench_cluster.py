@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import resource
 import shutil
 import socket
@@ -27,6 +26,7 @@ import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_crawl import write_timelines  # the same generated timelines
+from machine import machine_line
 
 from crawler.cluster.ingest import Ingester
 from crawler.cluster.keys import ITEMS, Registered, item_message, register
@@ -154,10 +154,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--writer-posts", type=int, default=50_000)
     args = parser.parse_args()
-    print(
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, python "
-        f"{platform.python_version()}, sqlite {sqlite3.sqlite_version}"
-    )
+    print(machine_line())
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         uids, posts = write_timelines(folder, args.accounts, args.pages)

@@ -12,7 +12,6 @@ import argparse
 import copy
 import json
 import os
-import platform
 import sqlite3
 import subprocess
 import sys
@@ -20,6 +19,8 @@ import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+
+from machine import machine_line
 
 from smcat.demo.replay import ReplayServer
 
@@ -113,10 +114,7 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=10)
     parser.add_argument("--pages", type=int, default=100)
     args = parser.parse_args()
-    print(
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, python "
-        f"{platform.python_version()}, sqlite {sqlite3.sqlite_version}"
-    )
+    print(machine_line())
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         uids, posts = write_timelines(folder, args.accounts, args.pages)

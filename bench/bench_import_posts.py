@@ -12,13 +12,14 @@ from __future__ import annotations
 import argparse
 import csv
 import os
-import platform
 import resource
 import sqlite3
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from machine import machine_line
 
 import smcat.imports.posts as posts_module
 from smcat.imports.posts import import_posts
@@ -65,9 +66,7 @@ def main() -> None:
             stored = connection.execute("SELECT count(*) FROM posts").fetchone()[0]
         connection.close()
         size = table.stat().st_size / 1e6
-    print(
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    )
+    print(machine_line())
     print(f"table: {args.posts:,} posts, {size:.0f} MB; stored {stored:,}, "
           f"rejected {len(result.rejected)}")  # fmt: skip
     how = "one process" if args.one_process else "read in a second process"

@@ -8,16 +8,15 @@ tuples (no checks). Run: `python bench/bench_ingest.py [--posts 200000]`.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import random
-import sqlite3
 import statistics
 import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from machine import machine_line
 
 from smcat.store import Store
 
@@ -129,10 +128,7 @@ def main() -> None:
     args = parser.parse_args()
     first = make_posts(args.posts, "2025-12-01T00:00:00+08:00")
     second = make_posts(args.posts, "2025-12-02T00:00:00+08:00", seed=8)
-    print(
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, python "
-        f"{platform.python_version()}, sqlite {sqlite3.sqlite_version}"
-    )
+    print(machine_line())
     print(
         f"{args.posts:,} posts, one observation each; insert pass then update pass; "
         f"median of {args.repeat} runs, each on a new database (runs interleaved)"

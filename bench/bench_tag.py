@@ -15,11 +15,8 @@ Run: `python bench/bench_tag.py [--posts 1000000] [--yardstick 50000] [--workers
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import random
 import shutil
-import sqlite3
 import statistics
 import tempfile
 import time
@@ -28,6 +25,8 @@ from datetime import datetime, timedelta, timezone
 from functools import partial
 from pathlib import Path
 from typing import Any
+
+from machine import machine_line
 
 from coding.autocode import auto_code, default_workers
 from coding.codebook import default_codebook_path, load_codebook
@@ -80,8 +79,7 @@ def main() -> None:
     )  # fmt: skip
     args = parser.parse_args()
     codebook = load_codebook(default_codebook_path())
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, python "
-          f"{platform.python_version()}, sqlite {sqlite3.sqlite_version}")  # fmt: skip
+    print(machine_line())
     with tempfile.TemporaryDirectory() as folder:
         filled = Path(folder) / "filled.db"
         began = time.perf_counter()

@@ -13,14 +13,13 @@ Run: `python bench/bench_train.py [--gold 5000] [--posts 1000000] [--workers 0 2
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import shutil
-import sqlite3
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from machine import machine_line
 
 from coding.autocode import auto_code, default_workers
 from coding.codebook import default_codebook_path, load_codebook
@@ -54,8 +53,7 @@ def main() -> None:
     )  # fmt: skip
     args = parser.parse_args()
     codebook = load_codebook(default_codebook_path())
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, python "
-          f"{platform.python_version()}, sqlite {sqlite3.sqlite_version}")  # fmt: skip
+    print(machine_line())
     with tempfile.TemporaryDirectory() as folder:
         gold_db = Path(folder) / "gold.db"
         with Store.open(gold_db) as store:
